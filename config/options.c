@@ -1,0 +1,227 @@
+/*
+ * options.c - command-line parsing for `imgscan scan` and the top level.
+ * The help text here is the user's reference: keep it in step with README.md.
+ */
+#include "options.h"
+#include "version.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char top_usage[] =
+	"Usage: imgscan scan [OPTIONS] PATH...\n"
+	"       imgscan --help | --version\n"
+	"\n"
+	"imgscan streams every disk image under PATH (directories are walked\n"
+	"recursively), hashes it (XXH128 of the whole file, XXH3-64 of every sector),\n"
+	"identifies partitions and file systems (The Sleuth Kit and its own probes),\n"
+	"flags misnamed images and writes one JSON report.\n"
+	"\n"
+	"Run `imgscan scan --help` for the options.\n";
+
+static const char scan_usage[] =
+	"Usage: imgscan scan [OPTIONS] PATH...\n"
+	"\n"
+	"Scan each PATH (a directory, walked recursively, or a file; a block device\n"
+	"named here is read like an image file) and write a JSON report.\n"
+	"\n"
+	"Output:\n"
+	"  -o, --output FILE        write the report to FILE atomically (default: stdout; '-' = stdout)\n"
+	"      --format json|jsonl  one JSON document (default) or one object per line\n"
+	"  -q, --quiet              no human summary on stderr\n"
+	"      --sector-hashes DIR  also write each image's sector-hash list to DIR/<xxh128>.xxh3s\n"
+	"\n"
+	"What is read:\n"
+	"      --all-files          stream and hash every regular file, not only images\n"
+	"      --follow-symlinks    follow symbolic links (default: list them, do not follow)\n"
+	"      --config FILE        configuration (extensions, naming rules, limits; default: built-in)\n"
+	"      --print-config       print the built-in configuration and exit\n"
+	"\n"
+	"Pipeline:\n"
+	"      --io auto|uring|pread  I/O engine (default auto: io_uring, pread if refused)\n"
+	"      --direct             O_DIRECT reads (do not fill the page cache)\n"
+	"  -j, --jobs N             hashing threads (default: number of cores)\n"
+	"      --queue-depth N      reads in flight = read buffers (default 32)\n"
+	"      --read-size BYTES    bytes per read, K/M suffix allowed (default 1M)\n"
+	"      --images N           images streamed at once (default 4)\n"
+	"      --sector-size N      sector size for sector hashes: 512, 2048, 4096... (default 4096)\n"
+	"\n"
+	"Identification:\n"
+	"      --no-tsk             skip The Sleuth Kit (own probes only)\n"
+	"      --tsk-timeout SEC    wall-clock limit per image for the Sleuth Kit step (default 20)\n"
+	"      --tsk-memory MIB     address-space limit of a Sleuth Kit worker (default 1024)\n"
+	"      --tsk-workers N      Sleuth Kit worker processes (default: -j)\n"
+	"\n"
+	"Exit status:\n"
+	"  0   nothing to report\n"
+	"  1   findings (for example a misnamed or truncated image)\n"
+	"  2   some files could not be read or identified (takes precedence over 1)\n"
+	"  64  usage error\n";
+
+enum {
+	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
+	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
+	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY, OPT_TSK_WORKERS,
+};
+
+static const struct option scan_longopts[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"quiet", no_argument, NULL, 'q'},
+	{"sector-hashes", required_argument, NULL, OPT_SECTOR_HASHES},
+	{"all-files", no_argument, NULL, OPT_ALL_FILES},
+	{"follow-symlinks", no_argument, NULL, OPT_FOLLOW},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+	{"io", required_argument, NULL, OPT_IO},
+	{"direct", no_argument, NULL, OPT_DIRECT},
+	{"jobs", required_argument, NULL, 'j'},
+	{"queue-depth", required_argument, NULL, OPT_QD},
+	{"read-size", required_argument, NULL, OPT_READ_SIZE},
+	{"images", required_argument, NULL, OPT_IMAGES},
+	{"sector-size", required_argument, NULL, OPT_SECTOR_SIZE},
+	{"no-tsk", no_argument, NULL, OPT_NO_TSK},
+	{"tsk-timeout", required_argument, NULL, OPT_TSK_TIMEOUT},
+	{"tsk-memory", required_argument, NULL, OPT_TSK_MEMORY},
+	{"tsk-workers", required_argument, NULL, OPT_TSK_WORKERS},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* Parse a size with an optional K/M/G suffix (powers of 1024); -1 if bad. */
+static long long parse_size(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	return *end ? -1 : v;
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "imgscan: %s%s%s\nTry 'imgscan scan --help'.\n", msg, arg ? ": " : "", arg ? arg : "");
+	return EXIT_USAGE;
+}
+
+static int parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out, const char *what)
+{
+	long long v = parse_size(arg);
+
+	if (v < lo || v > hi) {
+		fprintf(stderr, "imgscan: %s must be between %u and %u: %s\n", what, lo, hi, arg);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static void set_defaults(struct scan_options *opt, int argc, char **argv)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(opt, 0, sizeof(*opt));
+	opt->jobs = cores > 0 ? (unsigned)cores : 1;
+	opt->queue_depth = 32;
+	opt->read_size = 1u << 20;
+	opt->sector_size = 4096;
+	opt->max_images = 4;
+	opt->argc = argc;
+	opt->argv = argv;
+}
+
+/* One option; returns 0, or an exit status to stop with. */
+static int apply_option(int c, const char *arg, struct scan_options *opt, int *stop)
+{
+	unsigned u;
+	long long sz;
+
+	switch (c) {
+	case 'o': opt->output = arg; break;
+	case 'q': opt->quiet = true; break;
+	case OPT_FORMAT:
+		if (strcmp(arg, "json") == 0) opt->format = FMT_JSON;
+		else if (strcmp(arg, "jsonl") == 0) opt->format = FMT_JSONL;
+		else return usage_error("--format must be json or jsonl", arg);
+		break;
+	case OPT_SECTOR_HASHES: opt->sector_hash_dir = arg; break;
+	case OPT_ALL_FILES: opt->all_files = true; break;
+	case OPT_FOLLOW: opt->follow_symlinks = true; break;
+	case OPT_CONFIG: opt->config_path = arg; break;
+	case OPT_PRINT_CONFIG:
+		fputs(imgscan_default_config_text(), stdout);
+		*stop = 1;
+		return 0;
+	case OPT_IO:
+		if (strcmp(arg, "auto") == 0) opt->io = IO_AUTO;
+		else if (strcmp(arg, "uring") == 0) opt->io = IO_URING;
+		else if (strcmp(arg, "pread") == 0) opt->io = IO_PREAD;
+		else return usage_error("--io must be auto, uring or pread", arg);
+		break;
+	case OPT_DIRECT: opt->direct = true; break;
+	case 'j': if (parse_uint(arg, 1, 256, &opt->jobs, "-j")) return EXIT_USAGE; break;
+	case OPT_QD: if (parse_uint(arg, 1, 4096, &opt->queue_depth, "--queue-depth")) return EXIT_USAGE; break;
+	case OPT_IMAGES: if (parse_uint(arg, 1, 256, &opt->max_images, "--images")) return EXIT_USAGE; break;
+	case OPT_READ_SIZE:
+		sz = parse_size(arg);
+		if (sz < 4096 || sz > (64ll << 20) || (sz & 4095))
+			return usage_error("--read-size must be a multiple of 4096 between 4K and 64M", arg);
+		opt->read_size = (size_t)sz;
+		break;
+	case OPT_SECTOR_SIZE:
+		if (parse_uint(arg, 512, 1u << 20, &u, "--sector-size")) return EXIT_USAGE;
+		if (u & (u - 1))
+			return usage_error("--sector-size must be a power of two", arg);
+		opt->sector_size = u;
+		break;
+	case OPT_NO_TSK: opt->no_tsk = true; break;
+	case OPT_TSK_TIMEOUT: if (parse_uint(arg, 1, 86400, &opt->tsk_timeout_s, "--tsk-timeout")) return EXIT_USAGE; break;
+	case OPT_TSK_MEMORY: if (parse_uint(arg, 64, 1u << 20, &opt->tsk_memory_mib, "--tsk-memory")) return EXIT_USAGE; break;
+	case OPT_TSK_WORKERS: if (parse_uint(arg, 1, 64, &opt->tsk_workers, "--tsk-workers")) return EXIT_USAGE; break;
+	case 'h': fputs(scan_usage, stdout); *stop = 1; return 0;
+	default: return usage_error("unknown option", NULL);
+	}
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now)
+{
+	int c, rc, stop = 0;
+
+	*exit_now = 0;
+	set_defaults(opt, argc, argv);
+	if (argc < 2)
+		return fputs(top_usage, stderr), *exit_now = 1, EXIT_USAGE;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return fputs(top_usage, stdout), *exit_now = 1, EXIT_CLEAN;
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		return printf("imgscan %s\n", IMGSCAN_VERSION), *exit_now = 1, EXIT_CLEAN;
+	if (strcmp(argv[1], "scan") != 0)
+		return *exit_now = 1, usage_error("unknown command", argv[1]);
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "o:qj:h", scan_longopts, NULL)) != -1) {
+		rc = apply_option(c, optarg, opt, &stop);
+		if (rc || stop)
+			return *exit_now = 1, rc;
+	}
+	if (opt->read_size % opt->sector_size)
+		return *exit_now = 1, usage_error("--read-size must be a multiple of --sector-size", NULL);
+	opt->paths = argv + optind;
+	opt->npaths = argc - optind;
+	if (opt->npaths == 0)
+		return *exit_now = 1, usage_error("no PATH given", NULL);
+	return 0;
+}

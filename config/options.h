@@ -1,0 +1,50 @@
+/*
+ * options.h - the frozen options of one run, filled by the command line.
+ *
+ * After options_parse() returns, nothing writes to struct scan_options: every
+ * thread may read it without a lock.
+ */
+#ifndef IMGSCAN_OPTIONS_H
+#define IMGSCAN_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EXIT_CLEAN 0
+#define EXIT_FINDINGS 1
+#define EXIT_ERRORS 2
+#define EXIT_USAGE 64
+
+enum io_choice { IO_AUTO, IO_URING, IO_PREAD };
+enum out_format { FMT_JSON, FMT_JSONL };
+
+struct scan_options {
+	char **paths;              /* PATH... (argv storage) */
+	int npaths;
+	const char *output;        /* NULL or "-": stdout */
+	enum out_format format;
+	unsigned jobs;             /* hashing worker threads */
+	unsigned queue_depth;      /* reads in flight, = number of read buffers */
+	size_t read_size;          /* bytes per read, a multiple of sector_size */
+	unsigned sector_size;
+	unsigned max_images;       /* images streamed at once */
+	enum io_choice io;
+	bool direct;               /* O_DIRECT reads */
+	const char *sector_hash_dir;
+	bool all_files;
+	bool follow_symlinks;
+	bool quiet;
+	bool no_tsk;
+	const char *config_path;
+	unsigned tsk_timeout_s;    /* 0: from config */
+	unsigned tsk_memory_mib;   /* 0: from config */
+	unsigned tsk_workers;      /* 0: from config, then -j */
+	int argc;                  /* the whole command line, for the report */
+	char **argv;
+};
+
+/* Parse argv.  Returns 0 to run a scan, or an exit status (0 after --help or
+ * --version, EXIT_USAGE after a usage error, already explained on stderr). */
+int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * ident.h - what identification found in one image: the hits of our own
+ * probes (every match is kept: ISO 9660 and UDF share a disc), the partition
+ * table, and what The Sleuth Kit said.  Plain structs: report/ turns them into
+ * JSON, verdict.c turns them into a kind and findings.
+ */
+#ifndef IMGSCAN_IDENT_H
+#define IMGSCAN_IDENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IDENT_MAX_HITS 24
+#define IDENT_MAX_PARTS 32
+#define TSK_MAX_PARTS 64
+#define TSK_MAX_FS 32
+#define TSK_MAX_ERRORS 4
+
+enum hit_class {
+	HIT_OPTICAL,     /* ISO 9660, UDF, El Torito */
+	HIT_RAWCD,       /* 2352/2336-byte sector CD image */
+	HIT_PTABLE,      /* MBR, GPT */
+	HIT_FS,          /* a file system */
+	HIT_CONTAINER,   /* E01, qcow2, VMDK, VHD, VHDX, VDI, DMG */
+	HIT_COMPRESSED,  /* gzip, xz, zstd, bzip2, zip, 7z */
+};
+
+struct probe_hit {
+	const char *name;       /* static: "iso9660", "fat32", "qcow2"... */
+	enum hit_class cls;
+	uint64_t offset;        /* where the structure starts in the image */
+	uint64_t claimed_size;  /* bytes it says it spans; 0 when unknown */
+	uint32_t block_size;
+	char label[64];
+	char uuid[40];
+	char detail[160];       /* format facts: "Joliet, Rock Ridge", "version 3" */
+	const char *tsk_hint;   /* TSK file-system name to open it with, or NULL */
+};
+
+struct part_entry {
+	uint32_t number;        /* 1-based slot in the table */
+	uint64_t start;         /* bytes */
+	uint64_t length;        /* bytes */
+	char type[40];          /* "0x83" or a GPT type GUID */
+	char name[40];          /* GPT partition name (ASCII part) */
+	bool bootable;
+};
+
+struct ident {
+	struct probe_hit hits[IDENT_MAX_HITS];
+	int nhits;
+	bool hits_truncated;
+	const char *scheme;     /* "mbr", "gpt" or NULL */
+	struct part_entry parts[IDENT_MAX_PARTS];
+	int nparts;
+	uint64_t rawcd_iso_bytes; /* ISO volume size inside a raw CD image */
+};
+
+enum tsk_status {
+	TSK_NOT_RUN = 0,  /* --no-tsk, or nothing to open */
+	TSK_DONE,         /* the worker answered (it may have found nothing) */
+	TSK_CRASHED,      /* worker died from a signal */
+	TSK_TIMED_OUT,
+	TSK_OUT_OF_MEMORY,
+	TSK_WORKER_ERROR, /* could not start or talk to a worker */
+};
+
+struct tsk_part {
+	uint32_t addr;
+	uint64_t start, length;  /* bytes */
+	char desc[64];
+	uint8_t allocated;
+};
+
+struct tsk_fs {
+	uint64_t offset;
+	char type[16];           /* as TSK names it: "fat16", "ext4", "iso9660" */
+	char how[8];             /* "hint" (type from our probes) or "detect" */
+	uint32_t block_size;
+	uint64_t block_count;
+	uint64_t last_block;     /* as the file system says */
+};
+
+/* The worker's whole answer, sent over a pipe as it is (same binary). */
+struct tsk_result {
+	uint32_t magic;
+	int32_t status;          /* enum tsk_status */
+	char failure[160];       /* when the worker failed: "crashed: SIGSEGV" */
+	char img_type[16];       /* "raw", "ewf", "vmdk", "vhd" */
+	uint64_t img_size;       /* media size as TSK sees it (containers) */
+	char vs_type[24];        /* "" when no volume system */
+	uint32_t vs_block_size;
+	uint32_t nparts;
+	struct tsk_part parts[TSK_MAX_PARTS];
+	uint32_t nfs;
+	struct tsk_fs fs[TSK_MAX_FS];
+	uint32_t nerrors;
+	char errors[TSK_MAX_ERRORS][200];
+};
+
+#endif

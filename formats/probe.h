@@ -1,0 +1,95 @@
+/*
+ * probe.h - the probe interface: one descriptor per format, one ordered
+ * table (probes.c).  A probe is a pure function over borrowed, read-only
+ * bytes: it reads only through pv_bytes(), which checks every offset and
+ * length against what the view holds, allocates nothing, and trusts no value
+ * from disk without a bound.
+ *
+ * A probe returns 0 (found; hit filled), 1 (not this format).
+ */
+#ifndef IMGSCAN_PROBE_H
+#define IMGSCAN_PROBE_H
+
+#include "ident.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The bytes of one image (or one partition) that the scanner already has. */
+struct probe_view {
+	const uint8_t *head;    /* bytes [0, head_len) of the view */
+	size_t head_len;
+	const uint8_t *tail;    /* bytes [tail_off, tail_off + tail_len) */
+	size_t tail_len;
+	uint64_t tail_off;
+	uint64_t size;          /* size of the whole view in bytes */
+};
+
+/* A pointer to len bytes at off, or NULL when the view does not hold them. */
+static inline const uint8_t *pv_bytes(const struct probe_view *v, uint64_t off, size_t len)
+{
+	if (off > v->size || len > v->size - off)
+		return NULL;
+	if (off <= v->head_len && len <= v->head_len - off)
+		return v->head + off;
+	if (v->tail && off >= v->tail_off && off - v->tail_off <= v->tail_len &&
+	    len <= v->tail_len - (off - v->tail_off))
+		return v->tail + (off - v->tail_off);
+	return NULL;
+}
+
+static inline bool pv_match(const struct probe_view *v, uint64_t off, const void *magic, size_t len)
+{
+	const uint8_t *p = pv_bytes(v, off, len);
+	return p && memcmp(p, magic, len) == 0;
+}
+
+static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static inline uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
+static inline uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static inline uint64_t be64(const uint8_t *p) { return (uint64_t)be32(p) << 32 | be32(p + 4); }
+
+struct probe_desc {
+	const char *name;
+	enum hit_class cls;
+	/* Cheap pre-check: magic bytes at magic_off (from the end when
+	 * magic_from_end).  NULL magic: the probe is always called. */
+	const char *magic;
+	size_t magic_len;
+	uint64_t magic_off;
+	bool magic_from_end;
+	/* Full check; id is written only by partition-table probes. */
+	int (*probe)(const struct probe_view *v, struct probe_hit *hit, struct ident *id);
+};
+
+/* Copy a space- or NUL-padded on-disk string into a C string, trimmed, with
+ * anything outside printable ASCII replaced by '?'. */
+void probe_copy_label(char *dst, size_t dstlen, const uint8_t *src, size_t srclen);
+/* The same for UTF-16 (le or be), keeping only the ASCII part readable. */
+void probe_copy_utf16(char *dst, size_t dstlen, const uint8_t *src, size_t srclen, bool big_endian);
+void probe_format_uuid(char *dst, size_t dstlen, const uint8_t *u16, bool guid_mixed_endian);
+uint32_t probe_crc32(const uint8_t *p, size_t n);
+
+/* Shared by the ISO 9660 and raw-CD probes: parse a primary volume
+ * descriptor (2048 bytes).  Returns 0 when it is one. */
+int iso9660_parse_pvd(const uint8_t *pvd, struct probe_hit *hit);
+/* True when a FAT, NTFS or exFAT boot sector is at p (512 bytes): its 55 AA
+ * is not a partition table's. */
+bool probe_is_volume_boot_record(const uint8_t *p);
+
+/* Run every probe over v; hits get offset base.  only_fs limits the run to
+ * file systems and optical volumes (inside partitions). */
+void probe_run_all(const struct probe_view *v, uint64_t base, bool only_fs, struct ident *id);
+
+/* Cheap test on the first bytes of a file with an unknown extension: does
+ * any probe match? */
+bool probe_looks_like_image(const struct probe_view *v);
+
+extern const struct probe_desc *const probe_table[];
+extern const size_t probe_table_len;
+
+#endif

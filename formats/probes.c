@@ -1,0 +1,86 @@
+/*
+ * probes.c - the one ordered table of probes, and the driver that runs it.
+ * The driver checks the cheap magic first and calls a probe only then; it
+ * keeps every match (ISO 9660 and UDF share a disc; an isohybrid image is an
+ * MBR and an ISO at once) and leaves the judgement to verdict.c.
+ */
+#include "probe.h"
+
+extern const struct probe_desc probe_ewf, probe_qcow, probe_vmdk, probe_vhdx, probe_vdi, probe_vhd,
+	probe_dmg, probe_gzip, probe_xz, probe_zstd, probe_bzip2, probe_zip, probe_7z, probe_iso9660,
+	probe_eltorito, probe_udf, probe_rawcd, probe_gpt, probe_mbr, probe_fat, probe_exfat, probe_ntfs,
+	probe_ext, probe_hfs, probe_btrfs, probe_xfs, probe_f2fs, probe_squashfs;
+
+const struct probe_desc *const probe_table[] = {
+	/* Containers first: their own header sits at 0, so a file-system magic
+	 * found further in is payload, not the file's identity. */
+	&probe_ewf, &probe_qcow, &probe_vmdk, &probe_vhdx, &probe_vdi,
+	/* VHD and DMG are recognised by a trailer; a fixed VHD holds a raw disk
+	 * from 0, so the probes below still describe what is inside it. */
+	&probe_vhd, &probe_dmg,
+	&probe_gzip, &probe_xz, &probe_zstd, &probe_bzip2, &probe_zip, &probe_7z,
+	/* Optical before partition tables: isohybrid images put an MBR (and
+	 * xorriso a GPT) in front of the ISO 9660 volume. */
+	&probe_iso9660, &probe_eltorito, &probe_udf,
+	&probe_rawcd,
+	/* GPT before MBR, so that the protective MBR does not claim the list. */
+	&probe_gpt, &probe_mbr,
+	/* FAT's 55 AA overlaps the MBR's; each checks the other's structure. */
+	&probe_fat, &probe_exfat, &probe_ntfs, &probe_ext, &probe_hfs,
+	&probe_btrfs, &probe_xfs, &probe_f2fs, &probe_squashfs,
+};
+
+const size_t probe_table_len = sizeof(probe_table) / sizeof(probe_table[0]);
+
+static bool magic_matches(const struct probe_desc *d, const struct probe_view *v)
+{
+	uint64_t off;
+
+	if (!d->magic)
+		return true;
+	if (d->magic_from_end) {
+		if (v->size < d->magic_off)
+			return false;
+		off = v->size - d->magic_off;
+	} else {
+		off = d->magic_off;
+	}
+	return pv_match(v, off, d->magic, d->magic_len);
+}
+
+static bool wanted(const struct probe_desc *d, bool only_fs)
+{
+	return !only_fs || d->cls == HIT_FS || d->cls == HIT_OPTICAL;
+}
+
+void probe_run_all(const struct probe_view *v, uint64_t base, bool only_fs, struct ident *id)
+{
+	for (size_t i = 0; i < probe_table_len; i++) {
+		const struct probe_desc *d = probe_table[i];
+		struct probe_hit hit;
+
+		if (!wanted(d, only_fs) || !magic_matches(d, v))
+			continue;
+		memset(&hit, 0, sizeof(hit));
+		if (d->probe && d->probe(v, &hit, id) != 0)
+			continue;
+		if (id->nhits >= IDENT_MAX_HITS) {
+			id->hits_truncated = true;
+			return;
+		}
+		if (!hit.name)
+			hit.name = d->name;
+		hit.cls = d->cls;
+		hit.offset = base;
+		id->hits[id->nhits++] = hit;
+	}
+}
+
+bool probe_looks_like_image(const struct probe_view *v)
+{
+	struct ident scratch;
+
+	memset(&scratch, 0, sizeof(scratch));
+	probe_run_all(v, 0, false, &scratch);
+	return scratch.nhits > 0;
+}

@@ -1,0 +1,150 @@
+/*
+ * main.c - imgscan's entry point: parse the options, set up the run (config,
+ * I/O engine, Sleuth Kit workers, report), run the pipeline, exit with the
+ * status the report decided.  `imgscan --tsk-worker` is the Sleuth Kit worker
+ * process that the pool starts (not for users).
+ */
+#include "config/config.h"
+#include "config/options.h"
+#include "formats/tsk_glue.h"
+#include "report/report.h"
+#include "scanner/engine.h"
+#include "scanner/pipeline.h"
+#include "scanner/tsk_pool.h"
+#include "scanner/walk.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct run_resources {
+	struct imgscan_config cfg;
+	struct engine *engine;
+	struct tsk_pool *tsk;
+	struct walker *walk;
+	struct report *report;
+	struct report_run_info info;
+	char engine_note[160];
+};
+
+/* io_uring when the kernel allows it, else pread, said once on stderr. */
+static int make_engine(const struct scan_options *opt, struct run_resources *rr)
+{
+	int rc = -EINVAL;
+	unsigned io_threads = opt->queue_depth < 8 ? opt->queue_depth : 8;
+
+	if (opt->io != IO_PREAD) {
+		rc = engine_uring_create(opt->queue_depth, &rr->engine);
+		if (!rc) {
+			rr->info.engine = "uring";
+			return 0;
+		}
+		if (opt->io == IO_URING) {
+			fprintf(stderr, "imgscan: io_uring is not available: %s\n", strerror(-rc));
+			return rc;
+		}
+		snprintf(rr->engine_note, sizeof(rr->engine_note), "io_uring refused (%s): using pread",
+			 strerror(-rc));
+		rr->info.engine_note = rr->engine_note;
+		fprintf(stderr, "imgscan: %s\n", rr->engine_note);
+	}
+	rc = engine_pread_create(opt->queue_depth, io_threads, &rr->engine);
+	if (rc)
+		fprintf(stderr, "imgscan: cannot start the pread engine: %s\n", strerror(-rc));
+	rr->info.engine = "pread";
+	return rc;
+}
+
+static int check_dir(const char *what, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "imgscan: %s %s: %s\n", what, path, errno ? strerror(errno) : "not a directory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Everything before the first image: any failure here ends the run. */
+static int setup(struct scan_options *opt, struct run_resources *rr)
+{
+	char err[256];
+	int rc;
+
+	if (config_load(opt->config_path, &rr->cfg, err, sizeof(err))) {
+		fprintf(stderr, "imgscan: config %s: %s\n", opt->config_path ? opt->config_path : "(built-in)", err);
+		return EXIT_USAGE;
+	}
+	if (!opt->tsk_timeout_s)
+		opt->tsk_timeout_s = rr->cfg.tsk_timeout_s ? rr->cfg.tsk_timeout_s : 20;
+	if (!opt->tsk_memory_mib)
+		opt->tsk_memory_mib = rr->cfg.tsk_memory_mib ? rr->cfg.tsk_memory_mib : 1024;
+	if (!opt->tsk_workers)
+		opt->tsk_workers = rr->cfg.tsk_workers ? rr->cfg.tsk_workers : opt->jobs;
+	if (opt->sector_hash_dir && check_dir("--sector-hashes", opt->sector_hash_dir))
+		return EXIT_USAGE;
+	if (make_engine(opt, rr))
+		return EXIT_ERRORS;
+	if (!opt->no_tsk && tsk_pool_create(opt->tsk_workers, opt->tsk_timeout_s, opt->tsk_memory_mib, &rr->tsk)) {
+		fprintf(stderr, "imgscan: cannot set up the Sleuth Kit workers\n");
+		return EXIT_ERRORS;
+	}
+	rr->info.tsk_workers = opt->no_tsk ? 0 : opt->tsk_workers;
+	rr->info.tsk_timeout_s = opt->tsk_timeout_s;
+	rr->info.tsk_memory_mib = opt->tsk_memory_mib;
+	if (walk_open(opt->paths, opt->npaths, opt->follow_symlinks, &rr->walk))
+		return EXIT_ERRORS;
+	rc = report_open(opt, &rr->cfg, &rr->info, &rr->report);
+	if (rc) {
+		fprintf(stderr, "imgscan: cannot create the report %s: %s\n", opt->output, strerror(-rc));
+		return EXIT_ERRORS;
+	}
+	return 0;
+}
+
+static void teardown(struct run_resources *rr)
+{
+	walk_close(rr->walk);
+	tsk_pool_destroy(rr->tsk);
+	if (rr->engine)
+		rr->engine->ops->destroy(rr->engine);
+}
+
+static int run_scan(struct scan_options *opt)
+{
+	static struct run_resources rr;
+	struct run_stats stats = {0};
+	int status = setup(opt, &rr), rc;
+
+	if (status) {
+		teardown(&rr);
+		return status;
+	}
+	struct pipeline_env env = {
+		.opt = opt, .cfg = &rr.cfg, .engine = rr.engine, .tsk = rr.tsk,
+		.sink = {rr.report, report_image, report_skipped},
+	};
+	rc = pipeline_run(&env, rr.walk, &stats);
+	if (rc)
+		fprintf(stderr, "imgscan: the scan stopped early: %s\n", strerror(-rc));
+	status = report_close(rr.report, &stats, rr.tsk ? tsk_pool_restarts(rr.tsk) : 0, rc);
+	teardown(&rr);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct scan_options opt;
+	int exit_now, status;
+
+	if (argc == 2 && !strcmp(argv[1], "--tsk-worker"))
+		return tsk_worker_main(0, 1);
+	signal(SIGPIPE, SIG_IGN); /* a dead worker or a closed pipe is an error, not a kill */
+	status = options_parse(argc, argv, &opt, &exit_now);
+	if (exit_now)
+		return status;
+	return run_scan(&opt);
+}

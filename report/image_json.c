@@ -1,0 +1,336 @@
+/*
+ * image_json.c - image results as JSON (see SCHEMA.md).
+ */
+#include "image_json.h"
+#include "pathenc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const class_names[] = {
+	[HIT_OPTICAL] = "optical", [HIT_RAWCD] = "raw-cd", [HIT_PTABLE] = "partition-table",
+	[HIT_FS] = "filesystem", [HIT_CONTAINER] = "container", [HIT_COMPRESSED] = "compressed",
+};
+
+static const char *const tsk_status_names[] = {
+	[TSK_NOT_RUN] = "not-run", [TSK_DONE] = "ok", [TSK_CRASHED] = "crashed",
+	[TSK_TIMED_OUT] = "timed-out", [TSK_OUT_OF_MEMORY] = "out-of-memory",
+	[TSK_WORKER_ERROR] = "worker-error",
+};
+
+void format_utc(char *out, size_t len, time_t sec, long nsec)
+{
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, len, "%s.%09ldZ", base, nsec);
+}
+
+bool severity_counts(const char *severity)
+{
+	return strcmp(severity, "info") != 0;
+}
+
+void json_add_path(cJSON *obj, const char *key, const char *path)
+{
+	size_t n = strlen(path);
+	char keybuf[64];
+
+	if (utf8_valid(path, n)) {
+		cJSON_AddStringToObject(obj, key, path);
+		return;
+	}
+	char *lossy = utf8_lossy(path, n), *b64 = base64_encode((const unsigned char *)path, n);
+	cJSON_AddStringToObject(obj, key, lossy ? lossy : "");
+	snprintf(keybuf, sizeof(keybuf), "%s_b64", key);
+	cJSON_AddStringToObject(obj, keybuf, b64 ? b64 : "");
+	snprintf(keybuf, sizeof(keybuf), "%s_lossy", key);
+	cJSON_AddTrueToObject(obj, keybuf);
+	free(lossy);
+	free(b64);
+}
+
+/* Strings from disk (labels) may hold anything: only valid UTF-8 goes out. */
+static void add_text(cJSON *obj, const char *key, const char *text)
+{
+	char *safe;
+
+	if (utf8_valid(text, strlen(text))) {
+		cJSON_AddStringToObject(obj, key, text);
+		return;
+	}
+	safe = utf8_lossy(text, strlen(text));
+	cJSON_AddStringToObject(obj, key, safe ? safe : "");
+	free(safe);
+}
+
+static cJSON *safe_string(const char *text)
+{
+	char *safe;
+	cJSON *item;
+
+	if (utf8_valid(text, strlen(text)))
+		return cJSON_CreateString(text);
+	safe = utf8_lossy(text, strlen(text));
+	item = cJSON_CreateString(safe ? safe : "");
+	free(safe);
+	return item;
+}
+
+static cJSON *hit_json(const struct probe_hit *h)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "name", h->name);
+	cJSON_AddStringToObject(o, "class", class_names[h->cls]);
+	cJSON_AddNumberToObject(o, "offset", (double)h->offset);
+	if (h->claimed_size)
+		cJSON_AddNumberToObject(o, "size", (double)h->claimed_size);
+	if (h->block_size)
+		cJSON_AddNumberToObject(o, "block_size", h->block_size);
+	if (h->label[0])
+		add_text(o, "label", h->label);
+	if (h->uuid[0])
+		cJSON_AddStringToObject(o, "uuid", h->uuid);
+	if (h->detail[0])
+		add_text(o, "detail", h->detail);
+	return o;
+}
+
+static cJSON *ptable_json(const struct ident *id)
+{
+	cJSON *o, *parts;
+
+	if (!id->scheme)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "scheme", id->scheme);
+	parts = cJSON_AddArrayToObject(o, "partitions");
+	for (int i = 0; i < id->nparts; i++) {
+		const struct part_entry *p = &id->parts[i];
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "number", p->number);
+		cJSON_AddNumberToObject(e, "start", (double)p->start);
+		cJSON_AddNumberToObject(e, "length", (double)p->length);
+		cJSON_AddStringToObject(e, "type", p->type);
+		if (p->name[0])
+			add_text(e, "name", p->name);
+		cJSON_AddBoolToObject(e, "bootable", p->bootable);
+		cJSON_AddItemToArray(parts, e);
+	}
+	return o;
+}
+
+static cJSON *tsk_vs_json(const struct tsk_result *t)
+{
+	cJSON *o, *parts;
+
+	if (!t->vs_type[0])
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", t->vs_type);
+	cJSON_AddNumberToObject(o, "block_size", t->vs_block_size);
+	parts = cJSON_AddArrayToObject(o, "partitions");
+	for (uint32_t i = 0; i < t->nparts && i < TSK_MAX_PARTS; i++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "address", t->parts[i].addr);
+		cJSON_AddNumberToObject(e, "start", (double)t->parts[i].start);
+		cJSON_AddNumberToObject(e, "length", (double)t->parts[i].length);
+		add_text(e, "description", t->parts[i].desc);
+		cJSON_AddBoolToObject(e, "allocated", t->parts[i].allocated);
+		cJSON_AddItemToArray(parts, e);
+	}
+	return o;
+}
+
+static cJSON *tsk_json(const struct tsk_result *t)
+{
+	cJSON *o = cJSON_CreateObject(), *fss, *errs;
+	int st = t->status >= 0 && t->status <= TSK_WORKER_ERROR ? t->status : TSK_WORKER_ERROR;
+
+	cJSON_AddStringToObject(o, "status", tsk_status_names[st]);
+	if (t->failure[0])
+		cJSON_AddStringToObject(o, "failure", t->failure);
+	if (t->status != TSK_DONE)
+		return o;
+	cJSON_AddStringToObject(o, "image_type", t->img_type);
+	cJSON_AddNumberToObject(o, "media_size", (double)t->img_size);
+	cJSON_AddItemToObject(o, "volume_system", tsk_vs_json(t));
+	fss = cJSON_AddArrayToObject(o, "filesystems");
+	for (uint32_t i = 0; i < t->nfs && i < TSK_MAX_FS; i++) {
+		const struct tsk_fs *f = &t->fs[i];
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "offset", (double)f->offset);
+		cJSON_AddStringToObject(e, "type", f->type);
+		cJSON_AddStringToObject(e, "opened_by", f->how);
+		cJSON_AddNumberToObject(e, "block_size", f->block_size);
+		cJSON_AddNumberToObject(e, "block_count", (double)f->block_count);
+		cJSON_AddNumberToObject(e, "size", (double)((f->last_block + 1) * f->block_size));
+		cJSON_AddItemToArray(fss, e);
+	}
+	errs = cJSON_AddArrayToObject(o, "errors");
+	for (uint32_t i = 0; i < t->nerrors && i < TSK_MAX_ERRORS; i++)
+		cJSON_AddItemToArray(errs, safe_string(t->errors[i]));
+	return o;
+}
+
+static cJSON *ident_json(const struct ident *id, const struct tsk_result *t)
+{
+	cJSON *o = cJSON_CreateObject(), *hits = cJSON_AddArrayToObject(o, "probes");
+
+	for (int i = 0; i < id->nhits; i++)
+		cJSON_AddItemToArray(hits, hit_json(&id->hits[i]));
+	if (id->hits_truncated)
+		cJSON_AddTrueToObject(o, "probes_truncated");
+	cJSON_AddItemToObject(o, "partition_table", ptable_json(id));
+	cJSON_AddItemToObject(o, "tsk", tsk_json(t));
+	return o;
+}
+
+static cJSON *findings_json(const struct verdict *v)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < v->nfindings; i++) {
+		const struct finding *f = &v->findings[i];
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "code", f->code);
+		cJSON_AddStringToObject(e, "severity", f->severity);
+		cJSON_AddItemToObject(e, "message", safe_string(f->message));
+		if (f->suggested_name[0])
+			json_add_path(e, "suggested_name", f->suggested_name);
+		cJSON_AddItemToArray(arr, e);
+	}
+	return arr;
+}
+
+static cJSON *errors_json(const struct image_result *r)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (int i = 0; i < r->nerrors; i++) {
+		const struct scan_error *e = &r->errors[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "stage", e->stage);
+		if (e->err) {
+			const char *name = strerrorname_np(e->err);
+			cJSON_AddStringToObject(o, "errno", name ? name : "?");
+		}
+		if (!strcmp(e->stage, "read"))
+			cJSON_AddNumberToObject(o, "offset", (double)e->offset);
+		cJSON_AddItemToObject(o, "message", safe_string(e->message));
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static cJSON *hashes_json(const struct image_result *r)
+{
+	cJSON *o;
+
+	if (!r->complete)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "xxh128", r->xxh128);
+	return o;
+}
+
+static cJSON *sectors_json(const struct image_result *r)
+{
+	cJSON *o;
+
+	if (!r->complete)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "size", r->sector_size);
+	cJSON_AddNumberToObject(o, "count", (double)r->sector_count);
+	cJSON_AddNumberToObject(o, "zero", (double)r->zero_sectors);
+	cJSON_AddStringToObject(o, "list_xxh128", r->xxh128[0] ? r->sector_list_xxh128 : "");
+	if (r->sector_file[0])
+		json_add_path(o, "list_file", r->sector_file);
+	return o;
+}
+
+static const char *first_suggestion(const struct verdict *v)
+{
+	for (int i = 0; i < v->nfindings; i++)
+		if (v->findings[i].suggested_name[0])
+			return v->findings[i].suggested_name;
+	return NULL;
+}
+
+cJSON *image_to_json(const struct image_result *r)
+{
+	cJSON *o = cJSON_CreateObject(), *rd;
+	const char *suggest = first_suggestion(&r->verdict);
+	char when[48];
+
+	cJSON_AddNumberToObject(o, "index", (double)r->index);
+	json_add_path(o, "path", r->path);
+	json_add_path(o, "extension", r->ext);
+	cJSON_AddStringToObject(o, "file_type", r->is_blockdev ? "block-device" : "file");
+	cJSON_AddNumberToObject(o, "size", (double)r->size);
+	format_utc(when, sizeof(when), r->st.st_mtim.tv_sec, r->st.st_mtim.tv_nsec);
+	cJSON_AddStringToObject(o, "mtime", when);
+	cJSON_AddStringToObject(o, "status", r->nerrors ? "error" : "ok");
+	cJSON_AddStringToObject(o, "kind", r->verdict.kind ? r->verdict.kind : "unreadable");
+	cJSON_AddStringToObject(o, "kind_key", r->verdict.kind_key);
+	cJSON_AddItemToObject(o, "detail", safe_string(r->verdict.detail));
+	cJSON_AddBoolToObject(o, "misnamed", suggest != NULL);
+	if (suggest)
+		json_add_path(o, "suggested_name", suggest);
+	else
+		cJSON_AddNullToObject(o, "suggested_name");
+	cJSON_AddItemToObject(o, "hashes", hashes_json(r));
+	cJSON_AddItemToObject(o, "sectors", sectors_json(r));
+	cJSON_AddItemToObject(o, "identification", ident_json(&r->ident, &r->tsk));
+	if (r->verdict.content_bytes)
+		cJSON_AddNumberToObject(o, "content_bytes", (double)r->verdict.content_bytes);
+	cJSON_AddItemToObject(o, "findings", findings_json(&r->verdict));
+	cJSON_AddItemToObject(o, "errors", errors_json(r));
+	rd = cJSON_AddObjectToObject(o, "read");
+	cJSON_AddNumberToObject(rd, "bytes", (double)r->bytes_read);
+	cJSON_AddBoolToObject(rd, "complete", r->complete);
+	cJSON_AddBoolToObject(rd, "noatime", r->noatime);
+	cJSON_AddBoolToObject(rd, "direct", r->direct);
+	cJSON_AddNumberToObject(rd, "seconds", r->seconds);
+	return o;
+}
+
+static const char *mode_name(mode_t m)
+{
+	return S_ISLNK(m) ? "symlink" : S_ISFIFO(m) ? "fifo" : S_ISSOCK(m) ? "socket" : S_ISCHR(m) ? "char-device"
+		: S_ISBLK(m) ? "block-device" : S_ISDIR(m) ? "directory" : S_ISREG(m) ? "file" : "other";
+}
+
+cJSON *skipped_to_json(const struct skipped_entry *s)
+{
+	static const char *const reasons[] = {
+		[SKIP_NOT_IMAGE] = "not-an-image", [SKIP_SYMLINK] = "symlink-not-followed",
+		[SKIP_SPECIAL] = "special-file", [SKIP_WALK_ERROR] = "error",
+	};
+	cJSON *o = cJSON_CreateObject();
+	char target[4096];
+	ssize_t n;
+
+	json_add_path(o, "path", s->path);
+	cJSON_AddStringToObject(o, "reason", reasons[s->reason]);
+	if (s->reason != SKIP_WALK_ERROR)
+		cJSON_AddStringToObject(o, "file_type", mode_name(s->mode));
+	if (s->reason == SKIP_SYMLINK && (n = readlink(s->path, target, sizeof(target) - 1)) >= 0) {
+		target[n] = '\0';
+		json_add_path(o, "link_target", target);
+	}
+	if (s->reason == SKIP_WALK_ERROR) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "%s: %s", s->message ? s->message : "walk", strerror(s->err));
+		cJSON_AddStringToObject(o, "error", msg);
+	}
+	return o;
+}

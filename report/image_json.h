@@ -1,0 +1,21 @@
+/*
+ * image_json.h - one image result, or one skipped entry, as a cJSON object.
+ * The field list is documented in report/SCHEMA.md; keep the two in step.
+ */
+#ifndef IMGSCAN_IMAGE_JSON_H
+#define IMGSCAN_IMAGE_JSON_H
+
+#include "../scanner/result.h"
+
+#include <cjson/cJSON.h>
+
+cJSON *image_to_json(const struct image_result *r);
+cJSON *skipped_to_json(const struct skipped_entry *s);
+/* Adds "path" (and "path_b64", "path_lossy" when not UTF-8) to obj. */
+void json_add_path(cJSON *obj, const char *key, const char *path);
+/* UTC ISO 8601 with nanoseconds: 2026-11-23T21:34:26.123456789Z */
+void format_utc(char *out, size_t len, time_t sec, long nsec);
+/* True when a finding of this severity should make the exit status 1. */
+bool severity_counts(const char *severity);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * pathenc.h - Linux paths are bytes.  JSON strings are Unicode.  A path that
+ * is valid UTF-8 goes into JSON as it is (cJSON escapes control characters
+ * such as a newline, losslessly); one that is not gets a readable form with
+ * U+FFFD for each bad byte plus the exact bytes in base64.
+ */
+#ifndef IMGSCAN_PATHENC_H
+#define IMGSCAN_PATHENC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+bool utf8_valid(const char *s, size_t n);
+/* Malloc'd copy with every invalid byte replaced by U+FFFD; NULL on ENOMEM. */
+char *utf8_lossy(const char *s, size_t n);
+/* Malloc'd standard base64 (RFC 4648, with padding); NULL on ENOMEM. */
+char *base64_encode(const unsigned char *p, size_t n);
+
+#endif

@@ -1,0 +1,395 @@
+/*
+ * report.c - streams the report (see report.h and SCHEMA.md).
+ */
+#include "report.h"
+#include "image_json.h"
+#include "outfile.h"
+#include "pathenc.h"
+#include "../config/config.h"
+#include "../config/options.h"
+#include "../config/version.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SKIPPED_KEPT 10000 /* skipped entries listed in a JSON document */
+#define MAX_MISNAMED_SHOWN 50  /* lines of the stderr summary */
+
+struct kind_count { const char *kind; uint64_t n; };
+
+struct report {
+	pthread_mutex_t lock;
+	const struct scan_options *opt;
+	struct outfile out;
+	cJSON *run;                /* the run object */
+	cJSON *skipped;            /* JSON mode: kept until the end */
+	uint64_t nskipped, skipped_dropped, symlinks, specials, walk_errors;
+	uint64_t images, image_errors, findings, counted_findings, misnamed, bytes;
+	struct kind_count kinds[12];
+	char *misnamed_lines;      /* stderr summary, bounded */
+	size_t misnamed_len;
+	unsigned misnamed_shown;
+	bool first_image;
+	struct timespec t0_wall, t0_mono;
+};
+
+static void write_json_line(struct report *r, cJSON *obj, const char *prefix)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+
+	if (!text) {
+		r->out.err = r->out.err ? r->out.err : ENOMEM;
+		return;
+	}
+	if (prefix)
+		outfile_write(&r->out, prefix, strlen(prefix));
+	outfile_write(&r->out, text, strlen(text));
+	outfile_write(&r->out, "\n", 1);
+	free(text);
+}
+
+static cJSON *options_json(const struct scan_options *opt, const struct imgscan_config *cfg,
+			   const struct report_run_info *info)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "io", info->engine);
+	if (info->engine_note)
+		cJSON_AddStringToObject(o, "io_note", info->engine_note);
+	cJSON_AddBoolToObject(o, "direct", opt->direct);
+	cJSON_AddNumberToObject(o, "jobs", opt->jobs);
+	cJSON_AddNumberToObject(o, "queue_depth", opt->queue_depth);
+	cJSON_AddNumberToObject(o, "read_size", (double)opt->read_size);
+	cJSON_AddNumberToObject(o, "images_in_flight", opt->max_images);
+	cJSON_AddNumberToObject(o, "sector_size", opt->sector_size);
+	cJSON_AddBoolToObject(o, "all_files", opt->all_files);
+	cJSON_AddBoolToObject(o, "follow_symlinks", opt->follow_symlinks);
+	if (opt->sector_hash_dir)
+		json_add_path(o, "sector_hashes_dir", opt->sector_hash_dir);
+	else
+		cJSON_AddNullToObject(o, "sector_hashes_dir");
+	cJSON_AddStringToObject(o, "format", opt->format == FMT_JSONL ? "jsonl" : "json");
+	json_add_path(o, "config", cfg->source);
+	cJSON_AddBoolToObject(o, "tsk", info->tsk_workers > 0);
+	cJSON_AddNumberToObject(o, "tsk_workers", info->tsk_workers);
+	cJSON_AddNumberToObject(o, "tsk_timeout_seconds", info->tsk_timeout_s);
+	cJSON_AddNumberToObject(o, "tsk_memory_mib", info->tsk_memory_mib);
+	return o;
+}
+
+static void make_run_id(char *out, size_t len)
+{
+	unsigned char b[16] = {0};
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (!f || fread(b, 1, sizeof(b), f) != sizeof(b)) {
+		unsigned long long t = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
+		memcpy(b, &t, sizeof(t));
+	}
+	if (f)
+		fclose(f);
+	b[6] = (b[6] & 0x0F) | 0x40; /* a version-4 UUID */
+	b[8] = (b[8] & 0x3F) | 0x80;
+	snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+		 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* argv as strings; when an argument is not UTF-8, also "argv_b64". */
+static void add_argv(cJSON *run, cJSON *argv, int argc, char **args)
+{
+	bool lossy = false;
+
+	for (int i = 0; i < argc; i++) {
+		bool ok = utf8_valid(args[i], strlen(args[i]));
+		char *fixed = ok ? NULL : utf8_lossy(args[i], strlen(args[i]));
+		cJSON_AddItemToArray(argv, cJSON_CreateString(ok ? args[i] : fixed ? fixed : ""));
+		free(fixed);
+		lossy |= !ok;
+	}
+	if (!lossy)
+		return;
+	cJSON *b64s = cJSON_AddArrayToObject(run, "argv_b64");
+	for (int i = 0; i < argc; i++) {
+		char *b = base64_encode((const unsigned char *)args[i], strlen(args[i]));
+		cJSON_AddItemToArray(b64s, cJSON_CreateString(b ? b : ""));
+		free(b);
+	}
+}
+
+static cJSON *run_json(struct report *r, const struct imgscan_config *cfg, const struct report_run_info *info)
+{
+	cJSON *run = cJSON_CreateObject(), *argv;
+	char buf[64], host[256] = "";
+
+	make_run_id(buf, sizeof(buf));
+	cJSON_AddStringToObject(run, "id", buf);
+	format_utc(buf, sizeof(buf), r->t0_wall.tv_sec, r->t0_wall.tv_nsec);
+	cJSON_AddStringToObject(run, "start", buf);
+	gethostname(host, sizeof(host) - 1);
+	json_add_path(run, "host", host);
+	argv = cJSON_AddArrayToObject(run, "argv");
+	add_argv(run, argv, r->opt->argc, r->opt->argv);
+	cJSON_AddItemToObject(run, "options", options_json(r->opt, cfg, info));
+	return run;
+}
+
+static cJSON *tool_json(void)
+{
+	cJSON *tool = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(tool, "name", "imgscan");
+	cJSON_AddStringToObject(tool, "version", IMGSCAN_VERSION);
+	cJSON_AddStringToObject(tool, "schema", "https://imgscan.invalid/schema/1 (report/SCHEMA.md)");
+	return tool;
+}
+
+int report_open(const struct scan_options *opt, const struct imgscan_config *cfg,
+		const struct report_run_info *info, struct report **out)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return -ENOMEM;
+	r->opt = opt;
+	r->first_image = true;
+	clock_gettime(CLOCK_REALTIME, &r->t0_wall);
+	clock_gettime(CLOCK_MONOTONIC, &r->t0_mono);
+	rc = outfile_open(&r->out, opt->output);
+	if (rc) {
+		free(r);
+		return rc;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	r->run = run_json(r, cfg, info);
+	r->skipped = cJSON_CreateArray();
+	if (opt->format == FMT_JSONL) {
+		cJSON *line = cJSON_CreateObject();
+		cJSON_AddStringToObject(line, "type", "run");
+		cJSON_AddItemToObject(line, "tool", tool_json());
+		cJSON_AddItemReferenceToObject(line, "run", r->run);
+		write_json_line(r, line, NULL);
+		cJSON_Delete(line);
+	} else {
+		cJSON *tool = tool_json();
+		char *text = cJSON_PrintUnformatted(tool);
+		outfile_write(&r->out, "{\"tool\":", 8);
+		outfile_write(&r->out, text, strlen(text));
+		outfile_write(&r->out, ",\n\"images\":[\n", 13);
+		free(text);
+		cJSON_Delete(tool);
+	}
+	*out = r;
+	return 0;
+}
+
+static void count_kind(struct report *r, const char *kind)
+{
+	size_t n = sizeof(r->kinds) / sizeof(r->kinds[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!r->kinds[i].kind)
+			r->kinds[i].kind = kind;
+		if (!strcmp(r->kinds[i].kind, kind)) {
+			r->kinds[i].n++;
+			return;
+		}
+	}
+}
+
+/* A line for the stderr summary: "  path -> suggested (CODE)". */
+static void note_misnamed_locked(struct report *r, const struct image_result *res, const struct finding *f)
+{
+	char line[1200];
+	int n;
+
+	if (r->misnamed_shown >= MAX_MISNAMED_SHOWN)
+		return;
+	n = snprintf(line, sizeof(line), "  %s -> %s  (%s)\n", res->path, f->suggested_name, f->code);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	char *grown = realloc(r->misnamed_lines, r->misnamed_len + (size_t)n + 1);
+	if (!grown)
+		return;
+	r->misnamed_lines = grown;
+	memcpy(grown + r->misnamed_len, line, (size_t)n + 1);
+	r->misnamed_len += (size_t)n;
+	r->misnamed_shown++;
+}
+
+static void tally_locked(struct report *r, const struct image_result *res)
+{
+	bool misnamed = false;
+
+	r->images++;
+	r->bytes += res->bytes_read;
+	r->image_errors += res->nerrors > 0;
+	count_kind(r, res->verdict.kind ? res->verdict.kind : "unreadable");
+	for (int i = 0; i < res->verdict.nfindings; i++) {
+		const struct finding *f = &res->verdict.findings[i];
+		r->findings++;
+		r->counted_findings += severity_counts(f->severity);
+		if (f->suggested_name[0] && !misnamed) {
+			misnamed = true;
+			note_misnamed_locked(r, res, f);
+		}
+	}
+	r->misnamed += misnamed;
+}
+
+void report_image(void *report, const struct image_result *res)
+{
+	struct report *r = report;
+	cJSON *obj = image_to_json(res);
+
+	pthread_mutex_lock(&r->lock);
+	tally_locked(r, res);
+	if (r->opt->format == FMT_JSONL) {
+		cJSON_AddStringToObject(obj, "type", "image");
+		write_json_line(r, obj, NULL);
+	} else {
+		write_json_line(r, obj, r->first_image ? NULL : ",");
+	}
+	r->first_image = false;
+	pthread_mutex_unlock(&r->lock);
+	cJSON_Delete(obj);
+}
+
+void report_skipped(void *report, const struct skipped_entry *s)
+{
+	struct report *r = report;
+	cJSON *obj = skipped_to_json(s);
+
+	pthread_mutex_lock(&r->lock);
+	r->nskipped++;
+	r->symlinks += s->reason == SKIP_SYMLINK;
+	r->specials += s->reason == SKIP_SPECIAL;
+	r->walk_errors += s->reason == SKIP_WALK_ERROR;
+	if (r->opt->format == FMT_JSONL) {
+		cJSON_AddStringToObject(obj, "type", "skipped");
+		write_json_line(r, obj, NULL);
+		cJSON_Delete(obj);
+	} else if (cJSON_GetArraySize(r->skipped) < MAX_SKIPPED_KEPT) {
+		cJSON_AddItemToArray(r->skipped, obj);
+	} else {
+		r->skipped_dropped++;
+		cJSON_Delete(obj);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+static double elapsed(const struct report *r)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - r->t0_mono.tv_sec) + (now.tv_nsec - r->t0_mono.tv_nsec) / 1e9;
+}
+
+static int exit_status(const struct report *r, int pipeline_rc)
+{
+	if (pipeline_rc || r->image_errors || r->walk_errors)
+		return EXIT_ERRORS;
+	return r->counted_findings ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigned restarts, double secs, int status)
+{
+	cJSON *s = cJSON_CreateObject(), *kinds = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(s, "entries", (double)st->entries);
+	cJSON_AddNumberToObject(s, "images", (double)r->images);
+	for (size_t i = 0; i < sizeof(r->kinds) / sizeof(r->kinds[0]) && r->kinds[i].kind; i++)
+		cJSON_AddNumberToObject(kinds, r->kinds[i].kind, (double)r->kinds[i].n);
+	cJSON_AddItemToObject(s, "by_kind", kinds);
+	cJSON_AddNumberToObject(s, "other_files", (double)st->other_files);
+	cJSON_AddNumberToObject(s, "other_bytes", (double)st->other_bytes);
+	cJSON_AddNumberToObject(s, "symlinks", (double)r->symlinks);
+	cJSON_AddNumberToObject(s, "special_files", (double)r->specials);
+	cJSON_AddNumberToObject(s, "walk_errors", (double)r->walk_errors);
+	cJSON_AddNumberToObject(s, "skipped_not_listed", (double)r->skipped_dropped);
+	cJSON_AddNumberToObject(s, "findings", (double)r->findings);
+	cJSON_AddNumberToObject(s, "misnamed", (double)r->misnamed);
+	cJSON_AddNumberToObject(s, "images_with_errors", (double)r->image_errors);
+	cJSON_AddNumberToObject(s, "bytes_hashed", (double)r->bytes);
+	cJSON_AddNumberToObject(s, "wall_seconds", secs);
+	cJSON_AddNumberToObject(s, "bytes_per_second", secs > 0 ? (double)r->bytes / secs : 0);
+	cJSON_AddNumberToObject(s, "direct_fallbacks", st->direct_fallbacks);
+	cJSON_AddNumberToObject(s, "tsk_worker_restarts", restarts);
+	cJSON_AddNumberToObject(s, "exit_status", status);
+	return s;
+}
+
+static void print_human(const struct report *r, const struct run_stats *st, double secs, int status)
+{
+	fprintf(stderr, "imgscan: %llu image%s, %.2f GB hashed in %.2f s (%.2f GB/s); %llu other file%s; "
+		"%llu misnamed, %llu finding%s, %llu error%s -> exit %d\n",
+		(unsigned long long)r->images, r->images == 1 ? "" : "s", (double)r->bytes / 1e9, secs,
+		secs > 0 ? (double)r->bytes / 1e9 / secs : 0.0, (unsigned long long)st->other_files,
+		st->other_files == 1 ? "" : "s", (unsigned long long)r->misnamed, (unsigned long long)r->findings,
+		r->findings == 1 ? "" : "s", (unsigned long long)(r->image_errors + r->walk_errors),
+		r->image_errors + r->walk_errors == 1 ? "" : "s", status);
+	if (r->misnamed_len) {
+		fprintf(stderr, "misnamed (path -> suggested name):\n%s", r->misnamed_lines);
+		if (r->misnamed > r->misnamed_shown)
+			fprintf(stderr, "  ... and %llu more (see the report)\n",
+				(unsigned long long)(r->misnamed - r->misnamed_shown));
+	}
+}
+
+int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_restarts, int pipeline_rc)
+{
+	double secs = elapsed(r);
+	int status = exit_status(r, pipeline_rc), rc;
+	cJSON *summary = summary_json(r, stats, tsk_restarts, secs, status);
+	struct timespec end;
+	char when[48];
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	format_utc(when, sizeof(when), end.tv_sec, end.tv_nsec);
+	cJSON_AddStringToObject(r->run, "end", when);
+	if (r->opt->format == FMT_JSONL) {
+		cJSON_AddStringToObject(summary, "type", "summary");
+		cJSON_AddStringToObject(summary, "end", when);
+		write_json_line(r, summary, NULL);
+	} else {
+		cJSON *tail = cJSON_CreateObject();
+		char *text;
+		cJSON_AddItemToObject(tail, "skipped", r->skipped);
+		cJSON_AddItemToObject(tail, "run", r->run);
+		cJSON_AddItemToObject(tail, "summary", summary);
+		text = cJSON_PrintUnformatted(tail);
+		/* Splice the tail object's members after the images array. */
+		outfile_write(&r->out, "],\n", 3);
+		if (text)
+			outfile_write(&r->out, text + 1, strlen(text) - 1);
+		outfile_write(&r->out, "\n", 1);
+		free(text);
+		cJSON_DetachItemViaPointer(tail, r->skipped);
+		cJSON_DetachItemViaPointer(tail, r->run);
+		cJSON_DetachItemViaPointer(tail, summary);
+		cJSON_Delete(tail);
+	}
+	rc = outfile_commit(&r->out);
+	if (rc) {
+		fprintf(stderr, "imgscan: cannot write the report%s%s: %s\n", r->out.final[0] ? " to " : "",
+			r->out.final, strerror(-rc));
+		status = EXIT_ERRORS;
+	}
+	if (!r->opt->quiet)
+		print_human(r, stats, secs, status);
+	cJSON_Delete(summary);
+	cJSON_Delete(r->run);
+	cJSON_Delete(r->skipped);
+	free(r->misnamed_lines);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+	return status;
+}

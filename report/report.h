@@ -1,0 +1,37 @@
+/*
+ * report.h - the run's report: a JSON document (or JSON lines) streamed as
+ * images finish, so memory does not grow with the number of images, and a
+ * short human summary on stderr.  report/ never reads images and never
+ * decides a verdict; it only writes what it is given.
+ */
+#ifndef IMGSCAN_REPORT_H
+#define IMGSCAN_REPORT_H
+
+#include "../scanner/pipeline.h"
+#include "../scanner/result.h"
+
+#include <stdio.h>
+
+struct scan_options;
+struct imgscan_config;
+
+struct report_run_info {
+	const char *engine;       /* "uring" or "pread" */
+	const char *engine_note;  /* why the fallback was taken, or NULL */
+	unsigned tsk_workers;     /* 0: Sleuth Kit step off */
+	unsigned tsk_timeout_s;
+	unsigned tsk_memory_mib;
+};
+
+struct report;
+
+int report_open(const struct scan_options *opt, const struct imgscan_config *cfg,
+		const struct report_run_info *info, struct report **out);
+/* Thread-safe. */
+void report_image(void *report, const struct image_result *r);
+void report_skipped(void *report, const struct skipped_entry *s);
+/* Finish the document, commit it, print the human summary to stderr (unless
+ * quiet).  Returns the exit status (0, 1 or 2); frees the report. */
+int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_restarts, int pipeline_rc);
+
+#endif

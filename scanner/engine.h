@@ -1,0 +1,52 @@
+/*
+ * engine.h - the I/O engine interface: queue reads, submit them, reap
+ * completions.  Two engines sit behind it: io_uring (one ring driven by the
+ * reader thread) and pread (a few I/O threads), with the same behaviour.
+ *
+ * Only the reader thread calls queue/submit/reap; engine_wake() may be called
+ * from any thread to end a reap() that is waiting.
+ */
+#ifndef IMGSCAN_ENGINE_H
+#define IMGSCAN_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct io_req {
+	int fd;
+	void *buf;
+	size_t len;
+	uint64_t off;
+	uint32_t slot;   /* the caller's slot index */
+	int32_t res;     /* bytes read, or -errno, set on completion */
+};
+
+struct engine;
+
+struct engine_ops {
+	const char *name;
+	int (*queue)(struct engine *e, struct io_req *req);
+	int (*submit)(struct engine *e);
+	/* Store up to max finished requests in out; wait for one (or a wake)
+	 * when wait is true.  Returns the count, or -errno. */
+	int (*reap)(struct engine *e, struct io_req **out, int max, bool wait);
+	void (*wake)(struct engine *e);
+	void (*destroy)(struct engine *e);
+};
+
+struct engine {
+	const struct engine_ops *ops;
+};
+
+/* Create an io_uring engine for depth reads in flight.  Returns 0 or -errno
+ * (-ENOSYS, -EPERM when the kernel or a seccomp profile refuses io_uring). */
+int engine_uring_create(unsigned depth, struct engine **out);
+
+/* Create the pread engine with nthreads I/O threads. */
+int engine_pread_create(unsigned depth, unsigned nthreads, struct engine **out);
+
+/* True when /proc/sys/kernel/io_uring_disabled says io_uring is off for us. */
+bool engine_uring_disabled_by_sysctl(void);
+
+#endif

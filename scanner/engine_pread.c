@@ -1,0 +1,175 @@
+/*
+ * engine_pread.c - the fallback engine: a few I/O threads doing pread(2),
+ * for kernels or sandboxes that refuse io_uring.  Same contract as the ring:
+ * the reader queues and reaps, hashing threads may wake a waiting reader.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define MAX_IO_THREADS 16
+
+struct pread_engine {
+	struct engine base;
+	pthread_mutex_t lock;
+	pthread_cond_t work;       /* I/O threads wait here for requests */
+	pthread_cond_t done;       /* the reader waits here for completions */
+	struct io_req **todo;      /* FIFO of queued requests (lock) */
+	struct io_req **finished;  /* FIFO of completed requests (lock) */
+	unsigned cap, todo_head, todo_len, fin_head, fin_len;
+	bool woken, stopping;      /* (lock) */
+	pthread_t threads[MAX_IO_THREADS];
+	unsigned nthreads;
+};
+
+static void read_fully(struct io_req *req)
+{
+	ssize_t n;
+
+	do
+		n = pread(req->fd, req->buf, req->len, (off_t)req->off);
+	while (n < 0 && errno == EINTR);
+	/* A short count is handed up as it is: the reader resubmits the rest,
+	 * exactly as it does for a short io_uring read. */
+	req->res = n < 0 ? -errno : (int32_t)n;
+}
+
+static void *io_thread(void *arg)
+{
+	struct pread_engine *p = arg;
+	struct io_req *req;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->todo_len && !p->stopping)
+			pthread_cond_wait(&p->work, &p->lock);
+		if (p->stopping)
+			break;
+		req = p->todo[p->todo_head];
+		p->todo_head = (p->todo_head + 1) % p->cap;
+		p->todo_len--;
+		pthread_mutex_unlock(&p->lock);
+		read_fully(req);
+		pthread_mutex_lock(&p->lock);
+		p->finished[(p->fin_head + p->fin_len) % p->cap] = req;
+		p->fin_len++;
+		pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static int pread_queue(struct engine *e, struct io_req *req)
+{
+	struct pread_engine *p = (struct pread_engine *)e;
+	int rc = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->todo_len >= p->cap) {
+		rc = -EBUSY;
+	} else {
+		p->todo[(p->todo_head + p->todo_len) % p->cap] = req;
+		p->todo_len++;
+		pthread_cond_signal(&p->work);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+static int pread_submit(struct engine *e)
+{
+	(void)e; /* queue() already handed the request to a thread */
+	return 0;
+}
+
+static int pread_reap(struct engine *e, struct io_req **out, int max, bool wait)
+{
+	struct pread_engine *p = (struct pread_engine *)e;
+	int n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	while (wait && !p->fin_len && !p->woken)
+		pthread_cond_wait(&p->done, &p->lock);
+	p->woken = false;
+	while (p->fin_len && n < max) {
+		out[n++] = p->finished[p->fin_head];
+		p->fin_head = (p->fin_head + 1) % p->cap;
+		p->fin_len--;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+static void pread_wake(struct engine *e)
+{
+	struct pread_engine *p = (struct pread_engine *)e;
+
+	pthread_mutex_lock(&p->lock);
+	p->woken = true;
+	pthread_cond_signal(&p->done);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pread_destroy(struct engine *e)
+{
+	struct pread_engine *p = (struct pread_engine *)e;
+
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	free(p->todo);
+	free(p->finished);
+	free(p);
+}
+
+static const struct engine_ops pread_ops = {
+	.name = "pread",
+	.queue = pread_queue,
+	.submit = pread_submit,
+	.reap = pread_reap,
+	.wake = pread_wake,
+	.destroy = pread_destroy,
+};
+
+int engine_pread_create(unsigned depth, unsigned nthreads, struct engine **out)
+{
+	struct pread_engine *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->cap = depth;
+	p->todo = calloc(depth, sizeof(*p->todo));
+	p->finished = calloc(depth, sizeof(*p->finished));
+	if (!p->todo || !p->finished) {
+		free(p->todo);
+		free(p->finished);
+		free(p);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	p->base.ops = &pread_ops;
+	if (nthreads > MAX_IO_THREADS)
+		nthreads = MAX_IO_THREADS;
+	for (p->nthreads = 0; p->nthreads < nthreads; p->nthreads++) {
+		if (pthread_create(&p->threads[p->nthreads], NULL, io_thread, p)) {
+			if (!p->nthreads) {
+				pread_destroy(&p->base);
+				return -EAGAIN;
+			}
+			break;
+		}
+	}
+	*out = &p->base;
+	return 0;
+}

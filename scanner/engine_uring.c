@@ -1,0 +1,179 @@
+/*
+ * engine_uring.c - the io_uring engine.  One ring, owned by the reader thread.
+ * An eventfd read stays armed in the ring so that hashing threads can wake a
+ * reader blocked in io_uring_wait_cqe() when they give buffers back.
+ */
+#include "engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define WAKE_TAG ((uint64_t)-1)
+
+struct uring_engine {
+	struct engine base;
+	struct io_uring ring;
+	int wake_fd;
+	uint64_t wake_buf;
+	unsigned queued;  /* prepared, not yet submitted */
+};
+
+static int arm_wake(struct uring_engine *u)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read(sqe, u->wake_fd, &u->wake_buf, sizeof(u->wake_buf), 0);
+	io_uring_sqe_set_data64(sqe, WAKE_TAG);
+	u->queued++;
+	return 0;
+}
+
+static int uring_queue(struct engine *e, struct io_req *req)
+{
+	struct uring_engine *u = (struct uring_engine *)e;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (!sqe) {
+		int rc = io_uring_submit(&u->ring);
+		if (rc < 0)
+			return rc;
+		u->queued = 0;
+		sqe = io_uring_get_sqe(&u->ring);
+		if (!sqe)
+			return -EBUSY;
+	}
+	io_uring_prep_read(sqe, req->fd, req->buf, (unsigned)req->len, req->off);
+	io_uring_sqe_set_data(sqe, req);
+	u->queued++;
+	return 0;
+}
+
+static int uring_submit(struct engine *e)
+{
+	struct uring_engine *u = (struct uring_engine *)e;
+	int rc;
+
+	if (!u->queued)
+		return 0;
+	rc = io_uring_submit(&u->ring);
+	if (rc < 0)
+		return rc;
+	u->queued = 0;
+	return 0;
+}
+
+static int uring_reap(struct engine *e, struct io_req **out, int max, bool wait)
+{
+	struct uring_engine *u = (struct uring_engine *)e;
+	struct io_uring_cqe *cqe;
+	int n = 0, rc;
+	unsigned head, seen = 0;
+
+	if (wait) {
+		rc = io_uring_wait_cqe(&u->ring, &cqe);
+		if (rc < 0)
+			return rc == -EINTR ? 0 : rc;
+	}
+	io_uring_for_each_cqe(&u->ring, head, cqe) {
+		if (n >= max)
+			break;
+		seen++;
+		if (io_uring_cqe_get_data64(cqe) == WAKE_TAG) {
+			rc = arm_wake(u);
+			if (rc)
+				return rc;
+			continue;
+		}
+		struct io_req *req = io_uring_cqe_get_data(cqe);
+		req->res = cqe->res;
+		out[n++] = req;
+	}
+	io_uring_cq_advance(&u->ring, seen);
+	if (u->queued)
+		uring_submit(e);
+	return n;
+}
+
+static void uring_wake(struct engine *e)
+{
+	struct uring_engine *u = (struct uring_engine *)e;
+	uint64_t one = 1;
+	ssize_t rc = write(u->wake_fd, &one, sizeof(one));
+
+	(void)rc; /* an eventfd write only fails on counter overflow: still awake */
+}
+
+static void uring_destroy(struct engine *e)
+{
+	struct uring_engine *u = (struct uring_engine *)e;
+
+	io_uring_queue_exit(&u->ring);
+	close(u->wake_fd);
+	free(u);
+}
+
+static const struct engine_ops uring_ops = {
+	.name = "uring",
+	.queue = uring_queue,
+	.submit = uring_submit,
+	.reap = uring_reap,
+	.wake = uring_wake,
+	.destroy = uring_destroy,
+};
+
+bool engine_uring_disabled_by_sysctl(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+	int v = 0;
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 0;
+	fclose(f);
+	/* 1 allows only members of io_uring_group; the ring setup tells us then. */
+	return v == 2;
+}
+
+int engine_uring_create(unsigned depth, struct engine **out)
+{
+	struct uring_engine *u = calloc(1, sizeof(*u));
+	int rc;
+
+	if (!u)
+		return -ENOMEM;
+	if (engine_uring_disabled_by_sysctl()) {
+		free(u);
+		return -EPERM;
+	}
+	/* +1 for the armed wake read; the SQ is sized for a whole batch. */
+	rc = io_uring_queue_init(depth + 1, &u->ring, 0);
+	if (rc < 0) {
+		free(u);
+		return rc;
+	}
+	u->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (u->wake_fd < 0) {
+		rc = -errno;
+		io_uring_queue_exit(&u->ring);
+		free(u);
+		return rc;
+	}
+	u->base.ops = &uring_ops;
+	rc = arm_wake(u);
+	if (!rc)
+		rc = uring_submit(&u->base);
+	if (rc) {
+		uring_destroy(&u->base);
+		return rc;
+	}
+	*out = &u->base;
+	return 0;
+}

@@ -1,0 +1,152 @@
+/*
+ * finalize.c - the end of one image: digests, identification (our probes,
+ * then The Sleuth Kit behind its fence), the verdict, and the result.
+ */
+#include "active.h"
+#include "../config/config.h"
+#include "../config/options.h"
+#include "../formats/identify.h"
+#include "../formats/tsk_glue.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void result_add_error(struct image_result *r, const char *stage, int err, uint64_t offset, const char *fmt, ...)
+{
+	struct scan_error *e;
+	va_list ap;
+
+	if (r->nerrors >= RESULT_MAX_ERRORS)
+		return;
+	e = &r->errors[r->nerrors++];
+	e->stage = stage;
+	e->err = err;
+	e->offset = offset;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+}
+
+static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	struct active *a = ctx;
+	ssize_t n;
+
+	do
+		n = pread(a->fd, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+/* Which container TSK should open it as, or NULL when TSK cannot read it. */
+static const char *tsk_container(const struct ident *id, bool all_zero, uint64_t size)
+{
+	if (all_zero || size == 0)
+		return NULL;
+	for (int i = 0; i < id->nhits; i++) {
+		const char *n = id->hits[i].name;
+		if (id->hits[i].cls == HIT_CONTAINER)
+			return !strcmp(n, "ewf") ? "ewf" : !strcmp(n, "vmdk") ? "vmdk" : !strcmp(n, "vhd") ? "vhd" : NULL;
+		if (id->hits[i].cls == HIT_COMPRESSED || id->hits[i].cls == HIT_RAWCD)
+			return NULL;
+	}
+	return "raw";
+}
+
+static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero)
+{
+	static __thread struct tsk_request req;
+	const char *container = tsk_container(&a->res.ident, all_zero, a->size);
+
+	if (!ps->env->tsk || !container)
+		return;
+	tsk_request_fill(&req, &a->res.ident, a->path, a->size, container);
+	if (ps->fault[0] && strstr(a->path, ps->fault_match))
+		snprintf(req.fault, sizeof(req.fault), "%s", ps->fault);
+	tsk_pool_run(ps->env->tsk, &req, &a->res.tsk);
+}
+
+static void finish_hashes(struct active *a)
+{
+	struct image_result *r = &a->res;
+	int rc;
+
+	hasher_final(&a->hasher, r->xxh128, r->sector_list_xxh128);
+	r->complete = true;
+	r->sector_size = a->hasher.sector_size;
+	r->sector_count = a->hasher.sectors;
+	r->zero_sectors = a->hasher.zero_sectors;
+	if (a->sf) {
+		rc = sector_file_commit(a->sf, r->sector_size, r->sector_count, a->size, r->xxh128,
+					r->sector_file, sizeof(r->sector_file));
+		a->sf = NULL;
+		if (rc)
+			result_add_error(r, "sector-hashes", -rc, 0, "cannot write the sector-hash list: %s",
+					 strerror(-rc));
+	}
+}
+
+/* Evidence should not change under us: say so when it did. */
+static void check_unchanged(struct active *a)
+{
+	struct stat now;
+
+	if (a->res.is_blockdev || fstat(a->fd, &now))
+		return;
+	if ((uint64_t)now.st_size != a->size || now.st_mtim.tv_sec != a->res.st.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != a->res.st.st_mtim.tv_nsec)
+		result_add_error(&a->res, "read", 0, 0, "the file changed during the scan (size %llu -> %llu)",
+				 (unsigned long long)a->size, (unsigned long long)now.st_size);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, size_t scratch_len)
+{
+	struct image_result *r = &a->res;
+	struct probe_view view = {a->head, a->head_len, a->tail, a->tail_len, a->tail_off, a->size};
+	struct verdict_input vin;
+	bool failed;
+
+	pthread_mutex_lock(&ps->lock);
+	failed = a->read_failed;
+	pthread_mutex_unlock(&ps->lock);
+	r->bytes_read = a->hasher.bytes;
+	if (!failed)
+		finish_hashes(a);
+	else if (a->sf) {
+		sector_file_abort(a->sf);
+		a->sf = NULL;
+	}
+	check_unchanged(a);
+	identify_image(&view, read_at, a, scratch, scratch_len, &r->ident);
+	vin.basename = base_name(a->path);
+	vin.ext = r->ext;
+	vin.size = a->size;
+	vin.size_known = !failed;
+	vin.all_zero = !failed && a->size > 0 && r->zero_sectors == r->sector_count;
+	run_tsk(ps, a, vin.all_zero);
+	if (r->tsk.status != TSK_NOT_RUN && r->tsk.status != TSK_DONE)
+		result_add_error(r, "tsk", 0, 0, "identification by The Sleuth Kit failed: %s", r->tsk.failure);
+	verdict_decide(&r->ident, &r->tsk, &vin, ps->env->cfg, &r->verdict);
+	r->seconds = monotonic_seconds() - a->t0;
+	ps->env->sink.image(ps->env->sink.ctx, r);
+}

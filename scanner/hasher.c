@@ -1,0 +1,153 @@
+/*
+ * hasher.c - XXH128 of the image and XXH3-64 per sector in one pass.
+ * The two hashes walk the same 64 KiB chunk one after the other so the
+ * second pass reads from cache, not memory.  The x86 dispatch entry points
+ * of Debian's libxxhash pick AVX2/AVX-512 at run time.
+ */
+#include "hasher.h"
+#include "sector_file.h"
+
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+#include <xxh_x86dispatch.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK (64u << 10)
+#define CANON_BATCH 512 /* sector hashes buffered before the list is updated */
+
+static uint64_t zero_sector_hash(uint32_t sector_size)
+{
+	void *z = calloc(1, sector_size);
+	uint64_t h;
+
+	if (!z)
+		return 0; /* only costs the shortcut: every sector is then memcmp-free */
+	h = XXH3_64bits(z, sector_size);
+	free(z);
+	return h;
+}
+
+static bool is_zero(const uint8_t *p, size_t n)
+{
+	static const uint8_t zeros[4096];
+
+	while (n) {
+		size_t k = n < sizeof(zeros) ? n : sizeof(zeros);
+		if (memcmp(p, zeros, k))
+			return false;
+		p += k;
+		n -= k;
+	}
+	return true;
+}
+
+int hasher_init(struct hasher *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->whole = XXH3_createState();
+	h->list = XXH3_createState();
+	if (!h->whole || !h->list) {
+		hasher_free(h);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void hasher_free(struct hasher *h)
+{
+	XXH3_freeState(h->whole);
+	XXH3_freeState(h->list);
+	h->whole = h->list = NULL;
+}
+
+void hasher_reset(struct hasher *h, uint32_t sector_size, struct sector_file *out)
+{
+	if (h->sector_size != sector_size)
+		h->zero_hash = zero_sector_hash(sector_size);
+	h->sector_size = sector_size;
+	h->sectors = h->zero_sectors = h->bytes = 0;
+	h->out = out;
+	XXH3_128bits_reset(h->whole);
+	XXH3_128bits_reset(h->list);
+}
+
+/* Sector hashes of one chunk, into the list digest and the list file. */
+static int hash_sectors(struct hasher *h, const uint8_t *p, size_t len)
+{
+	uint8_t canon[CANON_BATCH][8];
+	size_t n = 0;
+	int rc = 0;
+
+	while (len) {
+		size_t k = len < h->sector_size ? len : h->sector_size;
+		XXH64_hash_t s = XXH3_64bits(p, k);
+
+		/* A zero sector has the zero hash; confirm before counting. */
+		if (k == h->sector_size && s == h->zero_hash && is_zero(p, k))
+			h->zero_sectors++;
+		else if (k < h->sector_size && is_zero(p, k))
+			h->zero_sectors++;
+		XXH64_canonicalFromHash((XXH64_canonical_t *)canon[n], s);
+		if (++n == CANON_BATCH) {
+			XXH3_128bits_update(h->list, canon, sizeof(canon));
+			if (h->out && !rc)
+				rc = sector_file_append(h->out, &canon[0][0], n);
+			n = 0;
+		}
+		h->sectors++;
+		p += k;
+		len -= k;
+	}
+	if (n) {
+		XXH3_128bits_update(h->list, canon, n * 8);
+		if (h->out && !rc)
+			rc = sector_file_append(h->out, &canon[0][0], n);
+	}
+	return rc;
+}
+
+int hasher_update(struct hasher *h, const uint8_t *buf, size_t len)
+{
+	size_t chunk = h->sector_size > CHUNK ? h->sector_size : CHUNK;
+	int rc = 0, r;
+
+	h->bytes += len;
+	while (len) {
+		size_t k = len < chunk ? len : chunk;
+
+		XXH3_128bits_update(h->whole, buf, k);
+		r = hash_sectors(h, buf, k);
+		if (r && !rc)
+			rc = r;
+		buf += k;
+		len -= k;
+	}
+	return rc;
+}
+
+static void hex128(XXH128_hash_t v, char out[33])
+{
+	XXH128_canonical_t c;
+	static const char digits[] = "0123456789abcdef";
+
+	XXH128_canonicalFromHash(&c, v);
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = digits[c.digest[i] >> 4];
+		out[2 * i + 1] = digits[c.digest[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+void hasher_final(struct hasher *h, char whole_hex[33], char list_hex[33])
+{
+	hex128(XXH3_128bits_digest(h->whole), whole_hex);
+	hex128(XXH3_128bits_digest(h->list), list_hex);
+}
+
+void hash_xxh128_hex(const void *buf, size_t len, char out[33])
+{
+	hex128(XXH3_128bits(buf, len), out);
+}

@@ -1,0 +1,46 @@
+/*
+ * hasher.h - hashing as the bytes stream past, in offset order: XXH128 of
+ * the whole image (as `xxhsum -H2` prints it), XXH3-64 of every sector, the
+ * count of all-zero sectors, and an XXH128 over the ordered list of sector
+ * hashes (each in its 8-byte canonical, big-endian form).
+ *
+ * One hasher per image slot, reused; only the thread that holds the image
+ * calls it.
+ */
+#ifndef IMGSCAN_HASHER_H
+#define IMGSCAN_HASHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct sector_file;
+
+struct hasher {
+	void *whole;            /* XXH3_state_t: the image */
+	void *list;             /* XXH3_state_t: the sector-hash list */
+	uint32_t sector_size;
+	uint64_t zero_hash;     /* XXH3-64 of a full all-zero sector */
+	uint64_t sectors;
+	uint64_t zero_sectors;
+	uint64_t bytes;
+	struct sector_file *out; /* optional list file, owned by the caller */
+};
+
+int hasher_init(struct hasher *h);
+void hasher_free(struct hasher *h);
+void hasher_reset(struct hasher *h, uint32_t sector_size, struct sector_file *out);
+
+/* Hash len bytes that follow what came before.  len must be a multiple of the
+ * sector size except for the image's last piece.  Returns 0 or -errno (from
+ * writing the sector list file). */
+int hasher_update(struct hasher *h, const uint8_t *buf, size_t len);
+
+/* Write the digests as lowercase hex (33 bytes each with the NUL). */
+void hasher_final(struct hasher *h, char whole_hex[33], char list_hex[33]);
+
+/* The canonical hex form of an XXH128 / XXH3-64 of a buffer (for tests). */
+void hash_xxh128_hex(const void *buf, size_t len, char out[33]);
+
+#endif

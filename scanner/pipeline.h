@@ -1,0 +1,52 @@
+/*
+ * pipeline.h - from walked files to finished image results.
+ *
+ * The reader thread (the caller of pipeline_run) owns the I/O engine: it
+ * opens images, keeps up to queue_depth reads in flight over up to
+ * max_images images, and hands each finished block to the hashing threads.
+ * A hashing thread takes an image's blocks in offset order (the whole-image
+ * digest needs them so), and the thread that hashes an image's last block
+ * identifies it and emits its result.  Buffers are allocated once: memory
+ * does not grow with the size or the number of images.
+ */
+#ifndef IMGSCAN_PIPELINE_H
+#define IMGSCAN_PIPELINE_H
+
+#include "engine.h"
+#include "result.h"
+#include "tsk_pool.h"
+#include "walk.h"
+
+#include <stdint.h>
+
+struct scan_options;
+struct imgscan_config;
+
+struct result_sink {
+	void *ctx;
+	/* Called from any thread, one call at a time per result; the result
+	 * is only valid during the call. */
+	void (*image)(void *ctx, const struct image_result *r);
+	void (*skipped)(void *ctx, const struct skipped_entry *s);
+};
+
+struct run_stats {
+	uint64_t entries;        /* everything the walk met */
+	uint64_t other_files;    /* regular files that are not images */
+	uint64_t other_bytes;
+	uint64_t bytes_hashed;
+	unsigned direct_fallbacks; /* images read buffered after O_DIRECT was refused */
+};
+
+struct pipeline_env {
+	const struct scan_options *opt;
+	const struct imgscan_config *cfg;
+	struct engine *engine;
+	struct tsk_pool *tsk;    /* NULL: no Sleuth Kit step */
+	struct result_sink sink;
+};
+
+/* Returns 0, or -errno when setup fails (no image was lost: none started). */
+int pipeline_run(const struct pipeline_env *env, struct walker *walk, struct run_stats *stats);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * walk.h - the directory walk, as an iterator so memory does not grow with
+ * the number of files: only the directories on the current path are held,
+ * each as its sorted list of names (so reports come out in a stable order).
+ *
+ * Symlinks are returned as such (not followed) unless follow is set; FIFOs,
+ * sockets and devices met in a directory are returned as WALK_SPECIAL and are
+ * never opened.  A block device named on the command line is WALK_BLOCKDEV.
+ */
+#ifndef IMGSCAN_WALK_H
+#define IMGSCAN_WALK_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+enum walk_type { WALK_FILE, WALK_BLOCKDEV, WALK_SYMLINK, WALK_SPECIAL, WALK_ERROR };
+
+struct walk_entry {
+	char *path;            /* owned by the caller after walk_next() */
+	enum walk_type type;
+	struct stat st;
+	int err;               /* errno for WALK_ERROR */
+	const char *what;      /* for WALK_ERROR: "stat", "opendir", "loop" */
+};
+
+struct walker;
+
+int walk_open(char **paths, int npaths, bool follow, struct walker **out);
+/* Next entry: 1 when one was stored, 0 at the end, -ENOMEM. */
+int walk_next(struct walker *w, struct walk_entry *e);
+void walk_close(struct walker *w);
+
+#endif
