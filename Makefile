@@ -1,0 +1,46 @@
+# imgscan: the two commands a new user runs on a fresh Debian 12 machine.
+#   make scan [ARCHIVE=/some/dir] [REPORT=file]  install, build, scan (a demo archive by default)
+#   make test                                    install, build, run the whole test suite
+#   make bench [BENCH_DIR=/tmp/imgscan-bench]    benchmark against the reference tools
+BUILD      ?= build
+REPORT     ?= $(BUILD)/report.json
+DEMO       ?= $(BUILD)/demo-archive
+BENCH_DIR  ?= /tmp/imgscan-bench
+
+# Debian packages: to build, and to make real images for the demo and tests.
+BUILD_DEPS = build-essential cmake pkg-config liburing-dev libtsk-dev libxxhash-dev libcjson-dev
+IMAGE_DEPS = xxhash genisoimage xorriso isolinux syslinux-utils dosfstools e2fsprogs ntfs-3g \
+             fdisk gdisk qemu-utils ewf-tools udftools exfatprogs sleuthkit util-linux \
+             python3 gzip xz-utils zstd bzip2 time
+BENCH_DEPS = fio b3sum hashdeep rhash file gnuplot-nox
+
+.PHONY: all deps build scan test bench demo clean
+
+all: build
+
+deps:
+	@sh tests/install-deps.sh $(BUILD_DEPS) $(IMAGE_DEPS)
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j2
+
+demo: build
+	@python3 tests/make_demo.py $(DEMO)
+
+# Exit status 1 (findings, e.g. misnamed images) is a normal outcome of a scan.
+scan: build
+	@if [ -z "$(ARCHIVE)" ]; then python3 tests/make_demo.py $(DEMO); fi
+	@$(BUILD)/imgscan scan -o $(REPORT) $(if $(ARCHIVE),$(ARCHIVE),$(DEMO)); rc=$$?; \
+	  echo "report: $(REPORT) (exit status $$rc: 0 clean, 1 findings, 2 errors)"; \
+	  [ $$rc -le 1 ]
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j2
+
+bench: build
+	@sh tests/install-deps.sh $(BENCH_DEPS)
+	@python3 bench/bench.py --dir $(BENCH_DIR) --imgscan $(BUILD)/imgscan
+
+clean:
+	rm -rf $(BUILD)

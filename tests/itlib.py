@@ -1,0 +1,225 @@
+"""itlib - shared helpers for imgscan's integration tests and the demo archive.
+
+Every image is made at test time by the real tool (genisoimage, xorriso,
+isohybrid, mkudffs, mkfs.*, mkntfs, sfdisk, sgdisk, qemu-img, ewfacquire,
+gzip, xz).  The one exception is the raw 2352-byte CD image, which no Debian
+tool writes: it is framed here from a real ISO's sectors (sync pattern, BCD
+header, mode byte, user data), as the FORMATS.md facts describe.
+"""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+IMGSCAN = os.environ.get("IMGSCAN", "")
+
+
+def sh(*cmd, cwd=None, env=None, check=True):
+    """Run a tool; fail loudly with its stderr."""
+    p = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    if check and p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (cmd[0], p.returncode, p.stderr.decode(errors="replace")))
+    return p
+
+
+def content_dir(root, name="content", nbytes=200_000):
+    d = os.path.join(root, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "readme.txt"), "w") as f:
+        f.write("imgscan test content\n")
+    with open(os.path.join(d, "data.bin"), "wb") as f:
+        f.write(os.urandom(nbytes))
+    return d
+
+
+def make_iso(path, label, src, udf=False):
+    sh("genisoimage", "-quiet", "-J", "-R", *(["-udf"] if udf else []), "-V", label, "-o", path, src)
+
+
+def make_hybrid(path, label, root):
+    """A bootable El Torito ISO made isohybrid by syslinux's isohybrid."""
+    src = os.path.join(root, "hybrid-src")
+    os.makedirs(os.path.join(src, "isolinux"), exist_ok=True)
+    shutil.copy("/usr/lib/ISOLINUX/isolinux.bin", os.path.join(src, "isolinux"))
+    sh("genisoimage", "-quiet", "-J", "-R", "-V", label, "-b", "isolinux/isolinux.bin", "-c",
+       "isolinux/boot.cat", "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table", "-o", path, src)
+    sh("isohybrid", path)
+
+
+def sized(path, size):
+    with open(path, "wb") as f:
+        f.truncate(size)
+
+
+def make_udf(path, label, size=16 << 20):
+    sized(path, size)
+    sh("mkudffs", "--label=" + label, "--media-type=hd", path)
+
+
+def make_fat(path, bits, label, size):
+    sized(path, size)
+    sh("mkfs.vfat", "-F", str(bits), "-n", label, path)
+
+
+def make_exfat(path, label, size=16 << 20):
+    sized(path, size)
+    sh("mkfs.exfat", "-L", label, path)
+
+
+def make_ext(path, kind, label, size=16 << 20):
+    sized(path, size)
+    sh("mkfs." + kind, "-q", "-F", "-L", label, path)
+
+
+def make_ntfs(path, label, size=32 << 20):
+    sized(path, size)
+    sh("mkntfs", "-q", "-F", "-Q", "-L", label, path)
+
+
+def put_at(disk, offset, part_image):
+    sh("dd", "if=" + part_image, "of=" + disk, "bs=1M", "seek=%d" % (offset >> 20), "conv=notrunc",
+       "status=none")
+
+
+def make_mbr_disk(path, root, size=64 << 20, fs="fat32"):
+    """MBR disk, one partition at 1 MiB holding a real file system."""
+    sized(path, size)
+    p = subprocess.run(["sfdisk", "-q", path], input=b"label: dos\nstart=2048, type=c, bootable\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode:
+        raise RuntimeError("sfdisk: " + p.stderr.decode())
+    part = os.path.join(root, "mbr-part.tmp")
+    if fs == "fat32":
+        make_fat(part, 32, "MBRPART", size - (1 << 20))
+    else:
+        make_ext(part, fs, "MBRPART", size - (1 << 20))
+    put_at(path, 1 << 20, part)
+    os.unlink(part)
+
+
+def make_gpt_disk(path, root, size=64 << 20, fs="ext4"):
+    """GPT disk (protective MBR), partition 1 at 1 MiB with a real file system."""
+    sized(path, size)
+    sh("sgdisk", "-n", "1:2048:+32M", "-t", "1:8300", "-c", "1:imgscan-data", path)
+    part = os.path.join(root, "gpt-part.tmp")
+    make_ext(part, fs, "GPTPART", 32 << 20)
+    put_at(path, 1 << 20, part)
+    os.unlink(part)
+
+
+def make_qemu(path, fmt, size="64M", src=None):
+    if src:
+        sh("qemu-img", "convert", "-q", "-f", "raw", "-O", fmt, src, path)
+    else:
+        sh("qemu-img", "create", "-q", "-f", fmt, path, size)
+
+
+def make_e01(target_base, src):
+    """ewfacquire in unattended mode; returns the .E01 path."""
+    sh("ewfacquire", "-u", "-q", "-t", target_base, "-c", "none", "-C", "case", "-D", "imgscan test",
+       "-e", "tester", "-E", "ev1", "-N", "none", src)
+    return target_base + ".E01"
+
+
+def bcd(v):
+    return (v // 10) << 4 | (v % 10)
+
+
+def frame_raw_cd(iso_path, out_path, mode=1):
+    """Wrap each 2048-byte ISO sector in a 2352-byte raw sector (MODE1, or
+    MODE2 form 1): sync, BCD M:S:F address (150-frame lead-in), mode, data.
+    EDC/ECC are left zero: identification does not read them."""
+    sync = b"\x00" + b"\xff" * 10 + b"\x00"
+    with open(iso_path, "rb") as src, open(out_path, "wb") as out:
+        lba = 0
+        while True:
+            data = src.read(2048)
+            if not data:
+                break
+            data = data.ljust(2048, b"\0")
+            frame = lba + 150
+            hdr = sync + bytes([bcd(frame // 4500), bcd(frame // 75 % 60), bcd(frame % 75), mode])
+            if mode == 1:
+                sector = hdr + data + b"\0" * 288
+            else:
+                sub = b"\x00\x00\x08\x00" * 2
+                sector = hdr + sub + data + b"\0" * 280
+            assert len(sector) == 2352
+            out.write(sector)
+            lba += 1
+
+
+def compress(src, dst, tool):
+    with open(dst, "wb") as out:
+        subprocess.run([tool, "-c", src], stdout=out, check=True)
+
+
+def scan(*args, env=None, timeout=300):
+    """Run imgscan scan with JSON to a file; returns (exit status, report, stderr)."""
+    with tempfile.TemporaryDirectory() as td:
+        out = os.path.join(td, "report.json")
+        p = subprocess.run([IMGSCAN, "scan", "-o", out, *[str(a) for a in args]], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+        report = None
+        if os.path.exists(out):
+            with open(out, "rb") as f:
+                report = json.load(f)
+        return p.returncode, report, p.stderr.decode(errors="replace")
+
+
+def by_name(report, name):
+    """The image entry whose file name is name."""
+    for img in report["images"]:
+        if os.path.basename(img["path"]) == name:
+            return img
+    raise AssertionError("no image %r in report: %s" % (name, [i["path"] for i in report["images"]]))
+
+
+def codes(img):
+    return sorted(f["code"] for f in img["findings"])
+
+
+def blkid(path):
+    p = sh("blkid", "-p", "-o", "export", path, check=False)
+    return dict(l.split("=", 1) for l in p.stdout.decode().splitlines() if "=" in l)
+
+
+def xxhsum(path, algo="2"):
+    return sh("xxhsum", "-H" + algo, path).stdout.decode().split()[0]
+
+
+class Checker:
+    """Collects failures so one run shows them all; exit status 1 if any."""
+
+    def __init__(self):
+        self.failures = 0
+        self.checks = 0
+
+    def eq(self, what, got, want):
+        self.checks += 1
+        if got != want:
+            self.failures += 1
+            print("FAIL %s: got %r, want %r" % (what, got, want))
+
+    def true(self, what, cond, info=""):
+        self.checks += 1
+        if not cond:
+            self.failures += 1
+            print("FAIL %s %s" % (what, info))
+
+    def done(self):
+        print("%d checks, %d failures" % (self.checks, self.failures))
+        sys.exit(1 if self.failures else 0)
+
+
+def setup():
+    global IMGSCAN
+    if len(sys.argv) > 1:
+        IMGSCAN = os.path.abspath(sys.argv[1])
+    if not IMGSCAN or not os.access(IMGSCAN, os.X_OK):
+        sys.exit("usage: %s path/to/imgscan" % sys.argv[0])
+    return tempfile.mkdtemp(prefix="imgscan-test-")
