@@ -1,0 +1,15 @@
+#!/bin/sh
+# ASan/UBSan build of imgscan and its tests; runs the unit tests and the
+# identification and hashing tests on real images with the sanitized binary.
+set -eu
+src=$1
+out=$2
+cmake -S "$src" -B "$out" -DIMGSCAN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$out" -j2 >/dev/null
+export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+cd "$out"
+for t in unit_probes unit_hasher unit_pathenc; do "./tests/$t"; done
+./tests/fuzz_probes "$src"/tests/*.py
+python3 "$src/tests/it_identify.py" "$out/imgscan"
+python3 "$src/tests/it_hashes.py" "$out/imgscan"
