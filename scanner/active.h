@@ -31,6 +31,8 @@ struct slot {
 	uint64_t off;
 	size_t want, got;
 	uint32_t seq;
+	bool deferred;  /* resident in the page cache: the hashing thread reads it */
+	bool cached;    /* was resident before we read it: leave it cached */
 };
 
 enum active_state { A_FREE, A_UNDECIDED, A_IMAGE };

@@ -5,6 +5,7 @@
 #include "../config/config.h"
 #include "../config/options.h"
 #include "../formats/probe.h"
+#include "page_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +72,9 @@ static void free_state(struct pipe_state *ps)
 
 /* ---- hashing threads -------------------------------------------------- */
 
+static int read_hash_deferred(struct pipe_state *ps, struct active *a, struct slot *s, uint8_t *piece,
+			      size_t piece_len);
+
 static void release_slot_locked(struct pipe_state *ps, struct slot *s)
 {
 	s->img = NULL;
@@ -78,29 +82,30 @@ static void release_slot_locked(struct pipe_state *ps, struct slot *s)
 }
 
 /* Keep the bytes the probes need: the head and the tail of the image. */
-static void keep_head_tail(struct active *a, const struct slot *s)
+static void keep_head_tail(struct active *a, uint64_t off, const uint8_t *data, size_t len)
 {
-	uint64_t end = s->off + s->got;
+	uint64_t end = off + len;
 
-	if (s->off < HEAD_CAP) {
-		size_t n = (size_t)((end < HEAD_CAP ? end : HEAD_CAP) - s->off);
-		memcpy(a->head + s->off, s->buf, n);
-		if (s->off + n > a->head_len)
-			a->head_len = (size_t)(s->off + n);
+	if (off < HEAD_CAP) {
+		size_t n = (size_t)((end < HEAD_CAP ? end : HEAD_CAP) - off);
+		memcpy(a->head + off, data, n);
+		if (off + n > a->head_len)
+			a->head_len = (size_t)(off + n);
 	}
 	if (end > a->tail_off) {
-		uint64_t from = s->off > a->tail_off ? s->off : a->tail_off;
-		memcpy(a->tail + (from - a->tail_off), s->buf + (from - s->off), (size_t)(end - from));
+		uint64_t from = off > a->tail_off ? off : a->tail_off;
+		memcpy(a->tail + (from - a->tail_off), data + (from - off), (size_t)(end - from));
 		a->tail_len = (size_t)(end - a->tail_off);
 	}
 }
 
-static void hash_block(struct active *a, struct slot *s)
+/* Hash len bytes at image offset off (the next bytes in order). */
+static void hash_bytes(struct active *a, uint64_t off, const uint8_t *data, size_t len)
 {
 	int rc;
 
-	keep_head_tail(a, s);
-	rc = hasher_update(&a->hasher, s->buf, s->got);
+	keep_head_tail(a, off, data, len);
+	rc = hasher_update(&a->hasher, data, len);
 	if (rc && a->sf) {
 		result_add_error(&a->res, "sector-hashes", -rc, 0, "cannot write the sector-hash list: %s",
 				 strerror(-rc));
@@ -167,6 +172,11 @@ static void *hash_thread(void *arg)
 {
 	struct pipe_state *ps = arg;
 	uint8_t *scratch = malloc(HEAD_CAP);
+	/* Resident blocks are copied here, one block at a time: a buffer of
+	 * this thread's own stays hot in its core's cache (measured: smaller
+	 * pieces cost more in page-cache lookups than they save). */
+	size_t piece_len = ps->env->opt->read_size;
+	uint8_t *piece = aligned_alloc(4096, piece_len);
 	struct active *a;
 	struct slot *s;
 
@@ -187,7 +197,16 @@ static void *hash_thread(void *arg)
 		a->claimed = true;
 		a->ready[s->seq % ps->nslots] = NULL;
 		pthread_mutex_unlock(&ps->lock);
-		hash_block(a, s);
+		if (s->deferred && read_hash_deferred(ps, a, s, piece ? piece : s->buf, piece ? piece_len : s->want)) {
+			pthread_mutex_lock(&ps->lock);
+			a->claimed = false;
+			ps->env->engine->ops->wake(ps->env->engine);
+			continue;
+		}
+		if (!s->deferred)
+			hash_bytes(a, s->off, s->buf, s->got);
+		if (!s->cached && !a->direct) /* we brought it in: do not leave it behind */
+			posix_fadvise(a->fd, (off_t)s->off, (off_t)s->got, POSIX_FADV_DONTNEED);
 		pthread_mutex_lock(&ps->lock);
 		a->hashed_seq++;
 		a->claimed = false;
@@ -196,6 +215,7 @@ static void *hash_thread(void *arg)
 	}
 	pthread_mutex_unlock(&ps->lock);
 	free(scratch);
+	free(piece);
 	return NULL;
 }
 
@@ -396,13 +416,20 @@ static int submit_one_locked(struct pipe_state *ps, struct active *a)
 	if (!ps->nfree)
 		return 0;
 	s = &ps->slots[ps->free_slots[--ps->nfree]];
-	a->inflight++;
 	s->img = a;
 	s->off = a->next_off;
 	s->want = a->size - a->next_off < rs ? (size_t)(a->size - a->next_off) : rs;
 	s->got = 0;
 	s->seq = a->next_seq++;
 	a->next_off += s->want;
+	s->cached = !a->direct && page_cache_resident(a->fd, s->off, s->want) == 1;
+	s->deferred = s->cached && a->state == A_IMAGE;
+	if (s->deferred) { /* no I/O to wait for: the hashing thread copies it */
+		a->ready[s->seq % ps->nslots] = s;
+		pthread_cond_signal(&ps->work);
+		return 1;
+	}
+	a->inflight++;
 	return queue_slot(ps, s) ? -1 : 1;
 }
 
@@ -415,7 +442,8 @@ static int submit_reads(struct pipe_state *ps)
 	do {
 		progress = 0;
 		for (unsigned k = 0; k < ps->nact && rc >= 0; k++) {
-			struct active *a = &ps->act[(ps->rr + k) % ps->nact];
+			unsigned idx = (ps->rr + k) % ps->nact;
+			struct active *a = &ps->act[idx];
 
 			if (!can_submit_locked(a))
 				continue;
@@ -423,11 +451,13 @@ static int submit_reads(struct pipe_state *ps)
 			if (rc == 0)
 				goto out;
 			if (rc > 0) {
+				/* The next buffer goes to the next image: every image
+				 * keeps blocks in hand, so every hashing thread has work. */
+				ps->rr = idx + 1;
 				progress++;
 				queued++;
 			}
 		}
-		ps->rr++;
 	} while (progress && rc >= 0);
 out:
 	pthread_mutex_unlock(&ps->lock);
@@ -471,6 +501,37 @@ static void drop_other_locked(struct pipe_state *ps, struct active *a, struct sl
 	free(a->path);
 	a->path = NULL;
 	a->state = A_FREE;
+}
+
+static void fail_read_locked(struct pipe_state *ps, struct active *a, struct slot *s, int err);
+
+/* A resident block: copy it here, on the core that hashes it, a piece at a
+ * time through a small buffer that stays in this core's cache.  Returns 0,
+ * or marks the image failed (lock taken inside) and returns -1. */
+static int read_hash_deferred(struct pipe_state *ps, struct active *a, struct slot *s, uint8_t *piece,
+			      size_t piece_len)
+{
+	while (s->got < s->want) {
+		size_t want = s->want - s->got < piece_len ? s->want - s->got : piece_len;
+		size_t have = 0;
+		while (have < want) {
+			ssize_t n = pread(a->fd, piece + have, want - have, (off_t)(s->off + s->got + have));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				pthread_mutex_lock(&ps->lock);
+				a->inflight++; /* fail_read_locked() balances it */
+				s->got += have;
+				fail_read_locked(ps, a, s, n < 0 ? errno : 0);
+				pthread_mutex_unlock(&ps->lock);
+				return -1;
+			}
+			have += (size_t)n;
+		}
+		hash_bytes(a, s->off + s->got, piece, have);
+		s->got += have;
+	}
+	return 0;
 }
 
 static void fail_read_locked(struct pipe_state *ps, struct active *a, struct slot *s, int err)
