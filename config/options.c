@@ -12,6 +12,27 @@
 #include <string.h>
 #include <unistd.h>
 
+const char *const crypto_hash_names[HASH_COUNT] = {"md5", "sha1", "sha256"};
+
+/* "sha256,md5" as a mask of 1 << enum crypto_hash; -1 for an unknown name. */
+static int crypto_hash_parse(const char *list)
+{
+	char buf[64], *tok, *save;
+	int mask = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int found = -1;
+		for (int i = 0; i < HASH_COUNT; i++)
+			if (!strcmp(tok, crypto_hash_names[i]))
+				found = i;
+		if (found < 0)
+			return -1;
+		mask |= 1 << found;
+	}
+	return mask;
+}
+
 static const char top_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
 	"       imgscan --help | --version\n"
@@ -33,6 +54,7 @@ static const char scan_usage[] =
 	"  -o, --output FILE        write the report to FILE atomically (default: stdout; '-' = stdout)\n"
 	"      --format json|jsonl  one JSON document (default) or one object per line\n"
 	"  -q, --quiet              no human summary on stderr\n"
+	"      --hash LIST          also compute these whole-image digests: md5,sha1,sha256\n"
 	"      --sector-hashes DIR  also write each image's sector-hash list to DIR/<xxh128>.xxh3s\n"
 	"\n"
 	"What is read:\n"
@@ -65,7 +87,7 @@ static const char scan_usage[] =
 enum {
 	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
 	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
-	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY, OPT_TSK_WORKERS,
+	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY, OPT_TSK_WORKERS,
 };
 
 static const struct option scan_longopts[] = {
@@ -85,6 +107,7 @@ static const struct option scan_longopts[] = {
 	{"images", required_argument, NULL, OPT_IMAGES},
 	{"sector-size", required_argument, NULL, OPT_SECTOR_SIZE},
 	{"no-tsk", no_argument, NULL, OPT_NO_TSK},
+	{"hash", required_argument, NULL, OPT_HASH},
 	{"tsk-timeout", required_argument, NULL, OPT_TSK_TIMEOUT},
 	{"tsk-memory", required_argument, NULL, OPT_TSK_MEMORY},
 	{"tsk-workers", required_argument, NULL, OPT_TSK_WORKERS},
@@ -188,6 +211,13 @@ static int apply_option(int c, const char *arg, struct scan_options *opt, int *s
 		opt->sector_size = u;
 		break;
 	case OPT_NO_TSK: opt->no_tsk = true; break;
+	case OPT_HASH: {
+		int mask = crypto_hash_parse(arg);
+		if (mask <= 0)
+			return usage_error("--hash takes a list of md5, sha1, sha256", arg);
+		opt->crypto_mask = (unsigned)mask;
+		break;
+	}
 	case OPT_TSK_TIMEOUT: if (parse_uint(arg, 1, 86400, &opt->tsk_timeout_s, "--tsk-timeout")) return EXIT_USAGE; break;
 	case OPT_TSK_MEMORY: if (parse_uint(arg, 64, 1u << 20, &opt->tsk_memory_mib, "--tsk-memory")) return EXIT_USAGE; break;
 	case OPT_TSK_WORKERS: if (parse_uint(arg, 1, 64, &opt->tsk_workers, "--tsk-workers")) return EXIT_USAGE; break;

@@ -16,6 +16,11 @@
 #define EXIT_USAGE 64
 
 enum io_choice { IO_AUTO, IO_URING, IO_PREAD };
+
+/* Cryptographic whole-image digests, besides XXH128 (--hash). */
+enum crypto_hash { HASH_MD5, HASH_SHA1, HASH_SHA256, HASH_COUNT };
+#define HASH_HEX_MAX 65
+extern const char *const crypto_hash_names[HASH_COUNT];
 enum out_format { FMT_JSON, FMT_JSONL };
 
 struct scan_options {
@@ -35,6 +40,7 @@ struct scan_options {
 	bool follow_symlinks;
 	bool quiet;
 	bool no_tsk;
+	unsigned crypto_mask;      /* --hash: bits 1 << HASH_MD5, HASH_SHA1, HASH_SHA256 */
 	const char *config_path;
 	unsigned tsk_timeout_s;    /* 0: from config */
 	unsigned tsk_memory_mib;   /* 0: from config */

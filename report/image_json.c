@@ -238,6 +238,9 @@ static cJSON *hashes_json(const struct image_result *r)
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "xxh128", r->xxh128);
+	for (int i = 0; i < HASH_COUNT; i++)
+		if (r->crypto[i][0])
+			cJSON_AddStringToObject(o, crypto_hash_names[i], r->crypto[i]);
 	return o;
 }
 

@@ -67,6 +67,11 @@ static cJSON *options_json(const struct scan_options *opt, const struct imgscan_
 	cJSON_AddNumberToObject(o, "read_size", (double)opt->read_size);
 	cJSON_AddNumberToObject(o, "images_in_flight", opt->max_images);
 	cJSON_AddNumberToObject(o, "sector_size", opt->sector_size);
+	cJSON *hashes = cJSON_AddArrayToObject(o, "hashes");
+	cJSON_AddItemToArray(hashes, cJSON_CreateString("xxh128"));
+	for (int i = 0; i < HASH_COUNT; i++)
+		if (opt->crypto_mask & (1u << i))
+			cJSON_AddItemToArray(hashes, cJSON_CreateString(crypto_hash_names[i]));
 	cJSON_AddBoolToObject(o, "all_files", opt->all_files);
 	cJSON_AddBoolToObject(o, "follow_symlinks", opt->follow_symlinks);
 	if (opt->sector_hash_dir)

@@ -84,7 +84,7 @@ static void finish_hashes(struct active *a)
 	struct image_result *r = &a->res;
 	int rc;
 
-	hasher_final(&a->hasher, r->xxh128, r->sector_list_xxh128);
+	hasher_final(&a->hasher, r->xxh128, r->sector_list_xxh128, r->crypto);
 	r->complete = true;
 	r->sector_size = a->hasher.sector_size;
 	r->sector_count = a->hasher.sectors;

@@ -11,7 +11,11 @@
 #include <xxhash.h>
 #include <xxh_x86dispatch.h>
 
+#include <openssl/evp.h>
+
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,12 +48,24 @@ static bool is_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-int hasher_init(struct hasher *h)
+static const EVP_MD *crypto_md(int i)
 {
+	return i == HASH_MD5 ? EVP_md5() : i == HASH_SHA1 ? EVP_sha1() : EVP_sha256();
+}
+
+int hasher_init(struct hasher *h, unsigned crypto_mask)
+{
+	bool ok;
+
 	memset(h, 0, sizeof(*h));
 	h->whole = XXH3_createState();
 	h->list = XXH3_createState();
-	if (!h->whole || !h->list) {
+	h->crypto_mask = crypto_mask;
+	ok = h->whole && h->list;
+	for (int i = 0; i < HASH_COUNT && ok; i++)
+		if (crypto_mask & (1u << i))
+			ok = (h->crypto[i] = EVP_MD_CTX_new()) != NULL;
+	if (!ok) {
 		hasher_free(h);
 		return -ENOMEM;
 	}
@@ -61,6 +77,10 @@ void hasher_free(struct hasher *h)
 	XXH3_freeState(h->whole);
 	XXH3_freeState(h->list);
 	h->whole = h->list = NULL;
+	for (int i = 0; i < HASH_COUNT; i++) {
+		EVP_MD_CTX_free(h->crypto[i]);
+		h->crypto[i] = NULL;
+	}
 }
 
 void hasher_reset(struct hasher *h, uint32_t sector_size, struct sector_file *out)
@@ -72,6 +92,9 @@ void hasher_reset(struct hasher *h, uint32_t sector_size, struct sector_file *ou
 	h->out = out;
 	XXH3_128bits_reset(h->whole);
 	XXH3_128bits_reset(h->list);
+	for (int i = 0; i < HASH_COUNT; i++)
+		if (h->crypto[i])
+			EVP_DigestInit_ex(h->crypto[i], crypto_md(i), NULL);
 }
 
 /* Sector hashes of one chunk, into the list digest and the list file. */
@@ -119,6 +142,9 @@ int hasher_update(struct hasher *h, const uint8_t *buf, size_t len)
 		size_t k = len < chunk ? len : chunk;
 
 		XXH3_128bits_update(h->whole, buf, k);
+		for (int i = 0; i < HASH_COUNT; i++)
+			if (h->crypto[i])
+				EVP_DigestUpdate(h->crypto[i], buf, k);
 		r = hash_sectors(h, buf, k);
 		if (r && !rc)
 			rc = r;
@@ -128,23 +154,36 @@ int hasher_update(struct hasher *h, const uint8_t *buf, size_t len)
 	return rc;
 }
 
+static void hex_bytes(const unsigned char *b, unsigned n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (unsigned i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 static void hex128(XXH128_hash_t v, char out[33])
 {
 	XXH128_canonical_t c;
-	static const char digits[] = "0123456789abcdef";
 
 	XXH128_canonicalFromHash(&c, v);
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = digits[c.digest[i] >> 4];
-		out[2 * i + 1] = digits[c.digest[i] & 15];
-	}
-	out[32] = '\0';
+	hex_bytes(c.digest, 16, out);
 }
 
-void hasher_final(struct hasher *h, char whole_hex[33], char list_hex[33])
+void hasher_final(struct hasher *h, char whole_hex[33], char list_hex[33], char crypto_hex[HASH_COUNT][HASH_HEX_MAX])
 {
 	hex128(XXH3_128bits_digest(h->whole), whole_hex);
 	hex128(XXH3_128bits_digest(h->list), list_hex);
+	for (int i = 0; i < HASH_COUNT; i++) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned n = 0;
+		crypto_hex[i][0] = '\0';
+		if (h->crypto[i] && EVP_DigestFinal_ex(h->crypto[i], md, &n) && n * 2 < HASH_HEX_MAX)
+			hex_bytes(md, n, crypto_hex[i]);
+	}
 }
 
 void hash_xxh128_hex(const void *buf, size_t len, char out[33])

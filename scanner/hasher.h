@@ -17,6 +17,8 @@
 
 struct sector_file;
 
+#include "../config/options.h" /* enum crypto_hash */
+
 struct hasher {
 	void *whole;            /* XXH3_state_t: the image */
 	void *list;             /* XXH3_state_t: the sector-hash list */
@@ -26,9 +28,12 @@ struct hasher {
 	uint64_t zero_sectors;
 	uint64_t bytes;
 	struct sector_file *out; /* optional list file, owned by the caller */
+	void *crypto[HASH_COUNT];  /* EVP_MD_CTX, allocated once */
+	unsigned crypto_mask;      /* which of them this run computes */
 };
 
-int hasher_init(struct hasher *h);
+/* crypto_mask: bits (1 << HASH_SHA256)... of the digests to compute too. */
+int hasher_init(struct hasher *h, unsigned crypto_mask);
 void hasher_free(struct hasher *h);
 void hasher_reset(struct hasher *h, uint32_t sector_size, struct sector_file *out);
 
@@ -37,8 +42,10 @@ void hasher_reset(struct hasher *h, uint32_t sector_size, struct sector_file *ou
  * writing the sector list file). */
 int hasher_update(struct hasher *h, const uint8_t *buf, size_t len);
 
-/* Write the digests as lowercase hex (33 bytes each with the NUL). */
-void hasher_final(struct hasher *h, char whole_hex[33], char list_hex[33]);
+/* Write the digests as lowercase hex (33 bytes each with the NUL); crypto_hex
+ * receives the --hash digests ("" for those not computed). */
+void hasher_final(struct hasher *h, char whole_hex[33], char list_hex[33], char crypto_hex[HASH_COUNT][HASH_HEX_MAX]);
+
 
 /* The canonical hex form of an XXH128 / XXH3-64 of a buffer (for tests). */
 void hash_xxh128_hex(const void *buf, size_t len, char out[33]);

@@ -48,7 +48,7 @@ static int alloc_actives(struct pipe_state *ps)
 		a->ready = calloc(ps->nslots, sizeof(*a->ready));
 		a->head = malloc(HEAD_CAP);
 		a->tail = malloc(TAIL_CAP);
-		if (!a->ready || !a->head || !a->tail || hasher_init(&a->hasher))
+		if (!a->ready || !a->head || !a->tail || hasher_init(&a->hasher, ps->env->opt->crypto_mask))
 			return -ENOMEM;
 		a->fd = -1;
 	}

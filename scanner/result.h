@@ -8,6 +8,7 @@
 
 #include "../formats/ident.h"
 #include "../formats/verdict.h"
+#include "hasher.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,6 +35,7 @@ struct image_result {
 	uint64_t bytes_read;
 	bool complete;          /* every byte was read and hashed */
 	char xxh128[33];        /* lowercase hex, as xxhsum -H2 prints it */
+	char crypto[HASH_COUNT][HASH_HEX_MAX]; /* --hash digests, "" when not asked */
 	uint32_t sector_size;
 	uint64_t sector_count;
 	uint64_t zero_sectors;

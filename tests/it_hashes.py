@@ -86,6 +86,16 @@ def main():
                            "%d < %d" % (img["sectors"]["zero"], zeros))
                     if engine == "pread" or sector == 512:
                         check_list_file(c, img, os.path.join(d, n), sector, d)
+        # --hash: the cryptographic digests agree with coreutils; so does --direct.
+        for extra in ([], ["--direct"], ["--direct", "--io", "pread"]):
+            status, rep, err = itlib.scan("--hash", "md5,sha1,sha256", "-q", *extra, d)
+            for n in names:
+                img = by_name(rep, n)
+                for algo in ("md5", "sha1", "sha256"):
+                    ref = subprocess.run([algo + "sum", os.path.join(d, n)], stdout=subprocess.PIPE, check=True)
+                    c.eq("%s %s %s" % (algo, n, extra), img["hashes"].get(algo), ref.stdout.decode().split()[0])
+                c.eq("xxh128 %s %s" % (n, extra), img["hashes"]["xxh128"], want[n])
+            c.eq("hash list recorded", rep["run"]["options"]["hashes"], ["xxh128", "md5", "sha1", "sha256"])
         # Hashes do not depend on queue depth, read size or thread count.
         status, rep, err = itlib.scan("--queue-depth", "3", "--read-size", "4K", "-j", "1", "--images", "1", "-q", d)
         for n in names:

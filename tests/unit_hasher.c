@@ -52,14 +52,14 @@ int main(void)
 	struct hasher h;
 	unsigned seed = 7;
 
-	if (!data || hasher_init(&h))
+	if (!data || hasher_init(&h, 1u << HASH_SHA256))
 		return 1;
 	for (size_t i = 0; i < cap; i++)
 		data[i] = (i / 4096) % 3 == 1 ? 0 : (uint8_t)rand_r(&seed);
 	for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++)
 		for (size_t si = 0; si < 3; si++) {
 			uint32_t ss = sectors[si];
-			char w1[33], l1[33], w2[33], l2[33];
+			char w1[33], l1[33], w2[33], l2[33], crypto[HASH_COUNT][HASH_HEX_MAX];
 			uint64_t zeros;
 			size_t len = lens[li], off = 0, piece = ss * 3;
 
@@ -71,7 +71,8 @@ int main(void)
 				off += k;
 				piece = piece == ss * 3 ? ss : ss * 3;
 			}
-			hasher_final(&h, w2, l2);
+			hasher_final(&h, w2, l2, crypto);
+			CHECK(strlen(crypto[HASH_SHA256]) == 64 && crypto[HASH_MD5][0] == 0);
 			CHECK(!strcmp(w1, w2));
 			CHECK(!strcmp(l1, l2));
 			CHECK(h.sectors == (len + ss - 1) / ss);
