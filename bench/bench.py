@@ -355,7 +355,8 @@ def scaling_table(rows):
         secs = statistics.median(x["seconds"] for x in v)
         rss = max(x["peak_rss_kib"] for x in v) / 1024
         if s == "large":
-            out.append("| large | %d GiB | %.2f | %.3f s/GiB | %.1f |" % (n, secs, secs / n, rss))
+            gib = v[0]["bytes"] / GIB
+            out.append("| large | %d images, %.2f GiB | %.2f | %.3f s/GiB | %.1f |" % (n, gib, secs, secs / gib, rss))
         else:
             out.append("| small | %d images | %.2f | %.0f images/s | %.1f |" % (n, secs, n / secs, rss))
     return "\n".join(out)
