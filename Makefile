@@ -11,7 +11,8 @@ BENCH_DIR  ?= /tmp/imgscan-bench
 BUILD_DEPS = build-essential cmake pkg-config liburing-dev libtsk-dev libxxhash-dev libcjson-dev libssl-dev
 IMAGE_DEPS = xxhash genisoimage xorriso isolinux syslinux-utils dosfstools e2fsprogs ntfs-3g \
              fdisk gdisk qemu-utils ewf-tools udftools exfatprogs sleuthkit util-linux \
-             python3 gzip xz-utils zstd bzip2 time
+             python3 gzip xz-utils zstd bzip2 zip p7zip-full time btrfs-progs xfsprogs \
+             f2fs-tools squashfs-tools hfsutils
 BENCH_DEPS = fio b3sum hashdeep rhash file gnuplot-nox
 
 .PHONY: all deps build scan test bench demo clean

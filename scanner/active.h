@@ -66,6 +66,8 @@ struct pipe_state {
 	pthread_mutex_t lock;
 	pthread_cond_t work;       /* hashing threads wait here */
 	bool stopping;             /* (lock) */
+	uint64_t events;           /* (lock) buffers or images given back */
+	bool reader_waiting;       /* (lock) the reader sleeps: wake it on an event */
 	struct slot *slots;
 	unsigned nslots;
 	unsigned *free_slots;      /* (lock) stack of slot indices */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #define REAP_BATCH 64
+#define EFTYPE_CHANGED EBADFD /* "no longer a regular file" */
 
 /* ---- setup ---------------------------------------------------------- */
 
@@ -75,10 +76,21 @@ static void free_state(struct pipe_state *ps)
 static int read_hash_deferred(struct pipe_state *ps, struct active *a, struct slot *s, uint8_t *piece,
 			      size_t piece_len);
 
+/* Something the reader may act on happened; wake it only if it sleeps. */
+static void reader_event_locked(struct pipe_state *ps)
+{
+	ps->events++;
+	if (ps->reader_waiting) {
+		ps->reader_waiting = false;
+		ps->env->engine->ops->wake(ps->env->engine);
+	}
+}
+
 static void release_slot_locked(struct pipe_state *ps, struct slot *s)
 {
 	s->img = NULL;
 	ps->free_slots[ps->nfree++] = s->req.slot;
+	reader_event_locked(ps);
 }
 
 /* Keep the bytes the probes need: the head and the tail of the image. */
@@ -166,6 +178,7 @@ static void do_finalize(struct pipe_state *ps, struct active *a, uint8_t *scratc
 	drop_ready_locked(ps, a);
 	a->finalizing = false;
 	a->state = A_FREE;
+	reader_event_locked(ps);
 }
 
 static void *hash_thread(void *arg)
@@ -191,7 +204,6 @@ static void *hash_thread(void *arg)
 		}
 		if (!s) {
 			do_finalize(ps, a, scratch);
-			ps->env->engine->ops->wake(ps->env->engine);
 			continue;
 		}
 		a->claimed = true;
@@ -200,7 +212,6 @@ static void *hash_thread(void *arg)
 		if (s->deferred && read_hash_deferred(ps, a, s, piece ? piece : s->buf, piece ? piece_len : s->want)) {
 			pthread_mutex_lock(&ps->lock);
 			a->claimed = false;
-			ps->env->engine->ops->wake(ps->env->engine);
 			continue;
 		}
 		if (!s->deferred)
@@ -211,7 +222,6 @@ static void *hash_thread(void *arg)
 		a->hashed_seq++;
 		a->claimed = false;
 		release_slot_locked(ps, s);
-		ps->env->engine->ops->wake(ps->env->engine);
 	}
 	pthread_mutex_unlock(&ps->lock);
 	free(scratch);
@@ -237,10 +247,13 @@ static void emit_skipped(struct pipe_state *ps, const struct walk_entry *e, enum
 	ps->env->sink.skipped(ps->env->sink.ctx, &s);
 }
 
-/* Open read-only, keeping access times where the kernel lets us. */
+/* Open read-only, keeping access times where the kernel lets us.
+ * O_NONBLOCK: if the file was swapped for a FIFO since the walk, open must
+ * not hang (it has no effect on reads of files and block devices). */
 static int open_image(const char *path, bool direct, bool *noatime, bool *got_direct)
 {
 	int base = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, fd;
+	struct stat st;
 
 	*got_direct = direct;
 	fd = open(path, base | O_NOATIME | (direct ? O_DIRECT : 0));
@@ -252,9 +265,13 @@ static int open_image(const char *path, bool direct, bool *noatime, bool *got_di
 		*got_direct = false;
 		return open_image(path, false, noatime, got_direct);
 	}
-	if (fd >= 0)
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		close(fd);
+		return -EFTYPE_CHANGED;
+	}
+	return fd;
 }
 
 static void start_result(struct active *a, struct walk_entry *e, uint64_t index)
@@ -277,8 +294,11 @@ static void emit_open_error(struct pipe_state *ps, struct active *a, int err)
 {
 	struct image_result *r = &a->res;
 
-	result_add_error(r, "open", err, 0, "%s%s", strerror(err),
-			 err == ENOENT ? " (the file vanished after it was listed)" : "");
+	if (err == EFTYPE_CHANGED)
+		result_add_error(r, "open", 0, 0, "no longer a regular file: it changed after it was listed");
+	else
+		result_add_error(r, "open", err, 0, "%s%s", strerror(err),
+				 err == ENOENT ? " (the file vanished after it was listed)" : "");
 	r->size = (uint64_t)r->st.st_size;
 	verdict_decide(&r->ident, &r->tsk, &(struct verdict_input){"", r->ext, r->size, false, false},
 		       ps->env->cfg, &r->verdict);
@@ -301,8 +321,10 @@ static int setup_active(struct pipe_state *ps, struct active *a, bool needs_deci
 		close(fd);
 		return -err;
 	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	posix_fadvise(fd, 0, 0, POSIX_FADV_NOREUSE);
+	if (size > opt->read_size) { /* one read needs no advice */
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		posix_fadvise(fd, 0, 0, POSIX_FADV_NOREUSE);
+	}
 	a->fd = fd;
 	a->direct = direct;
 	a->res.direct = direct;
@@ -654,6 +676,12 @@ static int reader_loop(struct pipe_state *ps, struct walker *w)
 	int rc = 0, n;
 
 	for (;;) {
+		uint64_t seen;
+		bool sleep;
+
+		pthread_mutex_lock(&ps->lock);
+		seen = ps->events;
+		pthread_mutex_unlock(&ps->lock);
 		if (!walk_done) {
 			rc = admit(ps, w, &pending, &have_pending);
 			if (rc < 0)
@@ -665,7 +693,18 @@ static int reader_loop(struct pipe_state *ps, struct walker *w)
 			break;
 		if (walk_done && !any_active(ps))
 			break;
-		n = e->ops->reap(e, done, REAP_BATCH, true);
+		/* Sleep only if nothing was given back since we looked: a hashing
+		 * thread that gives something back later sees reader_waiting. */
+		pthread_mutex_lock(&ps->lock);
+		sleep = ps->events == seen;
+		ps->reader_waiting = sleep;
+		pthread_mutex_unlock(&ps->lock);
+		n = e->ops->reap(e, done, REAP_BATCH, sleep);
+		if (sleep) {
+			pthread_mutex_lock(&ps->lock);
+			ps->reader_waiting = false;
+			pthread_mutex_unlock(&ps->lock);
+		}
 		if (n < 0) {
 			rc = n;
 			break;
