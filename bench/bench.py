@@ -189,17 +189,25 @@ def small_tools(d, imgscan):
     }
 
 
-def run_tool(cmd, cold, paths):
+def run_tool(cmd, cold, paths, warmup=None):
+    """Cold: drop the page cache (data, programs and libraries alike).  Warm:
+    the data in the cache, and the program with its libraries too, by an
+    untimed run of the same tool on one tiny file first."""
     if cold:
         drop_caches()
     else:
+        if warmup is not None:
+            if isinstance(warmup, tuple):
+                subprocess.run(["sh", "-c", warmup[0]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            else:
+                subprocess.run(warmup, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         warm(paths)
     if isinstance(cmd, tuple):
         return timed(cmd[0], shell=True)
     return timed(cmd)
 
 
-def run_set(label, tools, paths, units, reps, modes):
+def run_set(label, tools, paths, units, reps, modes, warmups):
     """All tools, every mode, `reps` times, the order rotating per repetition."""
     names = list(tools)
     runs = []
@@ -209,7 +217,7 @@ def run_set(label, tools, paths, units, reps, modes):
             order.reverse()
         for mode in modes:
             for name in order:
-                wall, rss, rc = run_tool(tools[name], mode == "cold", paths)
+                wall, rss, rc = run_tool(tools[name], mode == "cold", paths, warmups.get(name))
                 rate = units / wall if wall > 0 else 0
                 runs.append({"set": label, "tool": name, "mode": mode, "rep": rep, "seconds": wall,
                              "rate": rate, "peak_rss_kib": rss, "exit": rc})
@@ -334,6 +342,7 @@ def scaling(pool, small_sets, imgscan, reps):
         files = pool[:n]
         for rep in range(reps):
             warm(files)
+            subprocess.run([imgscan, "scan", "-q", "-o", "/dev/null", files[0]], stdout=subprocess.DEVNULL)
             wall, rss, rc = timed([imgscan, "scan", "-q", "-o", "/dev/null"] + files)
             rows.append({"set": "large", "n": n, "bytes": sum(os.path.getsize(f) for f in files), "seconds": wall,
                          "peak_rss_kib": rss, "rep": rep})
@@ -401,11 +410,15 @@ def main():
         log("not root (cannot drop the page cache): cold runs skipped")
     large_bytes = sum(os.path.getsize(f) for f in large)
     log("large set: %d images, %.2f GB" % (len(large), large_bytes / 1e9))
-    runs = run_set("large", large_tools(large, imgscan), large, large_bytes, a.reps, modes)
+    tiny_dir = small_sets[100]
+    tiny = os.path.join(tiny_dir, sorted(os.listdir(tiny_dir))[0])
+    runs = run_set("large", large_tools(large, imgscan), large, large_bytes, a.reps, modes,
+                   large_tools([tiny], imgscan))
     small_dir = small_sets[a.small]
     small_paths = [os.path.join(small_dir, n) for n in os.listdir(small_dir)]
     log("small set: %d images" % len(small_paths))
-    runs += run_set("small", small_tools(small_dir, imgscan), small_paths, len(small_paths), a.reps, modes)
+    runs += run_set("small", small_tools(small_dir, imgscan), small_paths, len(small_paths), a.reps, modes,
+                    small_tools(tiny_dir, imgscan))
     scal = [] if a.no_scaling else scaling(pool, {k: v for k, v in small_sets.items() if k != a.small or k in (100, 1000, 10000)}, imgscan, a.reps)
     meds_l, meds_s = medians(runs, "large"), medians(runs, "small")
     tg = targets(runs, 32)
