@@ -135,15 +135,20 @@ def warm(paths):
                 pass
 
 
+LAST_CPU = [0.0]
+
+
 def timed(cmd, shell=False):
-    """Run cmd under GNU time: (wall seconds, peak RSS KiB, exit status)."""
+    """Run cmd under GNU time: (wall seconds, peak RSS KiB, exit status); the
+    CPU seconds (user + system, children included) go to LAST_CPU."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        full = ["/usr/bin/time", "-o", tf.name, "-f", "%e %M"] + (["sh", "-c", cmd] if shell else cmd)
+        full = ["/usr/bin/time", "-o", tf.name, "-f", "%e %U %S %M"] + (["sh", "-c", cmd] if shell else cmd)
         t0 = time.monotonic()
         p = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wall = time.monotonic() - t0
         fields = tf.read().split()
         rss = int(fields[-1]) if fields else 0
+        LAST_CPU[0] = float(fields[-3]) + float(fields[-2]) if len(fields) >= 4 else 0.0
     return wall, rss, p.returncode
 
 
@@ -220,7 +225,7 @@ def run_set(label, tools, paths, units, reps, modes, warmups):
                 wall, rss, rc = run_tool(tools[name], mode == "cold", paths, warmups.get(name))
                 rate = units / wall if wall > 0 else 0
                 runs.append({"set": label, "tool": name, "mode": mode, "rep": rep, "seconds": wall,
-                             "rate": rate, "peak_rss_kib": rss, "exit": rc})
+                             "cpu_seconds": LAST_CPU[0], "rate": rate, "peak_rss_kib": rss, "exit": rc})
                 log("  %-6s rep %d %-24s %7.2f s %9.2f %s  RSS %6d KiB%s" % (
                     mode, rep, name, wall, rate / 1e9 if label == "large" else rate,
                     "GB/s" if label == "large" else "img/s", rss, "" if rc in (0, 1) else "  exit %d" % rc))
@@ -236,6 +241,7 @@ def medians(runs, set_label):
             out.setdefault((r["tool"], r["mode"]), []).append(r)
     return {k: {"rate": statistics.median(x["rate"] for x in v),
                 "seconds": statistics.median(x["seconds"] for x in v),
+                "cpu_seconds": statistics.median(x.get("cpu_seconds", 0) for x in v),
                 "peak_rss_kib": max(x["peak_rss_kib"] for x in v), "n": len(v)} for k, v in out.items()}
 
 
@@ -290,8 +296,8 @@ def table(meds, label, unit, modes):
     for (tool, _m) in meds:
         if tool not in tools:
             tools.append(tool)
-    lines = ["| tool | " + " | ".join("%s %s" % (m, unit) for m in modes) + " | peak RSS MiB | imgscan / tool (" +
-             ", ".join(modes) + ") |", "|---|" + "---|" * (len(modes) + 2)]
+    lines = ["| tool | " + " | ".join("%s %s" % (m, unit) for m in modes) + " | CPU s (" + ", ".join(modes) +
+             ") | peak RSS MiB | imgscan / tool (" + ", ".join(modes) + ") |", "|---|" + "---|" * (len(modes) + 3)]
     for tool in tools:
         cells = []
         ratios = []
@@ -301,7 +307,8 @@ def table(meds, label, unit, modes):
             cells.append(("%.2f" % (v["rate"] / 1e9) if unit == "GB/s" else "%.0f" % v["rate"]) if v else "-")
             ratios.append("%.2f" % (ref["rate"] / v["rate"]) if v and ref and v["rate"] else "-")
         rss = max((meds[(tool, m)]["peak_rss_kib"] for m in modes if (tool, m) in meds), default=0)
-        lines.append("| %s | %s | %.1f | %s |" % (tool, " | ".join(cells), rss / 1024, " / ".join(ratios)))
+        cpu = " / ".join("%.2f" % meds[(tool, m)]["cpu_seconds"] if (tool, m) in meds else "-" for m in modes)
+        lines.append("| %s | %s | %s | %.1f | %s |" % (tool, " | ".join(cells), cpu, rss / 1024, " / ".join(ratios)))
     return "\n".join(lines)
 
 

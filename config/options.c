@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 const char *const crypto_hash_names[HASH_COUNT] = {"md5", "sha1", "sha256"};
+const char *const read_mode_names[3] = {"auto", "buffered", "direct"};
 
 /* "sha256,md5" as a mask of 1 << enum crypto_hash; -1 for an unknown name. */
 static int crypto_hash_parse(const char *list)
@@ -65,7 +66,11 @@ static const char scan_usage[] =
 	"\n"
 	"Pipeline:\n"
 	"      --io auto|uring|pread  I/O engine (default auto: io_uring, pread if refused)\n"
-	"      --direct             O_DIRECT reads (do not fill the page cache)\n"
+	"      --read-mode auto|buffered|direct  where the bytes come from (default auto:\n"
+	"                           blocks already cached are copied from the page cache,\n"
+	"                           the rest read with O_DIRECT; the cache is left as it was)\n"
+	"      --direct             the same as --read-mode direct: every read O_DIRECT\n"
+	"      --no-fixed-buffers   do not register the read buffers with io_uring\n"
 	"  -j, --jobs N             hashing threads (default: number of cores)\n"
 	"      --queue-depth N      reads in flight = read buffers (default 32)\n"
 	"      --read-size BYTES    bytes per read, K/M suffix allowed (default 1M)\n"
@@ -87,7 +92,7 @@ static const char scan_usage[] =
 enum {
 	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
 	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
-	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY, OPT_TSK_WORKERS,
+	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_NO_FIXED, OPT_READ_MODE, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY, OPT_TSK_WORKERS,
 };
 
 static const struct option scan_longopts[] = {
@@ -101,6 +106,8 @@ static const struct option scan_longopts[] = {
 	{"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
 	{"io", required_argument, NULL, OPT_IO},
 	{"direct", no_argument, NULL, OPT_DIRECT},
+	{"read-mode", required_argument, NULL, OPT_READ_MODE},
+	{"no-fixed-buffers", no_argument, NULL, OPT_NO_FIXED},
 	{"jobs", required_argument, NULL, 'j'},
 	{"queue-depth", required_argument, NULL, OPT_QD},
 	{"read-size", required_argument, NULL, OPT_READ_SIZE},
@@ -194,7 +201,15 @@ static int apply_option(int c, const char *arg, struct scan_options *opt, int *s
 		else if (strcmp(arg, "pread") == 0) opt->io = IO_PREAD;
 		else return usage_error("--io must be auto, uring or pread", arg);
 		break;
-	case OPT_DIRECT: opt->direct = true; break;
+	case OPT_DIRECT: opt->read_mode = READ_DIRECT; break;
+	case OPT_READ_MODE:
+		for (u = 0; u < 3 && strcmp(arg, read_mode_names[u]); u++)
+			;
+		if (u == 3)
+			return usage_error("--read-mode must be auto, buffered or direct", arg);
+		opt->read_mode = (enum read_mode)u;
+		break;
+	case OPT_NO_FIXED: opt->no_fixed_buffers = true; break;
 	case 'j': if (parse_uint(arg, 1, 256, &opt->jobs, "-j")) return EXIT_USAGE; break;
 	case OPT_QD: if (parse_uint(arg, 1, 4096, &opt->queue_depth, "--queue-depth")) return EXIT_USAGE; break;
 	case OPT_IMAGES: if (parse_uint(arg, 1, 256, &opt->max_images, "--images")) return EXIT_USAGE; break;

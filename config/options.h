@@ -17,6 +17,14 @@
 
 enum io_choice { IO_AUTO, IO_URING, IO_PREAD };
 
+/* Where the bytes come from.  auto: blocks already in the page cache are
+ * copied from it, the rest read with O_DIRECT (so a scan neither fills the
+ * cache nor evicts what others cached); buffered: everything through the
+ * page cache, blocks we brought in dropped again after hashing; direct:
+ * everything with O_DIRECT. */
+enum read_mode { READ_AUTO, READ_BUFFERED, READ_DIRECT };
+extern const char *const read_mode_names[3];
+
 /* Cryptographic whole-image digests, besides XXH128 (--hash). */
 enum crypto_hash { HASH_MD5, HASH_SHA1, HASH_SHA256, HASH_COUNT };
 #define HASH_HEX_MAX 65
@@ -34,7 +42,8 @@ struct scan_options {
 	unsigned sector_size;
 	unsigned max_images;       /* images streamed at once */
 	enum io_choice io;
-	bool direct;               /* O_DIRECT reads */
+	enum read_mode read_mode;
+	bool no_fixed_buffers;     /* do not register the buffers with io_uring */
 	const char *sector_hash_dir;
 	bool all_files;
 	bool follow_symlinks;

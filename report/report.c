@@ -61,7 +61,7 @@ static cJSON *options_json(const struct scan_options *opt, const struct imgscan_
 	cJSON_AddStringToObject(o, "io", info->engine);
 	if (info->engine_note)
 		cJSON_AddStringToObject(o, "io_note", info->engine_note);
-	cJSON_AddBoolToObject(o, "direct", opt->direct);
+	cJSON_AddStringToObject(o, "read_mode", read_mode_names[opt->read_mode]);
 	cJSON_AddNumberToObject(o, "jobs", opt->jobs);
 	cJSON_AddNumberToObject(o, "queue_depth", opt->queue_depth);
 	cJSON_AddNumberToObject(o, "read_size", (double)opt->read_size);
@@ -327,6 +327,7 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 	cJSON_AddNumberToObject(s, "wall_seconds", secs);
 	cJSON_AddNumberToObject(s, "bytes_per_second", secs > 0 ? (double)r->bytes / secs : 0);
 	cJSON_AddNumberToObject(s, "direct_fallbacks", st->direct_fallbacks);
+	cJSON_AddBoolToObject(s, "fixed_buffers", st->fixed_buffers);
 	cJSON_AddNumberToObject(s, "tsk_worker_restarts", restarts);
 	cJSON_AddNumberToObject(s, "exit_status", status);
 	return s;

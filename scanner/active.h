@@ -40,8 +40,9 @@ enum active_state { A_FREE, A_UNDECIDED, A_IMAGE };
 struct active {
 	enum active_state state;   /* (lock) */
 	char *path;                /* (reader until A_IMAGE, then holder) */
-	int fd;
-	bool direct;
+	int fd;                    /* buffered: cache checks, copies, identification */
+	int dfd;                   /* O_DIRECT, for reads through the engine; -1 if none */
+	bool direct;               /* engine reads use dfd */
 	uint64_t size, next_off;   /* (reader) */
 	uint32_t next_seq;         /* (reader) */
 	uint32_t nblocks;

@@ -33,6 +33,10 @@ struct engine_ops {
 	int (*reap)(struct engine *e, struct io_req **out, int max, bool wait);
 	void (*wake)(struct engine *e);
 	void (*destroy)(struct engine *e);
+	/* Optional: the caller's n buffers of len bytes, buffer i for slot i,
+	 * registered once so reads need not map them each time.  Returns 0 or
+	 * -errno (then reads go on unregistered). */
+	int (*register_buffers)(struct engine *e, uint8_t *const *bufs, unsigned n, size_t len);
 };
 
 struct engine {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define WAKE_TAG ((uint64_t)-1)
@@ -21,6 +22,7 @@ struct uring_engine {
 	int wake_fd;
 	uint64_t wake_buf;
 	unsigned queued;  /* prepared, not yet submitted */
+	bool fixed;       /* buffers registered: slot i reads into buffer i */
 };
 
 static int arm_wake(struct uring_engine *u)
@@ -49,7 +51,10 @@ static int uring_queue(struct engine *e, struct io_req *req)
 		if (!sqe)
 			return -EBUSY;
 	}
-	io_uring_prep_read(sqe, req->fd, req->buf, (unsigned)req->len, req->off);
+	if (u->fixed)
+		io_uring_prep_read_fixed(sqe, req->fd, req->buf, (unsigned)req->len, req->off, (int)req->slot);
+	else
+		io_uring_prep_read(sqe, req->fd, req->buf, (unsigned)req->len, req->off);
 	io_uring_sqe_set_data(sqe, req);
 	u->queued++;
 	return 0;
@@ -110,6 +115,25 @@ static void uring_wake(struct engine *e)
 	(void)rc; /* an eventfd write only fails on counter overflow: still awake */
 }
 
+static int uring_register(struct engine *e, uint8_t *const *bufs, unsigned n, size_t len)
+{
+	struct uring_engine *u = (struct uring_engine *)e;
+	struct iovec *iov = calloc(n, sizeof(*iov));
+	int rc;
+
+	if (!iov)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = len;
+	}
+	/* Pins the pages: may exceed RLIMIT_MEMLOCK for a non-root user. */
+	rc = io_uring_register_buffers(&u->ring, iov, n);
+	free(iov);
+	u->fixed = rc == 0;
+	return rc;
+}
+
 static void uring_destroy(struct engine *e)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
@@ -126,6 +150,7 @@ static const struct engine_ops uring_ops = {
 	.reap = uring_reap,
 	.wake = uring_wake,
 	.destroy = uring_destroy,
+	.register_buffers = uring_register,
 };
 
 bool engine_uring_disabled_by_sysctl(void)

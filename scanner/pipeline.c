@@ -39,6 +39,20 @@ static int alloc_slots(struct pipe_state *ps)
 	return 0;
 }
 
+static void register_slot_buffers(struct pipe_state *ps)
+{
+	uint8_t **bufs = calloc(ps->nslots, sizeof(*bufs));
+
+	if (!bufs)
+		return;
+	for (unsigned i = 0; i < ps->nslots; i++)
+		bufs[i] = ps->slots[i].buf;
+	/* Failure is not an error: reads then map the buffers each time. */
+	ps->stats->fixed_buffers = ps->env->engine->ops->register_buffers(ps->env->engine, bufs, ps->nslots,
+									   ps->env->opt->read_size) == 0;
+	free(bufs);
+}
+
 static int alloc_actives(struct pipe_state *ps)
 {
 	ps->act = calloc(ps->nact, sizeof(*ps->act));
@@ -51,7 +65,7 @@ static int alloc_actives(struct pipe_state *ps)
 		a->tail = malloc(TAIL_CAP);
 		if (!a->ready || !a->head || !a->tail || hasher_init(&a->hasher, ps->env->opt->crypto_mask))
 			return -ENOMEM;
-		a->fd = -1;
+		a->fd = a->dfd = -1;
 	}
 	return 0;
 }
@@ -72,6 +86,14 @@ static void free_state(struct pipe_state *ps)
 }
 
 /* ---- hashing threads -------------------------------------------------- */
+
+static void close_image_fds(struct active *a)
+{
+	close(a->fd);
+	if (a->dfd >= 0)
+		close(a->dfd);
+	a->fd = a->dfd = -1;
+}
 
 static int read_hash_deferred(struct pipe_state *ps, struct active *a, struct slot *s, uint8_t *piece,
 			      size_t piece_len);
@@ -169,8 +191,7 @@ static void do_finalize(struct pipe_state *ps, struct active *a, uint8_t *scratc
 	a->finalizing = true;
 	pthread_mutex_unlock(&ps->lock);
 	finalize_image(ps, a, scratch, scratch ? HEAD_CAP : 0);
-	close(a->fd);
-	a->fd = -1;
+	close_image_fds(a);
 	free(a->path);
 	a->path = NULL;
 	pthread_mutex_lock(&ps->lock);
@@ -250,21 +271,16 @@ static void emit_skipped(struct pipe_state *ps, const struct walk_entry *e, enum
 /* Open read-only, keeping access times where the kernel lets us.
  * O_NONBLOCK: if the file was swapped for a FIFO since the walk, open must
  * not hang (it has no effect on reads of files and block devices). */
-static int open_image(const char *path, bool direct, bool *noatime, bool *got_direct)
+static int open_image(const char *path, bool *noatime)
 {
 	int base = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, fd;
 	struct stat st;
 
-	*got_direct = direct;
-	fd = open(path, base | O_NOATIME | (direct ? O_DIRECT : 0));
+	fd = open(path, base | O_NOATIME);
 	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
-		fd = open(path, base | (direct ? O_DIRECT : 0));
+		fd = open(path, base);
 	else
 		*noatime = fd >= 0;
-	if (fd < 0 && direct && errno == EINVAL) { /* file system refuses O_DIRECT */
-		*got_direct = false;
-		return open_image(path, false, noatime, got_direct);
-	}
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
@@ -307,12 +323,17 @@ static void emit_open_error(struct pipe_state *ps, struct active *a, int err)
 	a->path = NULL;
 }
 
+/* The O_DIRECT descriptor, or -1 where the file system refuses it. */
+static int open_direct(const char *path, bool noatime)
+{
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_DIRECT | (noatime ? O_NOATIME : 0));
+}
+
 static int setup_active(struct pipe_state *ps, struct active *a, bool needs_decision)
 {
 	const struct scan_options *opt = ps->env->opt;
 	uint64_t size = (uint64_t)a->res.st.st_size;
-	bool direct;
-	int fd = open_image(a->path, opt->direct, &a->res.noatime, &direct);
+	int fd = open_image(a->path, &a->res.noatime);
 
 	if (fd < 0)
 		return fd;
@@ -321,14 +342,17 @@ static int setup_active(struct pipe_state *ps, struct active *a, bool needs_deci
 		close(fd);
 		return -err;
 	}
-	if (size > opt->read_size) { /* one read needs no advice */
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* Buffered: no readahead, so that a block found in the cache was there
+	 * before us (and stays), and one we read is dropped again after hashing;
+	 * our own queue keeps the disk busy instead. */
+	if (size > opt->read_size && opt->read_mode == READ_BUFFERED) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 		posix_fadvise(fd, 0, 0, POSIX_FADV_NOREUSE);
 	}
 	a->fd = fd;
-	a->direct = direct;
-	a->res.direct = direct;
-	if (opt->direct && !direct)
+	a->dfd = opt->read_mode == READ_BUFFERED ? -1 : open_direct(a->path, a->res.noatime);
+	a->direct = a->res.direct = a->dfd >= 0;
+	if (opt->read_mode == READ_DIRECT && a->dfd < 0)
 		ps->stats->direct_fallbacks++;
 	a->size = a->res.size = size;
 	a->next_off = 0;
@@ -422,7 +446,7 @@ static int queue_slot(struct pipe_state *ps, struct slot *s)
 
 	if (s->img->direct) /* O_DIRECT wants whole 4 KiB units; EOF shortens it */
 		len = (len + 4095) & ~(size_t)4095;
-	s->req.fd = s->img->fd;
+	s->req.fd = s->img->direct ? s->img->dfd : s->img->fd;
 	s->req.buf = s->buf + s->got;
 	s->req.len = len;
 	s->req.off = s->off + s->got;
@@ -444,7 +468,7 @@ static int submit_one_locked(struct pipe_state *ps, struct active *a)
 	s->got = 0;
 	s->seq = a->next_seq++;
 	a->next_off += s->want;
-	s->cached = !a->direct && page_cache_resident(a->fd, s->off, s->want) == 1;
+	s->cached = ps->env->opt->read_mode != READ_DIRECT && page_cache_resident(a->fd, s->off, s->want) == 1;
 	s->deferred = s->cached && a->state == A_IMAGE;
 	if (s->deferred) { /* no I/O to wait for: the hashing thread copies it */
 		a->ready[s->seq % ps->nslots] = s;
@@ -518,8 +542,7 @@ static void drop_other_locked(struct pipe_state *ps, struct active *a, struct sl
 	a->inflight--;
 	ps->stats->other_files++;
 	ps->stats->other_bytes += a->size;
-	close(a->fd);
-	a->fd = -1;
+	close_image_fds(a);
 	free(a->path);
 	a->path = NULL;
 	a->state = A_FREE;
@@ -577,16 +600,10 @@ static void fail_read_locked(struct pipe_state *ps, struct active *a, struct slo
 	pthread_cond_broadcast(&ps->work);
 }
 
-/* O_DIRECT refused at read time (an unaligned tail, or the file system):
- * go on with a buffered descriptor for the same file. */
-static int reopen_buffered(struct active *a)
+/* O_DIRECT refused at read time (the file system): go on buffered.  The
+ * direct descriptor stays open until the image is done: reads in flight. */
+static int fall_back_buffered(struct active *a)
 {
-	int fd = open(a->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (a->res.noatime ? O_NOATIME : 0));
-
-	if (fd < 0)
-		return -errno;
-	dup2(fd, a->fd); /* same number: reads in flight keep a valid fd */
-	close(fd);
 	a->direct = false;
 	a->res.direct = false;
 	return 0;
@@ -600,7 +617,7 @@ static int on_completion(struct pipe_state *ps, struct slot *s)
 
 	if (res == -EAGAIN || res == -EINTR)
 		return queue_slot(ps, s);
-	if (res == -EINVAL && a->direct && reopen_buffered(a) == 0)
+	if (res == -EINVAL && a->direct && fall_back_buffered(a) == 0)
 		return queue_slot(ps, s);
 	pthread_mutex_lock(&ps->lock);
 	if (res < 0 || (res == 0 && s->got < s->want) || a->read_failed) {
@@ -749,6 +766,11 @@ int pipeline_run(const struct pipeline_env *env, struct walker *walk, struct run
 	rc = alloc_slots(&ps);
 	if (!rc)
 		rc = alloc_actives(&ps);
+	/* Registered buffers pay off for O_DIRECT reads; buffered io_uring reads
+	 * into them were measured much slower (punted to kernel workers). */
+	if (!rc && env->engine->ops->register_buffers && !env->opt->no_fixed_buffers &&
+	    env->opt->read_mode != READ_BUFFERED)
+		register_slot_buffers(&ps);
 	while (!rc && nthreads < env->opt->jobs && nthreads < 256) {
 		if (pthread_create(&threads[nthreads], NULL, hash_thread, &ps)) {
 			rc = nthreads ? 0 : -EAGAIN; /* fewer threads still work */

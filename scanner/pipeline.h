@@ -36,6 +36,7 @@ struct run_stats {
 	uint64_t other_bytes;
 	uint64_t bytes_hashed;
 	unsigned direct_fallbacks; /* images read buffered after O_DIRECT was refused */
+	bool fixed_buffers;      /* the read buffers are registered with io_uring */
 };
 
 struct pipeline_env {

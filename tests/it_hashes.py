@@ -55,6 +55,16 @@ def check_list_file(c, img, path, sector, d):
              sector_hash_dd(path, sector, i))
 
 
+def evict(d):
+    """Drop the files from the page cache, so reads go through the engine
+    (resident blocks are copied from the cache instead)."""
+    for n in os.listdir(d):
+        fd = os.open(os.path.join(d, n), os.O_RDONLY)
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+
+
 def main():
     top = itlib.setup()
     d = os.path.join(top, "a")
@@ -86,8 +96,25 @@ def main():
                            "%d < %d" % (img["sectors"]["zero"], zeros))
                     if engine == "pread" or sector == 512:
                         check_list_file(c, img, os.path.join(d, n), sector, d)
-        # --hash: the cryptographic digests agree with coreutils; so does --direct.
-        for extra in ([], ["--direct"], ["--direct", "--io", "pread"]):
+        # --hash: the cryptographic digests agree with coreutils, whichever
+        # way the bytes come: from the cache, O_DIRECT, buffered, either engine.
+        for extra in ([], ["--direct"], ["--direct", "--io", "pread"], ["--read-mode", "buffered"],
+                      ["--read-mode", "buffered", "--io", "pread"], ["--no-fixed-buffers"]):
+            for cold in (False, True):
+                if cold:
+                    evict(d)
+                status, rep, err = itlib.scan("--hash", "md5,sha1,sha256", "-q", *extra, d)
+                c.eq("read mode recorded", rep["run"]["options"]["read_mode"],
+                     "direct" if "--direct" in extra else "buffered" if "buffered" in extra else "auto")
+                extra_cold = extra + (["(evicted)"] if cold else [])
+                for n in names:
+                    img = by_name(rep, n)
+                    for algo in ("md5", "sha1", "sha256"):
+                        ref = subprocess.run([algo + "sum", os.path.join(d, n)], stdout=subprocess.PIPE, check=True)
+                        c.eq("%s %s %s" % (algo, n, extra_cold), img["hashes"].get(algo), ref.stdout.decode().split()[0])
+                    c.eq("xxh128 %s %s" % (n, extra_cold), img["hashes"]["xxh128"], want[n])
+                    c.eq("O_DIRECT used %s %s" % (n, extra_cold), img["read"]["direct"], "buffered" not in extra)
+        for extra in ([],):
             status, rep, err = itlib.scan("--hash", "md5,sha1,sha256", "-q", *extra, d)
             for n in names:
                 img = by_name(rep, n)
