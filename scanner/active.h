@@ -43,6 +43,7 @@ struct active {
 	int fd;                    /* buffered: cache checks, copies, identification */
 	int dfd;                   /* O_DIRECT, for reads through the engine; -1 if none */
 	bool direct;               /* engine reads use dfd */
+	bool dfd_tried;            /* dfd opened (or refused) at the first engine read */
 	uint64_t size, next_off;   /* (reader) */
 	uint32_t next_seq;         /* (reader) */
 	uint32_t nblocks;
@@ -77,6 +78,7 @@ struct pipe_state {
 	unsigned nact;
 	unsigned rr;               /* (reader) round-robin cursor */
 	struct run_stats *stats;   /* (lock) */
+	bool buffers_registered;   /* (reader) tried once, at the first O_DIRECT read */
 	char fault[16];            /* test-only TSK fault and the path part that triggers it */
 	char fault_match[256];
 };

@@ -39,6 +39,8 @@ static int alloc_slots(struct pipe_state *ps)
 	return 0;
 }
 
+/* Registered buffers pay off for O_DIRECT reads; buffered io_uring reads
+ * into them were measured much slower (punted to kernel workers). */
 static void register_slot_buffers(struct pipe_state *ps)
 {
 	uint8_t **bufs = calloc(ps->nslots, sizeof(*bufs));
@@ -350,10 +352,9 @@ static int setup_active(struct pipe_state *ps, struct active *a, bool needs_deci
 		posix_fadvise(fd, 0, 0, POSIX_FADV_NOREUSE);
 	}
 	a->fd = fd;
-	a->dfd = opt->read_mode == READ_BUFFERED ? -1 : open_direct(a->path, a->res.noatime);
-	a->direct = a->res.direct = a->dfd >= 0;
-	if (opt->read_mode == READ_DIRECT && a->dfd < 0)
-		ps->stats->direct_fallbacks++;
+	a->dfd = -1; /* opened at the first block that needs the disk */
+	a->dfd_tried = opt->read_mode == READ_BUFFERED;
+	a->direct = a->res.direct = false;
 	a->size = a->res.size = size;
 	a->next_off = 0;
 	a->next_seq = a->hashed_seq = 0;
@@ -453,6 +454,25 @@ static int queue_slot(struct pipe_state *ps, struct slot *s)
 	return ps->env->engine->ops->queue(ps->env->engine, &s->req);
 }
 
+/* The first block of an image that needs the disk: open the O_DIRECT
+ * descriptor, and register the read buffers at the first such block of the
+ * run.  Done lazily so that images read from the page cache pay for neither. */
+static void start_direct_locked(struct pipe_state *ps, struct active *a)
+{
+	const struct scan_options *opt = ps->env->opt;
+
+	a->dfd_tried = true;
+	a->dfd = open_direct(a->path, a->res.noatime);
+	a->direct = a->res.direct = a->dfd >= 0;
+	if (opt->read_mode == READ_DIRECT && a->dfd < 0)
+		ps->stats->direct_fallbacks++;
+	if (a->direct && !ps->buffers_registered && ps->env->engine->ops->register_buffers &&
+	    !opt->no_fixed_buffers) {
+		ps->buffers_registered = true;
+		register_slot_buffers(ps);
+	}
+}
+
 /* Take a free buffer for a's next block; 1 when queued, 0 when no buffer. */
 static int submit_one_locked(struct pipe_state *ps, struct active *a)
 {
@@ -475,6 +495,8 @@ static int submit_one_locked(struct pipe_state *ps, struct active *a)
 		pthread_cond_signal(&ps->work);
 		return 1;
 	}
+	if (!a->dfd_tried)
+		start_direct_locked(ps, a);
 	a->inflight++;
 	return queue_slot(ps, s) ? -1 : 1;
 }
@@ -766,11 +788,6 @@ int pipeline_run(const struct pipeline_env *env, struct walker *walk, struct run
 	rc = alloc_slots(&ps);
 	if (!rc)
 		rc = alloc_actives(&ps);
-	/* Registered buffers pay off for O_DIRECT reads; buffered io_uring reads
-	 * into them were measured much slower (punted to kernel workers). */
-	if (!rc && env->engine->ops->register_buffers && !env->opt->no_fixed_buffers &&
-	    env->opt->read_mode != READ_BUFFERED)
-		register_slot_buffers(&ps);
 	while (!rc && nthreads < env->opt->jobs && nthreads < 256) {
 		if (pthread_create(&threads[nthreads], NULL, hash_thread, &ps)) {
 			rc = nthreads ? 0 : -EAGAIN; /* fewer threads still work */

@@ -113,7 +113,8 @@ def main():
                         ref = subprocess.run([algo + "sum", os.path.join(d, n)], stdout=subprocess.PIPE, check=True)
                         c.eq("%s %s %s" % (algo, n, extra_cold), img["hashes"].get(algo), ref.stdout.decode().split()[0])
                     c.eq("xxh128 %s %s" % (n, extra_cold), img["hashes"]["xxh128"], want[n])
-                    c.eq("O_DIRECT used %s %s" % (n, extra_cold), img["read"]["direct"], "buffered" not in extra)
+                    c.eq("O_DIRECT used %s %s" % (n, extra_cold), img["read"]["direct"],
+                         "--direct" in extra or (cold and "buffered" not in extra))
         for extra in ([],):
             status, rep, err = itlib.scan("--hash", "md5,sha1,sha256", "-q", *extra, d)
             for n in names:
