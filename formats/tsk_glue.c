@@ -252,28 +252,14 @@ static void identify(const struct tsk_request *req, struct tsk_result *res)
 	tsk_img_close(img);
 }
 
-static int read_full(int fd, void *buf, size_t len)
+/* Move len bytes through a pipe, whatever the pipe's chunking: 0, or -1
+ * when the other side is gone.  Both ends of the protocol use these. */
+int tsk_pipe_transfer(int fd, void *buf, size_t len, bool writing)
 {
 	uint8_t *p = buf;
 
 	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -289,12 +275,12 @@ int tsk_worker_main(int in_fd, int out_fd)
 	static struct tsk_request req;
 	static struct tsk_result res;
 
-	while (read_full(in_fd, &req, sizeof(req)) == 0) {
+	while (tsk_pipe_transfer(in_fd, &req, sizeof(req), false) == 0) {
 		if (req.magic != TSK_REQ_MAGIC)
 			return 2;
 		req.path[sizeof(req.path) - 1] = '\0';
 		identify(&req, &res);
-		if (write_full(out_fd, &res, sizeof(res)))
+		if (tsk_pipe_transfer(out_fd, &res, sizeof(res), true))
 			return 2;
 	}
 	return 0;

@@ -10,6 +10,8 @@
 
 #include "ident.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TSK_REQ_MAGIC 0x54534b31u /* "TSK1" */
@@ -35,6 +37,10 @@ struct tsk_request {
 /* Fill the request's hints from what our probes found. */
 void tsk_request_fill(struct tsk_request *req, const struct ident *id, const char *path, uint64_t size,
 		      const char *container);
+
+/* Read (writing false) or write all len bytes on a pipe: 0, or -1 when
+ * the other end is gone. */
+int tsk_pipe_transfer(int fd, void *buf, size_t len, bool writing);
 
 /* The worker's loop: requests on in_fd, results on out_fd, until EOF. */
 int tsk_worker_main(int in_fd, int out_fd);

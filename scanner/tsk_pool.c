@@ -120,22 +120,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *c = buf;
-
-	while (len) {
-		ssize_t n = write(fd, c, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Read the answer before the deadline: 0, -ETIMEDOUT, or -EPIPE (worker gone). */
 static int read_answer(int fd, struct tsk_result *res, double deadline)
 {
@@ -192,7 +176,7 @@ static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_reques
 		snprintf(res->failure, sizeof(res->failure), "cannot start a worker: %s", strerror(-rc));
 		return;
 	}
-	rc = write_all(w->to_fd, req, sizeof(*req)) ? -EPIPE
+	rc = tsk_pipe_transfer(w->to_fd, (void *)req, sizeof(*req), true) ? -EPIPE
 		: read_answer(w->from_fd, res, now_s() + p->timeout_s);
 	if (rc == 0)
 		return;
