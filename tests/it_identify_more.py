@@ -45,10 +45,7 @@ def build(d, work):
 
 
 def main():
-    top = itlib.setup()
-    d, work = os.path.join(top, "archive"), os.path.join(top, "work")
-    os.makedirs(d)
-    os.makedirs(work)
+    top, d, work = itlib.workspace("archive", "work")
     c = itlib.Checker()
     try:
         build(d, work)

@@ -14,9 +14,7 @@ from itlib import by_name  # noqa: E402
 
 
 def main():
-    top = itlib.setup()
-    d = os.path.join(top, "a")
-    os.makedirs(d)
+    top, d = itlib.workspace("a")
     c = itlib.Checker()
     try:
         for i in range(6):

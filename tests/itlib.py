@@ -216,6 +216,15 @@ class Checker:
         sys.exit(1 if self.failures else 0)
 
 
+def workspace(*subdirs):
+    """setup(), plus the named subdirectories: (top, sub1, sub2, ...)."""
+    top = setup()
+    made = [os.path.join(top, s) for s in subdirs]
+    for m in made:
+        os.makedirs(m)
+    return (top, *made)
+
+
 def setup():
     global IMGSCAN
     if len(sys.argv) > 1:
