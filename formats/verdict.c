@@ -291,7 +291,8 @@ void verdict_decide(const struct ident *id, const struct tsk_result *tsk, const 
 	decide_kind(id, tsk, in, out);
 	if (!in->size_known && !id->nhits)
 		return; /* nothing was read: the error says it all */
-	naming_finding(id, in, cfg, out);
+	if (!in->is_device)
+		naming_finding(id, in, cfg, out);
 	if (in->size_known)
 		integrity_findings(id, tsk, in, cfg, out);
 	content_findings(in, out);

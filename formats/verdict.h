@@ -37,6 +37,7 @@ struct verdict_input {
 	uint64_t size;
 	bool all_zero;          /* every byte read was zero */
 	bool size_known;        /* the whole file was read */
+	bool is_device;         /* a block device: its name says nothing of its content */
 };
 
 void verdict_decide(const struct ident *id, const struct tsk_result *tsk,

@@ -142,6 +142,7 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 	vin.ext = r->ext;
 	vin.size = a->size;
 	vin.size_known = !failed;
+	vin.is_device = r->is_blockdev;
 	vin.all_zero = !failed && a->size > 0 && r->zero_sectors == r->sector_count;
 	run_tsk(ps, a, vin.all_zero);
 	if (r->tsk.status != TSK_NOT_RUN && r->tsk.status != TSK_DONE)

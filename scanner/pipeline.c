@@ -318,7 +318,7 @@ static void emit_open_error(struct pipe_state *ps, struct active *a, int err)
 		result_add_error(r, "open", err, 0, "%s%s", strerror(err),
 				 err == ENOENT ? " (the file vanished after it was listed)" : "");
 	r->size = (uint64_t)r->st.st_size;
-	verdict_decide(&r->ident, &r->tsk, &(struct verdict_input){"", r->ext, r->size, false, false},
+	verdict_decide(&r->ident, &r->tsk, &(struct verdict_input){"", r->ext, r->size, false, false, r->is_blockdev},
 		       ps->env->cfg, &r->verdict);
 	ps->env->sink.image(ps->env->sink.ctx, r);
 	free(a->path);
