@@ -63,7 +63,7 @@ static int probe_dos(const struct probe_view *v, struct probe_hit *hit, struct i
 				add_part(id, s + 446 + 16 * i, (uint32_t)i + 1);
 	}
 	snprintf(hit->detail, sizeof(hit->detail), "%d primary partition%s%s", used, used == 1 ? "" : "s",
-		 extended ? ", with an extended partition (logical ones: see tsk)" : "");
+		 extended ? ", and an extended partition" : "");
 	return 0;
 }
 

@@ -42,6 +42,20 @@ def build(d, work):
     with open(os.path.join(work, "whole-ext4.img"), "rb") as f, open(os.path.join(d, "cut-ext4.img"), "wb") as g:
         g.write(f.read(20 << 20))
     itlib.make_iso(os.path.join(d, "disc.img"), "DISC", src)
+    # MBR with an extended partition holding two logical ones (ext4, FAT16).
+    ebr = os.path.join(d, "logical.img")
+    itlib.sized(ebr, 64 << 20)
+    p = subprocess.run(["sfdisk", "-q", ebr], input=b"label: dos\nstart=2048, size=120000, type=5\n"
+                       b"start=4096, size=40000, type=83\nstart=46144, size=40000, type=6\n",
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode:
+        raise RuntimeError(p.stderr.decode())
+    for sector, maker in ((4096, lambda f: itlib.make_ext(f, "ext4", "LOGIC5", 40000 * 512)),
+                          (46144, lambda f: itlib.make_fat(f, 16, "LOGIC6", 40000 * 512))):
+        part = os.path.join(work, "logical-part.tmp")
+        maker(part)
+        itlib.sh("dd", "if=" + part, "of=" + ebr, "bs=512", "seek=%d" % sector, "conv=notrunc", "status=none")
+        os.unlink(part)
 
 
 def main():
@@ -77,6 +91,16 @@ def main():
         c.true("truncated ext4 says how much is missing", str(12 << 20) in cut["findings"][0]["message"],
                cut["findings"][0]["message"])
         c.eq("default config: ISO named .img flagged", codes(by_name(rep, "disc.img")), ["ISO_MISNAMED"])
+        lg = by_name(rep, "logical.img")
+        parts = [(p["number"], p["start"], p["type"]) for p in lg["identification"]["partition_table"]["partitions"]]
+        c.eq("logical partitions from the EBR chain", parts,
+             [(1, 2048 * 512, "0x05"), (5, 4096 * 512, "0x83"), (6, 46144 * 512, "0x06")])
+        found = sorted((p["name"], p["offset"], p.get("label")) for p in lg["identification"]["probes"] if p["class"] == "filesystem")
+        c.eq("file systems in the logical partitions", found,
+             [("ext4", 4096 * 512, "LOGIC5"), ("fat16", 46144 * 512, "LOGIC6")])
+        tsk = sorted((f["type"], f["offset"]) for f in lg["identification"]["tsk"]["filesystems"])
+        c.eq("TSK agrees", tsk, [("ext4", 4096 * 512), ("fat16", 46144 * 512)])
+        c.eq("logical disk: no findings", codes(lg), [])
         # A config that accepts .img for optical images.
         cfg = json.loads(subprocess.run([itlib.IMGSCAN, "scan", "--print-config"], stdout=subprocess.PIPE).stdout)
         cfg["naming"]["optical"]["accept"].append("img")

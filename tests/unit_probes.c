@@ -114,6 +114,50 @@ static void test_udf_anchor_loop(uint8_t *buf, size_t cap)
 	CHECK(find(&id, "udf") && strstr(find(&id, "udf")->detail, "anchor not found"));
 }
 
+static long blob_read(void *ctx, uint64_t off, void *out, size_t len)
+{
+	const uint8_t *b = ctx;
+	size_t cap = 1 << 20;
+
+	if (off >= cap)
+		return 0;
+	if (len > cap - off)
+		len = (size_t)(cap - off);
+	memcpy(out, b + off, len);
+	return (long)len;
+}
+
+/* Extended boot records that link back to themselves, or forward forever:
+ * the walk stops (links must move forward; at most EBR_MAX followed). */
+static void test_ebr_loops(uint8_t *buf, size_t cap)
+{
+	static uint8_t scratch[128 << 10];
+	struct probe_view v = {buf, cap, NULL, 0, 0, cap};
+	struct ident id;
+
+	memset(buf, 0, cap);
+	buf[510] = 0x55, buf[511] = 0xAA;
+	buf[446 + 4] = 0x05;                      /* extended, sectors 1 .. 2047 */
+	put_le32(buf + 446 + 8, 1);
+	put_le32(buf + 446 + 12, 2047);
+	for (int s = 1; s < 2048; s++) {          /* every sector an EBR */
+		uint8_t *e = buf + 512 * s;
+		e[510] = 0x55, e[511] = 0xAA;
+		e[446 + 4] = 0x83;                /* one logical partition */
+		put_le32(e + 446 + 8, 1);
+		put_le32(e + 446 + 12, 1);
+		e[462 + 4] = 0x05;                /* link: the next sector */
+		put_le32(e + 462 + 8, (uint32_t)s);
+	}
+	memset(&id, 0, sizeof(id));
+	identify_image(&v, blob_read, buf, scratch, sizeof(scratch), &id);
+	CHECK(id.nparts == IDENT_MAX_PARTS);      /* capped, not 2047 */
+	put_le32(buf + 512 + 462 + 8, 0);         /* first EBR links to itself */
+	memset(&id, 0, sizeof(id));
+	identify_image(&v, blob_read, buf, scratch, sizeof(scratch), &id);
+	CHECK(id.nparts == 2);                    /* the extended one and one logical */
+}
+
 static void test_random(uint8_t *buf, size_t cap)
 {
 	struct ident id;
@@ -144,6 +188,7 @@ int main(void)
 	test_mbr_vs_fat(buf, cap);
 	test_gpt_hostile(buf, cap);
 	test_udf_anchor_loop(buf, cap);
+	test_ebr_loops(buf, cap);
 	test_random(buf, cap);
 	free(buf);
 	printf("%s\n", failures ? "FAILED" : "ok");
