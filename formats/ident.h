@@ -36,6 +36,7 @@ struct probe_hit {
 	char uuid[40];
 	char detail[160];       /* format facts: "Joliet, Rock Ridge", "version 3" */
 	const char *tsk_hint;   /* TSK file-system name to open it with, or NULL */
+	const void *desc;       /* the struct probe_desc that matched */
 };
 
 struct part_entry {

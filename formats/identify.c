@@ -72,6 +72,27 @@ static void walk_ebr_chain(const struct part_entry *ext, uint64_t image_size, id
 	}
 }
 
+/* Let probes with a refine hook read what lies beyond the captured bytes:
+ * the first sector of the structure is re-read into the scratch buffer's
+ * head, the rest of the scratch is the hook's own. */
+static void refine_hits(ident_read_fn read, void *ctx, uint8_t *scratch, size_t scratch_len, struct ident *id)
+{
+	const size_t first = 4096;
+
+	if (scratch_len < 2 * first)
+		return;
+	for (int i = 0; i < id->nhits; i++) {
+		const struct probe_desc *d = id->hits[i].desc;
+		long got;
+		if (!d || !d->refine || id->hits[i].label[0])
+			continue;
+		got = read(ctx, id->hits[i].offset, scratch, first);
+		if (got > 0)
+			d->refine(scratch, (size_t)got, id->hits[i].offset, read, ctx, scratch + first,
+				  scratch_len - first, &id->hits[i]);
+	}
+}
+
 void identify_image(const struct probe_view *whole, ident_read_fn read, void *ctx, uint8_t *scratch,
 		    size_t scratch_len, struct ident *id)
 {
@@ -86,4 +107,5 @@ void identify_image(const struct probe_view *whole, ident_read_fn read, void *ct
 		}
 	for (int i = 0; i < id->nparts; i++)
 		probe_partition(&id->parts[i], whole->size, read, ctx, scratch, scratch_len, id);
+	refine_hits(read, ctx, scratch, scratch_len, id);
 }

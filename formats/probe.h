@@ -64,6 +64,12 @@ struct probe_desc {
 	bool magic_from_end;
 	/* Full check; id is written only by partition-table probes. */
 	int (*probe)(const struct probe_view *v, struct probe_hit *hit, struct ident *id);
+	/* Optional: facts that lie beyond the captured bytes (a label in a
+	 * directory or a metadata record), read through the callback into
+	 * scratch.  Called once per hit by identify_image(). */
+	void (*refine)(const uint8_t *start, size_t start_len, uint64_t base,
+		       long (*read)(void *ctx, uint64_t off, void *buf, size_t len), void *ctx,
+		       uint8_t *scratch, size_t scratch_len, struct probe_hit *hit);
 };
 
 /* Copy a space- or NUL-padded on-disk string into a C string, trimmed, with

@@ -8,24 +8,54 @@
 
 #define ROOT_ENTRIES_MAX 256
 
-static void read_label(const struct probe_view *v, const uint8_t *s, struct probe_hit *hit)
+/* Byte offset of the root directory, from the boot sector; 0 if invalid. */
+static uint64_t root_dir_offset(const uint8_t *s)
 {
-	uint32_t bps = 1u << s[108], spc = 1u << s[109];
+	uint32_t bps_shift = s[108], spc_shift = s[109];
 	uint64_t heap = le32(s + 88), root = le32(s + 96);
-	uint64_t off;
 
 	if (root < 2)
-		return;
-	off = (heap + (root - 2) * spc) * bps;
-	for (int i = 0; i < ROOT_ENTRIES_MAX; i++) {
-		const uint8_t *e = pv_bytes(v, off + 32ull * i, 32);
-		if (!e || e[0] == 0)
+		return 0;
+	return (heap + ((root - 2) << spc_shift)) << bps_shift;
+}
+
+/* The volume label entry (type 0x83) among the root directory's entries. */
+static void label_from_dir(const uint8_t *dir, size_t len, struct probe_hit *hit)
+{
+	for (size_t i = 0; i < ROOT_ENTRIES_MAX && (i + 1) * 32 <= len; i++) {
+		const uint8_t *e = dir + 32 * i;
+		if (e[0] == 0)
 			return;
 		if (e[0] == 0x83) {
 			probe_copy_utf16(hit->label, sizeof(hit->label), e + 2, 2u * (e[1] > 11 ? 11 : e[1]), false);
 			return;
 		}
 	}
+}
+
+static void read_label(const struct probe_view *v, const uint8_t *s, struct probe_hit *hit)
+{
+	uint64_t off = root_dir_offset(s);
+	const uint8_t *dir = off ? pv_bytes(v, off, 32 * ROOT_ENTRIES_MAX) : NULL;
+
+	if (dir)
+		label_from_dir(dir, 32 * ROOT_ENTRIES_MAX, hit);
+}
+
+/* The root directory beyond the captured head: read its first entries. */
+static void exfat_refine(const uint8_t *s, size_t slen, uint64_t base,
+			 long (*read)(void *, uint64_t, void *, size_t), void *ctx, uint8_t *buf, size_t buflen,
+			 struct probe_hit *hit)
+{
+	uint64_t off;
+	size_t want = 32 * ROOT_ENTRIES_MAX < buflen ? 32 * ROOT_ENTRIES_MAX : buflen;
+	long got;
+
+	if (slen < 512 || !(off = root_dir_offset(s)))
+		return;
+	got = read(ctx, base + off, buf, want);
+	if (got > 0)
+		label_from_dir(buf, (size_t)got, hit);
 }
 
 static int probe_exfat_fn(const struct probe_view *v, struct probe_hit *hit, struct ident *id)
@@ -51,4 +81,5 @@ const struct probe_desc probe_exfat = {
 	.magic_len = 8,
 	.magic_off = 3,
 	.probe = probe_exfat_fn,
+	.refine = exfat_refine,
 };

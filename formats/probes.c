@@ -72,6 +72,7 @@ void probe_run_all(const struct probe_view *v, uint64_t base, bool only_fs, stru
 			hit.name = d->name;
 		hit.cls = d->cls;
 		hit.offset = base;
+		hit.desc = d;
 		id->hits[id->nhits++] = hit;
 	}
 }

@@ -116,6 +116,8 @@ def check_disks(c, rep, d):
     c.eq("fat12 .ima fine", codes(by_name(rep, "fat12.ima")), [])
     ex = by_name(rep, "exfat.img")
     c.eq("exfat", (ex["kind"], tsk_fs(ex)), ("disk", [("exfat", 0)]))
+    c.eq("exfat label (blkid), read beyond the head", probe(ex, "exfat").get("label"),
+         itlib.blkid(os.path.join(d, "exfat.img"))["LABEL"])
     e2 = by_name(rep, "ext2.img")
     c.eq("ext2 probe+tsk", (probe(e2, "ext2")["label"], tsk_fs(e2)), ("E2LABEL", [("ext2", 0)]))
     c.eq("ext2 uuid (blkid)", probe(e2, "ext2")["uuid"], itlib.blkid(os.path.join(d, "ext2.img"))["UUID"])
@@ -124,6 +126,8 @@ def check_disks(c, rep, d):
     c.eq("ext4 tsk", tsk_fs(e4), [("ext4", 0)])
     nt = by_name(rep, "ntfs.img")
     c.eq("ntfs", (nt["kind"], tsk_fs(nt), codes(nt)), ("disk", [("ntfs", 0)], []))
+    c.eq("ntfs label from $Volume (blkid)", probe(nt, "ntfs").get("label"),
+         itlib.blkid(os.path.join(d, "ntfs.img"))["LABEL"])
     mbr = by_name(rep, "mbr.img")
     pt = mbr["identification"]["partition_table"]
     c.eq("mbr scheme", pt["scheme"], "mbr")
