@@ -125,7 +125,7 @@ static int run_scan(struct scan_options *opt)
 	}
 	struct pipeline_env env = {
 		.opt = opt, .cfg = &rr.cfg, .engine = rr.engine, .tsk = rr.tsk,
-		.sink = {rr.report, report_image, report_skipped},
+		.sink = {rr.report, report_image, report_skipped, report_progress},
 	};
 	rc = pipeline_run(&env, rr.walk, &stats);
 	if (rc)

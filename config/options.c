@@ -54,7 +54,7 @@ static const char scan_usage[] =
 	"Output:\n"
 	"  -o, --output FILE        write the report to FILE atomically (default: stdout; '-' = stdout)\n"
 	"      --format json|jsonl  one JSON document (default) or one object per line\n"
-	"  -q, --quiet              no human summary on stderr\n"
+	"  -q, --quiet              no progress line and no human summary on stderr\n"
 	"      --hash LIST          also compute these whole-image digests: md5,sha1,sha256\n"
 	"      --sector-hashes DIR  also write each image's sector-hash list to DIR/<xxh128>.xxh3s\n"
 	"\n"

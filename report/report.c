@@ -35,6 +35,7 @@ struct report {
 	size_t misnamed_len;
 	unsigned misnamed_shown;
 	bool first_image;
+	bool progress_shown;       /* a progress line is on the terminal: clear it at the end */
 	struct timespec t0_wall, t0_mono;
 };
 
@@ -290,6 +291,24 @@ void report_skipped(void *report, const struct skipped_entry *s)
 	pthread_mutex_unlock(&r->lock);
 }
 
+static double elapsed(const struct report *r);
+
+void report_progress(void *report, uint64_t bytes)
+{
+	struct report *r = report;
+	double secs = elapsed(r);
+	uint64_t images;
+
+	if (!r->progress_shown && (r->opt->quiet || !isatty(STDERR_FILENO)))
+		return;
+	pthread_mutex_lock(&r->lock);
+	images = r->images;
+	pthread_mutex_unlock(&r->lock);
+	r->progress_shown = true;
+	fprintf(stderr, "\rimgscan: %llu image%s done, %.2f GB hashed, %.2f GB/s   ", (unsigned long long)images,
+		images == 1 ? "" : "s", (double)bytes / 1e9, secs > 0 ? (double)bytes / 1e9 / secs : 0.0);
+}
+
 static double elapsed(const struct report *r)
 {
 	struct timespec now;
@@ -389,6 +408,8 @@ int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_r
 			r->out.final, strerror(-rc));
 		status = EXIT_ERRORS;
 	}
+	if (r->progress_shown)
+		fputs("\r\033[K", stderr);
 	if (!r->opt->quiet)
 		print_human(r, stats, secs, status);
 	cJSON_Delete(summary);

@@ -30,6 +30,8 @@ int report_open(const struct scan_options *opt, const struct imgscan_config *cfg
 /* Thread-safe. */
 void report_image(void *report, const struct image_result *r);
 void report_skipped(void *report, const struct skipped_entry *s);
+/* A progress line on stderr when it is a terminal (and not --quiet). */
+void report_progress(void *report, uint64_t bytes_hashed);
 /* Finish the document, commit it, print the human summary to stderr (unless
  * quiet).  Returns the exit status (0, 1 or 2); frees the report. */
 int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_restarts, int pipeline_rc);

@@ -69,6 +69,8 @@ struct pipe_state {
 	pthread_cond_t work;       /* hashing threads wait here */
 	bool stopping;             /* (lock) */
 	uint64_t events;           /* (lock) buffers or images given back */
+	uint64_t hashed_bytes;     /* (lock) for progress */
+	double next_progress;      /* (reader) when to report progress next */
 	bool reader_waiting;       /* (lock) the reader sleeps: wake it on an event */
 	struct slot *slots;
 	unsigned nslots;

@@ -244,6 +244,7 @@ static void *hash_thread(void *arg)
 		pthread_mutex_lock(&ps->lock);
 		a->hashed_seq++;
 		a->claimed = false;
+		ps->hashed_bytes += s->got;
 		release_slot_locked(ps, s);
 	}
 	pthread_mutex_unlock(&ps->lock);
@@ -706,6 +707,21 @@ static int admit(struct pipe_state *ps, struct walker *w, struct walk_entry *pen
 	}
 }
 
+/* Progress, rate-limited; the sink decides whether and how to show it. */
+static void maybe_progress(struct pipe_state *ps)
+{
+	double now;
+	uint64_t bytes;
+
+	if (!ps->env->sink.progress || (now = monotonic_seconds()) < ps->next_progress)
+		return;
+	ps->next_progress = now + 0.17;
+	pthread_mutex_lock(&ps->lock);
+	bytes = ps->hashed_bytes;
+	pthread_mutex_unlock(&ps->lock);
+	ps->env->sink.progress(ps->env->sink.ctx, bytes);
+}
+
 static int reader_loop(struct pipe_state *ps, struct walker *w)
 {
 	struct engine *e = ps->env->engine;
@@ -732,6 +748,7 @@ static int reader_loop(struct pipe_state *ps, struct walker *w)
 			break;
 		if (walk_done && !any_active(ps))
 			break;
+		maybe_progress(ps);
 		/* Sleep only if nothing was given back since we looked: a hashing
 		 * thread that gives something back later sees reader_waiting. */
 		pthread_mutex_lock(&ps->lock);

@@ -28,6 +28,9 @@ struct result_sink {
 	 * is only valid during the call. */
 	void (*image)(void *ctx, const struct image_result *r);
 	void (*skipped)(void *ctx, const struct skipped_entry *s);
+	/* Optional, from the reader thread about 6 times a second: bytes
+	 * hashed so far (all images), for a progress line. */
+	void (*progress)(void *ctx, uint64_t bytes_hashed);
 };
 
 struct run_stats {
