@@ -54,7 +54,7 @@ def build(d, work):
                           (46144, lambda f: itlib.make_fat(f, 16, "LOGIC6", 40000 * 512))):
         part = os.path.join(work, "logical-part.tmp")
         maker(part)
-        itlib.sh("dd", "if=" + part, "of=" + ebr, "bs=512", "seek=%d" % sector, "conv=notrunc", "status=none")
+        itlib.put_at(ebr, sector * 512, part)
         os.unlink(part)
 
 

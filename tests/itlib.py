@@ -81,7 +81,8 @@ def make_ntfs(path, label, size=32 << 20):
 
 
 def put_at(disk, offset, part_image):
-    sh("dd", "if=" + part_image, "of=" + disk, "bs=1M", "seek=%d" % (offset >> 20), "conv=notrunc",
+    """Copy a file-system image into a disk image at a byte offset."""
+    sh("dd", "if=" + part_image, "of=" + disk, "bs=1M", "seek=%d" % offset, "oflag=seek_bytes", "conv=notrunc",
        "status=none")
 
 
