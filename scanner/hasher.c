@@ -60,7 +60,6 @@ int hasher_init(struct hasher *h, unsigned crypto_mask)
 	memset(h, 0, sizeof(*h));
 	h->whole = XXH3_createState();
 	h->list = XXH3_createState();
-	h->crypto_mask = crypto_mask;
 	ok = h->whole && h->list;
 	for (int i = 0; i < HASH_COUNT && ok; i++)
 		if (crypto_mask & (1u << i))

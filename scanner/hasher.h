@@ -28,8 +28,7 @@ struct hasher {
 	uint64_t zero_sectors;
 	uint64_t bytes;
 	struct sector_file *out; /* optional list file, owned by the caller */
-	void *crypto[HASH_COUNT];  /* EVP_MD_CTX, allocated once */
-	unsigned crypto_mask;      /* which of them this run computes */
+	void *crypto[HASH_COUNT];  /* EVP_MD_CTX, allocated once; NULL: not computed */
 };
 
 /* crypto_mask: bits (1 << HASH_SHA256)... of the digests to compute too. */

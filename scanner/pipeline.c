@@ -97,8 +97,7 @@ static void close_image_fds(struct active *a)
 	a->fd = a->dfd = -1;
 }
 
-static int read_hash_deferred(struct pipe_state *ps, struct active *a, struct slot *s, uint8_t *piece,
-			      size_t piece_len);
+static int read_hash_deferred(struct pipe_state *ps, struct active *a, struct slot *s, uint8_t *buf);
 
 /* Something the reader may act on happened; wake it only if it sleeps. */
 static void reader_event_locked(struct pipe_state *ps)
@@ -208,11 +207,10 @@ static void *hash_thread(void *arg)
 {
 	struct pipe_state *ps = arg;
 	uint8_t *scratch = malloc(HEAD_CAP);
-	/* Resident blocks are copied here, one block at a time: a buffer of
+	/* Resident blocks are copied here, a whole block at a time: a buffer of
 	 * this thread's own stays hot in its core's cache (measured: smaller
 	 * pieces cost more in page-cache lookups than they save). */
-	size_t piece_len = ps->env->opt->read_size;
-	uint8_t *piece = aligned_alloc(4096, piece_len);
+	uint8_t *piece = aligned_alloc(4096, ps->env->opt->read_size);
 	struct active *a;
 	struct slot *s;
 
@@ -232,7 +230,7 @@ static void *hash_thread(void *arg)
 		a->claimed = true;
 		a->ready[s->seq % ps->nslots] = NULL;
 		pthread_mutex_unlock(&ps->lock);
-		if (s->deferred && read_hash_deferred(ps, a, s, piece ? piece : s->buf, piece ? piece_len : s->want)) {
+		if (s->deferred && read_hash_deferred(ps, a, s, piece ? piece : s->buf)) {
 			pthread_mutex_lock(&ps->lock);
 			a->claimed = false;
 			continue;
@@ -573,32 +571,26 @@ static void drop_other_locked(struct pipe_state *ps, struct active *a, struct sl
 
 static void fail_read_locked(struct pipe_state *ps, struct active *a, struct slot *s, int err);
 
-/* A resident block: copy it here, on the core that hashes it, a piece at a
- * time through a small buffer that stays in this core's cache.  Returns 0,
- * or marks the image failed (lock taken inside) and returns -1. */
-static int read_hash_deferred(struct pipe_state *ps, struct active *a, struct slot *s, uint8_t *piece,
-			      size_t piece_len)
+/* A resident block: copy it here, on the core that hashes it, into buf
+ * (this thread's own read-size buffer, which stays in its core's cache),
+ * then hash it.  Returns 0, or marks the image failed (lock taken inside)
+ * and returns -1. */
+static int read_hash_deferred(struct pipe_state *ps, struct active *a, struct slot *s, uint8_t *buf)
 {
 	while (s->got < s->want) {
-		size_t want = s->want - s->got < piece_len ? s->want - s->got : piece_len;
-		size_t have = 0;
-		while (have < want) {
-			ssize_t n = pread(a->fd, piece + have, want - have, (off_t)(s->off + s->got + have));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				pthread_mutex_lock(&ps->lock);
-				a->inflight++; /* fail_read_locked() balances it */
-				s->got += have;
-				fail_read_locked(ps, a, s, n < 0 ? errno : 0);
-				pthread_mutex_unlock(&ps->lock);
-				return -1;
-			}
-			have += (size_t)n;
+		ssize_t n = pread(a->fd, buf + s->got, s->want - s->got, (off_t)(s->off + s->got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			pthread_mutex_lock(&ps->lock);
+			a->inflight++; /* fail_read_locked() balances it */
+			fail_read_locked(ps, a, s, n < 0 ? errno : 0);
+			pthread_mutex_unlock(&ps->lock);
+			return -1;
 		}
-		hash_bytes(a, s->off + s->got, piece, have);
-		s->got += have;
+		s->got += (size_t)n;
 	}
+	hash_bytes(a, s->off, buf, s->got);
 	return 0;
 }
 
@@ -623,15 +615,6 @@ static void fail_read_locked(struct pipe_state *ps, struct active *a, struct slo
 	pthread_cond_broadcast(&ps->work);
 }
 
-/* O_DIRECT refused at read time (the file system): go on buffered.  The
- * direct descriptor stays open until the image is done: reads in flight. */
-static int fall_back_buffered(struct active *a)
-{
-	a->direct = false;
-	a->res.direct = false;
-	return 0;
-}
-
 /* Every completion passes here: done, short (resubmit the rest), retry, error. */
 static int on_completion(struct pipe_state *ps, struct slot *s)
 {
@@ -640,8 +623,12 @@ static int on_completion(struct pipe_state *ps, struct slot *s)
 
 	if (res == -EAGAIN || res == -EINTR)
 		return queue_slot(ps, s);
-	if (res == -EINVAL && a->direct && fall_back_buffered(a) == 0)
+	if (res == -EINVAL && a->direct) {
+		/* O_DIRECT refused at read time (the file system): go on buffered.
+		 * The direct descriptor stays open until the image is done. */
+		a->direct = a->res.direct = false;
 		return queue_slot(ps, s);
+	}
 	pthread_mutex_lock(&ps->lock);
 	if (res < 0 || (res == 0 && s->got < s->want) || a->read_failed) {
 		if (a->read_failed) {
