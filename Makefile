@@ -12,7 +12,7 @@ BUILD_DEPS = build-essential cmake pkg-config liburing-dev libtsk-dev libxxhash-
 IMAGE_DEPS = xxhash genisoimage xorriso isolinux syslinux-utils dosfstools e2fsprogs ntfs-3g \
              fdisk gdisk qemu-utils ewf-tools udftools exfatprogs sleuthkit util-linux \
              python3 gzip xz-utils zstd bzip2 zip p7zip-full time btrfs-progs xfsprogs \
-             f2fs-tools squashfs-tools hfsutils
+             f2fs-tools squashfs-tools hfsutils fuse3 libfuse3-dev
 BENCH_DEPS = fio b3sum hashdeep rhash file gnuplot-nox
 
 .PHONY: all deps build scan test bench demo clean
@@ -40,6 +40,7 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j2
 
 bench: build
+	@[ -c /dev/null ] || { echo "make bench: /dev/null is not a character device; restore it first (rm /dev/null && mknod -m 666 /dev/null c 1 3)" >&2; exit 1; }
 	@sh tests/install-deps.sh $(BENCH_DEPS)
 	@python3 bench/bench.py --dir $(BENCH_DIR) --imgscan $(BUILD)/imgscan
 

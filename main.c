@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "config/options.h"
 #include "formats/tsk_glue.h"
+#include "report/outfile.h"
 #include "report/report.h"
 #include "scanner/engine.h"
 #include "scanner/pipeline.h"
@@ -61,8 +62,12 @@ static int check_dir(const char *what, const char *path)
 {
 	struct stat st;
 
-	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "imgscan: %s %s: %s\n", what, path, errno ? strerror(errno) : "not a directory");
+	if (stat(path, &st)) {
+		fprintf(stderr, "imgscan: %s %s: %s\n", what, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "imgscan: %s %s: not a directory\n", what, path);
 		return -1;
 	}
 	return 0;
@@ -99,8 +104,8 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 		return EXIT_ERRORS;
 	rc = report_open(opt, &rr->cfg, &rr->info, &rr->report);
 	if (rc) {
-		fprintf(stderr, "imgscan: cannot create the report %s: %s\n", opt->output, strerror(-rc));
-		return EXIT_ERRORS;
+		fprintf(stderr, "imgscan: -o %s: %s\n", opt->output, outfile_strerror(-rc));
+		return outfile_is_usage_error(-rc) ? EXIT_USAGE : EXIT_ERRORS;
 	}
 	return 0;
 }

@@ -24,6 +24,10 @@ import tempfile
 import time
 
 GIB = 1 << 30
+# imgscan's own report during timed runs: a file in the data set's directory,
+# never /dev/null (imgscan replaces a regular file atomically; older builds
+# replaced whatever -o named, /dev/null included).  Set in main().
+REPORT = [None]
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "README.md")
 
@@ -175,10 +179,10 @@ def large_tools(files, imgscan):
         "rhash --sha256": ["rhash", "--sha256"] + files,
         "file -s": ["file", "-s"] + files,
         "blkid -p": ("blkid -p %s; true" % q, True),
-        "imgscan": [imgscan, "scan", "-q", "-o", "/dev/null"] + files,
-        "imgscan --io uring": [imgscan, "scan", "-q", "-o", "/dev/null", "--io", "uring"] + files,
-        "imgscan --io pread": [imgscan, "scan", "-q", "-o", "/dev/null", "--io", "pread"] + files,
-        "imgscan --hash sha256": [imgscan, "scan", "-q", "-o", "/dev/null", "--hash", "sha256"] + files,
+        "imgscan": [imgscan, "scan", "-q", "-o", REPORT[0]] + files,
+        "imgscan --io uring": [imgscan, "scan", "-q", "-o", REPORT[0], "--io", "uring"] + files,
+        "imgscan --io pread": [imgscan, "scan", "-q", "-o", REPORT[0], "--io", "pread"] + files,
+        "imgscan --hash sha256": [imgscan, "scan", "-q", "-o", REPORT[0], "--hash", "sha256"] + files,
     })
     return tools
 
@@ -188,9 +192,9 @@ def small_tools(d, imgscan):
         "file -s": ("file -s %s/* > /dev/null" % d, True),
         "blkid -p": ("blkid -p %s/* > /dev/null; true" % d, True),
         "xxhsum -H2": ("xxhsum -H2 %s/* > /dev/null" % d, True),
-        "imgscan": [imgscan, "scan", "-q", "-o", "/dev/null", d],
-        "imgscan --io uring": [imgscan, "scan", "-q", "-o", "/dev/null", "--io", "uring", d],
-        "imgscan --io pread": [imgscan, "scan", "-q", "-o", "/dev/null", "--io", "pread", d],
+        "imgscan": [imgscan, "scan", "-q", "-o", REPORT[0], d],
+        "imgscan --io uring": [imgscan, "scan", "-q", "-o", REPORT[0], "--io", "uring", d],
+        "imgscan --io pread": [imgscan, "scan", "-q", "-o", REPORT[0], "--io", "pread", d],
     }
 
 
@@ -349,14 +353,14 @@ def scaling(pool, small_sets, imgscan, reps):
         files = pool[:n]
         for rep in range(reps):
             warm(files)
-            subprocess.run([imgscan, "scan", "-q", "-o", "/dev/null", files[0]], stdout=subprocess.DEVNULL)
-            wall, rss, rc = timed([imgscan, "scan", "-q", "-o", "/dev/null"] + files)
+            subprocess.run([imgscan, "scan", "-q", "-o", REPORT[0], files[0]], stdout=subprocess.DEVNULL)
+            wall, rss, rc = timed([imgscan, "scan", "-q", "-o", REPORT[0]] + files)
             rows.append({"set": "large", "n": n, "bytes": sum(os.path.getsize(f) for f in files), "seconds": wall,
                          "peak_rss_kib": rss, "rep": rep})
             log("  scaling %d GiB: %.2f s, RSS %d KiB" % (n, wall, rss))
     for n, d in sorted(small_sets.items()):
         for rep in range(reps):
-            wall, rss, rc = timed([imgscan, "scan", "-q", "-o", "/dev/null", d])
+            wall, rss, rc = timed([imgscan, "scan", "-q", "-o", REPORT[0], d])
             rows.append({"set": "small", "n": n, "seconds": wall, "peak_rss_kib": rss, "rep": rep})
             log("  scaling %d images: %.2f s, RSS %d KiB" % (n, wall, rss))
     return rows
@@ -390,6 +394,16 @@ def update_readme(text):
             f.write(s)
 
 
+def machine_sane_or_exit():
+    """Figures taken while /dev/null is a regular file are void: every
+    `> /dev/null` then writes into the page cache."""
+    import stat
+    st = os.lstat("/dev/null")
+    if not stat.S_ISCHR(st.st_mode) or st.st_rdev != os.makedev(1, 3):
+        sys.exit("bench: /dev/null is not the character device 1,3; restore it first "
+                 "(rm /dev/null && mknod -m 666 /dev/null c 1 3): no measurement is valid until then")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", default="/tmp/imgscan-bench", help="where the data set lives (default /tmp/imgscan-bench)")
@@ -402,10 +416,12 @@ def main():
     ap.add_argument("--out", default=RESULTS_DIR)
     ap.add_argument("--quick", action="store_true", help="tiny data set, one repetition (a smoke test)")
     a = ap.parse_args()
+    machine_sane_or_exit()
     if a.quick:
         a.pool, a.image_size_mib, a.small, a.reps = 2, 64, 200, 1
     imgscan = os.path.abspath(a.imgscan)
     os.makedirs(a.dir, exist_ok=True)
+    REPORT[0] = os.path.join(a.dir, "imgscan-report.json")
     os.makedirs(a.out, exist_ok=True)
     log("data set in %s" % a.dir)
     pool = make_pool(a.dir, a.pool, a.image_size_mib << 20)

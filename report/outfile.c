@@ -1,42 +1,199 @@
 /*
- * outfile.c - atomic report output (see outfile.h).
+ * outfile.c - safe output files (the rules are in outfile.h).
  */
 #include "outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <sys/stat.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-int outfile_open(struct outfile *o, const char *path)
-{
-	int fd;
+static mode_t umask_value;
+static pthread_once_t umask_once = PTHREAD_ONCE_INIT;
 
-	memset(o, 0, sizeof(*o));
-	if (!path || !strcmp(path, "-")) {
-		o->f = stdout;
-		return 0;
+/* The umask, read without changing it (umask(2) would, for every thread). */
+static void read_umask(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	unsigned v;
+
+	umask_value = 022;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Umask: %o", &v) == 1) {
+			umask_value = (mode_t)v & 0777;
+			break;
+		}
+	fclose(f);
+}
+
+mode_t outfile_new_mode(void)
+{
+	pthread_once(&umask_once, read_umask);
+	return 0666 & ~umask_value;
+}
+
+/* /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: the descriptor
+ * number, else -1.  Such a path names an open descriptor, not a file to
+ * replace (and for a pipe or socket, nothing that could be reopened). */
+static int fd_path_number(const char *path)
+{
+	static const char *const prefixes[] = {"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/"};
+	char *end;
+	long n;
+
+	if (!strcmp(path, "/dev/stdout"))
+		return 1;
+	if (!strcmp(path, "/dev/stderr"))
+		return 2;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t len = strlen(prefixes[i]);
+		if (strncmp(path, prefixes[i], len) || !path[len])
+			continue;
+		errno = 0;
+		n = strtol(path + len, &end, 10);
+		if (!*end && !errno && n >= 0 && n <= INT_MAX)
+			return (int)n;
 	}
-	if (strlen(path) >= sizeof(o->final))
-		return -ENAMETOOLONG;
-	snprintf(o->final, sizeof(o->final), "%s", path);
-	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.XXXXXX", path);
-	fd = mkostemp(o->tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	fchmod(fd, 0644);
+	return -1;
+}
+
+static int attach_fd(struct outfile *o, int fd)
+{
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
 		int err = errno;
 		close(fd);
-		unlink(o->tmp);
 		return -err;
 	}
 	setvbuf(o->f, NULL, _IOFBF, 1 << 16);
 	return 0;
+}
+
+/* Write straight into fd (a device, FIFO, socket or inherited descriptor),
+ * after refusing what must never be written over. */
+static int open_direct(struct outfile *o, int fd)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	if (S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) {
+		close(fd);
+		return S_ISBLK(st.st_mode) ? -OUTFILE_EBLOCKDEV : -EISDIR;
+	}
+	o->how = OUT_DIRECT;
+	return attach_fd(o, fd);
+}
+
+/* Give the temporary file the mode (and owner) the report should have. */
+static void set_new_file_mode(int fd, const struct stat *replaced)
+{
+	if (!replaced) {
+		fchmod(fd, outfile_new_mode());
+		return;
+	}
+	/* Where we may not set the owner (not root), the file is ours anyway. */
+	if (fchown(fd, replaced->st_uid, replaced->st_gid) && errno != EPERM)
+		return;
+	fchmod(fd, replaced->st_mode & 07777);
+}
+
+static int make_temp(char *tmp, size_t len, const char *final, const struct stat *replaced)
+{
+	int fd;
+
+	if ((size_t)snprintf(tmp, len, "%s.tmp.XXXXXX", final) >= len)
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	set_new_file_mode(fd, replaced);
+	return fd;
+}
+
+/* The regular file (or nothing yet) at final: atomic replacement. */
+static int open_atomic(struct outfile *o, const char *final, const struct stat *replaced)
+{
+	int fd;
+
+	if (strlen(final) >= sizeof(o->final))
+		return -ENAMETOOLONG;
+	snprintf(o->final, sizeof(o->final), "%s", final);
+	fd = make_temp(o->tmp, sizeof(o->tmp), final, replaced);
+	if (fd < 0)
+		return fd;
+	o->how = OUT_ATOMIC;
+	if (attach_fd(o, fd)) {
+		int err = errno;
+		unlink(o->tmp);
+		return -err;
+	}
+	return 0;
+}
+
+/* Where a symlink leads, resolved once.  Returns 0 or -errno/-OUTFILE_E*. */
+static int resolve_link(const char *path, char *target)
+{
+	if (realpath(path, target))
+		return 0;
+	return errno == ENOENT ? -OUTFILE_EDANGLING : -errno;
+}
+
+/* What is at path (not following a final symlink): 0 with *st filled,
+ * 1 when nothing is there, or -errno. */
+static int what_is_there(const char *path, struct stat *st)
+{
+	if (!lstat(path, st))
+		return 0;
+	return errno == ENOENT ? 1 : -errno;
+}
+
+int outfile_open(struct outfile *o, const char *path)
+{
+	char target[PATH_MAX];
+	struct stat st;
+	int fdnum, rc;
+
+	memset(o, 0, sizeof(*o));
+	if (!path || !strcmp(path, "-")) {
+		o->f = stdout;
+		o->how = OUT_STDOUT;
+		return 0;
+	}
+	fdnum = fd_path_number(path);
+	if (fdnum >= 0)
+		return open_direct(o, fcntl(fdnum, F_DUPFD_CLOEXEC, 3));
+	rc = what_is_there(path, &st);
+	if (rc == 0 && S_ISLNK(st.st_mode)) {
+		rc = resolve_link(path, target);
+		if (rc)
+			return rc;
+		path = target;
+		rc = what_is_there(path, &st);
+	}
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		return open_atomic(o, path, NULL);
+	if (S_ISREG(st.st_mode))
+		return open_atomic(o, path, &st);
+	if (S_ISBLK(st.st_mode))
+		return -OUTFILE_EBLOCKDEV;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	/* A FIFO blocks here until it has a reader, as a shell redirection does. */
+	return open_direct(o, open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY));
 }
 
 void outfile_write(struct outfile *o, const char *text, size_t len)
@@ -47,7 +204,7 @@ void outfile_write(struct outfile *o, const char *text, size_t len)
 
 static void sync_dir(const char *path)
 {
-	char copy[4096];
+	char copy[PATH_MAX];
 	int fd;
 
 	snprintf(copy, sizeof(copy), "%s", path);
@@ -58,11 +215,33 @@ static void sync_dir(const char *path)
 	}
 }
 
+/* rename(tmp, final), unless final has become something other than a
+ * regular file since we looked: then it is never replaced. */
+static int rename_over_regular(const char *tmp, const char *final)
+{
+	struct stat st;
+	int rc = what_is_there(final, &st);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0 && !S_ISREG(st.st_mode))
+		return -OUTFILE_ECHANGED;
+	if (rename(tmp, final))
+		return -errno;
+	sync_dir(final);
+	return 0;
+}
+
 int outfile_commit(struct outfile *o)
 {
-	if (!o->final[0]) {
+	int rc;
+
+	if (o->how != OUT_ATOMIC) {
 		if (fflush(o->f) && !o->err)
-			o->err = errno;
+			o->err = errno ? errno : EIO;
+		if (o->how == OUT_DIRECT && fclose(o->f) && !o->err)
+			o->err = errno ? errno : EIO;
+		o->f = NULL;
 		return -o->err;
 	}
 	if (!o->err && (fflush(o->f) || fsync(fileno(o->f))))
@@ -70,21 +249,79 @@ int outfile_commit(struct outfile *o)
 	if (fclose(o->f) && !o->err)
 		o->err = errno ? errno : EIO;
 	o->f = NULL;
-	if (!o->err && rename(o->tmp, o->final))
-		o->err = errno;
-	if (o->err) {
+	rc = o->err ? -o->err : rename_over_regular(o->tmp, o->final);
+	if (rc)
 		unlink(o->tmp);
-		return -o->err;
-	}
-	sync_dir(o->final);
-	return 0;
+	return rc;
 }
 
 void outfile_abort(struct outfile *o)
 {
-	if (o->final[0] && o->f) {
+	if (o->f && o->how == OUT_ATOMIC) {
 		fclose(o->f);
 		unlink(o->tmp);
+	} else if (o->f && o->how == OUT_DIRECT) {
+		fclose(o->f);
 	}
 	o->f = NULL;
+}
+
+/* Copy a finished temporary file into an output opened by the rules. */
+static int copy_into(const char *tmp, const char *final)
+{
+	struct outfile o;
+	char buf[1 << 16];
+	size_t n;
+	FILE *in;
+	int rc = outfile_open(&o, final);
+
+	if (rc)
+		return rc;
+	in = fopen(tmp, "rb");
+	if (!in) {
+		rc = -errno;
+		outfile_abort(&o);
+		return rc;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		outfile_write(&o, buf, n);
+	if (ferror(in) && !o.err)
+		o.err = EIO;
+	fclose(in);
+	return outfile_commit(&o);
+}
+
+int outfile_place(const char *tmp, const char *final)
+{
+	struct stat st;
+	int rc = what_is_there(final, &st);
+
+	if (rc == 1 || (rc == 0 && S_ISREG(st.st_mode))) {
+		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			set_new_file_mode(fd, rc == 0 ? &st : NULL);
+			close(fd);
+		}
+		rc = rename_over_regular(tmp, final);
+	} else if (rc == 0) {
+		rc = copy_into(tmp, final);
+	}
+	unlink(tmp); /* gone after a rename; removed after a copy or a failure */
+	return rc;
+}
+
+const char *outfile_strerror(int err)
+{
+	switch (err) {
+	case OUTFILE_EBLOCKDEV: return "is a block device: a report is never written over a disk";
+	case OUTFILE_EDANGLING: return "is a symlink to nothing (the link is left as it is)";
+	case OUTFILE_ECHANGED: return "stopped being a regular file before it could be replaced (left as it is)";
+	case EISDIR: return "is a directory";
+	default: return strerror(err);
+	}
+}
+
+bool outfile_is_usage_error(int err)
+{
+	return err == OUTFILE_EBLOCKDEV || err == EISDIR || err == OUTFILE_EDANGLING;
 }

@@ -405,7 +405,7 @@ int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_r
 	rc = outfile_commit(&r->out);
 	if (rc) {
 		fprintf(stderr, "imgscan: cannot write the report%s%s: %s\n", r->out.final[0] ? " to " : "",
-			r->out.final, strerror(-rc));
+			r->out.final, outfile_strerror(-rc));
 		status = EXIT_ERRORS;
 	}
 	if (r->progress_shown)

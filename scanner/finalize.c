@@ -7,6 +7,7 @@
 #include "../config/options.h"
 #include "../formats/identify.h"
 #include "../formats/tsk_glue.h"
+#include "../report/outfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -94,8 +95,8 @@ static void finish_hashes(struct active *a)
 					r->sector_file, sizeof(r->sector_file));
 		a->sf = NULL;
 		if (rc)
-			result_add_error(r, "sector-hashes", -rc, 0, "cannot write the sector-hash list: %s",
-					 strerror(-rc));
+			result_add_error(r, "sector-hashes", -rc < 4096 ? -rc : 0, 0,
+					 "cannot write the sector-hash list %s.xxh3s: %s", r->xxh128, outfile_strerror(-rc));
 	}
 }
 

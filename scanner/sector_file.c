@@ -3,6 +3,7 @@
  * Buffered through stdio with a large buffer: entries arrive 8 bytes at a time.
  */
 #include "sector_file.h"
+#include "../report/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,12 +88,12 @@ int sector_file_commit(struct sector_file *sf, uint32_t sector_size, uint64_t co
 			 fwrite(hdr, 1, sizeof(hdr), sf->f) != sizeof(hdr) || fflush(sf->f) ||
 			 fsync(fileno(sf->f))))
 		sf->err = errno ? errno : EIO;
+	if (fclose(sf->f) && !sf->err)
+		sf->err = EIO;
+	sf->f = NULL;
 	snprintf(path, pathlen, "%s/%s.xxh3s", sf->dir, xxh128_hex);
-	if (!sf->err && rename(sf->tmp, path))
-		sf->err = errno;
-	rc = -sf->err;
-	if (fclose(sf->f) && !rc)
-		rc = -EIO;
+	/* Never over a device or through a link without the rules of outfile.h. */
+	rc = sf->err ? -sf->err : outfile_place(sf->tmp, path);
 	if (rc) {
 		unlink(sf->tmp);
 		path[0] = '\0';
