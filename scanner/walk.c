@@ -79,8 +79,31 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
-/* Read a directory's names, sorted.  Returns 0 or -errno. */
-static int read_names(const char *dir, char ***names, size_t *n)
+/* Append a copy of name to the list.  Returns 0 or -ENOMEM. */
+static int add_name(char ***names, size_t *n, size_t *cap, const char *name)
+{
+	if (*n == *cap) {
+		size_t want = *cap ? 2 * *cap : 64;
+		char **grown = realloc(*names, want * sizeof(char *));
+
+		if (!grown)
+			return -ENOMEM;
+		*names = grown;
+		*cap = want;
+	}
+	if (!((*names)[*n] = strdup(name)))
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+/* Read a directory's names, sorted.  Returns 0, or -errno when it could not
+ * be opened (nothing listed) or memory ran out.  readdir() returns NULL both
+ * at the end and on an error (EIO, ESTALE on NFS...): only errno tells them
+ * apart, so it is cleared before each call.  A listing that fails part way,
+ * or a failing closedir(), still returns 0 with the names read so far;
+ * *err and *what then say what failed (else *err is 0). */
+static int read_names(const char *dir, char ***names, size_t *n, int *err, const char **what)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -89,26 +112,28 @@ static int read_names(const char *dir, char ***names, size_t *n)
 
 	*names = NULL;
 	*n = 0;
+	*err = 0;
+	*what = NULL;
 	if (!d)
 		return -errno;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (*n == cap) {
-			char **grown = realloc(*names, (cap = cap ? 2 * cap : 64) * sizeof(char *));
-			if (!grown) {
-				rc = -ENOMEM;
-				break;
+	for (;;) {
+		errno = 0;
+		if (!(de = readdir(d))) {
+			if (errno) {
+				*err = errno;
+				*what = "readdir";
 			}
-			*names = grown;
-		}
-		if (!((*names)[*n] = strdup(de->d_name))) {
-			rc = -ENOMEM;
 			break;
 		}
-		(*n)++;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((rc = add_name(names, n, &cap, de->d_name)))
+			break;
 	}
-	closedir(d);
+	if (closedir(d) && !*err) {
+		*err = errno;
+		*what = "closedir";
+	}
 	if (rc) {
 		while (*n)
 			free((*names)[--*n]);
@@ -128,41 +153,65 @@ static bool on_stack(const struct walker *w, const struct stat *st)
 	return false;
 }
 
-/* Enter a directory; on failure the entry is turned into a WALK_ERROR. */
+/* Room for one more frame.  Returns 0 or -ENOMEM. */
+static int grow_stack(struct walker *w)
+{
+	size_t want = w->cap ? 2 * w->cap : 16;
+	struct frame *grown;
+
+	if (w->depth < w->cap)
+		return 0;
+	if (!(grown = realloc(w->stack, want * sizeof(*grown))))
+		return -ENOMEM;
+	w->stack = grown;
+	w->cap = want;
+	return 0;
+}
+
+static void set_error(struct walk_entry *e, int err, const char *what)
+{
+	e->type = WALK_ERROR;
+	e->err = err;
+	e->what = what;
+}
+
+/* Enter a directory.  Returns 0 when it was entered; 1 when e became a
+ * WALK_ERROR: either the directory was not entered (a loop, opendir failed)
+ * or it was entered with the names its listing gave before failing (then e
+ * is a copy of its path, and its entries follow); -ENOMEM. */
 static int push_dir(struct walker *w, struct walk_entry *e)
 {
 	struct frame f = {0};
-	int rc;
+	const char *what;
+	char *copy = NULL;
+	int rc, err;
 
 	if (on_stack(w, &e->st)) {
-		e->type = WALK_ERROR;
-		e->err = ELOOP;
-		e->what = "loop";
+		set_error(e, ELOOP, "loop");
 		return 1;
 	}
-	rc = read_names(e->path, &f.names, &f.n);
+	rc = read_names(e->path, &f.names, &f.n, &err, &what);
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc) {
-		e->type = WALK_ERROR;
-		e->err = -rc;
-		e->what = "opendir";
+		set_error(e, -rc, "opendir");
 		return 1;
 	}
-	if (w->depth == w->cap) {
-		struct frame *grown = realloc(w->stack, (w->cap = w->cap ? 2 * w->cap : 16) * sizeof(*grown));
-		if (!grown) {
-			frame_free(&f);
-			return -ENOMEM;
-		}
-		w->stack = grown;
+	if (grow_stack(w) || (err && !(copy = strdup(e->path)))) {
+		frame_free(&f);
+		return -ENOMEM;
 	}
 	f.dir = e->path;
 	f.dev = e->st.st_dev;
 	f.ino = e->st.st_ino;
 	w->stack[w->depth++] = f;
-	e->path = NULL;
-	return 0;
+	e->path = copy;
+	if (!err)
+		return 0;
+	/* Walk what could be listed (nothing readable is lost) and report the
+	 * directory, so the run cannot pass for complete. */
+	set_error(e, err, what);
+	return 1;
 }
 
 static void classify(struct walk_entry *e, bool explicit_arg)
@@ -191,9 +240,7 @@ static int visit(struct walker *w, char *path, bool explicit_arg, struct walk_en
 	if (rc && !explicit_arg && w->follow && errno == ENOENT)
 		rc = lstat(path, &e->st); /* dangling link: report the link */
 	if (rc) {
-		e->type = WALK_ERROR;
-		e->err = errno;
-		e->what = "stat";
+		set_error(e, errno, "stat");
 		return 1;
 	}
 	if (S_ISDIR(e->st.st_mode)) {

@@ -6,6 +6,17 @@
  * Symlinks are returned as such (not followed) unless follow is set; FIFOs,
  * sockets and devices met in a directory are returned as WALK_SPECIAL and are
  * never opened.  A block device named on the command line is WALK_BLOCKDEV.
+ *
+ * Nothing the walk cannot see is dropped silently: every failure is returned
+ * as a WALK_ERROR entry naming the path, the call that failed and its errno.
+ * A path that cannot be stat'ed (vanished, too long: ENAMETOOLONG, ...) is
+ * "stat"; a directory that cannot be opened is "opendir" and is not entered;
+ * a directory met again below itself through a followed symlink is "loop".
+ * A directory whose listing fails part way (readdir: EIO, ESTALE...) is
+ * "readdir", and one whose closedir() fails is "closedir": such a directory
+ * is still entered, and the names its listing gave before the error are
+ * walked (nothing that could be read is lost) right after its error entry;
+ * the names it could not list are, of course, missing.
  */
 #ifndef IMGSCAN_WALK_H
 #define IMGSCAN_WALK_H
@@ -20,7 +31,7 @@ struct walk_entry {
 	enum walk_type type;
 	struct stat st;
 	int err;               /* errno for WALK_ERROR */
-	const char *what;      /* for WALK_ERROR: "stat", "opendir", "loop" */
+	const char *what;      /* for WALK_ERROR: "stat", "opendir", "readdir", "closedir", "loop" */
 };
 
 struct walker;

@@ -233,3 +233,105 @@ def setup():
     if not IMGSCAN or not os.access(IMGSCAN, os.X_OK):
         sys.exit("usage: %s path/to/imgscan" % sys.argv[0])
     return tempfile.mkdtemp(prefix="imgscan-test-")
+
+
+# ---- faultfs: a FUSE mount that injects faults (tests/faultfs.c) ----------
+import contextlib  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
+
+
+class FuseUnavailable(Exception):
+    """FUSE cannot be used here (no /dev/fuse, mounting refused, faultfs not
+    built): a test catching it prints the reason and exits 77 (skipped)."""
+
+
+def faultfs_binary():
+    """$FAULTFS (set by CTest), else tests/faultfs beside the imgscan binary."""
+    if "FAULTFS" in os.environ:
+        return os.environ["FAULTFS"]
+    return os.path.join(os.path.dirname(os.path.abspath(IMGSCAN)), "tests", "faultfs") if IMGSCAN else ""
+
+
+def fuse_mounted(mnt):
+    """Whether mnt is a mount point now, from /proc/self/mountinfo (asking the
+    file system itself would be a request, and move faultfs's counters)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            field = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if field == mnt:
+                return True
+    return False
+
+
+def _faultfs_failed(proc, log):
+    """The exception for a faultfs that exited before mounting: FUSE refused
+    (libfuse's and fusermount3's own messages) or a test's mistake."""
+    log.seek(0)
+    msg = log.read().decode(errors="replace").strip()
+    if "/dev/fuse" in msg or any(l.startswith(("fuse:", "fusermount")) for l in msg.splitlines()):
+        return FuseUnavailable("faultfs could not mount (exit %s): %s" % (proc.returncode, msg))
+    return RuntimeError("faultfs exited %s: %s" % (proc.returncode, msg))
+
+
+def _faultfs_stop(proc, mnt):
+    """Unmount (lazily if something still holds the mount) and end faultfs."""
+    if fuse_mounted(mnt):
+        quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not shutil.which("fusermount3") or subprocess.run(["fusermount3", "-u", mnt], **quiet).returncode:
+            subprocess.run(["umount", "-l", mnt], **quiet)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.terminate()  # faultfs unmounts on SIGTERM
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def faultfs(backing_dir, rules_text, trace=False):
+    """Mount faultfs over backing_dir, read-only, with the given rules (their
+    format is at the top of tests/faultfs.c) on a fresh temporary directory,
+    and yield the mount point.  Raises FuseUnavailable where FUSE cannot be
+    used.  On leaving, always: unmounts, stops faultfs, removes the temporary
+    directory (never while something is still mounted on it).  With trace,
+    faultfs's log of every request is printed on leaving."""
+    binary = faultfs_binary()
+    if not binary or not os.access(binary, os.X_OK):
+        raise FuseUnavailable("faultfs is not built (libfuse3-dev missing?)")
+    if not os.path.exists("/dev/fuse"):
+        raise FuseUnavailable("no /dev/fuse")
+    td = tempfile.mkdtemp(prefix="imgscan-faultfs-")
+    mnt = os.path.join(td, "mnt")
+    os.mkdir(mnt)
+    rules = os.path.join(td, "rules")
+    with open(rules, "w") as f:
+        f.write(rules_text)
+    # The log goes to a file, not a pipe: a full pipe would stall the mount.
+    log = open(os.path.join(td, "faultfs.log"), "w+b")
+    proc = subprocess.Popen([binary, *(["--trace"] if trace else []), os.path.abspath(backing_dir), rules, mnt],
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 10
+        while not fuse_mounted(mnt):
+            if proc.poll() is not None:
+                raise _faultfs_failed(proc, log)
+            if time.monotonic() > deadline:
+                raise RuntimeError("faultfs did not mount within 10 s")
+            time.sleep(0.02)
+        yield mnt
+    finally:
+        _faultfs_stop(proc, mnt)
+        if trace:
+            log.seek(0)
+            sys.stdout.write(log.read().decode(errors="replace"))
+        log.close()
+        try:
+            os.rmdir(mnt)
+        except OSError:
+            print("faultfs: %s is still mounted or busy; left in place" % mnt)
+        else:
+            shutil.rmtree(td, ignore_errors=True)
