@@ -6,12 +6,13 @@
  */
 #include "config/config.h"
 #include "config/options.h"
-#include "formats/tsk_glue.h"
 #include "report/outfile.h"
 #include "report/report.h"
 #include "scanner/engine.h"
 #include "scanner/pipeline.h"
+#include "scanner/stop.h"
 #include "scanner/tsk_pool.h"
+#include "scanner/tsk_worker.h"
 #include "scanner/walk.h"
 
 #include <errno.h>
@@ -112,6 +113,7 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 
 static void teardown(struct run_resources *rr)
 {
+	stop_signals_end(); /* before the engine it may wake goes */
 	walk_close(rr->walk);
 	tsk_pool_destroy(rr->tsk);
 	if (rr->engine)
@@ -122,8 +124,15 @@ static int run_scan(struct scan_options *opt)
 {
 	static struct run_resources rr;
 	struct run_stats stats = {0};
-	int status = setup(opt, &rr), rc;
+	int status, rc;
 
+	/* Before any thread exists: every thread inherits the blocked signals. */
+	rc = stop_signals_start();
+	if (rc) {
+		fprintf(stderr, "imgscan: cannot set up signal handling: %s\n", strerror(-rc));
+		return EXIT_ERRORS;
+	}
+	status = setup(opt, &rr);
 	if (status) {
 		teardown(&rr);
 		return status;
@@ -132,8 +141,13 @@ static int run_scan(struct scan_options *opt)
 		.opt = opt, .cfg = &rr.cfg, .engine = rr.engine, .tsk = rr.tsk,
 		.sink = {rr.report, report_image, report_skipped, report_progress},
 	};
+	stop_signals_attach(rr.engine);
 	rc = pipeline_run(&env, rr.walk, &stats);
-	if (rc)
+	stats.stop_signal = rc == -EINTR ? stop_requested() : 0;
+	if (rc == -EINTR)
+		fprintf(stderr, "imgscan: stopped by SIG%s: the report covers what was done (partial)\n",
+			sigabbrev_np(stats.stop_signal) ? sigabbrev_np(stats.stop_signal) : "?");
+	else if (rc)
 		fprintf(stderr, "imgscan: the scan stopped early: %s\n", strerror(-rc));
 	status = report_close(rr.report, &stats, rr.tsk ? tsk_pool_restarts(rr.tsk) : 0, rc);
 	teardown(&rr);
@@ -146,7 +160,7 @@ int main(int argc, char **argv)
 	int exit_now, status;
 
 	if (argc == 2 && !strcmp(argv[1], "--tsk-worker"))
-		return tsk_worker_main(0, 1);
+		return tsk_worker_main(TSK_WORKER_SOCKET_FD);
 	signal(SIGPIPE, SIG_IGN); /* a dead worker or a closed pipe is an error, not a kill */
 	status = options_parse(argc, argv, &opt, &exit_now);
 	if (exit_now)

@@ -17,6 +17,11 @@
 #define TSK_MAX_FS 32
 #define TSK_MAX_ERRORS 4
 
+/* A size from disk that overflows 64 bits (blocks x block size, a shift,
+ * a sum): it claims more bytes than any disk has.  Kept saturated, never
+ * wrapped, so the verdict reports it (probe.h has the helpers). */
+#define SIZE_OVERFLOW UINT64_MAX
+
 enum hit_class {
 	HIT_OPTICAL,     /* ISO 9660, UDF, El Torito */
 	HIT_RAWCD,       /* 2352/2336-byte sector CD image */
@@ -30,7 +35,8 @@ struct probe_hit {
 	const char *name;       /* static: "iso9660", "fat32", "qcow2"... */
 	enum hit_class cls;
 	uint64_t offset;        /* where the structure starts in the image */
-	uint64_t claimed_size;  /* bytes it says it spans; 0 when unknown */
+	uint64_t claimed_size;  /* bytes it says it spans; 0 when unknown;
+				 * SIZE_OVERFLOW when more than 64 bits hold */
 	uint32_t block_size;
 	char label[64];
 	char uuid[40];
@@ -41,8 +47,8 @@ struct probe_hit {
 
 struct part_entry {
 	uint32_t number;        /* 1-based slot in the table */
-	uint64_t start;         /* bytes */
-	uint64_t length;        /* bytes */
+	uint64_t start;         /* bytes; SIZE_OVERFLOW past 64 bits */
+	uint64_t length;        /* bytes; SIZE_OVERFLOW past 64 bits */
 	char type[40];          /* "0x83" or a GPT type GUID */
 	char name[40];          /* GPT partition name (ASCII part) */
 	bool bootable;

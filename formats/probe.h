@@ -46,6 +46,61 @@ static inline bool pv_match(const struct probe_view *v, uint64_t off, const void
 	return p && memcmp(p, magic, len) == 0;
 }
 
+/* Arithmetic on values read from disk.  A size that does not fit in 64 bits
+ * is no size any disk has: the size_* helpers saturate to SIZE_OVERFLOW
+ * (ident.h), which the verdict reports as "claims more than any disk" (a
+ * TRUNCATED finding), instead of wrapping to a small, plausible number.
+ * SIZE_OVERFLOW stays SIZE_OVERFLOW through further sums and products (by
+ * anything but zero).  The checked_* helpers say whether the exact result
+ * fits, for offsets about to be read: an offset that does not fit is not
+ * read at all. */
+static inline bool checked_mul(uint64_t a, uint64_t b, uint64_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+
+static inline bool checked_add(uint64_t a, uint64_t b, uint64_t *out)
+{
+	return !__builtin_add_overflow(a, b, out);
+}
+
+/* a << s; false when bits would be lost or s is not below 64. */
+static inline bool checked_shl(uint64_t a, unsigned s, uint64_t *out)
+{
+	if (s >= 64 ? a != 0 : a > UINT64_MAX >> s)
+		return false;
+	*out = s >= 64 ? 0 : a << s;
+	return true;
+}
+
+static inline uint64_t size_mul(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return checked_mul(a, b, &r) ? r : SIZE_OVERFLOW;
+}
+
+static inline uint64_t size_add(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+
+	return checked_add(a, b, &r) ? r : SIZE_OVERFLOW;
+}
+
+static inline uint64_t size_shl(uint64_t a, unsigned s)
+{
+	uint64_t r;
+
+	return checked_shl(a, s, &r) ? r : SIZE_OVERFLOW;
+}
+
+/* 2^s as a 32-bit value, or 0 when it does not fit (s above 31): a shift
+ * count from disk never reaches the shift operator unchecked. */
+static inline uint32_t pow2_u32(unsigned s)
+{
+	return s < 32 ? 1u << s : 0;
+}
+
 static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static inline uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
 static inline uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }

@@ -23,7 +23,7 @@ static int probe_btrfs_fn(const struct probe_view *v, struct probe_hit *hit, str
 	hit->claimed_size = le64(s + 0x70);
 	probe_copy_label(hit->label, sizeof(hit->label), s + 0x12b, 256);
 	probe_format_uuid(hit->uuid, sizeof(hit->uuid), s + 0x20, false);
-	snprintf(hit->detail, sizeof(hit->detail), "%u devices", (unsigned)le64(s + 0x88));
+	snprintf(hit->detail, sizeof(hit->detail), "%llu devices", (unsigned long long)le64(s + 0x88));
 	return 0;
 }
 

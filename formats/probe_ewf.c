@@ -7,9 +7,12 @@
 
 #include <stdio.h>
 
+#define EWF1_HEADER 13 /* signature, fields start, segment (le16 at 9), fields end */
+#define EWF2_HEADER 16 /* signature, version, compression, segment (le32 at 12) */
+
 static int probe_ewf_fn(const struct probe_view *v, struct probe_hit *hit, struct ident *id)
 {
-	const uint8_t *s = pv_bytes(v, 0, 13);
+	const uint8_t *s = pv_bytes(v, 0, EWF1_HEADER);
 
 	(void)id;
 	if (!s)
@@ -20,6 +23,10 @@ static int probe_ewf_fn(const struct probe_view *v, struct probe_hit *hit, struc
 		return 0;
 	}
 	if (!memcmp(s, "EVF2\x0d\x0a\x81\x00", 8) || !memcmp(s, "LEF2\x0d\x0a\x81\x00", 8)) {
+		/* The segment number lies past EWF1's 13 bytes: a 13-byte file
+		 * holds the signature only (the fuzzer's first find). */
+		if (!(s = pv_bytes(v, 0, EWF2_HEADER)))
+			return 1;
 		snprintf(hit->detail, sizeof(hit->detail), "EWF2 (Ex01), segment %u", le32(s + 12) & 0xffff);
 		return 0;
 	}

@@ -8,15 +8,24 @@
 
 #define ROOT_ENTRIES_MAX 256
 
-/* Byte offset of the root directory, from the boot sector; 0 if invalid. */
+/* Sector and cluster shifts from the boot sector; false when out of the
+ * ranges exFAT allows (512-byte to 4 KiB sectors, clusters up to 32 MiB).
+ * The refine hook re-reads the sector, so it checks again. */
+static bool geometry_ok(const uint8_t *s)
+{
+	return s[108] >= 9 && s[108] <= 12 && s[109] <= 25 - s[108];
+}
+
+/* Byte offset of the root directory, from the boot sector; 0 if invalid or
+ * past 64 bits (cluster heap offset + (root cluster - 2) clusters). */
 static uint64_t root_dir_offset(const uint8_t *s)
 {
-	uint32_t bps_shift = s[108], spc_shift = s[109];
-	uint64_t heap = le32(s + 88), root = le32(s + 96);
+	uint64_t heap = le32(s + 88), root = le32(s + 96), sectors, off;
 
-	if (root < 2)
+	if (root < 2 || !geometry_ok(s) || !checked_shl(root - 2, s[109], &sectors) ||
+	    !checked_add(heap, sectors, &sectors) || !checked_shl(sectors, s[108], &off))
 		return 0;
-	return (heap + ((root - 2) << spc_shift)) << bps_shift;
+	return off;
 }
 
 /* The volume label entry (type 0x83) among the root directory's entries. */
@@ -51,9 +60,9 @@ static void exfat_refine(const uint8_t *s, size_t slen, uint64_t base,
 	size_t want = 32 * ROOT_ENTRIES_MAX < buflen ? 32 * ROOT_ENTRIES_MAX : buflen;
 	long got;
 
-	if (slen < 512 || !(off = root_dir_offset(s)))
+	if (slen < 512 || !(off = root_dir_offset(s)) || !checked_add(base, off, &off))
 		return;
-	got = read(ctx, base + off, buf, want);
+	got = read(ctx, off, buf, want);
 	if (got > 0)
 		label_from_dir(buf, (size_t)got, hit);
 }
@@ -63,10 +72,10 @@ static int probe_exfat_fn(const struct probe_view *v, struct probe_hit *hit, str
 	const uint8_t *s = pv_bytes(v, 0, 512);
 
 	(void)id;
-	if (!s || memcmp(s + 3, "EXFAT   ", 8) || s[108] < 9 || s[108] > 12 || s[109] > 25 - s[108])
+	if (!s || memcmp(s + 3, "EXFAT   ", 8) || !geometry_ok(s))
 		return 1;
-	hit->block_size = 1u << (s[108] + s[109]);
-	hit->claimed_size = le64(s + 72) << s[108];
+	hit->block_size = pow2_u32((unsigned)s[108] + s[109]);
+	hit->claimed_size = size_shl(le64(s + 72), s[108]); /* VolumeLength is in sectors */
 	snprintf(hit->uuid, sizeof(hit->uuid), "%04X-%04X", le16(s + 102), le16(s + 100));
 	snprintf(hit->detail, sizeof(hit->detail), "revision %u.%u", s[105], s[104]);
 	read_label(v, s, hit);

@@ -40,7 +40,7 @@ static int probe_ext_fn(const struct probe_view *v, struct probe_hit *hit, struc
 	blocks = le32(s + 4);
 	if (incompat & INCOMPAT_64BIT)
 		blocks |= (uint64_t)le32(s + 0x150) << 32;
-	hit->claimed_size = blocks * hit->block_size;
+	hit->claimed_size = size_mul(blocks, hit->block_size); /* 2^52+16 blocks of 4K: no wrap to 64K */
 	probe_copy_label(hit->label, sizeof(hit->label), s + 120, 16);
 	probe_format_uuid(hit->uuid, sizeof(hit->uuid), s + 104, false);
 	snprintf(hit->detail, sizeof(hit->detail), "%llu blocks of %u bytes", (unsigned long long)blocks,

@@ -19,7 +19,7 @@ static int probe_f2fs_fn(const struct probe_view *v, struct probe_hit *hit, stru
 	if (log < 9 || log > 16)
 		return 1;
 	hit->block_size = 1u << log;
-	hit->claimed_size = le64(s + 36) << log;
+	hit->claimed_size = size_shl(le64(s + 36), log);
 	snprintf(hit->detail, sizeof(hit->detail), "version %u.%u", le16(s + 4), le16(s + 6));
 	return 0;
 }

@@ -31,21 +31,34 @@ static const char *type_name(const char *guid)
 	return NULL;
 }
 
-static bool header_ok(const uint8_t *h, uint32_t lbsize, uint64_t size)
+/* A stored CRC against the computed one.  Fuzzing builds accept any: a
+ * fuzzer cannot forge a CRC-32, and the header fields and entries behind it
+ * are what must survive hostile values (a crafted image has right CRCs).
+ * FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION is libFuzzer's convention. */
+static bool crc_matches(uint32_t stored, uint32_t computed)
+{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	(void)stored;
+	(void)computed;
+	return true;
+#else
+	return stored == computed;
+#endif
+}
+
+static bool header_ok(const uint8_t *h)
 {
 	uint8_t copy[512];
 	uint32_t hsize = le32(h + 12);
-	uint64_t last = size / lbsize - 1;
 
 	if (hsize < 92 || hsize > 512 || le64(h + 24) != 1)
 		return false;
 	memcpy(copy, h, hsize);
 	memset(copy + 16, 0, 4);
-	if (probe_crc32(copy, hsize) != le32(h + 16))
+	if (!crc_matches(le32(h + 16), probe_crc32(copy, hsize)))
 		return false;
 	/* The usable range may run past a truncated file: keep the table (the
 	 * verdict reports the truncation) but not a range that makes no sense. */
-	(void)last;
 	return le64(h + 40) <= le64(h + 48) && le64(h + 32) >= le64(h + 48);
 }
 
@@ -59,8 +72,10 @@ static void add_entry(struct ident *id, const uint8_t *e, uint32_t number, uint3
 	p = &id->parts[id->nparts++];
 	memset(p, 0, sizeof(*p));
 	p->number = number;
-	p->start = le64(e + 32) * lbsize;
-	p->length = (le64(e + 40) - le64(e + 32) + 1) * lbsize;
+	/* LBAs are 64-bit: in bytes they may pass 64 bits (saturated, so the
+	 * verdict says the partition claims more than any disk). */
+	p->start = size_mul(le64(e + 32), lbsize);
+	p->length = size_mul(size_add(le64(e + 40) - le64(e + 32), 1), lbsize);
 	probe_format_uuid(p->type, sizeof(p->type), e, true);
 	known = type_name(p->type);
 	probe_copy_utf16(p->name, sizeof(p->name), e + 56, 72, false);
@@ -72,16 +87,20 @@ static int parse_gpt(const struct probe_view *v, uint32_t lbsize, struct probe_h
 {
 	const uint8_t *h = pv_bytes(v, lbsize, 512), *ents;
 	uint32_t n, esize, used = 0;
+	uint64_t ents_off;
 	static const uint8_t unused[16];
 
-	if (!h || memcmp(h, "EFI PART", 8) || !header_ok(h, lbsize, v->size))
+	if (!h || memcmp(h, "EFI PART", 8) || !header_ok(h))
 		return 1;
 	n = le32(h + 80);
 	esize = le32(h + 84);
 	if (n == 0 || n > GPT_MAX_ENTRIES || esize < 128 || esize > GPT_MAX_ENTRY_SIZE || esize % 8)
 		return 1;
-	ents = pv_bytes(v, le64(h + 72) * lbsize, (size_t)n * esize);
-	if (!ents || probe_crc32(ents, (size_t)n * esize) != le32(h + 88))
+	/* An entry array past 64 bits would wrap to some other place. */
+	if (!checked_mul(le64(h + 72), lbsize, &ents_off))
+		return 1;
+	ents = pv_bytes(v, ents_off, (size_t)n * esize);
+	if (!ents || !crc_matches(le32(h + 88), probe_crc32(ents, (size_t)n * esize)))
 		return 1;
 	id->scheme = "gpt";
 	id->nparts = 0; /* a protective MBR may not list anything: GPT owns it */
@@ -93,7 +112,7 @@ static int parse_gpt(const struct probe_view *v, uint32_t lbsize, struct probe_h
 		add_entry(id, e, i + 1, lbsize);
 	}
 	hit->block_size = lbsize;
-	hit->claimed_size = (le64(h + 32) + 1) * lbsize; /* through the backup header */
+	hit->claimed_size = size_mul(size_add(le64(h + 32), 1), lbsize); /* through the backup header */
 	probe_format_uuid(hit->uuid, sizeof(hit->uuid), h + 56, true);
 	snprintf(hit->detail, sizeof(hit->detail), "%u partition%s, %u-byte sectors", used,
 		 used == 1 ? "" : "s", lbsize);

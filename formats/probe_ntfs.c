@@ -7,20 +7,41 @@
 
 #include <stdio.h>
 
+#define NTFS_MAX_CLUSTER (2u << 20) /* 2 MiB, the largest cluster Windows makes */
+
+/* Sectors per cluster from boot-sector byte 13: 1..0x80 as it is; 0x81..0xFF
+ * is a negative exponent, 2^(256 - v) (0xF8 = 256 sectors, 0xF4 = 4096).
+ * Returns 0 when invalid: zero, not a power of two, or an exponent past 31,
+ * which fits no cluster (0x81 would ask for 2^127 and make 1u << 127 UB). */
+static uint32_t ntfs_sectors_per_cluster(uint8_t v)
+{
+	uint32_t spc = v <= 0x80 ? v : pow2_u32(256u - v);
+
+	return spc && !(spc & (spc - 1)) ? spc : 0;
+}
+
+/* Bytes per sector and sectors per cluster from the boot sector; false when
+ * the geometry is not one NTFS has.  The refine hook re-reads the sector, so
+ * it checks again rather than trust what the probe saw. */
+static bool ntfs_geometry(const uint8_t *s, uint32_t *bps, uint32_t *spc)
+{
+	*bps = le16(s + 11);
+	*spc = ntfs_sectors_per_cluster(s[13]);
+	if (*bps < 256 || *bps > 4096 || (*bps & (*bps - 1)) || !*spc)
+		return false;
+	return (uint64_t)*bps * *spc <= NTFS_MAX_CLUSTER;
+}
+
 static int probe_ntfs_fn(const struct probe_view *v, struct probe_hit *hit, struct ident *id)
 {
 	const uint8_t *s = pv_bytes(v, 0, 512);
 	uint32_t bps, spc;
 
 	(void)id;
-	if (!s || memcmp(s + 3, "NTFS    ", 8))
-		return 1;
-	bps = le16(s + 11);
-	spc = s[13] <= 0x80 ? s[13] : 1u << (256 - s[13]); /* F4..FF: 2^-n */
-	if (bps < 256 || bps > 4096 || (bps & (bps - 1)) || !spc || spc > 2048)
+	if (!s || memcmp(s + 3, "NTFS    ", 8) || !ntfs_geometry(s, &bps, &spc))
 		return 1;
 	hit->block_size = bps * spc;
-	hit->claimed_size = le64(s + 40) * bps;
+	hit->claimed_size = size_mul(le64(s + 40), bps);
 	snprintf(hit->uuid, sizeof(hit->uuid), "%016llX", (unsigned long long)le64(s + 72));
 	snprintf(hit->detail, sizeof(hit->detail), "%u-byte sectors, %u-byte clusters", bps, bps * spc);
 	hit->tsk_hint = "ntfs";
@@ -47,43 +68,57 @@ static int apply_fixups(uint8_t *rec, size_t len)
 	return 0;
 }
 
+/* Bytes in one MFT record: byte 0x40 is clusters per record when positive,
+ * else 2^-v bytes.  0 when out of the range a record has (512..64 KiB). */
+static uint32_t mft_record_size(const uint8_t *s, uint32_t cluster)
+{
+	int8_t cpr = (int8_t)s[0x40];
+	uint64_t rec = cpr > 0 ? (uint64_t)cpr * cluster : pow2_u32((unsigned)-cpr);
+
+	return rec >= 512 && rec <= 65536 ? (uint32_t)rec : 0;
+}
+
+/* The label: a resident $VOLUME_NAME attribute in the fixed-up record. */
+static void label_from_record(const uint8_t *buf, uint32_t rec, struct probe_hit *hit)
+{
+	size_t off = le16(buf + 0x14);
+
+	for (int i = 0; i < ATTR_MAX && off + 24 <= rec; i++) {
+		uint32_t type = le32(buf + off), alen = le32(buf + off + 4);
+		if (type == 0xFFFFFFFFu || alen < 24 || alen > rec - off)
+			return;
+		if (type == ATTR_VOLUME_NAME && buf[off + 8] == 0) { /* resident */
+			uint32_t vlen = le32(buf + off + 0x10);
+			uint16_t voff = le16(buf + off + 0x14);
+			if (vlen <= alen && voff <= alen - vlen) /* no wrap of voff + vlen */
+				probe_copy_utf16(hit->label, sizeof(hit->label), buf + off + voff, vlen, false);
+			return;
+		}
+		off += alen;
+	}
+}
+
 /* The volume label lives in $Volume (MFT record 3), attribute 0x60. */
 static void ntfs_refine(const uint8_t *s, size_t slen, uint64_t base,
 			long (*read)(void *, uint64_t, void *, size_t), void *ctx, uint8_t *buf, size_t buflen,
 			struct probe_hit *hit)
 {
 	uint32_t bps, spc, rec;
-	int8_t cpr;
-	uint64_t cluster, mft;
-	size_t off;
+	uint64_t mft, at;
 
-	if (slen < 512)
+	if (slen < 512 || !ntfs_geometry(s, &bps, &spc))
 		return;
-	bps = le16(s + 11);
-	spc = s[13] <= 0x80 ? s[13] : 1u << (256 - s[13]);
-	cluster = (uint64_t)bps * spc;
-	cpr = (int8_t)s[0x40];
-	rec = cpr > 0 ? (uint32_t)(cpr * cluster) : (cpr > -31 ? 1u << -cpr : 0);
-	if (!rec || rec > buflen || rec > 65536 || rec < 512)
+	rec = mft_record_size(s, bps * spc);
+	if (!rec || rec > buflen)
 		return;
-	mft = le64(s + 0x30) * cluster;
-	if (read(ctx, base + mft + (uint64_t)MFT_VOLUME * rec, buf, rec) != (long)rec || memcmp(buf, "FILE", 4) ||
-	    apply_fixups(buf, rec))
+	/* base + MFT cluster x cluster size + 3 records: an offset past 64 bits
+	 * is no place to read. */
+	if (!checked_mul(le64(s + 0x30), (uint64_t)bps * spc, &mft) || !checked_add(base, mft, &at) ||
+	    !checked_add(at, (uint64_t)MFT_VOLUME * rec, &at))
 		return;
-	off = le16(buf + 0x14);
-	for (int i = 0; i < ATTR_MAX && off + 24 <= rec; i++) {
-		uint32_t type = le32(buf + off), alen = le32(buf + off + 4);
-		if (type == 0xFFFFFFFFu || alen < 24 || off + alen > rec)
-			return;
-		if (type == ATTR_VOLUME_NAME && buf[off + 8] == 0) { /* resident */
-			uint32_t vlen = le32(buf + off + 0x10);
-			uint16_t voff = le16(buf + off + 0x14);
-			if (voff + vlen <= alen)
-				probe_copy_utf16(hit->label, sizeof(hit->label), buf + off + voff, vlen, false);
-			return;
-		}
-		off += alen;
-	}
+	if (read(ctx, at, buf, rec) != (long)rec || memcmp(buf, "FILE", 4) || apply_fixups(buf, rec))
+		return;
+	label_from_record(buf, rec, hit);
 }
 
 const struct probe_desc probe_ntfs = {

@@ -69,17 +69,19 @@ static void read_label(const struct probe_view *v, const uint8_t *avdp, uint32_t
 
 	if (count > VDS_MAX)
 		count = VDS_MAX;
-	for (uint32_t i = 0; i < count; i++) {
-		const uint8_t *d = pv_bytes(v, (uint64_t)(loc + i) * bs, 512);
+	/* Sector numbers are 32-bit: a sequence running past 2^32 - 1 ends
+	 * there rather than wrapping to sector 0. */
+	for (uint64_t sec = loc; sec < (uint64_t)loc + count && sec <= UINT32_MAX; sec++) {
+		const uint8_t *d = pv_bytes(v, sec * bs, 512);
 		if (!d)
 			return;
-		if (tag_ok(d, 6, loc + i)) {
+		if (tag_ok(d, 6, (uint32_t)sec)) {
 			copy_dstring(hit->label, sizeof(hit->label), d + 84, 128);
 			return;
 		}
-		if (tag_ok(d, 1, loc + i) && !hit->label[0])
+		if (tag_ok(d, 1, (uint32_t)sec) && !hit->label[0])
 			copy_dstring(hit->label, sizeof(hit->label), d + 24, 32);
-		if (tag_ok(d, 8, loc + i)) /* terminating descriptor */
+		if (tag_ok(d, 8, (uint32_t)sec)) /* terminating descriptor */
 			return;
 	}
 }

@@ -49,10 +49,11 @@ uint32_t probe_crc32(const uint8_t *p, size_t n)
 {
 	uint32_t crc = 0xffffffffu;
 
-	while (n--) {
-		crc ^= *p++;
+	/* Written without unsigned wrap-around: the fuzz build traps on any. */
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
 		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+			crc = (crc >> 1) ^ (crc & 1 ? 0xedb88320u : 0);
 	}
 	return ~crc;
 }

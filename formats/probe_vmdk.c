@@ -14,8 +14,14 @@ static int probe_vmdk_fn(const struct probe_view *v, struct probe_hit *hit, stru
 	if (!s)
 		return 1;
 	if (!memcmp(s, "KDMV", 4)) {
-		snprintf(hit->detail, sizeof(hit->detail), "sparse extent version %u, capacity %llu bytes",
-			 le32(s + 4), (unsigned long long)le64(s + 12) * 512);
+		uint64_t bytes = size_mul(le64(s + 12), 512); /* capacity is in sectors */
+		if (bytes == SIZE_OVERFLOW)
+			snprintf(hit->detail, sizeof(hit->detail),
+				 "sparse extent version %u, capacity %llu sectors (more than any disk)", le32(s + 4),
+				 (unsigned long long)le64(s + 12));
+		else
+			snprintf(hit->detail, sizeof(hit->detail), "sparse extent version %u, capacity %llu bytes",
+				 le32(s + 4), (unsigned long long)bytes);
 		return 0;
 	}
 	if (!memcmp(s, "COWD", 4)) {

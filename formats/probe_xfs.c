@@ -17,7 +17,7 @@ static int probe_xfs_fn(const struct probe_view *v, struct probe_hit *hit, struc
 	if (bs < 512 || bs > 65536 || (bs & (bs - 1)))
 		return 1;
 	hit->block_size = bs;
-	hit->claimed_size = be64(s + 8) * bs;
+	hit->claimed_size = size_mul(be64(s + 8), bs);
 	probe_copy_label(hit->label, sizeof(hit->label), s + 108, 12);
 	probe_format_uuid(hit->uuid, sizeof(hit->uuid), s + 32, false);
 	snprintf(hit->detail, sizeof(hit->detail), "version %u", be16(s + 100) & 0xF);

@@ -2,44 +2,52 @@
  * tsk_glue.c - open an image with libtsk, list its volume system, open a file
  * system at offset 0 and in every allocated partition, pointing TSK at the
  * type our probes found where they found one (its auto-detection gives up on
- * hybrids with "multiple types").  Runs only in a worker process.
+ * hybrids with "multiple types").  Raw images are read through the caller's
+ * callback (tsk_img_open_external); containers by the libraries TSK links,
+ * under a name the caller gives.  Runs only in a worker process.
  */
 #include "tsk_glue.h"
+#include "probe.h"
 
 #include <tsk/libtsk.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-/* A raw image served by our own pread, opened read-only with O_NOATIME. */
+/* A raw image served by the caller's read callback. */
 struct raw_img {
 	TSK_IMG_INFO info; /* first: TSK casts to it */
-	int fd;
+	const struct tsk_source *src;
+	bool out_of_memory; /* a read failed with ENOMEM */
 };
 
+/* TSK's read callback: bytes, or -1 with TSK's error set.  TSK asks for
+ * whole cache blocks and expects short counts only at the end. */
 static ssize_t raw_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len)
 {
 	struct raw_img *r = (struct raw_img *)img;
-	ssize_t n;
+	long n = off < 0 ? -EINVAL : r->src->read(r->src->ctx, (uint64_t)off, buf, len);
 
-	do
-		n = pread(r->fd, buf, len, off);
-	while (n < 0 && errno == EINTR);
-	return n;
+	if (n >= 0)
+		return n;
+	tsk_error_reset();
+	if (n == -ENOMEM) {
+		r->out_of_memory = true;
+		tsk_error_set_errno(TSK_ERR_AUX_MALLOC);
+	} else {
+		tsk_error_set_errno(TSK_ERR_IMG_READ);
+	}
+	tsk_error_set_errstr("read at %lld: %s", (long long)off, strerror((int)-n));
+	return -1;
 }
 
+/* The source belongs to the caller: nothing to close here. */
 static void raw_close(TSK_IMG_INFO *img)
 {
-	struct raw_img *r = (struct raw_img *)img;
-
-	close(r->fd);
-	r->fd = -1;
+	((struct raw_img *)img)->src = NULL;
 }
 
 static void raw_imgstat(TSK_IMG_INFO *img, FILE *f)
@@ -56,74 +64,81 @@ static struct raw_img *reusable_raw(void)
 	static struct raw_img *r;
 	size_t head = offsetof(TSK_IMG_INFO, cache), tail = offsetof(TSK_IMG_INFO, cache_off);
 
-	if (!r && !(r = calloc(1, sizeof(*r))))
+	if (!r && !(r = calloc(1, sizeof(*r)))) {
+		tsk_error_reset();
+		tsk_error_set_errno(TSK_ERR_AUX_MALLOC);
+		tsk_error_set_errstr("image structure: %s", strerror(ENOMEM));
 		return NULL;
+	}
 	memset(r, 0, head);
 	memset((char *)r + tail, 0, sizeof(*r) - tail);
-	r->fd = -1;
 	return r;
 }
 
-static TSK_IMG_INFO *open_raw(const struct tsk_request *req)
+static TSK_IMG_INFO *open_raw(const struct tsk_request *req, const struct tsk_source *src)
 {
 	struct raw_img *r = reusable_raw();
-	TSK_IMG_INFO *img;
 
 	if (!r)
 		return NULL;
-	r->fd = open(req->path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-	if (r->fd < 0 && errno == EPERM)
-		r->fd = open(req->path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0) {
-		tsk_error_reset();
-		tsk_error_set_errno(TSK_ERR_IMG_OPEN);
-		tsk_error_set_errstr("%s", strerror(errno));
-		return NULL;
-	}
-	img = tsk_img_open_external(r, (TSK_OFF_T)req->size, 512, raw_read, raw_close, raw_imgstat);
-	if (!img)
-		raw_close(&r->info);
-	return img;
+	r->src = src;
+	return tsk_img_open_external(r, (TSK_OFF_T)req->size, 512, raw_read, raw_close, raw_imgstat);
 }
 
-static void add_error(struct tsk_result *res, const char *context)
+void tsk_result_add_error(struct tsk_result *res, const char *context)
 {
 	const char *msg = tsk_error_get();
 
+	/* Decided by TSK's error number, set by its allocator, never by the
+	 * text: "first cluster of allocation bitmap not allocated" is damage. */
+	if (tsk_error_get_errno() == TSK_ERR_AUX_MALLOC)
+		res->status = TSK_OUT_OF_MEMORY;
 	if (res->nerrors >= TSK_MAX_ERRORS)
 		return;
 	snprintf(res->errors[res->nerrors++], sizeof(res->errors[0]), "%s: %s", context,
 		 msg ? msg : "unknown error");
-	/* A failed allocation is what an address-space limit looks like here. */
-	if (msg && (strstr(msg, "alloc") || strstr(msg, "Cannot allocate memory")))
-		res->status = TSK_OUT_OF_MEMORY;
 }
 
-static TSK_IMG_INFO *open_image(const struct tsk_request *req, struct tsk_result *res)
+static TSK_IMG_TYPE_ENUM container_type(const char *container)
 {
-	TSK_IMG_TYPE_ENUM type = TSK_IMG_TYPE_DETECT;
+	if (!strcmp(container, "ewf"))
+		return TSK_IMG_TYPE_EWF_EWF;
+	if (!strcmp(container, "vmdk"))
+		return TSK_IMG_TYPE_VMDK_VMDK;
+	if (!strcmp(container, "vhd"))
+		return TSK_IMG_TYPE_VHD_VHD;
+	return TSK_IMG_TYPE_UNSUPP;
+}
+
+static void add_message(struct tsk_result *res, const char *msg)
+{
+	if (res->nerrors < TSK_MAX_ERRORS)
+		snprintf(res->errors[res->nerrors++], sizeof(res->errors[0]), "%s", msg);
+}
+
+static TSK_IMG_INFO *open_image(const struct tsk_request *req, const struct tsk_source *src,
+				struct tsk_result *res)
+{
+	TSK_IMG_TYPE_ENUM type = container_type(req->container);
 	TSK_IMG_INFO *img;
+	char msg[200];
 
 	snprintf(res->img_type, sizeof(res->img_type), "%s", req->container);
-	if (!strcmp(req->container, "raw"))
-		img = open_raw(req);
-	else {
-		if (!strcmp(req->container, "ewf"))
-			type = TSK_IMG_TYPE_EWF_EWF;
-		else if (!strcmp(req->container, "vmdk"))
-			type = TSK_IMG_TYPE_VMDK_VMDK;
-		else if (!strcmp(req->container, "vhd"))
-			type = TSK_IMG_TYPE_VHD_VHD;
-		if (type != TSK_IMG_TYPE_DETECT && !(tsk_img_type_supported() & type)) {
-			if (res->nerrors < TSK_MAX_ERRORS)
-				snprintf(res->errors[res->nerrors++], sizeof(res->errors[0]),
-					 "image: this libtsk was built without %s support", req->container);
-			return NULL;
-		}
-		img = tsk_img_open_utf8_sing(req->path, type, 0);
+	tsk_error_reset();
+	if (!strcmp(req->container, "raw")) {
+		img = open_raw(req, src);
+	} else if (type == TSK_IMG_TYPE_UNSUPP || !(tsk_img_type_supported() & type)) {
+		snprintf(msg, sizeof(msg), "image: this libtsk was built without %s support", req->container);
+		add_message(res, msg);
+		return NULL;
+	} else if (!src->container_path) {
+		add_message(res, "image: no file name to open the container by");
+		return NULL;
+	} else {
+		img = tsk_img_open_utf8_sing(src->container_path, type, 0);
 	}
 	if (!img)
-		add_error(res, "image");
+		tsk_result_add_error(res, "image");
 	else
 		res->img_size = (uint64_t)img->size;
 	return img;
@@ -164,7 +179,7 @@ static void try_fs(TSK_IMG_INFO *img, uint64_t off, const struct tsk_request *re
 	if (!fs) {
 		if (expected || hint) {
 			snprintf(ctx, sizeof(ctx), "file system at %llu", (unsigned long long)off);
-			add_error(res, ctx);
+			tsk_result_add_error(res, ctx);
 		}
 		return;
 	}
@@ -186,7 +201,7 @@ static void list_volumes(TSK_IMG_INFO *img, const struct tsk_request *req, struc
 	vs = tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT);
 	if (!vs) {
 		if (req->has_ptable)
-			add_error(res, "volume system");
+			tsk_result_add_error(res, "volume system");
 		return;
 	}
 	snprintf(res->vs_type, sizeof(res->vs_type), "%s", tsk_vs_type_toname(vs->vstype));
@@ -199,8 +214,9 @@ static void list_volumes(TSK_IMG_INFO *img, const struct tsk_request *req, struc
 			break;
 		out = &res->parts[res->nparts++];
 		out->addr = (uint32_t)p->addr;
-		out->start = (uint64_t)p->start * vs->block_size;
-		out->length = (uint64_t)p->len * vs->block_size;
+		/* From the disk: saturate like our probes, never wrap. */
+		out->start = size_mul((uint64_t)p->start, vs->block_size);
+		out->length = size_mul((uint64_t)p->len, vs->block_size);
 		out->allocated = (p->flags & TSK_VS_PART_FLAG_ALLOC) != 0;
 		snprintf(out->desc, sizeof(out->desc), "%s", p->desc ? p->desc : "");
 	}
@@ -210,79 +226,124 @@ static void list_volumes(TSK_IMG_INFO *img, const struct tsk_request *req, struc
 			try_fs(img, res->parts[i].start, req, true, res);
 }
 
-/* Test-only faults, so the fence around the worker can be tested. */
-static void inject_fault(const char *fault)
-{
-	if (!strcmp(fault, "crash"))
-		raise(SIGSEGV);
-	if (!strcmp(fault, "hang"))
-		for (;;)
-			pause();
-	if (!strcmp(fault, "alloc"))
-		for (;;) {
-			char *p = malloc(64u << 20);
-			if (!p)
-				return; /* the limit held: report like TSK would */
-			memset(p, 1, 64u << 20);
-		}
-}
-
-static void identify(const struct tsk_request *req, struct tsk_result *res)
+void tsk_glue_identify(const struct tsk_request *req, const struct tsk_source *src, struct tsk_result *res)
 {
 	TSK_IMG_INFO *img;
 
 	memset(res, 0, sizeof(*res));
-	res->magic = TSK_RES_MAGIC;
 	res->status = TSK_DONE;
-	if (req->fault[0]) {
-		inject_fault(req->fault);
-		tsk_error_reset();
-		tsk_error_set_errno(TSK_ERR_AUX_MALLOC);
-		tsk_error_set_errstr("tsk_malloc: Cannot allocate memory (test fault)");
-		add_error(res, "image");
-		return;
-	}
-	img = open_image(req, res);
+	img = open_image(req, src, res);
 	if (!img)
 		return;
 	list_volumes(img, req, res);
 	for (uint32_t i = 0; i < req->nhints && i < TSK_MAX_HINTS; i++)
 		try_fs(img, req->hints[i].offset, req, true, res);
 	try_fs(img, 0, req, false, res);
+	/* A failed read may have been retried past, or its error wiped by
+	 * TSK's auto-detection: the flag still says memory ran out. */
+	if (!strcmp(req->container, "raw") && ((struct raw_img *)img)->out_of_memory)
+		res->status = TSK_OUT_OF_MEMORY;
 	tsk_img_close(img);
 }
 
-/* Move len bytes through a pipe, whatever the pipe's chunking: 0, or -1
- * when the other side is gone.  Both ends of the protocol use these. */
-int tsk_pipe_transfer(int fd, void *buf, size_t len, bool writing)
-{
-	uint8_t *p = buf;
+/* ---- container file names ---- */
 
-	while (len) {
-		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
+#define VMDK_SECTOR 512u
+#define VMDK_DESC_MAX_SECTORS 128u /* 64 KiB: qemu and VMware write 20 sectors or fewer */
+
+static uint64_t le64_at(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A plain file name: no directory part, nothing that walks up. */
+static bool plain_name(const char *s, size_t n)
+{
+	if (!n || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	return !memchr(s, '/', n) && !memchr(s, '\0', n);
+}
+
+/* The one extent line of a descriptor ("RW 32768 SPARSE \"disk.vmdk\""):
+ * copies its file name; -ENOTSUP when there are several extents or none,
+ * -EINVAL when the name is not a plain file name. */
+static int vmdk_extent_name(const char *text, size_t len, char *name, size_t name_len)
+{
+	const char *p = text, *end = text + len, *found = NULL;
+	size_t found_len = 0;
+	int extents = 0;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *q1, *q2;
+
+		if (!eol)
+			eol = end;
+		if ((!strncmp(p, "RW ", 3) || !strncmp(p, "RDONLY ", 7) || !strncmp(p, "NOACCESS ", 9)) &&
+		    (q1 = memchr(p, '"', (size_t)(eol - p))) && (q2 = memchr(q1 + 1, '"', (size_t)(eol - q1 - 1)))) {
+			extents++;
+			found = q1 + 1;
+			found_len = (size_t)(q2 - q1 - 1);
+		}
+		p = eol + 1;
 	}
+	if (extents != 1)
+		return -ENOTSUP;
+	if (!plain_name(found, found_len) || found_len >= name_len)
+		return -EINVAL;
+	memcpy(name, found, found_len);
+	name[found_len] = '\0';
 	return 0;
 }
 
-int tsk_worker_main(int in_fd, int out_fd)
+/* A hosted sparse extent ("KDMV") with its descriptor embedded: the name of
+ * its one extent, which is this file. */
+static int vmdk_file_name(const struct tsk_request *req, tsk_read_fn read, void *ctx, char *name,
+			  size_t name_len)
 {
-	static struct tsk_request req;
-	static struct tsk_result res;
+	uint8_t head[64];
+	uint64_t desc_off, desc_sectors;
+	char *text;
+	long n;
+	int rc;
 
-	while (tsk_pipe_transfer(in_fd, &req, sizeof(req), false) == 0) {
-		if (req.magic != TSK_REQ_MAGIC)
-			return 2;
-		req.path[sizeof(req.path) - 1] = '\0';
-		identify(&req, &res);
-		if (tsk_pipe_transfer(out_fd, &res, sizeof(res), true))
-			return 2;
-	}
+	n = read(ctx, 0, head, sizeof(head));
+	if (n < 0)
+		return (int)n;
+	if (n < (long)sizeof(head) || memcmp(head, "KDMV", 4))
+		return -ENOTSUP; /* a descriptor file or an ESX extent: the data is elsewhere */
+	desc_off = le64_at(head + 28);
+	desc_sectors = le64_at(head + 36);
+	if (!desc_off || !desc_sectors)
+		return -ENOTSUP; /* no embedded descriptor: one extent of a split disk */
+	if (desc_sectors > VMDK_DESC_MAX_SECTORS || desc_off > req->size / VMDK_SECTOR ||
+	    desc_sectors > req->size / VMDK_SECTOR - desc_off)
+		return -EINVAL;
+	text = malloc(desc_sectors * VMDK_SECTOR);
+	if (!text)
+		return -ENOMEM;
+	n = read(ctx, desc_off * VMDK_SECTOR, text, desc_sectors * VMDK_SECTOR);
+	rc = n < 0 ? (int)n : vmdk_extent_name(text, (size_t)n, name, name_len);
+	free(text);
+	return rc;
+}
+
+int tsk_container_file_name(const struct tsk_request *req, tsk_read_fn read, void *ctx, char *name,
+			    size_t name_len)
+{
+	const char *fixed = !strcmp(req->container, "ewf") ? "image.E01"
+			    : !strcmp(req->container, "vhd") ? "image.vhd" : NULL;
+
+	if (!strcmp(req->container, "vmdk"))
+		return vmdk_file_name(req, read, ctx, name, name_len);
+	if (!fixed)
+		return -ENOTSUP;
+	if (strlen(fixed) >= name_len)
+		return -ENAMETOOLONG;
+	memcpy(name, fixed, strlen(fixed) + 1);
 	return 0;
 }
 
@@ -290,7 +351,6 @@ void tsk_request_fill(struct tsk_request *req, const struct ident *id, const cha
 		      const char *container)
 {
 	memset(req, 0, sizeof(*req));
-	req->magic = TSK_REQ_MAGIC;
 	req->size = size;
 	snprintf(req->container, sizeof(req->container), "%s", container);
 	snprintf(req->path, sizeof(req->path), "%s", path);

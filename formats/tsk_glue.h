@@ -1,9 +1,9 @@
 /*
- * tsk_glue.h - the Sleuth Kit step, run inside a worker process (see
- * scanner/tsk_pool.c for the fence around it).  The worker reads one
- * struct tsk_request at a time from its input, answers one struct tsk_result,
- * and is reused for the next image.  Nothing TSK says is printed: its errors
- * go into the result.
+ * tsk_glue.h - the Sleuth Kit step itself: open an image through libtsk,
+ * list its volume system, open its file systems, fill a struct tsk_result.
+ * Pure glue: it never opens a file by itself and never prints (TSK's errors
+ * go into the result).  It runs inside a worker process; the worker and its
+ * protocol are scanner/tsk_worker.c, the fence around them scanner/tsk_pool.c.
  */
 #ifndef IMGSCAN_TSK_GLUE_H
 #define IMGSCAN_TSK_GLUE_H
@@ -14,8 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TSK_REQ_MAGIC 0x54534b31u /* "TSK1" */
-#define TSK_RES_MAGIC 0x54534b52u
 #define TSK_MAX_HINTS 16
 
 struct tsk_hint {
@@ -23,26 +21,53 @@ struct tsk_hint {
 	char type[16];           /* TSK file-system name: "fat", "ext", "iso9660" */
 };
 
+/* What to ask TSK about one image: plain data, sent to the worker as is. */
 struct tsk_request {
-	uint32_t magic;
 	uint64_t size;
 	char container[8];       /* "raw", "ewf", "vmdk", "vhd" */
 	uint8_t has_ptable;      /* our probes saw a partition table */
 	uint32_t nhints;
 	struct tsk_hint hints[TSK_MAX_HINTS];
-	char fault[16];          /* test-only: "crash", "hang", "alloc" */
-	char path[4096];
+	char path[4096];         /* for messages (and the test hooks' match) only: TSK reads the
+				  * descriptor the scanner opened, never this name */
+};
+
+/* Read len bytes at off: the count (short only at the end), or -errno. */
+typedef long (*tsk_read_fn)(void *ctx, uint64_t off, void *buf, size_t len);
+
+/* Where the glue gets the image's bytes. */
+struct tsk_source {
+	tsk_read_fn read;        /* raw images: every byte TSK reads comes through here */
+	void *ctx;
+	/* Containers (ewf, vmdk, vhd) are decoded by libewf/libvmdk/libvhdi, which
+	 * open a file name themselves: a name the worker made for the same open
+	 * file (see tsk_container_file_name()). */
+	const char *container_path;
 };
 
 /* Fill the request's hints from what our probes found. */
 void tsk_request_fill(struct tsk_request *req, const struct ident *id, const char *path, uint64_t size,
 		      const char *container);
 
-/* Read (writing false) or write all len bytes on a pipe: 0, or -1 when
- * the other end is gone. */
-int tsk_pipe_transfer(int fd, void *buf, size_t len, bool writing);
+/* Identify the image: res is overwritten.  res->status is TSK_DONE, or
+ * TSK_OUT_OF_MEMORY when an allocation failed on the way (TSK's allocator
+ * said so by its error number, or a read of ours failed with ENOMEM). */
+void tsk_glue_identify(const struct tsk_request *req, const struct tsk_source *src, struct tsk_result *res);
 
-/* The worker's loop: requests on in_fd, results on out_fd, until EOF. */
-int tsk_worker_main(int in_fd, int out_fd);
+/* Record TSK's current error (this thread's) in res under context; an
+ * allocation failure (TSK_ERR_AUX_MALLOC) marks res out of memory. */
+void tsk_result_add_error(struct tsk_result *res, const char *context);
+
+/*
+ * The file name under which the container library must see the image:
+ * libewf wants an EWF extension ("image.E01"); libvmdk opens the extent
+ * named in the VMDK's embedded descriptor, next to the name it was given, so
+ * that name is the extent's own (read through src->read; it must be a plain
+ * file name).  Returns 0, -ENOTSUP when the container keeps its data in
+ * other files (a VMDK descriptor file, split extents), -EINVAL for a damaged
+ * descriptor, or the read's -errno.
+ */
+int tsk_container_file_name(const struct tsk_request *req, tsk_read_fn read, void *ctx, char *name,
+			    size_t name_len);
 
 #endif

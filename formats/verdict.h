@@ -21,11 +21,31 @@ struct finding {
 	char suggested_name[512]; /* "" when no rename is suggested */
 };
 
+/* What an image is.  Zero is "unreadable", so a verdict never decided (a
+ * zeroed struct) reads as unreadable, as the report has always said. */
+enum image_kind {
+	KIND_UNREADABLE = 0,    /* nothing could be read */
+	KIND_OPTICAL,
+	KIND_RAWCD,
+	KIND_DISK,
+	KIND_CONTAINER,
+	KIND_COMPRESSED,
+	KIND_EMPTY,
+	KIND_ZERO,
+	KIND_UNRECOGNISED,
+	KIND_COUNT
+};
+
+/* The report's name for a kind: "optical", "raw-cd", ...; "unreadable" for
+ * a value out of range. */
+const char *image_kind_name(enum image_kind kind);
+
 struct verdict {
-	const char *kind;       /* optical, raw-cd, disk, container, compressed, empty, zero, unrecognised */
+	enum image_kind kind_id; /* what the image is; verdict.c decides on this */
 	char kind_key[40];      /* naming-rule key: "optical", "container:qcow2" */
 	char detail[160];       /* "ISO 9660 + UDF bridge", "MBR disk, FAT32" */
-	uint64_t content_bytes; /* what the structures found account for; 0 unknown */
+	uint64_t content_bytes; /* what the structures found account for; 0 unknown;
+				 * SIZE_OVERFLOW when one claims more than 64 bits hold */
 	struct finding findings[VERDICT_MAX_FINDINGS];
 	int nfindings;
 };

@@ -2,6 +2,7 @@
  * image_json.c - image results as JSON (see SCHEMA.md).
  */
 #include "image_json.h"
+#include "../formats/probe.h"
 #include "pathenc.h"
 
 #include <stdio.h>
@@ -171,7 +172,9 @@ static cJSON *tsk_json(const struct tsk_result *t)
 		cJSON_AddStringToObject(e, "opened_by", f->how);
 		cJSON_AddNumberToObject(e, "block_size", f->block_size);
 		cJSON_AddNumberToObject(e, "block_count", (double)f->block_count);
-		cJSON_AddNumberToObject(e, "size", (double)((f->last_block + 1) * f->block_size));
+		/* TSK's numbers come from the disk: a product that overflows is
+		 * shown as SIZE_OVERFLOW (2^64), as our probes show theirs. */
+		cJSON_AddNumberToObject(e, "size", (double)size_mul(size_add(f->last_block, 1), f->block_size));
 		cJSON_AddItemToArray(fss, e);
 	}
 	errs = cJSON_AddArrayToObject(o, "errors");
@@ -282,7 +285,7 @@ cJSON *image_to_json(const struct image_result *r)
 	format_utc(when, sizeof(when), r->st.st_mtim.tv_sec, r->st.st_mtim.tv_nsec);
 	cJSON_AddStringToObject(o, "mtime", when);
 	cJSON_AddStringToObject(o, "status", r->nerrors ? "error" : "ok");
-	cJSON_AddStringToObject(o, "kind", r->verdict.kind ? r->verdict.kind : "unreadable");
+	cJSON_AddStringToObject(o, "kind", image_kind_name(r->verdict.kind_id));
 	cJSON_AddStringToObject(o, "kind_key", r->verdict.kind_key);
 	cJSON_AddItemToObject(o, "detail", safe_string(r->verdict.detail));
 	cJSON_AddBoolToObject(o, "misnamed", suggest != NULL);

@@ -237,7 +237,7 @@ static void tally_locked(struct report *r, const struct image_result *res)
 	r->images++;
 	r->bytes += res->bytes_read;
 	r->image_errors += res->nerrors > 0;
-	count_kind(r, res->verdict.kind ? res->verdict.kind : "unreadable");
+	count_kind(r, image_kind_name(res->verdict.kind_id));
 	for (int i = 0; i < res->verdict.nfindings; i++) {
 		const struct finding *f = &res->verdict.findings[i];
 		r->findings++;
@@ -317,8 +317,12 @@ static double elapsed(const struct report *r)
 	return (double)(now.tv_sec - r->t0_mono.tv_sec) + (now.tv_nsec - r->t0_mono.tv_nsec) / 1e9;
 }
 
-static int exit_status(const struct report *r, int pipeline_rc)
+/* A run stopped by a signal exits 128 + the signal, as a shell reports a
+ * killed command; its report is whole, with summary.partial true. */
+static int exit_status(const struct report *r, const struct run_stats *st, int pipeline_rc)
 {
+	if (st->stop_signal)
+		return 128 + st->stop_signal;
 	if (pipeline_rc || r->image_errors || r->walk_errors)
 		return EXIT_ERRORS;
 	return r->counted_findings ? EXIT_FINDINGS : EXIT_CLEAN;
@@ -352,6 +356,26 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 	return s;
 }
 
+/* Whether the run covered everything it was asked to, and if not, why. */
+static void add_stop_json(cJSON *s, const struct run_stats *st, int pipeline_rc)
+{
+	const char *sig = st->stop_signal ? sigabbrev_np(st->stop_signal) : NULL;
+	char why[160];
+
+	cJSON_AddBoolToObject(s, "partial", pipeline_rc != 0);
+	if (!pipeline_rc) {
+		cJSON_AddNullToObject(s, "stopped_by");
+		return;
+	}
+	if (st->stop_signal)
+		snprintf(why, sizeof(why), "SIG%s", sig ? sig : "?");
+	else
+		snprintf(why, sizeof(why), "error: %s", strerror(-pipeline_rc));
+	cJSON_AddStringToObject(s, "stopped_by", why);
+	if (st->lost_buffers)
+		cJSON_AddNumberToObject(s, "lost_buffers", st->lost_buffers);
+}
+
 static void print_human(const struct report *r, const struct run_stats *st, double secs, int status)
 {
 	fprintf(stderr, "imgscan: %llu image%s, %.2f GB hashed in %.2f s (%.2f GB/s); %llu other file%s; "
@@ -372,8 +396,10 @@ static void print_human(const struct report *r, const struct run_stats *st, doub
 int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_restarts, int pipeline_rc)
 {
 	double secs = elapsed(r);
-	int status = exit_status(r, pipeline_rc), rc;
+	int status = exit_status(r, stats, pipeline_rc), rc;
 	cJSON *summary = summary_json(r, stats, tsk_restarts, secs, status);
+
+	add_stop_json(summary, stats, pipeline_rc);
 	struct timespec end;
 	char when[48];
 

@@ -1,10 +1,28 @@
 /*
  * active.h - the state of one image being streamed, and the shared state of
- * the pipeline.  Internal to scanner/ (pipeline.c, finalize.c).
+ * the pipeline.  Internal to scanner/ (reader.c, hash_threads.c, pipeline.c,
+ * finalize.c).
  *
- * Locking: fields marked (lock) are read and written under pipe->lock; fields
- * marked (reader) belong to the reader thread; (holder) fields belong to the
- * thread that has claimed the image (claimed or finalizing set).
+ * Who may touch what (checked with assertions where it is cheap, and by the
+ * ThreadSanitizer build of the tests):
+ *   (lock)    read and written under pipe_state.lock, by any thread
+ *   (reader)  the reader thread only, while the image is PROBING, STREAMING
+ *             or DRAINING; the finalizing thread may read it after the
+ *             image became FINALIZING (the lock orders the two)
+ *   (holder)  the hashing thread that has claimed the image (claimed set)
+ *             or is finalizing it; the reader sets it up before the image
+ *             leaves FREE, under the lock
+ *
+ * An image's life, one phase at a time (all transitions under the lock):
+ *   FREE -> PROBING    admitted with an unknown extension: only block 0 is
+ *                      read, to decide whether it is an image at all
+ *   FREE -> STREAMING  admitted as an image
+ *   PROBING -> STREAMING or FREE (not an image: counted, never reported)
+ *   PROBING, STREAMING -> DRAINING   a read failed, or the run is stopping:
+ *                      no new reads; ready blocks are dropped
+ *   STREAMING, DRAINING -> FINALIZING   no read in flight, no block being
+ *                      hashed, and every block hashed or the image draining
+ *   FINALIZING -> FREE  a hashing thread identified and reported it
  */
 #ifndef IMGSCAN_ACTIVE_H
 #define IMGSCAN_ACTIVE_H
@@ -24,34 +42,42 @@
 
 struct active;
 
+/* A read buffer and the request that fills it.  Between the reader and the
+ * hashing threads a slot is handed over, whole, under the lock. */
 struct slot {
 	struct io_req req;
-	uint8_t *buf;
+	uint8_t *buf;          /* buf_len bytes, 4 KiB-aligned (O_DIRECT) */
 	struct active *img;
-	uint64_t off;
-	size_t want, got;
-	uint32_t seq;
-	bool deferred;  /* resident in the page cache: the hashing thread reads it */
-	bool cached;    /* was resident before we read it: leave it cached */
+	uint64_t off;          /* image offset of buf[0] */
+	uint64_t seq;          /* block number within the image */
+	size_t want, got;      /* bytes wanted (to the end of the image) and read */
+	unsigned retries;      /* EAGAIN/EINTR resubmissions of this block */
+	bool in_engine;        /* (reader) handed to the engine, not yet reaped; still set
+	                        * after a failed drain: the buffer is never freed */
+	bool cached_before;    /* (reader) resident in the page cache before we read it */
+	bool deferred;         /* resident: no I/O, the hashing thread copies it itself */
+	bool direct;           /* the request used the O_DIRECT descriptor */
+	bool drop_after;       /* read through the cache by us: drop it after hashing */
 };
 
-enum active_state { A_FREE, A_UNDECIDED, A_IMAGE };
+enum image_phase { IMG_FREE, IMG_PROBING, IMG_STREAMING, IMG_DRAINING, IMG_FINALIZING };
 
 struct active {
-	enum active_state state;   /* (lock) */
-	char *path;                /* (reader until A_IMAGE, then holder) */
-	int fd;                    /* buffered: cache checks, copies, identification */
-	int dfd;                   /* O_DIRECT, for reads through the engine; -1 if none */
-	bool direct;               /* engine reads use dfd */
-	bool dfd_tried;            /* dfd opened (or refused) at the first engine read */
-	uint64_t size, next_off;   /* (reader) */
-	uint32_t next_seq;         /* (reader) */
-	uint32_t nblocks;
-	uint32_t hashed_seq;       /* (lock) */
-	unsigned inflight;         /* (lock) */
-	bool read_failed;          /* (lock) */
-	bool claimed, finalizing;  /* (lock) */
-	struct slot **ready;       /* (lock) [nslots], by seq % nslots */
+	enum image_phase phase;    /* (lock) */
+	bool claimed;              /* (lock) a hashing thread is hashing one of its blocks */
+	unsigned inflight;         /* (lock) its slots held by the engine */
+	uint64_t hashed_seq;       /* (lock) blocks hashed, in order */
+	struct slot **ready;       /* (lock) [nslots], read blocks by seq % nslots */
+	struct scan_error read_err;/* (lock) the first read failure; stage NULL: none */
+	char *path;                /* (reader until FINALIZING, then holder) */
+	int fd;                    /* (reader) buffered: cache checks, copies, identification */
+	int dfd;                   /* (reader) O_DIRECT, opened at the first read that needs the disk; -1 */
+	bool direct;               /* (reader) engine reads use dfd */
+	bool dfd_tried;            /* (reader) */
+	uint64_t size;             /* (reader) bytes to read, from fstat of the open file */
+	uint64_t next_off;         /* (reader) */
+	uint64_t next_seq;         /* (reader) */
+	uint64_t nblocks;          /* (reader) */
 	struct hasher hasher;      /* (holder) */
 	struct sector_file *sf;    /* (holder) */
 	uint8_t *head;             /* (holder) */
@@ -67,26 +93,39 @@ struct pipe_state {
 	const struct pipeline_env *env;
 	pthread_mutex_t lock;
 	pthread_cond_t work;       /* hashing threads wait here */
-	bool stopping;             /* (lock) */
+	bool stopping;             /* (lock) the hashing threads may exit */
+	int stop_err;              /* (lock) why the run stops early: -errno, or 0 */
 	uint64_t events;           /* (lock) buffers or images given back */
 	uint64_t hashed_bytes;     /* (lock) for progress */
-	double next_progress;      /* (reader) when to report progress next */
 	bool reader_waiting;       /* (lock) the reader sleeps: wake it on an event */
 	struct slot *slots;
 	unsigned nslots;
+	size_t buf_len;            /* each slot's buffer: read_size rounded up to 4 KiB */
 	unsigned *free_slots;      /* (lock) stack of slot indices */
 	unsigned nfree;            /* (lock) */
+	unsigned lost_slots;       /* (reader) never returned by a failed engine: not freed */
 	struct active *act;
 	unsigned nact;
 	unsigned rr;               /* (reader) round-robin cursor */
-	struct run_stats *stats;   /* (lock) */
+	double next_progress;      /* (reader) */
 	bool buffers_registered;   /* (reader) tried once, at the first O_DIRECT read */
-	char fault[16];            /* test-only TSK fault and the path part that triggers it */
-	char fault_match[256];
+	struct run_stats *stats;   /* (lock) */
 };
 
-/* Identify an image whose reads are over, emit its result, release it.
- * Called by a hashing thread with the image claimed (finalizing set). */
+/* hash_threads.c */
+void *hash_thread(void *ps);
+void release_slot_locked(struct pipe_state *ps, struct slot *s);
+void reader_event_locked(struct pipe_state *ps);
+/* Stop an image's reads with the first failure; its ready blocks are
+ * dropped and it is finalized once nothing of it is in flight. */
+void fail_image_locked(struct pipe_state *ps, struct active *a, const char *stage, int err, uint64_t at,
+		       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* reader.c: the reader loop; returns 0 or the -errno that stopped it early. */
+int reader_run(struct pipe_state *ps, struct walker *w);
+
+/* finalize.c: identify an image whose reads are over, emit its result.
+ * Called by a hashing thread with the image FINALIZING. */
 void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, size_t scratch_len);
 
 double monotonic_seconds(void);

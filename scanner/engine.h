@@ -26,11 +26,17 @@ struct engine;
 
 struct engine_ops {
 	const char *name;
+	/* Prepare a read; it reaches the kernel at the next submit().  Never
+	 * fails for lack of room while at most depth reads are outstanding. */
 	int (*queue)(struct engine *e, struct io_req *req);
+	/* Send every prepared read.  Returns 0 or -errno; after -EAGAIN,
+	 * -EBUSY or -EINTR the reads stay prepared and a later submit() sends
+	 * them (reap first: the kernel may be waiting for room). */
 	int (*submit)(struct engine *e);
-	/* Store up to max finished requests in out; wait for one (or a wake)
-	 * when wait is true.  Returns the count, or -errno. */
-	int (*reap)(struct engine *e, struct io_req **out, int max, bool wait);
+	/* Store up to max finished requests in out, waiting up to wait_ms for
+	 * one (or a wake): 0 does not wait, -1 waits as long as it takes.
+	 * Returns the count (0 on a wake or a timeout), or -errno. */
+	int (*reap)(struct engine *e, struct io_req **out, int max, int wait_ms);
 	void (*wake)(struct engine *e);
 	void (*destroy)(struct engine *e);
 	/* Optional: the caller's n buffers of len bytes, buffer i for slot i,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_IO_THREADS 16
@@ -85,14 +86,32 @@ static int pread_submit(struct engine *e)
 	return 0;
 }
 
-static int pread_reap(struct engine *e, struct io_req **out, int max, bool wait)
+static void deadline_in(struct timespec *ts, int ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
+}
+
+static int pread_reap(struct engine *e, struct io_req **out, int max, int wait_ms)
 {
 	struct pread_engine *p = (struct pread_engine *)e;
+	struct timespec until;
 	int n = 0;
 
+	if (wait_ms > 0)
+		deadline_in(&until, wait_ms);
 	pthread_mutex_lock(&p->lock);
-	while (wait && !p->fin_len && !p->woken)
-		pthread_cond_wait(&p->done, &p->lock);
+	while (wait_ms != 0 && !p->fin_len && !p->woken) {
+		if (wait_ms < 0)
+			pthread_cond_wait(&p->done, &p->lock);
+		else if (pthread_cond_timedwait(&p->done, &p->lock, &until) == ETIMEDOUT)
+			break;
+	}
 	p->woken = false;
 	while (p->fin_len && n < max) {
 		out[n++] = p->finished[p->fin_head];

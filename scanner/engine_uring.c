@@ -42,15 +42,8 @@ static int uring_queue(struct engine *e, struct io_req *req)
 	struct uring_engine *u = (struct uring_engine *)e;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 
-	if (!sqe) {
-		int rc = io_uring_submit(&u->ring);
-		if (rc < 0)
-			return rc;
-		u->queued = 0;
-		sqe = io_uring_get_sqe(&u->ring);
-		if (!sqe)
-			return -EBUSY;
-	}
+	if (!sqe) /* the ring holds depth + 1 entries: a full one is a bug */
+		return -EBUSY;
 	if (u->fixed)
 		io_uring_prep_read_fixed(sqe, req->fd, req->buf, (unsigned)req->len, req->off, (int)req->slot);
 	else
@@ -70,22 +63,32 @@ static int uring_submit(struct engine *e)
 	rc = io_uring_submit(&u->ring);
 	if (rc < 0)
 		return rc;
-	u->queued = 0;
+	/* The kernel may take fewer than were prepared: the rest stay queued. */
+	u->queued = (unsigned)rc >= u->queued ? 0 : u->queued - (unsigned)rc;
 	return 0;
 }
 
-static int uring_reap(struct engine *e, struct io_req **out, int max, bool wait)
+static int wait_one(struct uring_engine *u, int wait_ms)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = {wait_ms / 1000, (long long)(wait_ms % 1000) * 1000000};
+	int rc;
+
+	if (wait_ms == 0)
+		return 0;
+	rc = wait_ms < 0 ? io_uring_wait_cqe(&u->ring, &cqe) : io_uring_wait_cqe_timeout(&u->ring, &cqe, &ts);
+	return rc == -EINTR || rc == -ETIME ? 0 : rc;
+}
+
+static int uring_reap(struct engine *e, struct io_req **out, int max, int wait_ms)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
 	struct io_uring_cqe *cqe;
-	int n = 0, rc;
+	int n = 0, rc = wait_one(u, wait_ms);
 	unsigned head, seen = 0;
 
-	if (wait) {
-		rc = io_uring_wait_cqe(&u->ring, &cqe);
-		if (rc < 0)
-			return rc == -EINTR ? 0 : rc;
-	}
+	if (rc < 0)
+		return rc;
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
 		if (n >= max)
 			break;
@@ -101,8 +104,6 @@ static int uring_reap(struct engine *e, struct io_req **out, int max, bool wait)
 		out[n++] = req;
 	}
 	io_uring_cq_advance(&u->ring, seen);
-	if (u->queued)
-		uring_submit(e);
 	return n;
 }
 

@@ -3,6 +3,7 @@
  * then The Sleuth Kit behind its fence), the verdict, and the result.
  */
 #include "active.h"
+#include "page_cache.h"
 #include "../config/config.h"
 #include "../config/options.h"
 #include "../formats/identify.h"
@@ -41,15 +42,20 @@ void result_add_error(struct image_result *r, const char *stage, int err, uint64
 	va_end(ap);
 }
 
+/* Identification's reads beside the stream (partition heads, EBR chains):
+ * cache-neutral, so they leave the page cache as found.  The reader opens
+ * its O_DIRECT descriptor (via /proc/self/fd of a->fd) only when a read
+ * needs the disk, and closes it here: a few reads per image. */
 static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 {
 	struct active *a = ctx;
-	ssize_t n;
+	struct page_cache_reader r;
+	long n;
 
-	do
-		n = pread(a->fd, buf, len, (off_t)off);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
+	page_cache_reader_init(&r, a->fd);
+	n = page_cache_pread(&r, buf, len, off);
+	page_cache_reader_release(&r);
+	return n;
 }
 
 /* Which container TSK should open it as, or NULL when TSK cannot read it. */
@@ -75,9 +81,9 @@ static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero)
 	if (!ps->env->tsk || !container)
 		return;
 	tsk_request_fill(&req, &a->res.ident, a->path, a->size, container);
-	if (ps->fault[0] && strstr(a->path, ps->fault_match))
-		snprintf(req.fault, sizeof(req.fault), "%s", ps->fault);
-	tsk_pool_run(ps->env->tsk, &req, &a->res.tsk);
+	/* The worker reads the descriptor we hashed from, never the path: the
+	 * name may point elsewhere by now. */
+	tsk_pool_run(ps->env->tsk, &req, a->fd, &a->res.tsk);
 }
 
 static void finish_hashes(struct active *a)
@@ -107,8 +113,10 @@ static void check_unchanged(struct active *a)
 
 	if (a->res.is_blockdev || fstat(a->fd, &now))
 		return;
+	/* ctime too: an in-place rewrite with the mtime set back still moves it. */
 	if ((uint64_t)now.st_size != a->size || now.st_mtim.tv_sec != a->res.st.st_mtim.tv_sec ||
-	    now.st_mtim.tv_nsec != a->res.st.st_mtim.tv_nsec)
+	    now.st_mtim.tv_nsec != a->res.st.st_mtim.tv_nsec || now.st_ctim.tv_sec != a->res.st.st_ctim.tv_sec ||
+	    now.st_ctim.tv_nsec != a->res.st.st_ctim.tv_nsec)
 		result_add_error(&a->res, "read", 0, 0, "the file changed during the scan (size %llu -> %llu)",
 				 (unsigned long long)a->size, (unsigned long long)now.st_size);
 }
@@ -120,18 +128,32 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* The image's reads are over: was every byte hashed?  A read failure,
+ * recorded by whichever thread met it, becomes the result's error. */
+static bool reads_complete(struct pipe_state *ps, struct active *a, bool *stopping)
+{
+	struct scan_error e;
+	bool complete;
+
+	pthread_mutex_lock(&ps->lock);
+	e = a->read_err;
+	complete = !e.stage && a->hashed_seq == a->nblocks;
+	*stopping = ps->stop_err != 0;
+	pthread_mutex_unlock(&ps->lock);
+	if (e.stage)
+		result_add_error(&a->res, e.stage, e.err, e.offset, "%s", e.message);
+	return complete;
+}
+
 void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, size_t scratch_len)
 {
 	struct image_result *r = &a->res;
 	struct probe_view view = {a->head, a->head_len, a->tail, a->tail_len, a->tail_off, a->size};
 	struct verdict_input vin;
-	bool failed;
+	bool stopping, complete = reads_complete(ps, a, &stopping);
 
-	pthread_mutex_lock(&ps->lock);
-	failed = a->read_failed;
-	pthread_mutex_unlock(&ps->lock);
 	r->bytes_read = a->hasher.bytes;
-	if (!failed)
+	if (complete)
 		finish_hashes(a);
 	else if (a->sf) {
 		sector_file_abort(a->sf);
@@ -142,10 +164,11 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 	vin.basename = base_name(a->path);
 	vin.ext = r->ext;
 	vin.size = a->size;
-	vin.size_known = !failed;
+	vin.size_known = complete;
 	vin.is_device = r->is_blockdev;
-	vin.all_zero = !failed && a->size > 0 && r->zero_sectors == r->sector_count;
-	run_tsk(ps, a, vin.all_zero);
+	vin.all_zero = complete && a->size > 0 && r->zero_sectors == r->sector_count;
+	if (!stopping) /* a stopped run ends within a second, not after TSK */
+		run_tsk(ps, a, vin.all_zero);
 	if (r->tsk.status != TSK_NOT_RUN && r->tsk.status != TSK_DONE)
 		result_add_error(r, "tsk", 0, 0, "identification by The Sleuth Kit failed: %s", r->tsk.failure);
 	verdict_decide(&r->ident, &r->tsk, &vin, ps->env->cfg, &r->verdict);

@@ -40,6 +40,8 @@ struct run_stats {
 	uint64_t bytes_hashed;
 	unsigned direct_fallbacks; /* images read buffered after O_DIRECT was refused */
 	bool fixed_buffers;      /* the read buffers are registered with io_uring */
+	unsigned lost_buffers;   /* after a failed engine: buffers it never gave back */
+	int stop_signal;         /* the signal that stopped the run early, or 0 */
 };
 
 struct pipeline_env {
@@ -50,7 +52,10 @@ struct pipeline_env {
 	struct result_sink sink;
 };
 
-/* Returns 0, or -errno when setup fails (no image was lost: none started). */
+/* Returns 0; -errno when setup fails (no image started); or -errno when the
+ * run stopped early: -EINTR when a signal asked it to (stop.h), another
+ * -errno when the engine failed.  Every image that was started has been
+ * reported, those cut short with the reason; the walk was not finished. */
 int pipeline_run(const struct pipeline_env *env, struct walker *walk, struct run_stats *stats);
 
 #endif

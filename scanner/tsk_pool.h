@@ -1,9 +1,10 @@
 /*
  * tsk_pool.h - the fence around The Sleuth Kit: a small pool of worker
- * processes (this binary, re-executed with --tsk-worker), reused across
- * images, each under an address-space limit, each answer awaited under a
- * wall-clock limit.  A worker that crashes, hangs or runs out of memory is
- * killed and replaced; the image gets the reason and the scan goes on.
+ * processes (this binary, re-executed with --tsk-worker; see tsk_worker.h),
+ * reused across images, each under an address-space limit, each answer
+ * awaited under a wall-clock limit.  A worker that crashes, hangs or runs out
+ * of memory is killed and replaced; the image gets the reason and the scan
+ * goes on.
  */
 #ifndef IMGSCAN_TSK_POOL_H
 #define IMGSCAN_TSK_POOL_H
@@ -14,8 +15,10 @@ struct tsk_pool;
 
 /* Returns 0 or -errno.  Workers start lazily, on first use. */
 int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, struct tsk_pool **out);
-/* Blocking; thread-safe.  res->status says how it went. */
-void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, struct tsk_result *res);
+/* Identify the image open on image_fd (the worker reads only that
+ * descriptor; the caller keeps it open and owns it).  Blocking;
+ * thread-safe.  res->status says how it went. */
+void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, struct tsk_result *res);
 void tsk_pool_destroy(struct tsk_pool *p);
 /* Workers replaced after a failure, over the whole run. */
 unsigned tsk_pool_restarts(struct tsk_pool *p);

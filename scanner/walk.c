@@ -236,9 +236,12 @@ static int visit(struct walker *w, char *path, bool explicit_arg, struct walk_en
 	e->path = path;
 	/* Command-line arguments are followed like any tool does; inside a walk
 	 * symlinks are followed only on request. */
-	rc = (explicit_arg || w->follow) ? stat(path, &e->st) : lstat(path, &e->st);
-	if (rc && !explicit_arg && w->follow && errno == ENOENT)
+	e->followed = explicit_arg || w->follow;
+	rc = e->followed ? stat(path, &e->st) : lstat(path, &e->st);
+	if (rc && !explicit_arg && w->follow && errno == ENOENT) {
+		e->followed = false;
 		rc = lstat(path, &e->st); /* dangling link: report the link */
+	}
 	if (rc) {
 		set_error(e, errno, "stat");
 		return 1;

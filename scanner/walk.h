@@ -28,6 +28,8 @@ enum walk_type { WALK_FILE, WALK_BLOCKDEV, WALK_SYMLINK, WALK_SPECIAL, WALK_ERRO
 
 struct walk_entry {
 	char *path;            /* owned by the caller after walk_next() */
+	bool followed;         /* st is of what a symlink at path points to (stat, not lstat):
+	                        * the opener must follow links too, else refuse them */
 	enum walk_type type;
 	struct stat st;
 	int err;               /* errno for WALK_ERROR */

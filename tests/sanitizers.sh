@@ -10,6 +10,6 @@ export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd "$out"
 for t in unit_probes unit_hasher unit_pathenc; do "./tests/$t"; done
-./tests/fuzz_probes "$src"/tests/*.py
+./tests/fuzz_probes "$src"/tests/*.py "$src"/tests/fuzz-regressions/*
 python3 "$src/tests/it_identify.py" "$out/imgscan"
 python3 "$src/tests/it_hashes.py" "$out/imgscan"

@@ -1,0 +1,230 @@
+/*
+ * hash_threads.c - the hashing threads: each takes an image's next block in
+ * offset order (the whole-image digest needs that order; several images are
+ * hashed side by side), and finalizes an image whose reads are over.  The
+ * reader (reader.c) fills the blocks; the two meet under pipe_state.lock.
+ */
+#include "active.h"
+#include "../config/options.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Something the reader may act on happened; wake it only if it sleeps. */
+void reader_event_locked(struct pipe_state *ps)
+{
+	ps->events++;
+	if (ps->reader_waiting) {
+		ps->reader_waiting = false;
+		ps->env->engine->ops->wake(ps->env->engine);
+	}
+}
+
+void release_slot_locked(struct pipe_state *ps, struct slot *s)
+{
+	assert(!s->in_engine); /* the kernel may still write into it */
+	s->img = NULL;
+	ps->free_slots[ps->nfree++] = s->req.slot;
+	reader_event_locked(ps);
+}
+
+static void drop_ready_locked(struct pipe_state *ps, struct active *a)
+{
+	for (unsigned i = 0; i < ps->nslots; i++)
+		if (a->ready[i]) {
+			release_slot_locked(ps, a->ready[i]);
+			a->ready[i] = NULL;
+		}
+}
+
+void fail_image_locked(struct pipe_state *ps, struct active *a, const char *stage, int err, uint64_t at,
+		       const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!a->read_err.stage) {
+		a->read_err.stage = stage;
+		a->read_err.err = err;
+		a->read_err.offset = at;
+		va_start(ap, fmt);
+		vsnprintf(a->read_err.message, sizeof(a->read_err.message), fmt, ap);
+		va_end(ap);
+	}
+	if (a->phase == IMG_PROBING || a->phase == IMG_STREAMING)
+		a->phase = IMG_DRAINING; /* an unreadable file is reported, never dropped */
+	drop_ready_locked(ps, a);
+	pthread_cond_broadcast(&ps->work);
+	reader_event_locked(ps);
+}
+
+/* Keep the bytes the probes need: the head and the tail of the image. */
+static void keep_head_tail(struct active *a, uint64_t off, const uint8_t *data, size_t len)
+{
+	uint64_t end = off + len;
+
+	if (off < HEAD_CAP) {
+		size_t n = (size_t)((end < HEAD_CAP ? end : HEAD_CAP) - off);
+		memcpy(a->head + off, data, n);
+		if (off + n > a->head_len)
+			a->head_len = (size_t)(off + n);
+	}
+	if (end > a->tail_off) {
+		uint64_t from = off > a->tail_off ? off : a->tail_off;
+		memcpy(a->tail + (from - a->tail_off), data + (from - off), (size_t)(end - from));
+		a->tail_len = (size_t)(end - a->tail_off);
+	}
+}
+
+/* Hash len bytes at image offset off (the next bytes in order). */
+static void hash_bytes(struct active *a, uint64_t off, const uint8_t *data, size_t len)
+{
+	int rc;
+
+	keep_head_tail(a, off, data, len);
+	rc = hasher_update(&a->hasher, data, len);
+	if (rc && a->sf) {
+		result_add_error(&a->res, "sector-hashes", -rc, 0, "cannot write the sector-hash list: %s",
+				 strerror(-rc));
+		sector_file_abort(a->sf);
+		a->sf = NULL;
+		a->hasher.out = NULL;
+	}
+}
+
+/* A resident block: copy it here, on the core that hashes it, into buf
+ * (this thread's own buffer, which stays in its core's cache), then hash
+ * it.  Returns 0, or -errno (0 bytes: -ENODATA, the file shrank) with *at
+ * the offset that failed. */
+static int read_hash_deferred(struct active *a, struct slot *s, uint8_t *buf, uint64_t *at)
+{
+	while (s->got < s->want) {
+		ssize_t n = pread(a->fd, buf + s->got, s->want - s->got, (off_t)(s->off + s->got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*at = s->off + s->got;
+			return n < 0 ? -errno : -ENODATA;
+		}
+		s->got += (size_t)n;
+	}
+	hash_bytes(a, s->off, buf, s->got);
+	return 0;
+}
+
+static bool finalizable_locked(const struct active *a)
+{
+	if (a->claimed || a->inflight)
+		return false;
+	return a->phase == IMG_DRAINING || (a->phase == IMG_STREAMING && a->hashed_seq == a->nblocks);
+}
+
+/* Find work: an image whose next block is ready, or one to finalize. */
+static struct active *pick_locked(struct pipe_state *ps, struct slot **block)
+{
+	for (unsigned i = 0; i < ps->nact; i++) {
+		struct active *a = &ps->act[i];
+		struct slot *s;
+
+		if ((a->phase != IMG_STREAMING && a->phase != IMG_DRAINING) || a->claimed)
+			continue;
+		s = a->ready[a->hashed_seq % ps->nslots];
+		if (a->phase == IMG_STREAMING && s && s->seq == a->hashed_seq) {
+			*block = s;
+			return a;
+		}
+		if (finalizable_locked(a)) {
+			*block = NULL;
+			return a;
+		}
+	}
+	return NULL;
+}
+
+static void close_image_fds(struct active *a)
+{
+	close(a->fd);
+	if (a->dfd >= 0)
+		close(a->dfd);
+	a->fd = a->dfd = -1;
+}
+
+static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *scratch)
+{
+	a->phase = IMG_FINALIZING;
+	pthread_mutex_unlock(&ps->lock);
+	finalize_image(ps, a, scratch, scratch ? HEAD_CAP : 0);
+	close_image_fds(a);
+	free(a->path);
+	a->path = NULL;
+	pthread_mutex_lock(&ps->lock);
+	ps->stats->bytes_hashed += a->hasher.bytes;
+	a->phase = IMG_FREE;
+	reader_event_locked(ps);
+}
+
+/* Hash one ready block of a, which this thread has just picked. */
+static void hash_block_locked(struct pipe_state *ps, struct active *a, struct slot *s, uint8_t *piece)
+{
+	uint64_t at = 0;
+	int rc = 0;
+
+	a->claimed = true;
+	a->ready[s->seq % ps->nslots] = NULL;
+	pthread_mutex_unlock(&ps->lock);
+	if (s->deferred)
+		rc = read_hash_deferred(a, s, piece ? piece : s->buf, &at);
+	else
+		hash_bytes(a, s->off, s->buf, s->got);
+	if (s->drop_after) /* we brought it into the cache: do not leave it behind */
+		posix_fadvise(a->fd, (off_t)s->off, (off_t)s->got, POSIX_FADV_DONTNEED);
+	pthread_mutex_lock(&ps->lock);
+	a->claimed = false;
+	if (rc == 0) {
+		a->hashed_seq++;
+		ps->hashed_bytes += s->got;
+	} else if (rc == -ENODATA) {
+		fail_image_locked(ps, a, "read", 0, at, "file ended at byte %llu, %llu bytes short of its size (it shrank or is being written)",
+				  (unsigned long long)at, (unsigned long long)(a->size - at));
+	} else {
+		fail_image_locked(ps, a, "read", -rc, at, "read error at byte %llu: %s", (unsigned long long)at,
+				  strerror(-rc));
+	}
+	release_slot_locked(ps, s);
+}
+
+void *hash_thread(void *arg)
+{
+	struct pipe_state *ps = arg;
+	uint8_t *scratch = malloc(HEAD_CAP);
+	/* Resident blocks are copied here, a whole block at a time: a buffer of
+	 * this thread's own stays hot in its core's cache (measured: smaller
+	 * pieces cost more in page-cache lookups than they save). */
+	uint8_t *piece = aligned_alloc(4096, ps->buf_len);
+	struct active *a;
+	struct slot *s;
+
+	pthread_mutex_lock(&ps->lock);
+	for (;;) {
+		a = pick_locked(ps, &s);
+		if (!a) {
+			if (ps->stopping)
+				break;
+			pthread_cond_wait(&ps->work, &ps->lock);
+			continue;
+		}
+		if (s)
+			hash_block_locked(ps, a, s, piece);
+		else
+			finalize_locked(ps, a, scratch);
+	}
+	pthread_mutex_unlock(&ps->lock);
+	free(scratch);
+	free(piece);
+	return NULL;
+}

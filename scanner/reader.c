@@ -1,0 +1,752 @@
+/*
+ * reader.c - the reader thread: admits walked files, keeps up to
+ * queue_depth reads in flight over up to max_images images, decides every
+ * completion in one place, and hands finished blocks to the hashing threads
+ * (hash_threads.c).  It owns the engine: every read it prepares is sent by
+ * the submit at the top of the next loop turn, whoever prepared it.
+ *
+ * When the engine fails, or the run is asked to stop, no image is lost:
+ * every image in flight is failed with the reason and finalized, the reads
+ * still in the kernel are waited for (a bounded time: a buffer the kernel may
+ * still write into is never freed), and the walk is not continued.
+ */
+#include "active.h"
+#include "stop.h"
+#include "../config/config.h"
+#include "../config/options.h"
+#include "../formats/probe.h"
+#include "page_cache.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define REAP_BATCH 64
+#define MAX_RETRIES 64        /* EAGAIN/EINTR resubmissions of one block */
+#define MAX_SUBMIT_FAILURES 1000 /* transient submit errors in a row (~10 s of naps) */
+#define DRAIN_SECONDS 30      /* how long a failed or stopped run waits for the kernel */
+#define EFTYPE_CHANGED EBADFD /* "no longer the file the walk listed" */
+
+struct reader {
+	struct pipe_state *ps;
+	struct engine *e;
+	struct walker *w;
+	struct walk_entry pending;
+	bool have_pending, walk_done;
+	unsigned in_engine;       /* slots the engine holds */
+	unsigned submit_failures; /* transient submit errors in a row */
+	uint64_t completions;     /* reads reaped over the run */
+	uint64_t fail_after;      /* test hooks only: the engine "fails" after this many */
+	int stop_err;             /* -errno: the run stops early */
+};
+
+/* ---- admission ------------------------------------------------------- */
+
+static const char *extension_of(const char *path)
+{
+	const char *base = strrchr(path, '/'), *dot;
+
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	return (dot && dot != base) ? dot + 1 : "";
+}
+
+static void emit_skipped(struct pipe_state *ps, const struct walk_entry *e, enum skip_reason why)
+{
+	struct skipped_entry s = {e->path, why, e->st.st_mode, e->err, e->what};
+
+	ps->env->sink.skipped(ps->env->sink.ctx, &s);
+}
+
+/* Open the file the walk listed, and only that file: read-only, keeping
+ * access times where the kernel lets us, not through a symlink the walk did
+ * not follow, and the same device and inode the walk saw.  O_NONBLOCK: a
+ * file swapped for a FIFO must not hang the open.  Returns the descriptor
+ * with *now filled, or -errno (-EFTYPE_CHANGED: another file is there). */
+static int open_listed(const char *path, const struct walk_entry *e, bool *noatime, struct stat *now)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (e->followed ? 0 : O_NOFOLLOW), fd;
+
+	fd = open(path, flags | O_NOATIME);
+	*noatime = fd >= 0;
+	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
+		fd = open(path, flags);
+	if (fd < 0)
+		return errno == ELOOP && !e->followed ? -EFTYPE_CHANGED : -errno;
+	if (fstat(fd, now) || now->st_dev != e->st.st_dev || now->st_ino != e->st.st_ino ||
+	    (now->st_mode & S_IFMT) != (e->st.st_mode & S_IFMT)) {
+		close(fd);
+		return -EFTYPE_CHANGED;
+	}
+	return fd;
+}
+
+static void start_result(struct active *a, struct walk_entry *e, uint64_t index)
+{
+	struct image_result *r = &a->res;
+
+	memset(r, 0, sizeof(*r));
+	r->index = index;
+	r->path = e->path;
+	r->ext = extension_of(e->path);
+	r->is_blockdev = e->type == WALK_BLOCKDEV;
+	r->st = e->st;
+	a->path = e->path;
+	e->path = NULL;
+	a->t0 = monotonic_seconds();
+}
+
+/* An image that never reached the pipeline: report it and go on. */
+static void emit_open_error(struct pipe_state *ps, struct active *a, int err)
+{
+	struct image_result *r = &a->res;
+
+	if (err == EFTYPE_CHANGED)
+		result_add_error(r, "open", 0, 0, "not opened: it changed after it was listed (now another file, a symlink or not a regular file)");
+	else
+		result_add_error(r, "open", err, 0, "%s%s", strerror(err),
+				 err == ENOENT ? " (the file vanished after it was listed)" : "");
+	r->size = (uint64_t)r->st.st_size;
+	verdict_decide(&r->ident, &r->tsk, &(struct verdict_input){"", r->ext, r->size, false, false, r->is_blockdev},
+		       ps->env->cfg, &r->verdict);
+	ps->env->sink.image(ps->env->sink.ctx, r);
+	free(a->path);
+	a->path = NULL;
+}
+
+static int image_size(int fd, const struct stat *st, bool blockdev, uint64_t *size)
+{
+	*size = (uint64_t)st->st_size;
+	if (blockdev && ioctl(fd, BLKGETSIZE64, size))
+		return -errno;
+	return 0;
+}
+
+static void open_sector_file(struct active *a, const char *dir)
+{
+	int rc = sector_file_open(dir, &a->sf);
+
+	if (rc)
+		result_add_error(&a->res, "sector-hashes", -rc, 0, "cannot create a file in %s: %s", dir,
+				 strerror(-rc));
+	a->hasher.out = a->sf;
+}
+
+/* Open the image and reset its per-image state.  Returns 0 or -errno. */
+static int setup_active(struct pipe_state *ps, struct active *a, struct walk_entry *e, bool probing)
+{
+	const struct scan_options *opt = ps->env->opt;
+	struct stat now;
+	uint64_t size;
+	int fd = open_listed(a->path, e, &a->res.noatime, &now), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = image_size(fd, &now, a->res.is_blockdev, &size);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	/* Buffered: no readahead, so that a block found in the cache was there
+	 * before us (and stays), and one we read is dropped again after hashing;
+	 * our own queue keeps the disk busy instead. */
+	if (size > opt->read_size && opt->read_mode == READ_BUFFERED) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+		posix_fadvise(fd, 0, 0, POSIX_FADV_NOREUSE);
+	}
+	a->res.st = now; /* the change check at the end compares with the open file */
+	a->fd = fd;
+	a->dfd = -1; /* opened at the first block that needs the disk */
+	a->dfd_tried = opt->read_mode == READ_BUFFERED;
+	a->direct = a->res.direct = false;
+	a->size = a->res.size = size;
+	a->next_off = a->next_seq = 0;
+	a->nblocks = (size + opt->read_size - 1) / opt->read_size;
+	a->head_len = a->tail_len = 0;
+	a->tail_off = size > TAIL_CAP ? size - TAIL_CAP : 0;
+	a->sf = NULL;
+	hasher_reset(&a->hasher, opt->sector_size, NULL);
+	if (opt->sector_hash_dir && !probing)
+		open_sector_file(a, opt->sector_hash_dir);
+	return 0;
+}
+
+static struct active *free_active_locked(struct pipe_state *ps)
+{
+	for (unsigned i = 0; i < ps->nact; i++)
+		if (ps->act[i].phase == IMG_FREE)
+			return &ps->act[i];
+	return NULL;
+}
+
+static void count_other_locked(struct pipe_state *ps, uint64_t bytes)
+{
+	ps->stats->other_files++;
+	ps->stats->other_bytes += bytes;
+}
+
+/* One walked entry: skip it, count it, or make it an active image.
+ * Returns false when no active slot was free (entry kept for later). */
+static bool admit_entry(struct pipe_state *ps, struct walk_entry *e, uint64_t index)
+{
+	const struct scan_options *opt = ps->env->opt;
+	bool probing;
+	struct active *a;
+	int rc;
+
+	switch (e->type) {
+	case WALK_SYMLINK: emit_skipped(ps, e, SKIP_SYMLINK); return true;
+	case WALK_SPECIAL: emit_skipped(ps, e, SKIP_SPECIAL); return true;
+	case WALK_ERROR: emit_skipped(ps, e, SKIP_WALK_ERROR); return true;
+	default: break;
+	}
+	probing = !config_is_image_ext(ps->env->cfg, extension_of(e->path)) && !opt->all_files &&
+		  e->type != WALK_BLOCKDEV;
+	pthread_mutex_lock(&ps->lock);
+	a = free_active_locked(ps);
+	if (probing && e->st.st_size == 0)
+		count_other_locked(ps, 0);
+	pthread_mutex_unlock(&ps->lock);
+	if (probing && e->st.st_size == 0)
+		return true;
+	if (!a)
+		return false;
+	start_result(a, e, index);
+	rc = setup_active(ps, a, e, probing);
+	if (rc) {
+		emit_open_error(ps, a, -rc);
+		return true;
+	}
+	pthread_mutex_lock(&ps->lock);
+	a->hashed_seq = 0;
+	a->inflight = 0;
+	a->claimed = false;
+	memset(&a->read_err, 0, sizeof(a->read_err));
+	a->phase = probing ? IMG_PROBING : IMG_STREAMING;
+	if (a->nblocks == 0)
+		pthread_cond_signal(&ps->work); /* empty: straight to finalize */
+	pthread_mutex_unlock(&ps->lock);
+	return true;
+}
+
+/* Admit walked entries while there is room.  Returns 0, or -errno. */
+static int admit(struct reader *r)
+{
+	struct pipe_state *ps = r->ps;
+	uint64_t index;
+	int rc;
+
+	while (!r->walk_done) {
+		if (!r->have_pending) {
+			rc = walk_next(r->w, &r->pending);
+			if (rc <= 0) {
+				r->walk_done = true;
+				return rc;
+			}
+			r->have_pending = true;
+			pthread_mutex_lock(&ps->lock);
+			ps->stats->entries++;
+			pthread_mutex_unlock(&ps->lock);
+		}
+		index = ps->stats->entries - 1; /* only this thread writes entries */
+		if (!admit_entry(ps, &r->pending, index))
+			return 0;
+		free(r->pending.path);
+		r->pending.path = NULL;
+		r->have_pending = false;
+	}
+	return 0;
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+/* Registered buffers pay off for O_DIRECT reads; buffered io_uring reads
+ * into them were measured much slower (punted to kernel workers). */
+static void register_slot_buffers(struct pipe_state *ps)
+{
+	uint8_t **bufs = calloc(ps->nslots, sizeof(*bufs));
+
+	if (!bufs)
+		return;
+	for (unsigned i = 0; i < ps->nslots; i++)
+		bufs[i] = ps->slots[i].buf;
+	/* Failure is not an error: reads then map the buffers each time. */
+	ps->stats->fixed_buffers =
+		ps->env->engine->ops->register_buffers(ps->env->engine, bufs, ps->nslots, ps->buf_len) == 0;
+	free(bufs);
+}
+
+/* The first block of an image that needs the disk: open the O_DIRECT
+ * descriptor (through /proc/self/fd: the file we hold, never the path
+ * again), and register the read buffers at the first such block of the run.
+ * Lazy, so that images read from the page cache pay for neither. */
+static void start_direct(struct pipe_state *ps, struct active *a)
+{
+	const struct scan_options *opt = ps->env->opt;
+	char self[64];
+
+	a->dfd_tried = true;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", a->fd);
+	a->dfd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_DIRECT | (a->res.noatime ? O_NOATIME : 0));
+	a->direct = a->res.direct = a->dfd >= 0;
+	if (opt->read_mode == READ_DIRECT && a->dfd < 0) {
+		pthread_mutex_lock(&ps->lock);
+		ps->stats->direct_fallbacks++;
+		pthread_mutex_unlock(&ps->lock);
+	}
+	if (a->direct && !ps->buffers_registered && ps->env->engine->ops->register_buffers &&
+	    !opt->no_fixed_buffers) {
+		ps->buffers_registered = true;
+		register_slot_buffers(ps);
+	}
+}
+
+/* Prepare the read of what slot s still lacks.  O_DIRECT reads the whole
+ * block in 4 KiB units (the end of the file shortens it) and never more than
+ * the buffer holds; the rest after a short read is read buffered, to the
+ * byte, since it starts at an unaligned offset. */
+static int queue_read(struct reader *r, struct slot *s)
+{
+	struct active *a = s->img;
+	size_t len = s->want - s->got;
+
+	s->direct = a->direct && s->got == 0;
+	if (s->direct) {
+		len = (len + 4095) & ~(size_t)4095;
+		if (len > r->ps->buf_len)
+			len = r->ps->buf_len;
+	} else if (!s->cached_before) {
+		s->drop_after = true;
+	}
+	s->req.fd = s->direct ? a->dfd : a->fd;
+	s->req.buf = s->buf + s->got;
+	s->req.len = len;
+	s->req.off = s->off + s->got;
+	assert(s->got + len <= r->ps->buf_len);
+	s->in_engine = true;
+	r->in_engine++;
+	return r->e->ops->queue(r->e, &s->req);
+}
+
+/* Take a free buffer for a's next block: 1 when taken, 0 when none is
+ * free, -errno when the engine refused it (the slot is then back). */
+static int next_block_locked(struct reader *r, struct active *a)
+{
+	struct pipe_state *ps = r->ps;
+	size_t rs = ps->env->opt->read_size;
+	struct slot *s;
+
+	if (!ps->nfree)
+		return 0;
+	s = &ps->slots[ps->free_slots[--ps->nfree]];
+	s->img = a;
+	s->off = a->next_off;
+	s->want = a->size - a->next_off < rs ? (size_t)(a->size - a->next_off) : rs;
+	s->got = 0;
+	s->retries = 0;
+	s->seq = a->next_seq++;
+	s->drop_after = s->deferred = false;
+	a->next_off += s->want;
+	s->cached_before = ps->env->opt->read_mode != READ_DIRECT && page_cache_resident(a->fd, s->off, s->want) == 1;
+	if (s->cached_before && a->phase == IMG_STREAMING) { /* no I/O: the hashing thread copies it */
+		s->deferred = true;
+		a->ready[s->seq % ps->nslots] = s;
+		pthread_cond_signal(&ps->work);
+		return 1;
+	}
+	if (!a->dfd_tried)
+		start_direct(ps, a);
+	a->inflight++;
+	return queue_read(r, s) ? -EBUSY : 1;
+}
+
+static bool wants_blocks_locked(const struct active *a)
+{
+	if (a->next_off >= a->size)
+		return false;
+	return a->phase == IMG_STREAMING || (a->phase == IMG_PROBING && a->next_seq == 0);
+}
+
+/* Hand free buffers round-robin over the images, one block each per pass,
+ * so every image keeps blocks in hand and every hashing thread has work. */
+static int fill_slots(struct reader *r)
+{
+	struct pipe_state *ps = r->ps;
+	int rc = 0, taken;
+
+	pthread_mutex_lock(&ps->lock);
+	do {
+		taken = 0;
+		for (unsigned k = 0; k < ps->nact && rc >= 0; k++) {
+			unsigned idx = (ps->rr + k) % ps->nact;
+
+			if (!wants_blocks_locked(&ps->act[idx]))
+				continue;
+			rc = next_block_locked(r, &ps->act[idx]);
+			if (rc == 0)
+				goto out;
+			if (rc > 0) {
+				ps->rr = idx + 1;
+				taken++;
+			}
+		}
+	} while (taken && rc >= 0);
+out:
+	pthread_mutex_unlock(&ps->lock);
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- completions ------------------------------------------------------ */
+
+enum outcome { READ_DONE, READ_SHORT, READ_RETRY, READ_DIRECT_REFUSED, READ_EOF, READ_ERROR };
+
+static enum outcome classify(const struct slot *s, int res)
+{
+	if ((res == -EAGAIN || res == -EINTR) && s->retries < MAX_RETRIES)
+		return READ_RETRY;
+	if (res == -EINVAL && s->direct)
+		return READ_DIRECT_REFUSED;
+	if (res < 0)
+		return READ_ERROR;
+	if (res == 0)
+		return READ_EOF;
+	return s->got + (size_t)res >= s->want ? READ_DONE : READ_SHORT;
+}
+
+/* Block 0 of a file with an unknown extension: is it an image at all? */
+static bool looks_like_image(const struct slot *s, const struct active *a)
+{
+	struct probe_view v = {s->buf, s->got, NULL, 0, 0, a->size};
+
+	return probe_looks_like_image(&v);
+}
+
+/* Not an image: forget it without a report entry (counted in the summary). */
+static void drop_other_locked(struct pipe_state *ps, struct active *a, struct slot *s)
+{
+	release_slot_locked(ps, s);
+	count_other_locked(ps, a->size);
+	close(a->fd);
+	if (a->dfd >= 0)
+		close(a->dfd);
+	a->fd = a->dfd = -1;
+	free(a->path);
+	a->path = NULL;
+	a->phase = IMG_FREE;
+}
+
+/* A whole block is in: hand it to the hashing threads (or decide). */
+static void block_read_locked(struct reader *r, struct active *a, struct slot *s)
+{
+	struct pipe_state *ps = r->ps;
+
+	if (a->phase == IMG_DRAINING) {
+		release_slot_locked(ps, s);
+		return;
+	}
+	if (a->phase == IMG_PROBING) {
+		if (!looks_like_image(s, a)) {
+			drop_other_locked(ps, a, s);
+			return;
+		}
+		a->phase = IMG_STREAMING;
+		if (ps->env->opt->sector_hash_dir)
+			open_sector_file(a, ps->env->opt->sector_hash_dir);
+	}
+	a->ready[s->seq % ps->nslots] = s;
+	pthread_cond_signal(&ps->work);
+}
+
+/* Every completion passes here, once, and leads to exactly one of: the
+ * block is whole, the rest is asked for again, or the image fails. */
+static void on_completion(struct reader *r, struct slot *s)
+{
+	struct pipe_state *ps = r->ps;
+	struct active *a = s->img;
+	int res = s->req.res;
+	uint64_t at = s->off + s->got;
+
+	s->in_engine = false;
+	r->in_engine--;
+	r->completions++;
+	pthread_mutex_lock(&ps->lock);
+	a->inflight--;
+	if (a->phase == IMG_DRAINING) { /* failed or stopping meanwhile */
+		release_slot_locked(ps, s);
+		pthread_cond_broadcast(&ps->work);
+		pthread_mutex_unlock(&ps->lock);
+		return;
+	}
+	switch (classify(s, res)) {
+	case READ_RETRY:
+		s->retries++;
+		break;
+	case READ_DIRECT_REFUSED: /* the file system took O_DIRECT at open, not at read */
+		a->direct = a->res.direct = false;
+		break;
+	case READ_SHORT:
+		s->got += (size_t)res;
+		break;
+	case READ_DONE:
+		s->got = s->want; /* an O_DIRECT read may go past a file that grew */
+		block_read_locked(r, a, s);
+		pthread_mutex_unlock(&ps->lock);
+		return;
+	case READ_EOF:
+		fail_image_locked(ps, a, "read", 0, at,
+				  "file ended at byte %llu, %llu bytes short of its size (it shrank or is being written)",
+				  (unsigned long long)at, (unsigned long long)(a->size - at));
+		release_slot_locked(ps, s);
+		pthread_mutex_unlock(&ps->lock);
+		return;
+	case READ_ERROR:
+		fail_image_locked(ps, a, "read", -res, at, "read error at byte %llu: %s", (unsigned long long)at,
+				  strerror(-res));
+		release_slot_locked(ps, s);
+		pthread_mutex_unlock(&ps->lock);
+		return;
+	}
+	/* Ask again for what is missing: sent by the next submit. */
+	a->inflight++;
+	pthread_mutex_unlock(&ps->lock);
+	if (queue_read(r, s))
+		r->stop_err = r->stop_err ? r->stop_err : -EBUSY;
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+static bool any_active(struct pipe_state *ps)
+{
+	bool any = false;
+
+	pthread_mutex_lock(&ps->lock);
+	for (unsigned i = 0; i < ps->nact && !any; i++)
+		any = ps->act[i].phase != IMG_FREE;
+	pthread_mutex_unlock(&ps->lock);
+	return any;
+}
+
+/* Progress, rate-limited; the sink decides whether and how to show it. */
+static void maybe_progress(struct pipe_state *ps)
+{
+	double now;
+	uint64_t bytes;
+
+	if (!ps->env->sink.progress || (now = monotonic_seconds()) < ps->next_progress)
+		return;
+	ps->next_progress = now + 0.17;
+	pthread_mutex_lock(&ps->lock);
+	bytes = ps->hashed_bytes;
+	pthread_mutex_unlock(&ps->lock);
+	ps->env->sink.progress(ps->env->sink.ctx, bytes);
+}
+
+static bool transient(int err)
+{
+	return err == -EAGAIN || err == -EBUSY || err == -EINTR || err == -ENOMEM;
+}
+
+/* Reap what finished (waiting up to wait_ms) and decide each.  Returns the
+ * count, or -errno from the engine. */
+static int reap_some(struct reader *r, int wait_ms)
+{
+	struct io_req *done[REAP_BATCH];
+	int n = r->e->ops->reap(r->e, done, REAP_BATCH, wait_ms);
+
+	for (int i = 0; i < n; i++)
+		on_completion(r, &r->ps->slots[done[i]->slot]);
+	return n;
+}
+
+/* Sleep in the engine only if nothing was given back since seen: a hashing
+ * thread that gives something back later sees reader_waiting and wakes us. */
+static int wait_for_work(struct reader *r, uint64_t seen, bool submit_pending)
+{
+	struct pipe_state *ps = r->ps;
+	bool sleep;
+	int n;
+
+	pthread_mutex_lock(&ps->lock);
+	sleep = ps->events == seen && !stop_requested();
+	ps->reader_waiting = sleep;
+	pthread_mutex_unlock(&ps->lock);
+	/* With reads the kernel has not taken yet, only nap: they must go out. */
+	n = reap_some(r, !sleep ? 0 : submit_pending ? 10 : -1);
+	if (sleep) {
+		pthread_mutex_lock(&ps->lock);
+		ps->reader_waiting = false;
+		pthread_mutex_unlock(&ps->lock);
+	}
+	return n < 0 ? n : 0;
+}
+
+/* Close an undecided file without a report entry (counted as another file). */
+static void forget_locked(struct pipe_state *ps, struct active *a)
+{
+	count_other_locked(ps, a->size);
+	close(a->fd);
+	if (a->dfd >= 0)
+		close(a->dfd);
+	a->fd = a->dfd = -1;
+	free(a->path);
+	a->path = NULL;
+	a->phase = IMG_FREE;
+	reader_event_locked(ps);
+}
+
+/* Fail every image still streaming with why (they are finalized as soon as
+ * nothing of theirs is in the kernel or being hashed).  A file not yet known
+ * to be an image is left to decide while its block 0 is in flight, and
+ * forgotten, like any other file, once nothing of it is: it is never listed
+ * as a failed image it may not be. */
+static void fail_all(struct pipe_state *ps, int err, const char *why)
+{
+	pthread_mutex_lock(&ps->lock);
+	for (unsigned i = 0; i < ps->nact; i++) {
+		struct active *a = &ps->act[i];
+		if (a->phase == IMG_STREAMING)
+			fail_image_locked(ps, a, "read", err, a->hashed_seq * ps->env->opt->read_size, "%s", why);
+		else if (a->phase == IMG_PROBING && !a->inflight)
+			forget_locked(ps, a);
+	}
+	pthread_mutex_unlock(&ps->lock);
+}
+
+/* Slots the kernel never gave back: their images go on without them (the
+ * buffers stay allocated and in_engine, so nothing frees or reuses them). */
+static void abandon_lost_slots(struct reader *r)
+{
+	struct pipe_state *ps = r->ps;
+
+	pthread_mutex_lock(&ps->lock);
+	for (unsigned i = 0; i < ps->nslots; i++) {
+		struct slot *s = &ps->slots[i];
+		if (s->in_engine && s->img) {
+			s->img->inflight--;
+			s->img = NULL;
+		}
+	}
+	ps->lost_slots = r->in_engine;
+	pthread_cond_broadcast(&ps->work);
+	pthread_mutex_unlock(&ps->lock);
+}
+
+/* The run stops early: fail what is in flight, wait (bounded) for the
+ * kernel to give back every buffer, and for the images to be reported. */
+static void drain(struct reader *r)
+{
+	struct pipe_state *ps = r->ps;
+	double deadline = monotonic_seconds() + DRAIN_SECONDS;
+	const char *sig = sigabbrev_np(stop_requested());
+	char why[160];
+
+	if (r->stop_err == -EINTR)
+		snprintf(why, sizeof(why), "not finished: the scan was stopped (SIG%s)", sig ? sig : "?");
+	else
+		snprintf(why, sizeof(why), "not finished: the I/O engine failed (%s)", strerror(-r->stop_err));
+	pthread_mutex_lock(&ps->lock);
+	ps->stop_err = r->stop_err; /* finalize skips The Sleuth Kit from now on */
+	pthread_mutex_unlock(&ps->lock);
+	for (;;) { /* again after each reap: a probed file may just have become an image */
+		fail_all(ps, -r->stop_err, why);
+		if (!r->in_engine || monotonic_seconds() >= deadline)
+			break;
+		r->e->ops->submit(r->e); /* prepared reads must go out to come back */
+		if (reap_some(r, 100) < 0)
+			break;
+	}
+	if (r->in_engine) {
+		abandon_lost_slots(r);
+		fail_all(ps, -r->stop_err, why);
+	}
+	while (any_active(ps) && monotonic_seconds() < deadline)
+		reap_some(r, 100); /* woken when an image is given back */
+}
+
+static void stop_early(struct reader *r, int err)
+{
+	if (!r->stop_err)
+		r->stop_err = err;
+}
+
+#ifdef IMGSCAN_TEST_HOOKS
+/* Test-only (imgscan-testhooks): IMGSCAN_TEST_ENGINE_FAIL=N makes submit
+ * fail with EIO once N reads have completed, so that a run whose engine dies
+ * with reads in flight can be tested.  Not in the shipped binary. */
+static void load_engine_fault(struct reader *r)
+{
+	const char *v = getenv("IMGSCAN_TEST_ENGINE_FAIL");
+
+	r->fail_after = v ? strtoull(v, NULL, 10) : 0;
+}
+
+static int engine_fault(const struct reader *r, int rc)
+{
+	return r->fail_after && r->completions >= r->fail_after ? -EIO : rc;
+}
+#else
+static void load_engine_fault(struct reader *r)
+{
+	(void)r;
+}
+
+static int engine_fault(const struct reader *r, int rc)
+{
+	(void)r;
+	return rc;
+}
+#endif
+
+/* One turn: admit, fill buffers, send, wait.  Returns false when done. */
+static bool reader_turn(struct reader *r)
+{
+	struct pipe_state *ps = r->ps;
+	uint64_t seen;
+	int rc;
+
+	pthread_mutex_lock(&ps->lock);
+	seen = ps->events;
+	pthread_mutex_unlock(&ps->lock);
+	if (stop_requested())
+		stop_early(r, -EINTR);
+	if (r->stop_err)
+		return false;
+	rc = admit(r);
+	if (rc < 0)
+		stop_early(r, rc); /* out of memory in the walk */
+	rc = fill_slots(r);
+	if (rc < 0)
+		stop_early(r, rc);
+	rc = engine_fault(r, r->e->ops->submit(r->e)); /* also sends reads re-prepared by on_completion */
+	r->submit_failures = rc < 0 ? r->submit_failures + 1 : 0;
+	if (rc < 0 && (!transient(rc) || r->submit_failures > MAX_SUBMIT_FAILURES))
+		stop_early(r, rc);
+	if (r->stop_err)
+		return false;
+	if (r->walk_done && !any_active(ps))
+		return false;
+	maybe_progress(ps);
+	rc = wait_for_work(r, seen, rc < 0);
+	if (rc < 0)
+		stop_early(r, rc);
+	return true;
+}
+
+int reader_run(struct pipe_state *ps, struct walker *w)
+{
+	struct reader r = {.ps = ps, .e = ps->env->engine, .w = w};
+
+	load_engine_fault(&r);
+	while (reader_turn(&r))
+		;
+	if (r.stop_err)
+		drain(&r);
+	free(r.pending.path);
+	return r.stop_err;
+}

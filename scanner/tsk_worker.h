@@ -1,0 +1,45 @@
+/*
+ * tsk_worker.h - the Sleuth Kit worker process and its protocol.  The pool
+ * (tsk_pool.c) talks to each worker over one AF_UNIX SOCK_SEQPACKET socket:
+ * one message per request, carrying the image's open descriptor
+ * (SCM_RIGHTS), one message per answer (a struct tsk_result).  The worker
+ * reads the image only through that descriptor: raw images through
+ * page_cache_pread() (the page cache is left as found), containers through a
+ * name that is a symbolic link to /proc/self/fd/N of it, in a private
+ * directory the pool makes for the worker.  It closes the descriptor after
+ * each request.
+ */
+#ifndef IMGSCAN_TSK_WORKER_H
+#define IMGSCAN_TSK_WORKER_H
+
+#include "../formats/tsk_glue.h"
+
+/* The worker's end of its socket, where the pool puts it before exec. */
+#define TSK_WORKER_SOCKET_FD 0
+
+/* ---- pool side ---- */
+
+/* A socket pair for one worker (close-on-exec both): 0 or -errno. */
+int tsk_worker_socketpair(int sv[2]);
+
+/*
+ * Send one request with image_fd attached.  link_dir: the worker's private
+ * directory for container names ("" when there is none: containers then
+ * fail).  fault: test hooks only ("crash", "hang", "alloc"), NULL otherwise;
+ * a build without IMGSCAN_TEST_HOOKS never sends one.
+ * Returns 0, -EPIPE when the worker is gone, or -errno.
+ */
+int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, const char *link_dir,
+		    const char *fault);
+
+/* Wait for the answer until deadline (CLOCK_MONOTONIC seconds): 0,
+ * -ETIMEDOUT, or -EPIPE (the worker died or broke the protocol). */
+int tsk_worker_receive(int sock, struct tsk_result *res, double deadline);
+
+/* ---- worker side ---- */
+
+/* The worker's loop, until the pool closes the socket: 0, or 2 on a
+ * protocol error.  `imgscan --tsk-worker` runs it. */
+int tsk_worker_main(int sock);
+
+#endif
