@@ -71,6 +71,7 @@ enum tsk_status {
 	TSK_TIMED_OUT,
 	TSK_OUT_OF_MEMORY,
 	TSK_WORKER_ERROR, /* could not start or talk to a worker */
+	TSK_STOPPED,      /* the run was stopped (SIGINT/SIGTERM) while it ran */
 };
 
 struct tsk_part {

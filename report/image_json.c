@@ -20,7 +20,7 @@ static const char *const class_names[] = {
 static const char *const tsk_status_names[] = {
 	[TSK_NOT_RUN] = "not-run", [TSK_DONE] = "ok", [TSK_CRASHED] = "crashed",
 	[TSK_TIMED_OUT] = "timed-out", [TSK_OUT_OF_MEMORY] = "out-of-memory",
-	[TSK_WORKER_ERROR] = "worker-error",
+	[TSK_WORKER_ERROR] = "worker-error", [TSK_STOPPED] = "stopped",
 };
 
 void format_utc(char *out, size_t len, time_t sec, long nsec)
@@ -153,7 +153,8 @@ static cJSON *tsk_vs_json(const struct tsk_result *t)
 static cJSON *tsk_json(const struct tsk_result *t)
 {
 	cJSON *o = cJSON_CreateObject(), *fss, *errs;
-	int st = t->status >= 0 && t->status <= TSK_WORKER_ERROR ? t->status : TSK_WORKER_ERROR;
+	int n = (int)(sizeof(tsk_status_names) / sizeof(tsk_status_names[0]));
+	int st = t->status >= 0 && (int)t->status < n ? (int)t->status : TSK_WORKER_ERROR;
 
 	cJSON_AddStringToObject(o, "status", tsk_status_names[st]);
 	if (t->failure[0])

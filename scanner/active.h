@@ -69,6 +69,8 @@ struct active {
 	uint64_t hashed_seq;       /* (lock) blocks hashed, in order */
 	struct slot **ready;       /* (lock) [nslots], read blocks by seq % nslots */
 	struct scan_error read_err;/* (lock) the first read failure; stage NULL: none */
+	bool keep_fds;             /* (lock) a read of it was given up on in a drain and
+	                            * may still be running: its descriptors stay open */
 	char *path;                /* (reader until FINALIZING, then holder) */
 	int fd;                    /* (reader) buffered: cache checks, copies, identification */
 	int dfd;                   /* (reader) O_DIRECT, opened at the first read that needs the disk; -1 */

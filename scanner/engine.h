@@ -38,6 +38,10 @@ struct engine_ops {
 	 * Returns the count (0 on a wake or a timeout), or -errno. */
 	int (*reap)(struct engine *e, struct io_req **out, int max, int wait_ms);
 	void (*wake)(struct engine *e);
+	/* Ask every read not yet done to end now, with -ECANCELED where the
+	 * kernel can (a read already at the device still completes).  For a
+	 * stopping run.  Returns 0 or -errno. */
+	int (*cancel)(struct engine *e);
 	void (*destroy)(struct engine *e);
 	/* Optional: the caller's n buffers of len bytes, buffer i for slot i,
 	 * registered once so reads need not map them each time.  Returns 0 or

@@ -26,6 +26,9 @@ struct pread_engine {
 	unsigned nthreads;
 };
 
+/* An engine left to a thread stuck in a read that never returned. */
+static struct pread_engine *abandoned;
+
 static void read_fully(struct io_req *req)
 {
 	ssize_t n;
@@ -132,16 +135,55 @@ static void pread_wake(struct engine *e)
 	pthread_mutex_unlock(&p->lock);
 }
 
-static void pread_destroy(struct engine *e)
+/* Requests no thread has taken yet end as cancelled; those being read finish. */
+static int pread_cancel(struct engine *e)
 {
 	struct pread_engine *p = (struct pread_engine *)e;
 
 	pthread_mutex_lock(&p->lock);
+	while (p->todo_len) {
+		struct io_req *req = p->todo[p->todo_head];
+		p->todo_head = (p->todo_head + 1) % p->cap;
+		p->todo_len--;
+		req->res = -ECANCELED;
+		p->finished[(p->fin_head + p->fin_len) % p->cap] = req;
+		p->fin_len++;
+	}
+	pthread_cond_signal(&p->done);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/* A thread still inside a read that never returns (a dead NFS server) is
+ * left behind, detached, with the engine it uses: never freed under it. */
+static bool join_threads(struct pread_engine *p)
+{
+	bool all = true;
+
+	for (unsigned i = 0; i < p->nthreads; i++) {
+		struct timespec until;
+		deadline_in(&until, 2000);
+		if (pthread_timedjoin_np(p->threads[i], NULL, &until)) {
+			pthread_detach(p->threads[i]);
+			all = false;
+		}
+	}
+	return all;
+}
+
+static void pread_destroy(struct engine *e)
+{
+	struct pread_engine *p = (struct pread_engine *)e;
+
+	pread_cancel(e); /* nothing queued is started now */
+	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
-	for (unsigned i = 0; i < p->nthreads; i++)
-		pthread_join(p->threads[i], NULL);
+	if (!join_threads(p)) {
+		abandoned = p; /* in use by a stuck thread; reachable, so not reported as a leak */
+		return;
+	}
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);
@@ -156,6 +198,7 @@ static const struct engine_ops pread_ops = {
 	.submit = pread_submit,
 	.reap = pread_reap,
 	.wake = pread_wake,
+	.cancel = pread_cancel,
 	.destroy = pread_destroy,
 };
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #define WAKE_TAG ((uint64_t)-1)
+#define CANCEL_TAG ((uint64_t)-2)
 
 struct uring_engine {
 	struct engine base;
@@ -42,7 +43,7 @@ static int uring_queue(struct engine *e, struct io_req *req)
 	struct uring_engine *u = (struct uring_engine *)e;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 
-	if (!sqe) /* the ring holds depth + 1 entries: a full one is a bug */
+	if (!sqe) /* the ring holds depth + 2 entries: a full one is a bug */
 		return -EBUSY;
 	if (u->fixed)
 		io_uring_prep_read_fixed(sqe, req->fd, req->buf, (unsigned)req->len, req->off, (int)req->slot);
@@ -93,7 +94,9 @@ static int uring_reap(struct engine *e, struct io_req **out, int max, int wait_m
 		if (n >= max)
 			break;
 		seen++;
-		if (io_uring_cqe_get_data64(cqe) == WAKE_TAG) {
+		if (io_uring_cqe_get_data64(cqe) == CANCEL_TAG)
+			continue;
+		if (io_uring_cqe_get_data64(cqe) == WAKE_TAG) { /* also when cancelled */
 			rc = arm_wake(u);
 			if (rc)
 				return rc;
@@ -114,6 +117,19 @@ static void uring_wake(struct engine *e)
 	ssize_t rc = write(u->wake_fd, &one, sizeof(one));
 
 	(void)rc; /* an eventfd write only fails on counter overflow: still awake */
+}
+
+static int uring_cancel(struct engine *e)
+{
+	struct uring_engine *u = (struct uring_engine *)e;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+	io_uring_sqe_set_data64(sqe, CANCEL_TAG);
+	u->queued++;
+	return uring_submit(e);
 }
 
 static int uring_register(struct engine *e, uint8_t *const *bufs, unsigned n, size_t len)
@@ -150,6 +166,7 @@ static const struct engine_ops uring_ops = {
 	.submit = uring_submit,
 	.reap = uring_reap,
 	.wake = uring_wake,
+	.cancel = uring_cancel,
 	.destroy = uring_destroy,
 	.register_buffers = uring_register,
 };
@@ -179,8 +196,8 @@ int engine_uring_create(unsigned depth, struct engine **out)
 		free(u);
 		return -EPERM;
 	}
-	/* +1 for the armed wake read; the SQ is sized for a whole batch. */
-	rc = io_uring_queue_init(depth + 1, &u->ring, 0);
+	/* +1 for the armed wake read, +1 for a cancel; the SQ holds a whole batch. */
+	rc = io_uring_queue_init(depth + 2, &u->ring, 0);
 	if (rc < 0) {
 		free(u);
 		return rc;

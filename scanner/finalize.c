@@ -9,6 +9,7 @@
 #include "../formats/identify.h"
 #include "../formats/tsk_glue.h"
 #include "../report/outfile.h"
+#include "stop.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -51,6 +52,9 @@ static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 	struct active *a = ctx;
 	struct page_cache_reader r;
 	long n;
+
+	if (stop_requested())
+		return -ECANCELED; /* a stopping run identifies from what it has */
 
 	page_cache_reader_init(&r, a->fd);
 	n = page_cache_pread(&r, buf, len, off);

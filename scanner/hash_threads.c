@@ -29,6 +29,11 @@ void reader_event_locked(struct pipe_state *ps)
 void release_slot_locked(struct pipe_state *ps, struct slot *s)
 {
 	assert(!s->in_engine); /* the kernel may still write into it */
+	/* A block we read through the cache and did not hash (not an image,
+	 * a failed or stopped one) is dropped from it too. */
+	if (s->drop_after && s->got && s->img)
+		posix_fadvise(s->img->fd, (off_t)s->off, (off_t)s->got, POSIX_FADV_DONTNEED);
+	s->drop_after = false;
 	s->img = NULL;
 	ps->free_slots[ps->nfree++] = s->req.slot;
 	reader_event_locked(ps);
@@ -156,10 +161,15 @@ static void close_image_fds(struct active *a)
 
 static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *scratch)
 {
+	bool keep_fds = a->keep_fds;
+
 	a->phase = IMG_FINALIZING;
 	pthread_mutex_unlock(&ps->lock);
 	finalize_image(ps, a, scratch, scratch ? HEAD_CAP : 0);
-	close_image_fds(a);
+	if (keep_fds) /* a read still running may use them: left open, the run is ending */
+		a->fd = a->dfd = -1;
+	else
+		close_image_fds(a);
 	free(a->path);
 	a->path = NULL;
 	pthread_mutex_lock(&ps->lock);
@@ -183,6 +193,7 @@ static void hash_block_locked(struct pipe_state *ps, struct active *a, struct sl
 		hash_bytes(a, s->off, s->buf, s->got);
 	if (s->drop_after) /* we brought it into the cache: do not leave it behind */
 		posix_fadvise(a->fd, (off_t)s->off, (off_t)s->got, POSIX_FADV_DONTNEED);
+	s->drop_after = false; /* done, outside the lock */
 	pthread_mutex_lock(&ps->lock);
 	a->claimed = false;
 	if (rc == 0) {

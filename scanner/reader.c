@@ -43,6 +43,7 @@ struct reader {
 	unsigned submit_failures; /* transient submit errors in a row */
 	uint64_t completions;     /* reads reaped over the run */
 	uint64_t fail_after;      /* test hooks only: the engine "fails" after this many */
+	double drain_seconds;     /* how long a drain waits for the kernel */
 	int stop_err;             /* -errno: the run stops early */
 };
 
@@ -191,6 +192,14 @@ static void count_other_locked(struct pipe_state *ps, uint64_t bytes)
 	ps->stats->other_bytes += bytes;
 }
 
+static void close_fds(struct active *a)
+{
+	close(a->fd);
+	if (a->dfd >= 0)
+		close(a->dfd);
+	a->fd = a->dfd = -1;
+}
+
 /* One walked entry: skip it, count it, or make it an active image.
  * Returns false when no active slot was free (entry kept for later). */
 static bool admit_entry(struct pipe_state *ps, struct walk_entry *e, uint64_t index)
@@ -223,10 +232,20 @@ static bool admit_entry(struct pipe_state *ps, struct walk_entry *e, uint64_t in
 		emit_open_error(ps, a, -rc);
 		return true;
 	}
+	if (probing && a->size == 0) { /* emptied since the walk: nothing to probe */
+		pthread_mutex_lock(&ps->lock);
+		count_other_locked(ps, 0);
+		pthread_mutex_unlock(&ps->lock);
+		close_fds(a);
+		free(a->path);
+		a->path = NULL;
+		return true;
+	}
 	pthread_mutex_lock(&ps->lock);
 	a->hashed_seq = 0;
 	a->inflight = 0;
 	a->claimed = false;
+	a->keep_fds = false;
 	memset(&a->read_err, 0, sizeof(a->read_err));
 	a->phase = probing ? IMG_PROBING : IMG_STREAMING;
 	if (a->nblocks == 0)
@@ -242,7 +261,7 @@ static int admit(struct reader *r)
 	uint64_t index;
 	int rc;
 
-	while (!r->walk_done) {
+	while (!r->walk_done && !stop_requested()) {
 		if (!r->have_pending) {
 			rc = walk_next(r->w, &r->pending);
 			if (rc <= 0) {
@@ -250,13 +269,14 @@ static int admit(struct reader *r)
 				return rc;
 			}
 			r->have_pending = true;
-			pthread_mutex_lock(&ps->lock);
-			ps->stats->entries++;
-			pthread_mutex_unlock(&ps->lock);
 		}
-		index = ps->stats->entries - 1; /* only this thread writes entries */
+		index = ps->stats->entries; /* only this thread writes entries */
 		if (!admit_entry(ps, &r->pending, index))
 			return 0;
+		/* Counted once admitted: an entry left pending by a stop is not. */
+		pthread_mutex_lock(&ps->lock);
+		ps->stats->entries++;
+		pthread_mutex_unlock(&ps->lock);
 		free(r->pending.path);
 		r->pending.path = NULL;
 		r->have_pending = false;
@@ -419,48 +439,52 @@ static enum outcome classify(const struct slot *s, int res)
 	return s->got + (size_t)res >= s->want ? READ_DONE : READ_SHORT;
 }
 
-/* Block 0 of a file with an unknown extension: is it an image at all? */
-static bool looks_like_image(const struct slot *s, const struct active *a)
+/* Close an undecided file without a report entry (counted as another
+ * file).  Its descriptors are handed back for closing after the lock: a
+ * close on FUSE or NFS may block. */
+static void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
 {
-	struct probe_view v = {s->buf, s->got, NULL, 0, 0, a->size};
-
-	return probe_looks_like_image(&v);
-}
-
-/* Not an image: forget it without a report entry (counted in the summary). */
-static void drop_other_locked(struct pipe_state *ps, struct active *a, struct slot *s)
-{
-	release_slot_locked(ps, s);
 	count_other_locked(ps, a->size);
-	close(a->fd);
-	if (a->dfd >= 0)
-		close(a->dfd);
+	fds[0] = a->fd;
+	fds[1] = a->dfd;
 	a->fd = a->dfd = -1;
 	free(a->path);
 	a->path = NULL;
 	a->phase = IMG_FREE;
+	reader_event_locked(ps);
 }
 
-/* A whole block is in: hand it to the hashing threads (or decide). */
-static void block_read_locked(struct reader *r, struct active *a, struct slot *s)
+static void close_pair(const int fds[2])
+{
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+}
+
+/* Block 0 of a file with an unknown extension is in: is it an image at all?
+ * Decided without the lock (a PROBING image is the reader's alone), so the
+ * sector-hash file is created before any hashing thread can see it. */
+static void decide_probed(struct reader *r, struct active *a, struct slot *s)
 {
 	struct pipe_state *ps = r->ps;
+	struct probe_view v = {s->buf, s->got, NULL, 0, 0, a->size};
+	bool image = !r->stop_err && probe_looks_like_image(&v);
+	int fds[2] = {-1, -1};
 
-	if (a->phase == IMG_DRAINING) {
-		release_slot_locked(ps, s);
-		return;
-	}
-	if (a->phase == IMG_PROBING) {
-		if (!looks_like_image(s, a)) {
-			drop_other_locked(ps, a, s);
-			return;
-		}
+	if (image && ps->env->opt->sector_hash_dir)
+		open_sector_file(a, ps->env->opt->sector_hash_dir);
+	pthread_mutex_lock(&ps->lock);
+	if (image) {
 		a->phase = IMG_STREAMING;
-		if (ps->env->opt->sector_hash_dir)
-			open_sector_file(a, ps->env->opt->sector_hash_dir);
+		a->ready[s->seq % ps->nslots] = s;
+		pthread_cond_signal(&ps->work);
+	} else { /* not an image, or a stop came before we could tell */
+		release_slot_locked(ps, s);
+		forget_locked(ps, a, fds);
 	}
-	a->ready[s->seq % ps->nslots] = s;
-	pthread_cond_signal(&ps->work);
+	pthread_mutex_unlock(&ps->lock);
+	close_pair(fds);
 }
 
 /* Every completion passes here, once, and leads to exactly one of: the
@@ -470,11 +494,16 @@ static void on_completion(struct reader *r, struct slot *s)
 	struct pipe_state *ps = r->ps;
 	struct active *a = s->img;
 	int res = s->req.res;
+	enum outcome o = classify(s, res);
 	uint64_t at = s->off + s->got;
 
 	s->in_engine = false;
 	r->in_engine--;
 	r->completions++;
+	if (!a) { /* given up on in a drain, given back after all: free to go */
+		ps->lost_slots--;
+		return;
+	}
 	pthread_mutex_lock(&ps->lock);
 	a->inflight--;
 	if (a->phase == IMG_DRAINING) { /* failed or stopping meanwhile */
@@ -483,19 +512,29 @@ static void on_completion(struct reader *r, struct slot *s)
 		pthread_mutex_unlock(&ps->lock);
 		return;
 	}
-	switch (classify(s, res)) {
+	if (a->phase == IMG_PROBING && (o == READ_DONE || r->stop_err)) {
+		pthread_mutex_unlock(&ps->lock);
+		if (o == READ_DONE)
+			s->got = s->want;
+		decide_probed(r, a, s); /* a stop forgets an undecided file */
+		return;
+	}
+	switch (o) {
 	case READ_RETRY:
 		s->retries++;
 		break;
 	case READ_DIRECT_REFUSED: /* the file system took O_DIRECT at open, not at read */
 		a->direct = a->res.direct = false;
+		if (ps->env->opt->read_mode == READ_DIRECT)
+			ps->stats->direct_fallbacks++;
 		break;
 	case READ_SHORT:
 		s->got += (size_t)res;
 		break;
 	case READ_DONE:
 		s->got = s->want; /* an O_DIRECT read may go past a file that grew */
-		block_read_locked(r, a, s);
+		a->ready[s->seq % ps->nslots] = s;
+		pthread_cond_signal(&ps->work);
 		pthread_mutex_unlock(&ps->lock);
 		return;
 	case READ_EOF:
@@ -586,36 +625,26 @@ static int wait_for_work(struct reader *r, uint64_t seen, bool submit_pending)
 	return n < 0 ? n : 0;
 }
 
-/* Close an undecided file without a report entry (counted as another file). */
-static void forget_locked(struct pipe_state *ps, struct active *a)
-{
-	count_other_locked(ps, a->size);
-	close(a->fd);
-	if (a->dfd >= 0)
-		close(a->dfd);
-	a->fd = a->dfd = -1;
-	free(a->path);
-	a->path = NULL;
-	a->phase = IMG_FREE;
-	reader_event_locked(ps);
-}
-
 /* Fail every image still streaming with why (they are finalized as soon as
- * nothing of theirs is in the kernel or being hashed).  A file not yet known
- * to be an image is left to decide while its block 0 is in flight, and
- * forgotten, like any other file, once nothing of it is: it is never listed
- * as a failed image it may not be. */
+ * nothing of theirs is in the kernel or being hashed); one whose every
+ * block is already in memory is left to finish.  A file not yet known to be
+ * an image is left to decide while its block 0 is in flight (a stop makes
+ * that answer "forget it"), and forgotten, like any other file, once
+ * nothing of it is: it is never listed as a failed image it may not be. */
 static void fail_all(struct pipe_state *ps, int err, const char *why)
 {
-	pthread_mutex_lock(&ps->lock);
 	for (unsigned i = 0; i < ps->nact; i++) {
 		struct active *a = &ps->act[i];
-		if (a->phase == IMG_STREAMING)
+		int fds[2] = {-1, -1};
+
+		pthread_mutex_lock(&ps->lock);
+		if (a->phase == IMG_STREAMING && !(a->next_off >= a->size && !a->inflight))
 			fail_image_locked(ps, a, "read", err, a->hashed_seq * ps->env->opt->read_size, "%s", why);
 		else if (a->phase == IMG_PROBING && !a->inflight)
-			forget_locked(ps, a);
+			forget_locked(ps, a, fds);
+		pthread_mutex_unlock(&ps->lock);
+		close_pair(fds);
 	}
-	pthread_mutex_unlock(&ps->lock);
 }
 
 /* Slots the kernel never gave back: their images go on without them (the
@@ -629,6 +658,7 @@ static void abandon_lost_slots(struct reader *r)
 		struct slot *s = &ps->slots[i];
 		if (s->in_engine && s->img) {
 			s->img->inflight--;
+			s->img->keep_fds = true;
 			s->img = NULL;
 		}
 	}
@@ -642,7 +672,7 @@ static void abandon_lost_slots(struct reader *r)
 static void drain(struct reader *r)
 {
 	struct pipe_state *ps = r->ps;
-	double deadline = monotonic_seconds() + DRAIN_SECONDS;
+	double deadline = monotonic_seconds() + r->drain_seconds;
 	const char *sig = sigabbrev_np(stop_requested());
 	char why[160];
 
@@ -653,6 +683,9 @@ static void drain(struct reader *r)
 	pthread_mutex_lock(&ps->lock);
 	ps->stop_err = r->stop_err; /* finalize skips The Sleuth Kit from now on */
 	pthread_mutex_unlock(&ps->lock);
+	fail_all(ps, -r->stop_err, why);
+	if (r->in_engine && r->e->ops->cancel)
+		r->e->ops->cancel(r->e); /* what the kernel has not started ends now */
 	for (;;) { /* again after each reap: a probed file may just have become an image */
 		fail_all(ps, -r->stop_err, why);
 		if (!r->in_engine || monotonic_seconds() >= deadline)
@@ -678,12 +711,16 @@ static void stop_early(struct reader *r, int err)
 #ifdef IMGSCAN_TEST_HOOKS
 /* Test-only (imgscan-testhooks): IMGSCAN_TEST_ENGINE_FAIL=N makes submit
  * fail with EIO once N reads have completed, so that a run whose engine dies
- * with reads in flight can be tested.  Not in the shipped binary. */
+ * with reads in flight can be tested; IMGSCAN_TEST_DRAIN_SECONDS shortens
+ * the drain's bound.  Not in the shipped binary. */
 static void load_engine_fault(struct reader *r)
 {
 	const char *v = getenv("IMGSCAN_TEST_ENGINE_FAIL");
+	const char *d = getenv("IMGSCAN_TEST_DRAIN_SECONDS"); /* a read that never returns, tested briefly */
 
 	r->fail_after = v ? strtoull(v, NULL, 10) : 0;
+	if (d)
+		r->drain_seconds = strtod(d, NULL);
 }
 
 static int engine_fault(const struct reader *r, int rc)
@@ -720,13 +757,18 @@ static bool reader_turn(struct reader *r)
 	rc = admit(r);
 	if (rc < 0)
 		stop_early(r, rc); /* out of memory in the walk */
+	if (stop_requested())
+		stop_early(r, -EINTR);
+	if (r->stop_err)
+		return false;
 	rc = fill_slots(r);
 	if (rc < 0)
 		stop_early(r, rc);
 	rc = engine_fault(r, r->e->ops->submit(r->e)); /* also sends reads re-prepared by on_completion */
 	r->submit_failures = rc < 0 ? r->submit_failures + 1 : 0;
+	/* -EINTR from the engine is never mistaken for a stop by a signal. */
 	if (rc < 0 && (!transient(rc) || r->submit_failures > MAX_SUBMIT_FAILURES))
-		stop_early(r, rc);
+		stop_early(r, rc == -EINTR ? -EIO : rc);
 	if (r->stop_err)
 		return false;
 	if (r->walk_done && !any_active(ps))
@@ -734,13 +776,13 @@ static bool reader_turn(struct reader *r)
 	maybe_progress(ps);
 	rc = wait_for_work(r, seen, rc < 0);
 	if (rc < 0)
-		stop_early(r, rc);
+		stop_early(r, rc == -EINTR ? -EIO : rc);
 	return true;
 }
 
 int reader_run(struct pipe_state *ps, struct walker *w)
 {
-	struct reader r = {.ps = ps, .e = ps->env->engine, .w = w};
+	struct reader r = {.ps = ps, .e = ps->env->engine, .w = w, .drain_seconds = DRAIN_SECONDS};
 
 	load_engine_fault(&r);
 	while (reader_turn(&r))

@@ -12,6 +12,7 @@
 
 static _Atomic int stop_signal;
 static _Atomic(struct engine *) wake_engine;
+static _Atomic bool ending;   /* stop_signals_end() sent the SIGUSR1 */
 static pthread_t waiter;
 static bool waiting;
 
@@ -24,6 +25,21 @@ static void wait_set(sigset_t *set)
 	sigaddset(set, SIGUSR1);
 }
 
+/* Die of sig the way an unhandled signal kills: the run could not stop
+ * cleanly (a second signal, or one before the scan started, when nothing
+ * would look at the flag: blocked opening a FIFO, writing to a stalled
+ * reader). */
+static void die_of(int sig)
+{
+	sigset_t one;
+
+	signal(sig, SIG_DFL);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+	raise(sig);
+}
+
 static void *wait_for_signal(void *arg)
 {
 	sigset_t set;
@@ -34,13 +50,16 @@ static void *wait_for_signal(void *arg)
 	for (;;) {
 		if (sigwait(&set, &sig))
 			continue;
-		if (sig == SIGUSR1)
-			return NULL;
-		if (!atomic_load(&stop_signal))
-			atomic_store(&stop_signal, sig);
+		if (sig == SIGUSR1) {
+			if (atomic_load(&ending))
+				return NULL;
+			continue; /* someone else's SIGUSR1: not ours to act on */
+		}
 		struct engine *e = atomic_load(&wake_engine);
-		if (e)
-			e->ops->wake(e);
+		if (atomic_load(&stop_signal) || !e)
+			die_of(sig);
+		atomic_store(&stop_signal, sig);
+		e->ops->wake(e);
 	}
 }
 
@@ -75,6 +94,7 @@ void stop_signals_end(void)
 	atomic_store(&wake_engine, NULL);
 	if (!waiting)
 		return;
+	atomic_store(&ending, true);
 	pthread_kill(waiter, SIGUSR1);
 	pthread_join(waiter, NULL);
 	waiting = false;

@@ -5,6 +5,11 @@
  * engine, which then fails what is in flight, waits for its reads, and lets
  * the report be written whole with "partial": true.
  *
+ * A second SIGINT/SIGTERM, or one that comes while no scan is running (no
+ * engine attached: setup, such as opening a FIFO with no reader yet), kills
+ * the process at once, as an unhandled signal would.  SIGUSR1 is used
+ * internally and otherwise ignored.
+ *
  * stop_signals_start() must be called before any other thread is created
  * (threads inherit the blocked mask; so do the Sleuth Kit workers, which
  * the terminal's ^C therefore does not kill behind our back).

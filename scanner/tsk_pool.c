@@ -243,6 +243,13 @@ static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_reques
 		rc = tsk_worker_receive(w->sock, res, now_s() + p->timeout_s);
 	if (rc == 0)
 		return;
+	if (rc == -ECANCELED) { /* the run is stopping: not the worker's fault */
+		reap(w, true);
+		memset(res, 0, sizeof(*res));
+		res->status = TSK_STOPPED;
+		snprintf(res->failure, sizeof(res->failure), "stopped: the scan was stopped");
+		return;
+	}
 	if (rc == -ETIMEDOUT) {
 		reap(w, true);
 		memset(res, 0, sizeof(*res));

@@ -4,6 +4,7 @@
  * so the messages are the structs themselves, checked by size and magic.
  */
 #include "tsk_worker.h"
+#include "stop.h"
 #include "page_cache.h"
 
 #include <tsk/libtsk.h>
@@ -93,7 +94,10 @@ int tsk_worker_receive(int sock, struct tsk_result *res, double deadline)
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		rc = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (stop_requested())
+			return -ECANCELED; /* a stopping run does not wait for TSK */
+		/* In slices, so a stop is seen within 0.1 s. */
+		rc = poll(&pfd, 1, left > 0.1 ? 100 : (int)(left * 1000) + 1);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc == 0)

@@ -32,7 +32,8 @@ int tsk_worker_socketpair(int sv[2]);
 int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, const char *link_dir,
 		    const char *fault);
 
-/* Wait for the answer until deadline (CLOCK_MONOTONIC seconds): 0,
+/* Wait for the answer until deadline (CLOCK_MONOTONIC seconds), or until
+ * the run is asked to stop (-ECANCELED, stop.h): 0,
  * -ETIMEDOUT, or -EPIPE (the worker died or broke the protocol). */
 int tsk_worker_receive(int sock, struct tsk_result *res, double deadline);
 

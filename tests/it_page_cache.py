@@ -71,6 +71,22 @@ def beside_the_stream(c, name, img, tsk_status, want_detail):
         c.eq(what + ": warm stays warm", resident(img), size)
 
 
+def not_an_image(c, top):
+    """Block 0 of a file that turns out not to be an image is read through
+    the cache in buffered mode (and where O_DIRECT is refused): it is
+    dropped again, like the blocks of an image."""
+    d = os.path.join(top, "notes")
+    os.makedirs(d)
+    junk = os.path.join(d, "junk.dat")
+    with open(junk, "wb") as f:
+        f.write(os.urandom(2 << 20))
+    for mode in ("buffered", "auto"):
+        evict(junk)
+        status, rep, err = itlib.scan("-q", "--read-mode", mode, d)
+        c.eq("not an image (%s): counted as another file" % mode, rep["summary"]["other_files"], 1)
+        c.eq("not an image (%s): nothing left cached" % mode, resident(junk), 0)
+
+
 def main():
     top = itlib.setup()
     c = itlib.Checker()
@@ -91,6 +107,7 @@ def main():
         vhd = os.path.join(top, "disk.vhd")
         itlib.make_qemu(vhd, "vpc", src=img)
         beside_the_stream(c, "vhd", vhd, "ok", "vhd")
+        not_an_image(c, top)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     c.done()

@@ -1,9 +1,12 @@
 #!/bin/sh
 # ASan/UBSan build of imgscan and its tests; runs the unit tests and the
-# identification and hashing tests on real images with the sanitized binary.
+# identification and hashing tests on real images with the sanitized binary,
+# and the reader-fault and stop tests (a read abandoned by a drain must never
+# be written into freed memory).
 set -eu
 src=$1
 out=$2
+faultfs=${3:-}
 cmake -S "$src" -B "$out" -DIMGSCAN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$out" -j2 >/dev/null
 export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1
@@ -13,3 +16,5 @@ for t in unit_probes unit_hasher unit_pathenc; do "./tests/$t"; done
 ./tests/fuzz_probes "$src"/tests/*.py "$src"/tests/fuzz-regressions/*
 python3 "$src/tests/it_identify.py" "$out/imgscan"
 python3 "$src/tests/it_hashes.py" "$out/imgscan"
+FAULTFS=$faultfs python3 "$src/tests/it_reader_faults.py" "$out/imgscan"
+FAULTFS=$faultfs python3 "$src/tests/it_stop.py" "$out/imgscan"
