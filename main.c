@@ -126,6 +126,12 @@ static int run_scan(struct scan_options *opt)
 	struct run_stats stats = {0};
 	int status, rc;
 
+	/* Before imgscan opens anything: -o /dev/fd/N must be the caller's. */
+	rc = outfile_check_fd_path(opt->output);
+	if (rc) {
+		fprintf(stderr, "imgscan: -o %s: %s\n", opt->output, outfile_strerror(-rc));
+		return EXIT_USAGE;
+	}
 	/* Before any thread exists: every thread inherits the blocked signals. */
 	rc = stop_signals_start();
 	if (rc) {

@@ -96,17 +96,55 @@ static int open_direct(struct outfile *o, int fd)
 	return attach_fd(o, fd);
 }
 
-/* Give the temporary file the mode (and owner) the report should have. */
-static void set_new_file_mode(int fd, const struct stat *replaced)
+/* Whether the directory of path is sticky (/tmp-like): there, a file
+ * another user made is theirs to make, not ours to hand our report to. */
+static bool sticky_dir(const char *path)
+{
+	char copy[PATH_MAX];
+	struct stat st;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	return !stat(dirname(copy), &st) && (st.st_mode & S_ISVTX);
+}
+
+/* A character device or FIFO, written in place: opened without following a
+ * link and only if it is still the node lstat saw (a symlink swapped in
+ * meanwhile must not lead the write into a regular file).  A FIFO blocks
+ * here until it has a reader, as a shell redirection does. */
+static int open_node(struct outfile *o, const char *path, const struct stat *seen)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+	struct stat now;
+
+	if (fd < 0)
+		return errno == ELOOP ? -OUTFILE_ECHANGED : -errno;
+	if (fstat(fd, &now) || now.st_dev != seen->st_dev || now.st_ino != seen->st_ino ||
+	    (now.st_mode & S_IFMT) != (seen->st_mode & S_IFMT)) {
+		close(fd);
+		return -OUTFILE_ECHANGED;
+	}
+	return open_direct(o, fd);
+}
+
+/* Give the temporary file the mode (and owner) the report should have:
+ * those of the file it replaces, never its set-id bits, and never a foreign
+ * owner's in a sticky directory; else 0666 less the umask. */
+static void set_new_file_mode(int fd, const char *final, const struct stat *replaced)
 {
 	if (!replaced) {
 		fchmod(fd, outfile_new_mode());
 		return;
 	}
-	/* Where we may not set the owner (not root), the file is ours anyway. */
-	if (fchown(fd, replaced->st_uid, replaced->st_gid) && errno != EPERM)
+	if (replaced->st_uid != geteuid() && sticky_dir(final)) {
+		fchmod(fd, replaced->st_mode & 0666 & ~(mode_t)0022);
 		return;
-	fchmod(fd, replaced->st_mode & 07777);
+	}
+	/* Where we may not set the owner (not root), the file is ours anyway. */
+	if (fchown(fd, replaced->st_uid, replaced->st_gid) && errno != EPERM) {
+		fchmod(fd, outfile_new_mode());
+		return;
+	}
+	fchmod(fd, replaced->st_mode & 0777);
 }
 
 static int make_temp(char *tmp, size_t len, const char *final, const struct stat *replaced)
@@ -118,7 +156,7 @@ static int make_temp(char *tmp, size_t len, const char *final, const struct stat
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	set_new_file_mode(fd, replaced);
+	set_new_file_mode(fd, final, replaced);
 	return fd;
 }
 
@@ -192,8 +230,9 @@ int outfile_open(struct outfile *o, const char *path)
 		return -OUTFILE_EBLOCKDEV;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	/* A FIFO blocks here until it has a reader, as a shell redirection does. */
-	return open_direct(o, open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY));
+	if (S_ISSOCK(st.st_mode))
+		return -OUTFILE_ESOCKET;
+	return open_node(o, path, &st);
 }
 
 void outfile_write(struct outfile *o, const char *text, size_t len)
@@ -215,8 +254,11 @@ static void sync_dir(const char *path)
 	}
 }
 
-/* rename(tmp, final), unless final has become something other than a
- * regular file since we looked: then it is never replaced. */
+/* Put tmp at final without ever replacing anything but a regular file:
+ * when nothing is there, a rename that refuses to replace; when something
+ * is, an atomic exchange, after which what came out (now at tmp's name) must
+ * be a regular file, else it is exchanged back and left alone.  Where the
+ * file system has no renameat2 flags, a check and a rename (a small race). */
 static int rename_over_regular(const char *tmp, const char *final)
 {
 	struct stat st;
@@ -224,10 +266,28 @@ static int rename_over_regular(const char *tmp, const char *final)
 
 	if (rc < 0)
 		return rc;
+	if (rc == 1 && !renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE))
+		goto done;
+	if (rc == 1 && errno != EEXIST && errno != EINVAL)
+		return -errno;
+	if (!renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE)) {
+		if (lstat(tmp, &st) || !S_ISREG(st.st_mode)) {
+			renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE);
+			return -OUTFILE_ECHANGED;
+		}
+		unlink(tmp); /* the replaced report */
+		goto done;
+	}
+	if (errno != EINVAL && errno != ENOENT)
+		return -errno;
+	rc = what_is_there(final, &st); /* no renameat2 here: check, then rename */
+	if (rc < 0)
+		return rc;
 	if (rc == 0 && !S_ISREG(st.st_mode))
 		return -OUTFILE_ECHANGED;
 	if (rename(tmp, final))
 		return -errno;
+done:
 	sync_dir(final);
 	return 0;
 }
@@ -266,7 +326,7 @@ void outfile_abort(struct outfile *o)
 	o->f = NULL;
 }
 
-/* Copy a finished temporary file into an output opened by the rules. */
+/* Copy a finished temporary file into a new one at final, atomically. */
 static int copy_into(const char *tmp, const char *final)
 {
 	struct outfile o;
@@ -291,31 +351,63 @@ static int copy_into(const char *tmp, const char *final)
 	return outfile_commit(&o);
 }
 
+static bool same_dir(const char *a, const char *b)
+{
+	char ca[PATH_MAX], cb[PATH_MAX];
+	struct stat sa, sb;
+
+	snprintf(ca, sizeof(ca), "%s", a);
+	snprintf(cb, sizeof(cb), "%s", b);
+	return !stat(dirname(ca), &sa) && !stat(dirname(cb), &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 int outfile_place(const char *tmp, const char *final)
 {
+	char target[PATH_MAX];
 	struct stat st;
 	int rc = what_is_there(final, &st);
 
-	if (rc == 1 || (rc == 0 && S_ISREG(st.st_mode))) {
+	if (rc == 0 && S_ISLNK(st.st_mode)) {
+		rc = resolve_link(final, target);
+		if (rc == 0) {
+			final = target;
+			rc = what_is_there(final, &st);
+		}
+	}
+	if (rc == 0 && !S_ISREG(st.st_mode))
+		rc = S_ISBLK(st.st_mode) ? -OUTFILE_EBLOCKDEV : -OUTFILE_ENOTREG;
+	if (rc == 1 || rc == 0) {
 		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			set_new_file_mode(fd, rc == 0 ? &st : NULL);
+			set_new_file_mode(fd, final, rc == 0 ? &st : NULL);
 			close(fd);
 		}
-		rc = rename_over_regular(tmp, final);
-	} else if (rc == 0) {
-		rc = copy_into(tmp, final);
+		/* A symlink's target may be in another directory: a copy there. */
+		rc = same_dir(tmp, final) ? rename_over_regular(tmp, final) : copy_into(tmp, final);
 	}
 	unlink(tmp); /* gone after a rename; removed after a copy or a failure */
 	return rc;
 }
 
+int outfile_check_fd_path(const char *path)
+{
+	int n = path ? fd_path_number(path) : -1, flags;
+
+	if (n < 0)
+		return 0;
+	flags = fcntl(n, F_GETFL);
+	return flags < 0 || (flags & O_ACCMODE) == O_RDONLY ? -EBADF : 0;
+}
+
 const char *outfile_strerror(int err)
 {
 	switch (err) {
+	case EBADF: return "names no descriptor imgscan was given open for writing";
 	case OUTFILE_EBLOCKDEV: return "is a block device: a report is never written over a disk";
 	case OUTFILE_EDANGLING: return "is a symlink to nothing (the link is left as it is)";
-	case OUTFILE_ECHANGED: return "stopped being a regular file before it could be replaced (left as it is)";
+	case OUTFILE_ECHANGED: return "changed while it was being opened or replaced (left as it is)";
+	case OUTFILE_ESOCKET: return "is a socket: imgscan does not connect to sockets (use a FIFO or a /dev/fd path)";
+	case OUTFILE_ENOTREG: return "is not a regular file (a device, FIFO or socket): a file imgscan names itself is never written there";
 	case EISDIR: return "is a directory";
 	default: return strerror(err);
 	}
@@ -323,5 +415,6 @@ const char *outfile_strerror(int err)
 
 bool outfile_is_usage_error(int err)
 {
-	return err == OUTFILE_EBLOCKDEV || err == EISDIR || err == OUTFILE_EDANGLING;
+	return err == OUTFILE_EBLOCKDEV || err == EISDIR || err == OUTFILE_EDANGLING || err == OUTFILE_ESOCKET ||
+	       err == EBADF;
 }

@@ -13,9 +13,14 @@
  *                                       dangling link is an error
  *   /dev/stdout, /dev/stderr, /dev/fd/N,
  *   /proc/self/fd/N                     that descriptor, written directly
- *   a character device, FIFO or socket  opened and written directly, never
- *                                       replaced
- *   a block device or a directory       refused (a usage error)
+ *   a character device or FIFO          opened (never through a symlink swapped
+ *                                       in meanwhile) and written directly,
+ *                                       never replaced
+ *   a block device, directory or socket refused (a usage error)
+ *
+ * An existing regular file is replaced by an atomic exchange, checked
+ * afterwards (what came out must be a regular file, else it goes back), so a
+ * node swapped in at the last moment is never replaced either.
  *
  * "-" (or no path) is stdout.  New files get 0666 less the umask.
  */
@@ -31,8 +36,12 @@
 #define OUTFILE_EBLOCKDEV 4097
 /* Not an errno: the path was a symlink whose target does not exist. */
 #define OUTFILE_EDANGLING 4098
-/* Not an errno: the target stopped being a regular file before the rename. */
+/* Not an errno: the target changed between the check and the open or rename. */
 #define OUTFILE_ECHANGED 4099
+/* Not an errno: the path is a socket (refused, a usage error). */
+#define OUTFILE_ESOCKET 4100
+/* Not an errno: a name imgscan chose itself (a sector list) is not a regular file. */
+#define OUTFILE_ENOTREG 4101
 
 enum outfile_how { OUT_STDOUT, OUT_DIRECT, OUT_ATOMIC };
 
@@ -54,10 +63,17 @@ int outfile_commit(struct outfile *o);
 void outfile_abort(struct outfile *o);
 
 /* Put a finished temporary file tmp (written and fsynced by the caller, in
- * the directory of final) at final under the rules above: renamed when final
- * is absent or a regular file, else copied through outfile_open(final).  tmp
- * is gone afterwards either way.  Returns 0 or -errno / -OUTFILE_E*. */
+ * the directory of final) at final, a name imgscan chose itself (a sector
+ * list): renamed when final is absent or a regular file, copied when it is
+ * a symlink to one elsewhere; anything else (a device, FIFO, socket put
+ * there by someone) is refused.  tmp is gone afterwards either way.
+ * Returns 0 or -errno / -OUTFILE_E*. */
 int outfile_place(const char *tmp, const char *final);
+
+/* Called first thing, before imgscan opens any descriptor of its own: a
+ * /dev/fd/N (or /dev/stdout...) path must name a descriptor the caller
+ * passed in, open for writing.  Returns 0 or -EBADF. */
+int outfile_check_fd_path(const char *path);
 
 /* A message for an error returned above. */
 const char *outfile_strerror(int err);

@@ -54,7 +54,8 @@ struct slot {
 	unsigned retries;      /* EAGAIN/EINTR resubmissions of this block */
 	bool in_engine;        /* (reader) handed to the engine, not yet reaped; still set
 	                        * after a failed drain: the buffer is never freed */
-	bool cached_before;    /* (reader) resident in the page cache before we read it */
+	bool cached_before;    /* (reader) wholly resident in the page cache before we read it */
+	bool none_cached;      /* (reader) none of it was: what we read in is ours to drop */
 	bool deferred;         /* resident: no I/O, the hashing thread copies it itself */
 	bool direct;           /* the request used the O_DIRECT descriptor */
 	bool drop_after;       /* read through the cache by us: drop it after hashing */

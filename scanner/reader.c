@@ -157,9 +157,12 @@ static int setup_active(struct pipe_state *ps, struct active *a, struct walk_ent
 	/* Buffered: no readahead, so that a block found in the cache was there
 	 * before us (and stays), and one we read is dropped again after hashing;
 	 * our own queue keeps the disk busy instead. */
-	if (size > opt->read_size && opt->read_mode == READ_BUFFERED) {
+	if (size > opt->read_size && opt->read_mode != READ_DIRECT) {
+		/* Auto mode too: a resident block copied with pread must not read
+		 * ahead into the next ones, which would then look cached before us. */
 		posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
-		posix_fadvise(fd, 0, 0, POSIX_FADV_NOREUSE);
+		if (opt->read_mode == READ_BUFFERED)
+			posix_fadvise(fd, 0, 0, POSIX_FADV_NOREUSE);
 	}
 	a->res.st = now; /* the change check at the end compares with the open file */
 	a->fd = fd;
@@ -341,7 +344,7 @@ static int queue_read(struct reader *r, struct slot *s)
 		len = (len + 4095) & ~(size_t)4095;
 		if (len > r->ps->buf_len)
 			len = r->ps->buf_len;
-	} else if (!s->cached_before) {
+	} else if (s->none_cached) {
 		s->drop_after = true;
 	}
 	s->req.fd = s->direct ? a->dfd : a->fd;
@@ -352,6 +355,21 @@ static int queue_read(struct reader *r, struct slot *s)
 	s->in_engine = true;
 	r->in_engine++;
 	return r->e->ops->queue(r->e, &s->req);
+}
+
+/* Which of the block's pages were cached before we read it: all (copy it
+ * from the cache), none (drop what a buffered read brings in), or some (a
+ * buffered read leaves them all cached: dropping would evict pages someone
+ * else cached).  Where the kernel cannot tell, as none. */
+static void cache_state(struct pipe_state *ps, struct active *a, struct slot *s)
+{
+	long page = sysconf(_SC_PAGESIZE), cached = 0;
+	uint64_t pages = (s->off + s->want + (uint64_t)page - 1) / (uint64_t)page - s->off / (uint64_t)page;
+
+	if (ps->env->opt->read_mode != READ_DIRECT)
+		cached = page_cache_pages(a->fd, s->off, s->want);
+	s->cached_before = cached > 0 && (uint64_t)cached >= pages;
+	s->none_cached = cached <= 0;
 }
 
 /* Take a free buffer for a's next block: 1 when taken, 0 when none is
@@ -373,7 +391,7 @@ static int next_block_locked(struct reader *r, struct active *a)
 	s->seq = a->next_seq++;
 	s->drop_after = s->deferred = false;
 	a->next_off += s->want;
-	s->cached_before = ps->env->opt->read_mode != READ_DIRECT && page_cache_resident(a->fd, s->off, s->want) == 1;
+	cache_state(ps, a, s);
 	if (s->cached_before && a->phase == IMG_STREAMING) { /* no I/O: the hashing thread copies it */
 		s->deferred = true;
 		a->ready[s->seq % ps->nslots] = s;

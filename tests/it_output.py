@@ -191,6 +191,98 @@ def check_sector_lists(c, top, arch, image):
            p.returncode == 64 and b"not a directory" in p.stderr, p.stderr)
 
 
+def swapper(a, b, stop):
+    """Exchange two names atomically, as fast as possible, until stop is set
+    (renameat2 RENAME_EXCHANGE through libc)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    at_fdcwd, exchange = -100, 2
+    ba, bb = a.encode(), b.encode()
+    while not stop.is_set():
+        libc.renameat2(at_fdcwd, ba, at_fdcwd, bb, exchange)
+
+
+def race(c, top, arch, what, setup, check, runs=150):
+    """Run imgscan -o OUT runs times while OUT and OTHER are swapped under
+    it; check(out, other) after each run must hold."""
+    d = os.path.join(top, "race-" + what)
+    os.makedirs(d)
+    out, other = os.path.join(d, "out"), os.path.join(d, "other")
+    setup(d, out, other)
+    stop = threading.Event()
+    t = threading.Thread(target=swapper, args=(out, other, stop))
+    t.start()
+    bad = 0
+    try:
+        for _ in range(runs):
+            run(["--no-tsk", "-o", out, arch])
+            stop.set()
+            t.join()
+            bad += not check(d, out, other)
+            stop.clear()
+            t = threading.Thread(target=swapper, args=(out, other, stop))
+            t.start()
+    finally:
+        stop.set()
+        t.join()
+    c.eq("race %s: never violated in %d runs" % (what, runs), bad, 0)
+
+
+def check_races(c, top, arch):
+    victim = os.path.join(top, "victim.txt")
+
+    def node_and_link(d, out, other):
+        os.mknod(out, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        os.symlink(victim, other)
+        with open(victim, "w") as f:
+            f.write("V" * 100000)
+
+    def victim_whole(d, out, other):
+        """Untouched, or replaced whole by the symlink rule (out was the link
+        when it was looked at); never a report written over its start."""
+        data = open(victim).read()
+        return data == "V" * 100000 or is_report(data)
+    race(c, top, arch, "device node vs symlink to a file", node_and_link, victim_whole)
+
+    def file_and_node(d, out, other):
+        with open(out, "w") as f:
+            f.write("old")
+        os.mknod(other, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+
+    def node_kept(d, out, other):
+        return any(stat.S_ISCHR(os.lstat(p).st_mode) for p in (out, other))
+    race(c, top, arch, "regular file vs device node", file_and_node, node_kept)
+
+
+def check_refusals(c, top, arch, image):
+    import socket
+    sock = os.path.join(top, "report.sock")
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(sock)
+    srv.listen(1)
+    p = run(["-o", sock, arch])
+    c.eq("socket: refused, exit 64", p.returncode, 64)
+    c.true("socket: said so", b"socket" in p.stderr, p.stderr)
+    srv.close()
+    p = run(["-o", "/dev/fd/9", arch])
+    c.eq("/dev/fd/N not passed in: exit 64 at once", p.returncode, 64)
+    setid = os.path.join(top, "setid.json")
+    with open(setid, "w") as f:
+        f.write("old")
+    os.chmod(setid, 0o4755)
+    run(["-o", setid, arch])
+    c.eq("replaced file: set-id bits never copied", stat.S_IMODE(os.stat(setid).st_mode), 0o755)
+    lists = os.path.join(top, "fifo-lists")
+    os.makedirs(lists)
+    os.mkfifo(os.path.join(lists, itlib.xxhsum(image) + ".xxh3s"))
+    try:
+        p = run(["-o", os.path.join(top, "f.json"), "--sector-hashes", lists, arch])
+        c.eq("FIFO at a sector-list name: an error, exit 2 (no hang)", p.returncode, 2)
+    except subprocess.TimeoutExpired:
+        c.true("FIFO at a sector-list name: no hang", False)
+    c.eq("FIFO at a sector-list name: no temporaries", leftovers(lists), [])
+
+
 def main():
     top, arch = itlib.workspace("archive")
     c = itlib.Checker()
@@ -205,6 +297,8 @@ def main():
     check_block_devices(c, top, arch)
     check_fd_paths(c, top, arch)
     check_sector_lists(c, top, arch, image)
+    check_refusals(c, top, arch, image)
+    check_races(c, top, arch)
     c.eq("nothing written into the scanned tree", sorted(os.listdir(arch)), ["disk.img"])
     itlib.sh("rm", "-rf", top)
     c.done()
