@@ -268,6 +268,14 @@ static bool plain_name(const char *s, size_t n)
 	return !memchr(s, '/', n) && !memchr(s, '\0', n);
 }
 
+/* The line p of len bytes (not NUL-terminated) begins with word. */
+static bool starts_with(const char *p, size_t len, const char *word)
+{
+	size_t n = strlen(word);
+
+	return len >= n && !memcmp(p, word, n);
+}
+
 /* The one extent line of a descriptor ("RW 32768 SPARSE \"disk.vmdk\""):
  * copies its file name; -ENOTSUP when there are several extents or none,
  * -EINVAL when the name is not a plain file name. */
@@ -282,13 +290,16 @@ static int vmdk_extent_name(const char *text, size_t len, char *name, size_t nam
 
 		if (!eol)
 			eol = end;
-		if ((!strncmp(p, "RW ", 3) || !strncmp(p, "RDONLY ", 7) || !strncmp(p, "NOACCESS ", 9)) &&
+		size_t line = (size_t)(eol - p);
+
+		if ((starts_with(p, line, "RW ") || starts_with(p, line, "RDONLY ") ||
+		     starts_with(p, line, "NOACCESS ")) &&
 		    (q1 = memchr(p, '"', (size_t)(eol - p))) && (q2 = memchr(q1 + 1, '"', (size_t)(eol - q1 - 1)))) {
 			extents++;
 			found = q1 + 1;
 			found_len = (size_t)(q2 - q1 - 1);
 		}
-		p = eol + 1;
+		p = eol < end ? eol + 1 : end;
 	}
 	if (extents != 1)
 		return -ENOTSUP;

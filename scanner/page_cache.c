@@ -84,8 +84,7 @@ void page_cache_reader_release(struct page_cache_reader *r)
 	r->bounce_len = 0;
 }
 
-/* pread until len bytes or the end of the file: bytes read, or -errno. */
-static long pread_full(int fd, void *buf, size_t len, uint64_t off)
+long pread_full(int fd, void *buf, size_t len, uint64_t off)
 {
 	size_t got = 0;
 

@@ -57,6 +57,10 @@ void page_cache_reader_init(struct page_cache_reader *r, int fd);
  */
 long page_cache_pread(struct page_cache_reader *r, void *buf, size_t len, uint64_t off);
 
+/* pread until len bytes or the end of the file (EINTR retried): the bytes
+ * read, short only at the end of the file, or -errno. */
+long pread_full(int fd, void *buf, size_t len, uint64_t off);
+
 /* Close what the reader opened; fd stays open.  Safe to call twice. */
 void page_cache_reader_release(struct page_cache_reader *r);
 

@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +31,21 @@ struct worker {
 	pid_t pid;                     /* 0: not running */
 	int sock;                      /* our end of its socket */
 	bool busy;                     /* (pool lock) */
-	char link_dir[PATH_MAX / 4];   /* its private directory, made at its first container; "" if none */
+	/* Its private directory for container names, made at its first
+	 * container: held open, and used only through link_dfd (-1: none);
+	 * link_name is its name in the pool's tmp_dfd, for the final rmdir
+	 * only, after checking it is still the same directory. */
+	int link_dfd;
+	dev_t link_dev;
+	ino_t link_ino;
+	char link_name[32];
+};
+
+/* A worker to start, handed to the spawner thread (see spawn()). */
+struct spawn_req {
+	struct worker *w;
+	int rc;
+	bool done;
 };
 
 struct tsk_pool {
@@ -39,7 +56,16 @@ struct tsk_pool {
 	unsigned timeout_s;
 	rlim_t mem_bytes;
 	char tmpdir[PATH_MAX / 8];    /* where the workers' directories go */
+	int tmp_dfd;                  /* tmpdir, open (-1: unusable: containers fail) */
 	unsigned restarts;            /* (lock) */
+	/* Workers are forked by one thread that lives as long as the pool, so
+	 * their parent-death signal (PR_SET_PDEATHSIG, which follows the
+	 * forking thread) fires only when imgscan itself goes. */
+	pthread_t spawner;
+	pthread_mutex_t spawn_lock;
+	pthread_cond_t spawn_cv;
+	struct spawn_req *spawn_req;  /* (spawn_lock) the one pending request */
+	bool spawn_quit;              /* (spawn_lock) */
 #ifdef IMGSCAN_TEST_HOOKS
 	char fault[16];               /* test-only: the fault and the path part that triggers it */
 	char fault_match[256];
@@ -47,7 +73,7 @@ struct tsk_pool {
 };
 
 #ifdef IMGSCAN_TEST_HOOKS
-/* Test-only (imgscan-testhooks): IMGSCAN_TEST_TSK_FAULT=crash|hang|alloc:PATH-PART
+/* Test-only (imgscan-testhooks): IMGSCAN_TEST_TSK_FAULT=crash|hang|alloc|garble:PATH-PART
  * makes the worker fail that way on images whose path contains PATH-PART.
  * Read once, here; the worker applies it. */
 static void load_test_fault(struct tsk_pool *p)
@@ -75,86 +101,190 @@ static const char *test_fault(const struct tsk_pool *p, const struct tsk_request
 }
 #endif
 
+static void *spawner_main(void *arg);
+
 int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, struct tsk_pool **out)
 {
 	struct tsk_pool *p = calloc(1, sizeof(*p));
 	const char *tmp = getenv("TMPDIR");
+	int rc;
 
 	if (!p)
 		return -ENOMEM;
 	p->n = nworkers < 1 ? 1 : nworkers > MAX_WORKERS ? MAX_WORKERS : nworkers;
 	p->timeout_s = timeout_s;
 	p->mem_bytes = (rlim_t)mem_mib << 20;
+	for (unsigned i = 0; i < MAX_WORKERS; i++)
+		p->w[i].link_dfd = -1;
 	if (!tmp || !*tmp || strlen(tmp) >= sizeof(p->tmpdir))
 		tmp = "/tmp";
 	snprintf(p->tmpdir, sizeof(p->tmpdir), "%s", tmp);
+	/* $TMPDIR itself is the caller's choice: looked up once, here. */
+	p->tmp_dfd = open(p->tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 #ifdef IMGSCAN_TEST_HOOKS
 	load_test_fault(p);
 #endif
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->idle, NULL);
+	pthread_mutex_init(&p->spawn_lock, NULL);
+	pthread_cond_init(&p->spawn_cv, NULL);
+	rc = pthread_create(&p->spawner, NULL, spawner_main, p);
+	if (rc) {
+		pthread_mutex_destroy(&p->spawn_lock);
+		pthread_cond_destroy(&p->spawn_cv);
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->idle);
+		if (p->tmp_dfd >= 0)
+			close(p->tmp_dfd);
+		free(p);
+		return -rc;
+	}
 	*out = p;
 	return 0;
 }
 
-/* The worker's private directory (mode 0700, a fresh name): where it makes
+/*
+ * The worker's private directory (mode 0700, a fresh name): where it makes
  * the links that name containers for their libraries.  Made at the
  * worker's first container; without one, only containers fail, so a
- * failure here is not fatal. */
+ * failure here is not fatal.  $TMPDIR may be writable by others (and not
+ * sticky): the directory is made through our open descriptor of $TMPDIR,
+ * opened at once without following a symlink, and kept only if it is
+ * still what mkdtemp made (a directory of ours, 0700, the same inode as
+ * right after mkdtemp).  From then on it is used only through that
+ * descriptor, here and in the worker, never by its name.
+ */
 static void make_link_dir(const struct tsk_pool *p, struct worker *w)
 {
-	snprintf(w->link_dir, sizeof(w->link_dir), "%s/imgscan-tsk-XXXXXX", p->tmpdir);
-	if (!mkdtemp(w->link_dir))
-		w->link_dir[0] = '\0';
+	char path[64];
+	struct stat made, st;
+	int dfd;
+
+	if (p->tmp_dfd < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/imgscan-tsk-XXXXXX", p->tmp_dfd);
+	if (!mkdtemp(path))
+		return;
+	snprintf(w->link_name, sizeof(w->link_name), "%s", strrchr(path, '/') + 1);
+	if (fstatat(p->tmp_dfd, w->link_name, &made, AT_SYMLINK_NOFOLLOW) || !S_ISDIR(made.st_mode))
+		return; /* replaced already: whatever is there now is not ours to remove */
+	dfd = openat(p->tmp_dfd, w->link_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	if (fstat(dfd, &st) || st.st_dev != made.st_dev || st.st_ino != made.st_ino || st.st_uid != geteuid() ||
+	    (st.st_mode & 07777) != 0700) {
+		close(dfd);
+		return;
+	}
+	w->link_dfd = dfd;
+	w->link_dev = st.st_dev;
+	w->link_ino = st.st_ino;
 }
 
-/* Remove the directory and whatever a killed worker left in it. */
-static void remove_link_dir(struct worker *w)
+/* Remove whatever a killed worker left in its directory, through the
+ * directory's own descriptor, then the directory itself, by name, only if
+ * that name is still the same directory (otherwise it is left alone). */
+static void remove_link_dir(const struct tsk_pool *p, struct worker *w)
 {
+	int dup_fd;
 	DIR *d;
 	struct dirent *e;
+	struct stat st;
 
-	if (!w->link_dir[0])
+	if (w->link_dfd < 0)
 		return;
-	if ((d = opendir(w->link_dir)) != NULL) {
+	dup_fd = fcntl(w->link_dfd, F_DUPFD_CLOEXEC, 0);
+	if (dup_fd >= 0 && (d = fdopendir(dup_fd)) != NULL) {
+		rewinddir(d);
 		while ((e = readdir(d)) != NULL)
 			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				unlinkat(dirfd(d), e->d_name, 0);
+				unlinkat(w->link_dfd, e->d_name, 0);
 		closedir(d);
+	} else if (dup_fd >= 0) {
+		close(dup_fd);
 	}
-	rmdir(w->link_dir);
-	w->link_dir[0] = '\0';
+	if (!fstatat(p->tmp_dfd, w->link_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode) &&
+	    st.st_dev == w->link_dev && st.st_ino == w->link_ino)
+		unlinkat(p->tmp_dfd, w->link_name, AT_REMOVEDIR);
+	close(w->link_dfd);
+	w->link_dfd = -1;
+	w->link_name[0] = '\0';
 }
 
-/* Start one worker.  Only async-signal-safe calls between fork and exec. */
-static int spawn(struct tsk_pool *p, struct worker *w)
+/* Every descriptor from 3 up: close_range(2), or one by one where the
+ * kernel lacks it.  Async-signal-safe. */
+static void close_from_3(void)
+{
+	struct rlimit nofile;
+
+	if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) || nofile.rlim_cur > (1u << 20))
+		nofile.rlim_cur = 1u << 20;
+	for (rlim_t fd = 3; fd < nofile.rlim_cur; fd++)
+		close((int)fd);
+}
+
+/* Make fd `to` a copy of `from` that survives exec (dup2 onto itself
+ * would keep close-on-exec).  Async-signal-safe. */
+static int dup_keep(int from, int to)
+{
+	if (from == to)
+		return fcntl(to, F_SETFD, 0);
+	return dup2(from, to) < 0 ? -1 : 0;
+}
+
+/*
+ * The child between fork and exec: only async-signal-safe calls.  It dies
+ * with imgscan (parent-death signal, then a check that the parent did not
+ * go before it was set), starts with no signal blocked (the pool's threads
+ * block SIGINT/SIGTERM/SIGUSR1 for stop.c), ignores SIGINT (a terminal's ^C
+ * reaches the whole process group: the pool kills its workers itself), and
+ * keeps only its socket (fd 0) and /dev/null (1, 2): nothing else of ours
+ * or of our caller's crosses the exec.
+ */
+static void exec_worker(int sock, pid_t parent, const struct rlimit *lim)
+{
+	static char *const argv[] = {"imgscan", "--tsk-worker", NULL};
+	struct sigaction ign = {.sa_handler = SIG_IGN};
+	sigset_t none;
+	int devnull;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+		_exit(127);
+	sigaction(SIGINT, &ign, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup_keep(sock, TSK_WORKER_SOCKET_FD))
+		_exit(127);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* TSK must never print into our output */
+	if (devnull < 0 || dup_keep(devnull, 1) || dup_keep(devnull, 2))
+		_exit(127);
+	close_from_3();
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+	/* ASan and TSan reserve terabytes of shadow address space: no
+	 * limit there (TSan's worker dies of SIGSEGV under one). */
+	setrlimit(RLIMIT_AS, lim);
+#else
+	(void)lim;
+#endif
+	execv("/proc/self/exe", argv);
+	_exit(127);
+}
+
+/* Start one worker: called on the spawner thread only. */
+static int spawn_here(struct tsk_pool *p, struct worker *w)
 {
 	int sv[2], rc;
 	struct rlimit lim = {p->mem_bytes, p->mem_bytes};
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 
 	if ((rc = tsk_worker_socketpair(sv)) != 0)
 		return rc;
 	pid = fork();
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDWR);
-		char *argv[] = {"imgscan", "--tsk-worker", NULL};
-
-		dup2(sv[1], TSK_WORKER_SOCKET_FD);
-		if (devnull >= 0) { /* TSK must never print into our output */
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-		/* ASan and TSan reserve terabytes of shadow address space: no
-		 * limit there (TSan's worker dies of SIGSEGV under one). */
-		setrlimit(RLIMIT_AS, &lim);
-#else
-		(void)lim;
-#endif
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
+	if (pid == 0)
+		exec_worker(sv[1], parent, &lim);
 	rc = pid < 0 ? -errno : 0;
 	close(sv[1]);
 	if (rc) {
@@ -166,20 +296,46 @@ static int spawn(struct tsk_pool *p, struct worker *w)
 	return 0;
 }
 
-/* Stop a worker (already dead or not), collect its status, remove its
- * directory. */
-static int reap(struct worker *w, bool kill_it)
+/* The spawner thread: forks the workers asked for, one at a time, until
+ * the pool goes. */
+static void *spawner_main(void *arg)
 {
-	int status = 0;
+	struct tsk_pool *p = arg;
 
-	if (kill_it)
-		kill(w->pid, SIGKILL);
-	close(w->sock);
-	while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	w->pid = 0;
-	remove_link_dir(w);
-	return status;
+	pthread_mutex_lock(&p->spawn_lock);
+	for (;;) {
+		struct spawn_req *r;
+
+		while (!p->spawn_req && !p->spawn_quit)
+			pthread_cond_wait(&p->spawn_cv, &p->spawn_lock);
+		if (!p->spawn_req)
+			break;
+		r = p->spawn_req;
+		pthread_mutex_unlock(&p->spawn_lock);
+		r->rc = spawn_here(p, r->w);
+		pthread_mutex_lock(&p->spawn_lock);
+		r->done = true;
+		p->spawn_req = NULL;
+		pthread_cond_broadcast(&p->spawn_cv);
+	}
+	pthread_mutex_unlock(&p->spawn_lock);
+	return NULL;
+}
+
+/* Start one worker, on the spawner thread: 0 or -errno. */
+static int spawn(struct tsk_pool *p, struct worker *w)
+{
+	struct spawn_req r = {w, 0, false};
+
+	pthread_mutex_lock(&p->spawn_lock);
+	while (p->spawn_req)
+		pthread_cond_wait(&p->spawn_cv, &p->spawn_lock);
+	p->spawn_req = &r;
+	pthread_cond_broadcast(&p->spawn_cv);
+	while (!r.done)
+		pthread_cond_wait(&p->spawn_cv, &p->spawn_lock);
+	pthread_mutex_unlock(&p->spawn_lock);
+	return r.rc;
 }
 
 static double now_s(void)
@@ -190,14 +346,53 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Stop a worker (already dead or not), collect its status, remove its
+ * directory.  Its socket is closed first (an idle worker then ends its
+ * loop); it gets up to grace_s seconds to exit by itself, then SIGKILL
+ * (harmless to a zombie): never an unbounded wait for a live worker.
+ * *killed (may be NULL): it was still running when it was killed.
+ */
+static int reap(struct tsk_pool *p, struct worker *w, double grace_s, bool *killed)
+{
+	double deadline = now_s() + grace_s;
+	int status = 0;
+	pid_t r;
+
+	if (killed)
+		*killed = false;
+	close(w->sock);
+	for (;;) {
+		r = waitpid(w->pid, &status, WNOHANG);
+		if (r == w->pid || (r < 0 && errno != EINTR) || now_s() >= deadline)
+			break;
+		if (r == 0)
+			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+	}
+	if (r != w->pid) {
+		if (killed)
+			*killed = r == 0;
+		kill(w->pid, SIGKILL);
+		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	w->pid = 0;
+	remove_link_dir(p, w);
+	return status;
+}
+
 /* Why the worker died.  Out of memory is not guessed from messages: a
  * worker that hit its address-space limit inside libtsk either answered
  * TSK_OUT_OF_MEMORY (TSK's allocator failed) or was killed by a signal
- * (C++ allocations abort on failure; the kernel's OOM killer sends SIGKILL). */
-static void describe_death(int status, struct tsk_result *res)
+ * (C++ allocations abort on failure; the kernel's OOM killer sends SIGKILL).
+ * killed: it was alive after its broken answer, and we killed it. */
+static void describe_death(int status, bool killed, struct tsk_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	if (WIFSIGNALED(status)) {
+	if (killed) {
+		res->status = TSK_WORKER_ERROR;
+		snprintf(res->failure, sizeof(res->failure), "worker broke the protocol (killed)");
+	} else if (WIFSIGNALED(status)) {
 		const char *name = sigabbrev_np(WTERMSIG(status));
 		res->status = TSK_CRASHED;
 		snprintf(res->failure, sizeof(res->failure), "crashed: SIG%s", name ? name : "?");
@@ -218,45 +413,69 @@ static void count_restart(struct tsk_pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+static void fail(struct tsk_result *res, enum tsk_status status, const char *what, int err)
+{
+	memset(res, 0, sizeof(*res));
+	res->status = status;
+	snprintf(res->failure, sizeof(res->failure), "%s%s%s", what, err ? ": " : "", err ? strerror(err) : "");
+}
+
+/* Send one request, starting the worker first when it is not running.  A
+ * worker that died while idle (the send finds its socket closed: it
+ * received nothing) is not blamed on this image: it is replaced and the
+ * request sent once more.  0, or -errno with res filled. */
+static int send_request(struct tsk_pool *p, struct worker *w, const struct tsk_request *req, int image_fd,
+			struct tsk_result *res)
+{
+	int rc = 0;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!w->pid && (rc = spawn(p, w)) != 0) {
+			fail(res, TSK_WORKER_ERROR, "cannot start a worker", -rc);
+			return rc;
+		}
+		if (strcmp(req->container, "raw") && w->link_dfd < 0)
+			make_link_dir(p, w);
+		rc = tsk_worker_send(w->sock, req, image_fd, w->link_dfd, test_fault(p, req));
+		if (rc != -EPIPE)
+			break;
+		reap(p, w, 0, NULL);
+		count_restart(p);
+	}
+	if (rc == -EPIPE)
+		fail(res, TSK_WORKER_ERROR, "cannot send the request: the new worker is gone too", 0);
+	else if (rc) /* nothing was sent: the worker is fine */
+		fail(res, TSK_WORKER_ERROR, "cannot send the request", -rc);
+	return rc;
+}
+
 /* One request on one worker; on any failure the worker is replaced. */
 static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_request *req, int image_fd,
 		   struct tsk_result *res)
 {
-	int rc;
+	bool killed;
+	int rc, status;
 
-	if (!w->pid && (rc = spawn(p, w)) != 0) {
-		memset(res, 0, sizeof(*res));
-		res->status = TSK_WORKER_ERROR;
-		snprintf(res->failure, sizeof(res->failure), "cannot start a worker: %s", strerror(-rc));
+	if (send_request(p, w, req, image_fd, res))
 		return;
-	}
-	if (strcmp(req->container, "raw") && !w->link_dir[0])
-		make_link_dir(p, w);
-	rc = tsk_worker_send(w->sock, req, image_fd, w->link_dir, test_fault(p, req));
-	if (rc && rc != -EPIPE) { /* nothing was sent: the worker is fine */
-		memset(res, 0, sizeof(*res));
-		res->status = TSK_WORKER_ERROR;
-		snprintf(res->failure, sizeof(res->failure), "cannot send the request: %s", strerror(-rc));
-		return;
-	}
-	if (rc == 0)
-		rc = tsk_worker_receive(w->sock, res, now_s() + p->timeout_s);
+	rc = tsk_worker_receive(w->sock, res, now_s() + p->timeout_s);
 	if (rc == 0)
 		return;
 	if (rc == -ECANCELED) { /* the run is stopping: not the worker's fault */
-		reap(w, true);
-		memset(res, 0, sizeof(*res));
-		res->status = TSK_STOPPED;
-		snprintf(res->failure, sizeof(res->failure), "stopped: the scan was stopped");
+		reap(p, w, 0, NULL);
+		fail(res, TSK_STOPPED, "stopped: the scan was stopped", 0);
 		return;
 	}
 	if (rc == -ETIMEDOUT) {
-		reap(w, true);
+		reap(p, w, 0, NULL);
 		memset(res, 0, sizeof(*res));
 		res->status = TSK_TIMED_OUT;
 		snprintf(res->failure, sizeof(res->failure), "timed out after %u s", p->timeout_s);
 	} else {
-		describe_death(reap(w, false), res); /* it closed its end: it is gone, or going */
+		/* It closed its end (it is gone, or going: a moment to collect
+		 * how it died) or sent something broken (killed). */
+		status = reap(p, w, 0.5, &killed);
+		describe_death(status, killed, res);
 	}
 	count_restart(p);
 }
@@ -266,9 +485,7 @@ void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_f
 	struct worker *w = NULL;
 
 	if (image_fd < 0) {
-		memset(res, 0, sizeof(*res));
-		res->status = TSK_WORKER_ERROR;
-		snprintf(res->failure, sizeof(res->failure), "no open image to give the worker");
+		fail(res, TSK_WORKER_ERROR, "no open image to give the worker", 0);
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
@@ -288,7 +505,7 @@ void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_f
 		 * it survived, its heap may not have. */
 		snprintf(res->failure, sizeof(res->failure), "out of memory (address-space limit %llu MiB)",
 			 (unsigned long long)(p->mem_bytes >> 20));
-		reap(w, true);
+		reap(p, w, 0, NULL);
 		count_restart(p);
 	}
 
@@ -308,13 +525,31 @@ unsigned tsk_pool_restarts(struct tsk_pool *p)
 	return n;
 }
 
+/* How long an idle worker gets, at the end, to finish dropping its last
+ * image from the page cache after its socket is closed. */
+#define DESTROY_GRACE_S 10.0
+
 void tsk_pool_destroy(struct tsk_pool *p)
 {
 	if (!p)
 		return;
+	/* Closing its socket ends the worker's loop; the kill is for one that
+	 * does not end. */
 	for (unsigned i = 0; i < p->n; i++)
 		if (p->w[i].pid)
-			reap(&p->w[i], false); /* closing its socket ends the worker's loop */
+			close(p->w[i].sock), p->w[i].sock = -1;
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->w[i].pid)
+			reap(p, &p->w[i], DESTROY_GRACE_S, NULL);
+	pthread_mutex_lock(&p->spawn_lock);
+	p->spawn_quit = true;
+	pthread_cond_broadcast(&p->spawn_cv);
+	pthread_mutex_unlock(&p->spawn_lock);
+	pthread_join(p->spawner, NULL);
+	if (p->tmp_dfd >= 0)
+		close(p->tmp_dfd);
+	pthread_mutex_destroy(&p->spawn_lock);
+	pthread_cond_destroy(&p->spawn_cv);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->idle);
 	free(p);

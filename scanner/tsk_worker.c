@@ -21,15 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REQ_MAGIC 0x54534b32u /* "TSK2": a descriptor travels with each request */
+#define REQ_MAGIC 0x54534b33u /* "TSK3": the image's descriptor, and the directory's, travel with each request */
 #define RES_MAGIC 0x54534b52u
 
 struct wire_request {
 	uint32_t magic;
 	struct tsk_request req;
-	char link_dir[PATH_MAX / 4];  /* private directory for container names, "" if none */
+	uint8_t has_dir;              /* the second descriptor is the private directory for container names */
 #ifdef IMGSCAN_TEST_HOOKS
-	char fault[16];               /* "crash", "hang", "alloc", "" */
+	char fault[16];               /* "crash", "hang", "alloc", "garble", "" */
 #endif
 };
 
@@ -40,14 +40,14 @@ int tsk_worker_socketpair(int sv[2])
 
 /* ---- pool side ---- */
 
-int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, const char *link_dir,
-		    const char *fault)
+int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, int link_dfd, const char *fault)
 {
 	static __thread struct wire_request w;
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 	} ctl;
+	int fds[2] = {image_fd, link_dfd}, nfds = link_dfd >= 0 ? 2 : 1;
 	struct iovec iov = {&w, sizeof(w)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 			     .msg_controllen = sizeof(ctl.buf)};
@@ -57,17 +57,18 @@ int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, const
 	memset(&w, 0, sizeof(w));
 	w.magic = REQ_MAGIC;
 	w.req = *req;
-	snprintf(w.link_dir, sizeof(w.link_dir), "%s", link_dir ? link_dir : "");
+	w.has_dir = link_dfd >= 0;
 #ifdef IMGSCAN_TEST_HOOKS
 	snprintf(w.fault, sizeof(w.fault), "%s", fault ? fault : "");
 #else
 	(void)fault;
 #endif
 	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &image_fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
 	do
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -82,6 +83,29 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#define TERMINATE(a) ((a)[sizeof(a) - 1] = '\0')
+#define CLAMP(n, max) ((n) = (n) > (max) ? (max) : (n))
+
+/* An answer from the worker, made safe to print: strings ended within
+ * their fields, counts within their arrays. */
+static void sanitize_result(struct tsk_result *res)
+{
+	TERMINATE(res->failure);
+	TERMINATE(res->img_type);
+	TERMINATE(res->vs_type);
+	CLAMP(res->nfs, TSK_MAX_FS);
+	CLAMP(res->nparts, TSK_MAX_PARTS);
+	CLAMP(res->nerrors, TSK_MAX_ERRORS);
+	for (size_t i = 0; i < TSK_MAX_FS; i++) {
+		TERMINATE(res->fs[i].type);
+		TERMINATE(res->fs[i].how);
+	}
+	for (size_t i = 0; i < TSK_MAX_PARTS; i++)
+		TERMINATE(res->parts[i].desc);
+	for (size_t i = 0; i < TSK_MAX_ERRORS; i++)
+		TERMINATE(res->errors[i]);
 }
 
 int tsk_worker_receive(int sock, struct tsk_result *res, double deadline)
@@ -108,17 +132,23 @@ int tsk_worker_receive(int sock, struct tsk_result *res, double deadline)
 		/* One message is one whole answer: anything else is a broken worker. */
 		if (n != (ssize_t)sizeof(*res) || res->magic != RES_MAGIC)
 			return -EPIPE;
+		sanitize_result(res);
 		return 0;
 	}
 }
 
 /* ---- worker side ---- */
 
-/* The next request and its descriptor (-1 when none arrived: the worker's
- * descriptor limit, or a sender without one).  1: a request; 0: the pool
- * closed the socket; -EPROTO: not one of our messages. */
-static int recv_request(int sock, struct wire_request *w, int *fd)
+/* The next request and its descriptors: the image's (*fd) and, when the
+ * request says one comes, the private directory's (*dfd); -1 for one that
+ * did not arrive (the worker's descriptor limit, or a sender without one).
+ * 1: a request; 0: the pool closed the socket; -EPROTO: not one of our
+ * messages. */
+static int recv_request(int sock, struct wire_request *w, int *fd, int *dfd)
 {
+	int got_fds[2] = {-1, -1};
+	unsigned ngot = 0;
+
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(4 * sizeof(int))];
@@ -128,32 +158,36 @@ static int recv_request(int sock, struct wire_request *w, int *fd)
 			     .msg_controllen = sizeof(ctl.buf)};
 	ssize_t n;
 
-	*fd = -1;
+	*fd = *dfd = -1;
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return n == 0 || errno == ECONNRESET ? 0 : -errno;
-	/* Every descriptor that came is ours to close: keep the first. */
+	/* Every descriptor that came is ours to close: keep the first two. */
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && i < nfd; i++) {
 			int got;
 			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = got;
+			if (ngot < 2)
+				got_fds[ngot++] = got;
 			else
 				close(got);
 		}
 	}
 	if (n != (ssize_t)sizeof(*w) || (msg.msg_flags & MSG_TRUNC) || w->magic != REQ_MAGIC) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
+		for (unsigned i = 0; i < ngot; i++)
+			close(got_fds[i]);
 		return -EPROTO;
 	}
+	*fd = got_fds[0];
+	if (w->has_dir)
+		*dfd = got_fds[1];
+	else if (got_fds[1] >= 0)
+		close(got_fds[1]);
 	w->req.path[sizeof(w->req.path) - 1] = '\0';
-	w->link_dir[sizeof(w->link_dir) - 1] = '\0';
+	w->req.container[sizeof(w->req.container) - 1] = '\0';
 	return 1;
 }
 
@@ -185,20 +219,7 @@ static long read_neutral(void *ctx, uint64_t off, void *buf, size_t len)
  * kernel's readahead (the whole file is dropped afterwards). */
 static long read_plain(void *ctx, uint64_t off, void *buf, size_t len)
 {
-	int fd = *(const int *)ctx;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (long)got;
+	return pread_full(*(const int *)ctx, buf, len, off);
 }
 
 /*
@@ -235,27 +256,31 @@ static void identify_raw(const struct wire_request *w, int fd, bool cold, struct
  * a symbolic link to /proc/self/fd/N: opening it re-opens the inode behind
  * the received descriptor (the file the scanner opened and checked), with no
  * lookup of the image's own name.  The link lives in the worker's private
- * directory, named as the library needs (see tsk_container_file_name()).
- * 0 with path filled, or -errno.
+ * directory, open on dfd, named as the library needs (see
+ * tsk_container_file_name()), and the library gets it as
+ * /proc/self/fd/<dfd>/<name>: the directory's path in $TMPDIR, which
+ * others may be able to rename, is never looked up.  0 with path and name
+ * filled, or -errno.
  */
-static int link_container(const struct wire_request *w, int fd, char *path, size_t path_len)
+static int link_container(const struct wire_request *w, int fd, int dfd, char *path, size_t path_len,
+			  char *name, size_t name_len)
 {
 	struct page_cache_reader rd;
-	char name[256], target[32];
+	char target[32];
 	int rc;
 
-	if (!w->link_dir[0])
+	if (dfd < 0)
 		return -ENOENT;
 	page_cache_reader_init(&rd, fd);
-	rc = tsk_container_file_name(&w->req, read_neutral, &rd, name, sizeof(name));
+	rc = tsk_container_file_name(&w->req, read_neutral, &rd, name, name_len);
 	page_cache_reader_release(&rd);
 	if (rc)
 		return rc;
-	if ((size_t)snprintf(path, path_len, "%s/%s", w->link_dir, name) >= path_len)
+	if ((size_t)snprintf(path, path_len, "/proc/self/fd/%d/%s", dfd, name) >= path_len)
 		return -ENAMETOOLONG;
 	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
-	unlink(path); /* left by a worker killed mid-request */
-	return symlink(target, path) ? -errno : 0;
+	unlinkat(dfd, name, 0); /* left by a worker killed mid-request */
+	return symlinkat(target, dfd, name) ? -errno : 0;
 }
 
 /* The libraries' messages name the link: name the image instead. */
@@ -273,11 +298,11 @@ static void name_the_image(char *msg, size_t size, const char *link, const char 
 /* Containers are read by their libraries, through the page cache, which we
  * cannot steer: a cold one is dropped whole afterwards (see
  * release_image()); of one partly cached, what the library read stays. */
-static void identify_container(const struct wire_request *w, int fd, struct tsk_result *res)
+static void identify_container(const struct wire_request *w, int fd, int dfd, struct tsk_result *res)
 {
 	struct tsk_source src = {NULL, NULL, NULL};
-	char path[PATH_MAX];
-	int rc = link_container(w, fd, path, sizeof(path));
+	char path[PATH_MAX], name[256];
+	int rc = link_container(w, fd, dfd, path, sizeof(path), name, sizeof(name));
 
 	if (rc) {
 		start_answer(res);
@@ -290,7 +315,7 @@ static void identify_container(const struct wire_request *w, int fd, struct tsk_
 	}
 	src.container_path = path;
 	tsk_glue_identify(&w->req, &src, res);
-	unlink(path);
+	unlinkat(dfd, name, 0);
 	for (uint32_t i = 0; i < res->nerrors && i < TSK_MAX_ERRORS; i++)
 		name_the_image(res->errors[i], sizeof(res->errors[i]), path, w->req.path);
 }
@@ -320,6 +345,12 @@ static bool inject_fault(const char *fault, struct tsk_result *res)
 	if (!strcmp(fault, "hang"))
 		for (;;)
 			pause();
+	if (!strcmp(fault, "garble")) { /* a broken answer from a worker that lives on */
+		uint32_t junk = 0;
+		send(TSK_WORKER_SOCKET_FD, &junk, sizeof(junk), MSG_NOSIGNAL);
+		for (;;)
+			pause();
+	}
 	if (strcmp(fault, "alloc"))
 		return false;
 	/* A chain of 64 MiB blocks, each pointing to the previous; address
@@ -349,7 +380,7 @@ static bool inject_fault(const char *fault, struct tsk_result *res)
 
 /* One request: answer in res.  cold: none of the image was cached before
  * (it is dropped whole afterwards, see release_image()). */
-static void serve(const struct wire_request *w, int fd, bool cold, struct tsk_result *res)
+static void serve(const struct wire_request *w, int fd, int dfd, bool cold, struct tsk_result *res)
 {
 	if (fd < 0) {
 		start_answer(res);
@@ -365,15 +396,17 @@ static void serve(const struct wire_request *w, int fd, bool cold, struct tsk_re
 	if (!strcmp(w->req.container, "raw"))
 		identify_raw(w, fd, cold, res);
 	else
-		identify_container(w, fd, res);
+		identify_container(w, fd, dfd, res);
 }
 
 /* After the answer, so that the pool need not wait for it: drop a cold
  * image whole (this may wait for readahead in flight), close the
  * descriptor.  The pool's next request, or its closing the socket at the
  * end of the run, waits for this. */
-static void release_image(int fd, bool cold)
+static void release_image(int fd, int dfd, bool cold)
 {
+	if (dfd >= 0)
+		close(dfd);
 	if (fd < 0)
 		return;
 	if (cold)
@@ -385,17 +418,17 @@ int tsk_worker_main(int sock)
 {
 	static struct wire_request w;
 	static struct tsk_result res;
-	int fd, rc;
+	int fd, dfd, rc;
 
-	while ((rc = recv_request(sock, &w, &fd)) == 1) {
+	while ((rc = recv_request(sock, &w, &fd, &dfd)) == 1) {
 		/* Pages of the image cached before us: 0 lets us read through
 		 * the cache and drop it all afterwards; -errno (cannot tell)
 		 * does not. */
 		bool cold = fd >= 0 && page_cache_pages(fd, 0, w.req.size) == 0;
 
-		serve(&w, fd, cold, &res);
+		serve(&w, fd, dfd, cold, &res);
 		rc = send_answer(sock, &res);
-		release_image(fd, cold);
+		release_image(fd, dfd, cold);
 		if (rc)
 			return 2;
 	}

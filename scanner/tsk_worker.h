@@ -6,8 +6,10 @@
  * reads the image only through that descriptor: raw images through
  * page_cache_pread() (the page cache is left as found), containers through a
  * name that is a symbolic link to /proc/self/fd/N of it, in a private
- * directory the pool makes for the worker.  It closes the descriptor after
- * each request.
+ * directory the pool makes for the worker and sends, open, with each
+ * request (SCM_RIGHTS too): the worker names it only as
+ * /proc/self/fd/<dirfd>, never by its path in $TMPDIR.  It closes both
+ * descriptors after each request.
  */
 #ifndef IMGSCAN_TSK_WORKER_H
 #define IMGSCAN_TSK_WORKER_H
@@ -23,18 +25,19 @@
 int tsk_worker_socketpair(int sv[2]);
 
 /*
- * Send one request with image_fd attached.  link_dir: the worker's private
- * directory for container names ("" when there is none: containers then
- * fail).  fault: test hooks only ("crash", "hang", "alloc"), NULL otherwise;
+ * Send one request with image_fd attached, and link_dfd when >= 0: the
+ * worker's private directory for container names, open (-1 when there is
+ * none: containers then fail).  fault: test hooks only ("crash", "hang", "alloc"), NULL otherwise;
  * a build without IMGSCAN_TEST_HOOKS never sends one.
  * Returns 0, -EPIPE when the worker is gone, or -errno.
  */
-int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, const char *link_dir,
-		    const char *fault);
+int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, int link_dfd, const char *fault);
 
 /* Wait for the answer until deadline (CLOCK_MONOTONIC seconds), or until
  * the run is asked to stop (-ECANCELED, stop.h): 0,
- * -ETIMEDOUT, or -EPIPE (the worker died or broke the protocol). */
+ * -ETIMEDOUT, or -EPIPE (the worker died or broke the protocol).  On 0
+ * every string of res is NUL-terminated and every count within its array:
+ * the worker runs TSK on hostile images and is not trusted. */
 int tsk_worker_receive(int sock, struct tsk_result *res, double deadline);
 
 /* ---- worker side ---- */

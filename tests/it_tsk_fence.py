@@ -12,15 +12,24 @@ IMGSCAN_TEST_TSK_FAULT) and the release imgscan:
 - a damaged image whose TSK error mentions "alloc" is not out of memory
   (decided by the worker's allocator, not by message text): no restart;
 - workers close each image's descriptor: a thousand images under a limit of
-  64 open descriptors all get their answer."""
+  64 open descriptors all get their answer;
+- the private directory for container links is used only through its
+  descriptor: another user renaming it in a world-writable, non-sticky
+  $TMPDIR and putting a symlink to a victim directory in its place removes
+  nothing of the victim's;
+- a worker holds only its socket, /dev/null and, while a request runs, the
+  image and its directory; it blocks no signal, ignores SIGINT, and dies
+  with imgscan."""
 import json
 import os
 import resource
 import shutil
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,6 +58,20 @@ def fault_cases(c, d):
             g = by_name(rep, "good%d.img" % i)
             c.eq(fault + ": good%d unharmed" % i, (g["identification"]["tsk"]["status"], g["status"]), ("ok", "ok"))
         c.true(fault + ": bounded time", took < 30, "%.1f s" % took)
+
+
+def broken_answer(c, d):
+    """A worker that answers with a wrong size and lives on is killed, not
+    waited for: the scan ends long before the TSK timeout."""
+    env = dict(os.environ, IMGSCAN_TEST_TSK_FAULT="garble:victim")
+    t0 = time.monotonic()
+    code, rep, err = itlib.scan("--tsk-timeout", "60", "-j", "2", d, env=env, timeout=50)
+    took = time.monotonic() - t0
+    tsk = by_name(rep, "victim.img")["identification"]["tsk"]
+    c.eq("garble: tsk status", tsk["status"], "worker-error")
+    c.true("garble: reason", "protocol" in tsk.get("failure", ""), tsk.get("failure"))
+    c.eq("garble: worker replaced", rep["summary"]["tsk_worker_restarts"], 1)
+    c.true("garble: not waited for", took < 20, "%.1f s" % took)
 
 
 def release_ignores_faults(c, d, release):
@@ -167,6 +190,184 @@ def container_links_cleaned(c, top):
         c.eq("containers %r: no link directory left in $TMPDIR" % fault, os.listdir(tmp), [])
 
 
+def link_dir_swapped(c, top):
+    """An attacker (a thread here, standing for another user) keeps renaming
+    every imgscan-tsk-* directory in a 0777, non-sticky $TMPDIR and putting a
+    symlink to a victim directory in its place while containers are
+    scanned: the victim's files survive, and the swapped name is left alone."""
+    d, tmp, victim = (os.path.join(top, n) for n in ("swap-images", "swap-tmp", "swap-victim"))
+    for x in (d, tmp, victim):
+        os.makedirs(x)
+    os.chmod(tmp, 0o777)  # world-writable, no sticky bit
+    raw = os.path.join(top, "swap-inner.img")
+    itlib.make_fat(raw, 16, "SWAP", 16 << 20)
+    names = []
+    for i in range(4):
+        for fmt, ext in (("vpc", "vhd"), ("vmdk", "vmdk")):
+            name = "disk%d.%s" % (i, ext)
+            itlib.make_qemu(os.path.join(d, name), fmt, src=raw)
+            names.append(name)
+    # What the old code unlinked and replaced: the links' own names, and more.
+    precious = ["image.vhd", "image.E01", "keep.txt"] + [n for n in names if n.endswith(".vmdk")]
+    for n in precious:
+        with open(os.path.join(victim, n), "w") as f:
+            f.write("evidence " + n)
+
+    def victim_intact():
+        return sorted(os.listdir(victim)) == sorted(precious) and all(
+            not os.path.islink(os.path.join(victim, n)) and open(os.path.join(victim, n)).read() == "evidence " + n
+            for n in precious)
+
+    # The normal case first: everything works, nothing is left in $TMPDIR.
+    env = dict(os.environ, TMPDIR=tmp)
+    code, rep, err = itlib.scan("--tsk-workers", "2", "-j", "2", d, env=env)
+    c.eq("swap: normal case, every container read by TSK",
+         sorted(by_name(rep, n)["identification"]["tsk"]["status"] for n in names), ["ok"] * len(names))
+    c.eq("swap: normal case, nothing left in a 0777 $TMPDIR", os.listdir(tmp), [])
+
+    stop, swaps = threading.Event(), []
+
+    def attacker():
+        while not stop.is_set():
+            for e in os.listdir(tmp):
+                p = os.path.join(tmp, e)
+                if e.startswith("imgscan-tsk-") and not e.endswith(".moved") and not os.path.islink(p):
+                    try:
+                        os.rename(p, p + ".moved")
+                        os.symlink(victim, p)
+                        swaps.append(e)
+                    except OSError:
+                        pass
+            time.sleep(0.0005)
+
+    for rnd in range(3):
+        t = threading.Thread(target=attacker)
+        t.start()
+        try:
+            code, rep, err = itlib.scan("--tsk-workers", "2", "-j", "2", d, env=env)
+        finally:
+            stop.set()
+            t.join()
+            stop.clear()
+        c.true("swap %d: a report" % rnd, rep is not None, err)
+    c.true("swap: the attacker swapped directories", len(swaps) > 0, swaps)
+    c.true("swap: the victim's files survive", victim_intact(), os.listdir(victim))
+    for e in os.listdir(tmp):
+        p = os.path.join(tmp, e)
+        if os.path.islink(p):
+            c.eq("swap: the symlink in its place is left alone", os.readlink(p), victim)
+        elif e.endswith(".moved"):
+            c.eq("swap: the moved directory was emptied through its descriptor", os.listdir(p), [])
+
+
+def worker_children(pid):
+    out = []
+    for e in os.listdir("/proc"):
+        if e.isdigit():
+            try:
+                with open("/proc/%s/stat" % e) as f:
+                    st = f.read()
+                with open("/proc/%s/cmdline" % e, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if int(st.rsplit(")", 1)[1].split()[1]) == pid and b"--tsk-worker" in cmd:
+                out.append(int(e))
+    return out
+
+
+def proc_fds(pid):
+    fds = {}
+    for e in os.listdir("/proc/%d/fd" % pid):
+        try:
+            fds[int(e)] = os.readlink("/proc/%d/fd/%s" % (pid, e))
+        except OSError:
+            pass
+    return fds
+
+
+def status_field(pid, name):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return line.split()[1]
+    return None
+
+
+def gone(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def worker_hygiene(c, top):
+    """A worker inherits nothing of its caller's (a test-held descriptor,
+    a pipe's write end) nor of imgscan's, blocks no signal, ignores SIGINT,
+    and dies within a second of a SIGKILLed imgscan."""
+    d, tmp = os.path.join(top, "hygiene"), os.path.join(top, "hygiene-tmp")
+    os.makedirs(d)
+    os.makedirs(tmp)
+    raw = os.path.join(top, "hygiene-inner.img")
+    itlib.make_fat(raw, 16, "HYG", 16 << 20)
+    itlib.make_qemu(os.path.join(d, "hangme.vhd"), "vpc", src=raw)
+    marker = os.path.join(top, "held-by-test.txt")
+    open(marker, "w").close()
+    held = os.open(marker, os.O_RDONLY)
+    rd, wr = os.pipe()
+    env = dict(os.environ, TMPDIR=tmp, IMGSCAN_TEST_TSK_FAULT="hang:hangme")
+    out = os.path.join(top, "hygiene-report.json")
+    p = subprocess.Popen([itlib.IMGSCAN, "scan", "-q", "-o", out, "--tsk-timeout", "60", "--tsk-workers", "1",
+                          "-j", "1", d], env=env, pass_fds=(held, wr), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    os.close(wr)
+    worker = None
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and worker is None:
+            for w in worker_children(p.pid):
+                fds = proc_fds(w)
+                if any("hangme.vhd" in t for t in fds.values()):
+                    worker = w
+            time.sleep(0.05)
+        c.true("hygiene: a worker busy with hangme.vhd", worker is not None)
+        if worker is None:
+            return
+        time.sleep(0.2)
+        fds = proc_fds(worker)
+        c.true("hygiene: fd 0 is the socket", fds.get(0, "").startswith("socket:"), fds)
+        c.eq("hygiene: fds 1 and 2 are /dev/null", (fds.get(1), fds.get(2)), ("/dev/null", "/dev/null"))
+        rest = sorted(t for fd, t in fds.items() if fd > 2)
+        c.eq("hygiene: besides, only the image and its link directory", len(rest), 2)
+        c.true("hygiene: the image", any(t.endswith("/hangme.vhd") for t in rest), rest)
+        c.true("hygiene: the link directory", any("/imgscan-tsk-" in t for t in rest), rest)
+        c.true("hygiene: not the test's file, not the pipe",
+               not any(t == marker or t.startswith("pipe:") for t in fds.values()), fds)
+        c.eq("hygiene: no signal blocked", int(status_field(worker, "SigBlk"), 16), 0)
+        c.true("hygiene: SIGINT ignored", int(status_field(worker, "SigIgn"), 16) & (1 << (signal.SIGINT - 1)))
+        p.kill()
+        p.wait()
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline and not gone(worker):
+            time.sleep(0.02)
+        c.true("hygiene: the worker dies with imgscan", gone(worker), worker)
+        os.set_blocking(rd, False)
+        try:
+            eof = os.read(rd, 1) == b""
+        except BlockingIOError:  # someone still holds the write end
+            eof = False
+        c.true("hygiene: the pipe's write end is closed everywhere", eof)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        if worker is not None and not gone(worker):
+            os.kill(worker, signal.SIGKILL)
+        os.close(held)
+        os.close(rd)
+
+
 def main():
     top, d = itlib.workspace("a")
     release = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
@@ -176,12 +377,15 @@ def main():
             itlib.make_fat(os.path.join(d, "good%d.img" % i), 16, "GOOD%d" % i, 16 << 20)
         itlib.make_fat(os.path.join(d, "victim.img"), 16, "VICTIM", 16 << 20)
         fault_cases(c, d)
+        broken_answer(c, d)
         if release:
             release_ignores_faults(c, d, release)
         else:  # ctest passes it; an ad-hoc run may not
             print("no release binary given (second argument): its check is skipped")
         alloc_message_is_not_oom(c, top)
         container_links_cleaned(c, top)
+        link_dir_swapped(c, top)
+        worker_hygiene(c, top)
         no_descriptor_leak(c, top)
     finally:
         shutil.rmtree(top, ignore_errors=True)
