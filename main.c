@@ -113,11 +113,14 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 
 static void teardown(struct run_resources *rr)
 {
-	stop_signals_end(); /* before the engine it may wake goes */
+	/* Detached first (the engine goes), kept until last: a signal while
+	 * we tear down finds no scan and takes its default action. */
+	stop_signals_attach(NULL);
 	walk_close(rr->walk);
 	tsk_pool_destroy(rr->tsk);
 	if (rr->engine)
 		rr->engine->ops->destroy(rr->engine);
+	stop_signals_end();
 }
 
 static int run_scan(struct scan_options *opt)
@@ -149,6 +152,7 @@ static int run_scan(struct scan_options *opt)
 	};
 	stop_signals_attach(rr.engine);
 	rc = pipeline_run(&env, rr.walk, &stats);
+	stop_signals_attach(NULL); /* from here a signal ends the process at once */
 	stats.stop_signal = rc == -EINTR ? stop_requested() : 0;
 	if (rc == -EINTR)
 		fprintf(stderr, "imgscan: stopped by SIG%s: the report covers what was done (partial)\n",
@@ -168,6 +172,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--tsk-worker"))
 		return tsk_worker_main(TSK_WORKER_SOCKET_FD);
 	signal(SIGPIPE, SIG_IGN); /* a dead worker or a closed pipe is an error, not a kill */
+	signal(SIGCHLD, SIG_DFL); /* inherited ignored, workers would be reaped behind the pool's back */
 	status = options_parse(argc, argv, &opt, &exit_now);
 	if (exit_now)
 		return status;

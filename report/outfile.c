@@ -259,6 +259,11 @@ static void sync_dir(const char *path)
  * is, an atomic exchange, after which what came out (now at tmp's name) must
  * be a regular file, else it is exchanged back and left alone.  Where the
  * file system has no renameat2 flags, a check and a rename (a small race). */
+static bool no_rename_flags(int err)
+{
+	return err == EINVAL || err == ENOSYS; /* a file system or a sandbox without renameat2 flags */
+}
+
 static int rename_over_regular(const char *tmp, const char *final)
 {
 	struct stat st;
@@ -268,17 +273,20 @@ static int rename_over_regular(const char *tmp, const char *final)
 		return rc;
 	if (rc == 1 && !renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE))
 		goto done;
-	if (rc == 1 && errno != EEXIST && errno != EINVAL)
+	if (rc == 1 && errno != EEXIST && !no_rename_flags(errno))
 		return -errno;
 	if (!renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE)) {
-		if (lstat(tmp, &st) || !S_ISREG(st.st_mode)) {
-			renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE);
+		if (lstat(tmp, &st) && errno == ENOENT)
+			goto done; /* the flag was ignored (some FUSE): a plain rename happened */
+		if (!S_ISREG(st.st_mode)) {
+			if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE))
+				return -OUTFILE_ESTUCK; /* the node sits at tmp's name: never unlinked */
 			return -OUTFILE_ECHANGED;
 		}
 		unlink(tmp); /* the replaced report */
 		goto done;
 	}
-	if (errno != EINVAL && errno != ENOENT)
+	if (!no_rename_flags(errno) && errno != ENOENT)
 		return -errno;
 	rc = what_is_there(final, &st); /* no renameat2 here: check, then rename */
 	if (rc < 0)
@@ -310,7 +318,7 @@ int outfile_commit(struct outfile *o)
 		o->err = errno ? errno : EIO;
 	o->f = NULL;
 	rc = o->err ? -o->err : rename_over_regular(o->tmp, o->final);
-	if (rc)
+	if (rc && rc != -OUTFILE_ESTUCK)
 		unlink(o->tmp);
 	return rc;
 }
@@ -385,7 +393,8 @@ int outfile_place(const char *tmp, const char *final)
 		/* A symlink's target may be in another directory: a copy there. */
 		rc = same_dir(tmp, final) ? rename_over_regular(tmp, final) : copy_into(tmp, final);
 	}
-	unlink(tmp); /* gone after a rename; removed after a copy or a failure */
+	if (rc != -OUTFILE_ESTUCK)
+		unlink(tmp); /* gone after a rename; removed after a copy or a failure */
 	return rc;
 }
 
@@ -407,6 +416,7 @@ const char *outfile_strerror(int err)
 	case OUTFILE_EDANGLING: return "is a symlink to nothing (the link is left as it is)";
 	case OUTFILE_ECHANGED: return "changed while it was being opened or replaced (left as it is)";
 	case OUTFILE_ESOCKET: return "is a socket: imgscan does not connect to sockets (use a FIFO or a /dev/fd path)";
+	case OUTFILE_ESTUCK: return "changed while it was being replaced, and could not be put back: it is now beside it, under the temporary name";
 	case OUTFILE_ENOTREG: return "is not a regular file (a device, FIFO or socket): a file imgscan names itself is never written there";
 	case EISDIR: return "is a directory";
 	default: return strerror(err);

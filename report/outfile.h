@@ -42,6 +42,8 @@
 #define OUTFILE_ESOCKET 4100
 /* Not an errno: a name imgscan chose itself (a sector list) is not a regular file. */
 #define OUTFILE_ENOTREG 4101
+/* Not an errno: a node swapped in at the last moment could not be put back. */
+#define OUTFILE_ESTUCK 4102
 
 enum outfile_how { OUT_STDOUT, OUT_DIRECT, OUT_ATOMIC };
 

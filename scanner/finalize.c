@@ -53,8 +53,10 @@ static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 	struct page_cache_reader r;
 	long n;
 
-	if (stop_requested())
-		return -ECANCELED; /* a stopping run identifies from what it has */
+	/* A stopping run identifies an image it cut short from what it has;
+	 * one it let finish (wholly read) is identified as usual. */
+	if (a->read_err.stage && stop_requested())
+		return -ECANCELED;
 
 	page_cache_reader_init(&r, a->fd);
 	n = page_cache_pread(&r, buf, len, off);

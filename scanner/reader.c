@@ -463,8 +463,9 @@ static enum outcome classify(const struct slot *s, int res)
 static void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
 {
 	count_other_locked(ps, a->size);
-	fds[0] = a->fd;
-	fds[1] = a->dfd;
+	/* A read of it given up on in a drain may still use them: left open. */
+	fds[0] = a->keep_fds ? -1 : a->fd;
+	fds[1] = a->keep_fds ? -1 : a->dfd;
 	a->fd = a->dfd = -1;
 	free(a->path);
 	a->path = NULL;

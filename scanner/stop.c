@@ -11,7 +11,8 @@
 #include <stdbool.h>
 
 static _Atomic int stop_signal;
-static _Atomic(struct engine *) wake_engine;
+static struct engine *wake_engine;   /* (engine_lock) */
+static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic bool ending;   /* stop_signals_end() sent the SIGUSR1 */
 static pthread_t waiter;
 static bool waiting;
@@ -55,11 +56,17 @@ static void *wait_for_signal(void *arg)
 				return NULL;
 			continue; /* someone else's SIGUSR1: not ours to act on */
 		}
-		struct engine *e = atomic_load(&wake_engine);
-		if (atomic_load(&stop_signal) || !e)
+		/* Under the lock: once attach(NULL) returns, no wake is in progress
+		 * and the engine may be destroyed. */
+		pthread_mutex_lock(&engine_lock);
+		if (atomic_load(&stop_signal) || !wake_engine) {
+			pthread_mutex_unlock(&engine_lock);
 			die_of(sig);
+			continue;
+		}
 		atomic_store(&stop_signal, sig);
-		e->ops->wake(e);
+		wake_engine->ops->wake(wake_engine);
+		pthread_mutex_unlock(&engine_lock);
 	}
 }
 
@@ -81,7 +88,9 @@ int stop_signals_start(void)
 
 void stop_signals_attach(struct engine *e)
 {
-	atomic_store(&wake_engine, e);
+	pthread_mutex_lock(&engine_lock);
+	wake_engine = e;
+	pthread_mutex_unlock(&engine_lock);
 }
 
 int stop_requested(void)
@@ -91,7 +100,7 @@ int stop_requested(void)
 
 void stop_signals_end(void)
 {
-	atomic_store(&wake_engine, NULL);
+	stop_signals_attach(NULL);
 	if (!waiting)
 		return;
 	atomic_store(&ending, true);

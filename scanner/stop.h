@@ -21,7 +21,8 @@ struct engine;
 
 /* Returns 0 or -errno. */
 int stop_signals_start(void);
-/* The engine to wake when a signal comes (NULL: none). */
+/* The engine to wake when a signal comes (NULL: none; once this returns,
+ * the previous engine is no longer touched and may be destroyed). */
 void stop_signals_attach(struct engine *e);
 /* The signal that asked us to stop, or 0. */
 int stop_requested(void);

@@ -238,8 +238,9 @@ static int dup_keep(int from, int to)
  * The child between fork and exec: only async-signal-safe calls.  It dies
  * with imgscan (parent-death signal, then a check that the parent did not
  * go before it was set), starts with no signal blocked (the pool's threads
- * block SIGINT/SIGTERM/SIGUSR1 for stop.c), ignores SIGINT (a terminal's ^C
- * reaches the whole process group: the pool kills its workers itself), and
+ * block SIGINT/SIGTERM/SIGUSR1 for stop.c), ignores SIGINT, SIGTERM, SIGHUP
+ * and SIGUSR1 (sent to a whole process group, they are for imgscan: the pool
+ * kills its workers itself), and
  * keeps only its socket (fd 0) and /dev/null (1, 2): nothing else of ours
  * or of our caller's crosses the exec.
  */
@@ -252,7 +253,13 @@ static void exec_worker(int sock, pid_t parent, const struct rlimit *lim)
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(127);
+	/* A signal to the whole process group (^C, timeout(1), a service
+	 * manager's stop) is for imgscan to act on, not for its workers: the
+	 * pool kills them itself, with SIGKILL. */
 	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGTERM, &ign, NULL);
+	sigaction(SIGHUP, &ign, NULL);
+	sigaction(SIGUSR1, &ign, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup_keep(sock, TSK_WORKER_SOCKET_FD))
@@ -369,7 +376,11 @@ static int reap(struct tsk_pool *p, struct worker *w, double grace_s, bool *kill
 		if (r == 0)
 			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
 	}
-	if (r != w->pid) {
+	if (r < 0 && errno == ECHILD) {
+		/* Reaped behind our back (SIGCHLD ignored): the pid may be someone
+		 * else's now, never signal it; how it ended is unknown. */
+		status = W_EXITCODE(255, 0);
+	} else if (r != w->pid) {
 		if (killed)
 			*killed = r == 0;
 		kill(w->pid, SIGKILL);

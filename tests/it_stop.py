@@ -130,6 +130,49 @@ def check_tsk_stop(c, top):
              "stopped")
 
 
+def check_group_signal(c, top):
+    """SIGTERM to the whole process group (timeout(1), a service manager)
+    reaches the workers too: they leave it to imgscan, so the busy one is
+    'stopped', not 'crashed', and no worker restart is counted."""
+    d = os.path.join(top, "group")
+    os.makedirs(d)
+    itlib.make_fat(os.path.join(d, "hangme.img"), 16, "HANG", 16 << 20)
+    out = os.path.join(top, "group.json")
+    env = dict(os.environ, IMGSCAN_TEST_TSK_FAULT="hang:hangme")
+    proc = subprocess.Popen([hooks_binary(), "scan", "-q", "--tsk-timeout", "25", "-o", out, d], env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        status = proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        status = None
+    c.eq("process-group SIGTERM: exit 143", status, 143)
+    if status == 143:
+        rep = json.load(open(out))
+        c.eq("process-group SIGTERM: the worker is 'stopped'",
+             rep["images"][0]["identification"]["tsk"]["status"], "stopped")
+        c.eq("process-group SIGTERM: no worker restart", rep["summary"]["tsk_worker_restarts"], 0)
+
+
+def check_sigchld_ignored(c, top):
+    """Started with SIGCHLD ignored (some supervisors and wrappers pass that
+    on): a crashing worker is still reported as the crash it was."""
+    d = os.path.join(top, "sigchld")
+    os.makedirs(d)
+    itlib.make_fat(os.path.join(d, "crashme.img"), 16, "CRASH", 16 << 20)
+    out = os.path.join(top, "sigchld.json")
+    wrapper = ("import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); "
+               "os.execv(sys.argv[1], sys.argv[1:])")
+    env = dict(os.environ, IMGSCAN_TEST_TSK_FAULT="crash:crashme")
+    subprocess.run([sys.executable, "-c", wrapper, hooks_binary(), "scan", "-q", "-o", out, d], env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    tsk = json.load(open(out))["images"][0]["identification"]["tsk"]
+    c.eq("SIGCHLD ignored: the crash is still a crash", (tsk["status"], tsk.get("failure")),
+         ("crashed", "crashed: SIGSEGV"))
+
+
 def check_blocked_output(c, top):
     """Blocked opening a FIFO that has no reader (before any scan runs): the
     first SIGINT ends it at once; so does a second signal anywhere."""
@@ -149,6 +192,8 @@ def main():
     try:
         check_blocked_output(c, top)
         check_tsk_stop(c, top)
+        check_group_signal(c, top)
+        check_sigchld_ignored(c, top)
         try:
             check_signal_stop(c, top)
             check_stray_sigusr1(c, top)
