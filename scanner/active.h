@@ -1,7 +1,7 @@
 /*
  * active.h - the state of one image being streamed, and the shared state of
- * the pipeline.  Internal to scanner/ (reader.c, hash_threads.c, pipeline.c,
- * finalize.c).
+ * the pipeline.  Internal to scanner/ (admit.c, reader.c, hash_threads.c,
+ * pipeline.c, finalize.c).
  *
  * Who may touch what (checked with assertions where it is cheap, and by the
  * ThreadSanitizer build of the tests):

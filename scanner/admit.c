@@ -1,0 +1,258 @@
+/*
+ * admit.c - the reader's first half: each walked entry is skipped (links,
+ * special files, walk errors: reported as such), counted (an empty file of
+ * unknown extension) or opened and set up as an image in flight.  An image
+ * is opened once, and only if it is still the file the walk listed.
+ */
+#include "reader.h"
+#include "stop.h"
+#include "../config/config.h"
+#include "../config/options.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define EFTYPE_CHANGED EBADFD /* "no longer the file the walk listed" */
+
+static const char *extension_of(const char *path)
+{
+	const char *base = strrchr(path, '/'), *dot;
+
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	return (dot && dot != base) ? dot + 1 : "";
+}
+
+static void emit_skipped(struct pipe_state *ps, const struct walk_entry *e, enum skip_reason why)
+{
+	struct skipped_entry s = {e->path, why, e->st.st_mode, e->err, e->what};
+
+	ps->env->sink.skipped(ps->env->sink.ctx, &s);
+}
+
+/* Open the file the walk listed, and only that file: read-only, keeping
+ * access times where the kernel lets us, not through a symlink the walk did
+ * not follow, and the same device and inode the walk saw.  O_NONBLOCK: a
+ * file swapped for a FIFO must not hang the open.  Returns the descriptor
+ * with *now filled, or -errno (-EFTYPE_CHANGED: another file is there). */
+static int open_listed(const char *path, const struct walk_entry *e, bool *noatime, struct stat *now)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (e->followed ? 0 : O_NOFOLLOW), fd;
+
+	fd = open(path, flags | O_NOATIME);
+	*noatime = fd >= 0;
+	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
+		fd = open(path, flags);
+	if (fd < 0)
+		return errno == ELOOP && !e->followed ? -EFTYPE_CHANGED : -errno;
+	if (fstat(fd, now) || now->st_dev != e->st.st_dev || now->st_ino != e->st.st_ino ||
+	    (now->st_mode & S_IFMT) != (e->st.st_mode & S_IFMT)) {
+		close(fd);
+		return -EFTYPE_CHANGED;
+	}
+	return fd;
+}
+
+static void start_result(struct active *a, struct walk_entry *e, uint64_t index)
+{
+	struct image_result *r = &a->res;
+
+	memset(r, 0, sizeof(*r));
+	r->index = index;
+	r->path = e->path;
+	r->ext = extension_of(e->path);
+	r->is_blockdev = e->type == WALK_BLOCKDEV;
+	r->st = e->st;
+	a->path = e->path;
+	e->path = NULL;
+	a->t0 = monotonic_seconds();
+}
+
+/* An image that never reached the pipeline: report it and go on. */
+static void emit_open_error(struct pipe_state *ps, struct active *a, int err)
+{
+	struct image_result *r = &a->res;
+
+	if (err == EFTYPE_CHANGED)
+		result_add_error(r, "open", 0, 0, "not opened: it changed after it was listed (now another file, a symlink or not a regular file)");
+	else
+		result_add_error(r, "open", err, 0, "%s%s", strerror(err),
+				 err == ENOENT ? " (the file vanished after it was listed)" : "");
+	r->size = (uint64_t)r->st.st_size;
+	verdict_decide(&r->ident, &r->tsk, &(struct verdict_input){"", r->ext, r->size, false, false, r->is_blockdev},
+		       ps->env->cfg, &r->verdict);
+	ps->env->sink.image(ps->env->sink.ctx, r);
+	free(a->path);
+	a->path = NULL;
+}
+
+static int image_size(int fd, const struct stat *st, bool blockdev, uint64_t *size)
+{
+	*size = (uint64_t)st->st_size;
+	if (blockdev && ioctl(fd, BLKGETSIZE64, size))
+		return -errno;
+	return 0;
+}
+
+void open_sector_file(struct active *a, const char *dir)
+{
+	int rc = sector_file_open(dir, &a->sf);
+
+	if (rc)
+		result_add_error(&a->res, "sector-hashes", -rc, 0, "cannot create a file in %s: %s", dir,
+				 strerror(-rc));
+	a->hasher.out = a->sf;
+}
+
+/* Open the image and reset its per-image state.  Returns 0 or -errno. */
+static int setup_active(struct pipe_state *ps, struct active *a, struct walk_entry *e, bool probing)
+{
+	const struct scan_options *opt = ps->env->opt;
+	struct stat now;
+	uint64_t size;
+	int fd = open_listed(a->path, e, &a->res.noatime, &now), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = image_size(fd, &now, a->res.is_blockdev, &size);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	/* Buffered: no readahead, so that a block found in the cache was there
+	 * before us (and stays), and one we read is dropped again after hashing;
+	 * our own queue keeps the disk busy instead. */
+	if (size > opt->read_size && opt->read_mode != READ_DIRECT) {
+		/* Auto mode too: a resident block copied with pread must not read
+		 * ahead into the next ones, which would then look cached before us. */
+		posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+		if (opt->read_mode == READ_BUFFERED)
+			posix_fadvise(fd, 0, 0, POSIX_FADV_NOREUSE);
+	}
+	a->res.st = now; /* the change check at the end compares with the open file */
+	a->fd = fd;
+	a->dfd = -1; /* opened at the first block that needs the disk */
+	a->dfd_tried = opt->read_mode == READ_BUFFERED;
+	a->direct = a->res.direct = false;
+	a->size = a->res.size = size;
+	a->next_off = a->next_seq = 0;
+	a->nblocks = (size + opt->read_size - 1) / opt->read_size;
+	a->head_len = a->tail_len = 0;
+	a->tail_off = size > TAIL_CAP ? size - TAIL_CAP : 0;
+	a->sf = NULL;
+	hasher_reset(&a->hasher, opt->sector_size, NULL);
+	if (opt->sector_hash_dir && !probing)
+		open_sector_file(a, opt->sector_hash_dir);
+	return 0;
+}
+
+static struct active *free_active_locked(struct pipe_state *ps)
+{
+	for (unsigned i = 0; i < ps->nact; i++)
+		if (ps->act[i].phase == IMG_FREE)
+			return &ps->act[i];
+	return NULL;
+}
+
+void count_other_locked(struct pipe_state *ps, uint64_t bytes)
+{
+	ps->stats->other_files++;
+	ps->stats->other_bytes += bytes;
+}
+
+static void close_fds(struct active *a)
+{
+	close(a->fd);
+	if (a->dfd >= 0)
+		close(a->dfd);
+	a->fd = a->dfd = -1;
+}
+
+/* One walked entry: skip it, count it, or make it an active image.
+ * Returns false when no active slot was free (entry kept for later). */
+static bool admit_entry(struct pipe_state *ps, struct walk_entry *e, uint64_t index)
+{
+	const struct scan_options *opt = ps->env->opt;
+	bool probing;
+	struct active *a;
+	int rc;
+
+	switch (e->type) {
+	case WALK_SYMLINK: emit_skipped(ps, e, SKIP_SYMLINK); return true;
+	case WALK_SPECIAL: emit_skipped(ps, e, SKIP_SPECIAL); return true;
+	case WALK_ERROR: emit_skipped(ps, e, SKIP_WALK_ERROR); return true;
+	default: break;
+	}
+	probing = !config_is_image_ext(ps->env->cfg, extension_of(e->path)) && !opt->all_files &&
+		  e->type != WALK_BLOCKDEV;
+	pthread_mutex_lock(&ps->lock);
+	a = free_active_locked(ps);
+	if (probing && e->st.st_size == 0)
+		count_other_locked(ps, 0);
+	pthread_mutex_unlock(&ps->lock);
+	if (probing && e->st.st_size == 0)
+		return true;
+	if (!a)
+		return false;
+	start_result(a, e, index);
+	rc = setup_active(ps, a, e, probing);
+	if (rc) {
+		emit_open_error(ps, a, -rc);
+		return true;
+	}
+	if (probing && a->size == 0) { /* emptied since the walk: nothing to probe */
+		pthread_mutex_lock(&ps->lock);
+		count_other_locked(ps, 0);
+		pthread_mutex_unlock(&ps->lock);
+		close_fds(a);
+		free(a->path);
+		a->path = NULL;
+		return true;
+	}
+	pthread_mutex_lock(&ps->lock);
+	a->hashed_seq = 0;
+	a->inflight = 0;
+	a->claimed = false;
+	a->keep_fds = false;
+	memset(&a->read_err, 0, sizeof(a->read_err));
+	a->phase = probing ? IMG_PROBING : IMG_STREAMING;
+	if (a->nblocks == 0)
+		pthread_cond_signal(&ps->work); /* empty: straight to finalize */
+	pthread_mutex_unlock(&ps->lock);
+	return true;
+}
+
+/* Admit walked entries while there is room.  Returns 0, or -errno. */
+int admit(struct reader *r)
+{
+	struct pipe_state *ps = r->ps;
+	uint64_t index;
+	int rc;
+
+	while (!r->walk_done && !stop_requested()) {
+		if (!r->have_pending) {
+			rc = walk_next(r->w, &r->pending);
+			if (rc <= 0) {
+				r->walk_done = true;
+				return rc;
+			}
+			r->have_pending = true;
+		}
+		index = ps->stats->entries; /* only this thread writes entries */
+		if (!admit_entry(ps, &r->pending, index))
+			return 0;
+		/* Counted once admitted: an entry left pending by a stop is not. */
+		pthread_mutex_lock(&ps->lock);
+		ps->stats->entries++;
+		pthread_mutex_unlock(&ps->lock);
+		free(r->pending.path);
+		r->pending.path = NULL;
+		r->have_pending = false;
+	}
+	return 0;
+}
