@@ -89,7 +89,8 @@ static const char scan_usage[] =
 	"  0   nothing to report\n"
 	"  1   findings (for example a misnamed or truncated image)\n"
 	"  2   some files could not be read or identified (takes precedence over 1)\n"
-	"  64  usage error\n";
+	"  64  usage error (also: -o names a block device, directory, socket or dangling link)\n"
+	"  130, 143  stopped by SIGINT, SIGTERM: the report is whole for what was done, \"partial\": true\n";
 
 enum {
 	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
