@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *const crypto_hash_names[HASH_COUNT] = {"md5", "sha1", "sha256"};
@@ -52,7 +53,8 @@ static const char scan_usage[] =
 	"named here is read like an image file) and write a JSON report.\n"
 	"\n"
 	"Output:\n"
-	"  -o, --output FILE        write the report to FILE (default: stdout; '-' = stdout): a regular\n"
+	"  -o, --output FILE        write the report to FILE (default: stdout; '-' = stdout); strftime\n"
+	"                           fields are expanded (-o /var/lib/imgscan/%Y-%m-%d.json): a regular\n"
 	"                           file atomically, a symlink's target atomically, a device, FIFO or\n"
 	"                           /dev/fd/N directly; a block device or a directory is refused\n"
 	"      --format json|jsonl  one JSON document (default) or one object per line\n"
@@ -245,6 +247,24 @@ static int apply_option(int c, const char *arg, struct scan_options *opt, int *s
 	return 0;
 }
 
+/* -o /var/lib/imgscan/%Y-%m-%d.json: strftime fields, in local time, so
+ * nightly reports do not overwrite each other.  0, or a usage error. */
+static int expand_output(struct scan_options *opt)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t n;
+
+	if (!opt->output || !strchr(opt->output, '%'))
+		return 0;
+	localtime_r(&now, &tm);
+	n = strftime(opt->output_expanded, sizeof(opt->output_expanded), opt->output, &tm);
+	if (n == 0)
+		return usage_error("-o expands to nothing, or to a name too long", opt->output);
+	opt->output = opt->output_expanded;
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now)
 {
 	int c, rc, stop = 0;
@@ -267,6 +287,8 @@ int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now
 	}
 	if (opt->read_size % opt->sector_size)
 		return *exit_now = 1, usage_error("--read-size must be a multiple of --sector-size", NULL);
+	if (expand_output(opt))
+		return *exit_now = 1, EXIT_USAGE;
 	opt->paths = argv + optind;
 	opt->npaths = argc - optind;
 	if (opt->npaths == 0)

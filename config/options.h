@@ -34,7 +34,8 @@ enum out_format { FMT_JSON, FMT_JSONL };
 struct scan_options {
 	char **paths;              /* PATH... (argv storage) */
 	int npaths;
-	const char *output;        /* NULL or "-": stdout */
+	const char *output;        /* NULL or "-": stdout; strftime fields already expanded */
+	char output_expanded[4096];/* storage for output when -o held strftime fields */
 	enum out_format format;
 	unsigned jobs;             /* hashing worker threads */
 	unsigned queue_depth;      /* reads in flight, = number of read buffers */

@@ -138,6 +138,10 @@ static cJSON *run_json(struct report *r, const struct imgscan_config *cfg, const
 	cJSON_AddStringToObject(run, "start", buf);
 	gethostname(host, sizeof(host) - 1);
 	json_add_path(run, "host", host);
+	if (r->opt->output && strcmp(r->opt->output, "-"))
+		json_add_path(run, "output", r->opt->output); /* as expanded */
+	else
+		cJSON_AddNullToObject(run, "output");
 	argv = cJSON_AddArrayToObject(run, "argv");
 	add_argv(run, argv, r->opt->argc, r->opt->argv);
 	cJSON_AddItemToObject(run, "options", options_json(r->opt, cfg, info));

@@ -283,6 +283,23 @@ def check_refusals(c, top, arch, image):
     c.eq("FIFO at a sector-list name: no temporaries", leftovers(lists), [])
 
 
+def check_strftime(c, top, arch):
+    """-o with strftime fields (nightly reports): expanded in local time, and
+    the expanded name is in the report; %% is a literal percent sign."""
+    import time
+    before = time.strftime("%Y-%m-%d")
+    p = run(["-o", os.path.join(top, "night-%Y-%m-%d-100%%.json"), arch])
+    after = time.strftime("%Y-%m-%d")
+    made = [n for n in os.listdir(top) if n.startswith("night-")]
+    c.true("strftime -o: today's name", made in (["night-%s-100%%.json" % before], ["night-%s-100%%.json" % after]),
+           made)
+    if made:
+        rep = json.load(open(os.path.join(top, made[0])))
+        c.eq("strftime -o: the expanded name is in the report", rep["run"]["output"], os.path.join(top, made[0]))
+    p = run(["-o", "%p%p%p" * 1500, arch])
+    c.eq("strftime -o: a name too long is a usage error", p.returncode, 64)
+
+
 def main():
     top, arch = itlib.workspace("archive")
     c = itlib.Checker()
@@ -298,6 +315,7 @@ def main():
     check_fd_paths(c, top, arch)
     check_sector_lists(c, top, arch, image)
     check_refusals(c, top, arch, image)
+    check_strftime(c, top, arch)
     check_races(c, top, arch)
     c.eq("nothing written into the scanned tree", sorted(os.listdir(arch)), ["disk.img"])
     itlib.sh("rm", "-rf", top)
