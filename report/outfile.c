@@ -9,6 +9,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 static mode_t umask_value;
@@ -147,15 +150,59 @@ static void set_new_file_mode(int fd, const char *final, const struct stat *repl
 	fchmod(fd, replaced->st_mode & 0777);
 }
 
-static int make_temp(char *tmp, size_t len, const char *final, const struct stat *replaced)
+int outfile_temp_open(const char *dir, const char *stem, char *tmp, size_t len, bool *anon)
 {
-	int fd;
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
 
-	if ((size_t)snprintf(tmp, len, "%s.tmp.XXXXXX", final) >= len)
+	*anon = fd >= 0;
+	if (fd >= 0)
+		return fd;
+	/* No O_TMPFILE here (NFS, FUSE, old kernels): a named one at once. */
+	if ((size_t)snprintf(tmp, len, "%s.XXXXXX", stem) >= len)
 		return -ENAMETOOLONG;
 	fd = mkostemp(tmp, O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int outfile_temp_name(int fd, const char *stem, char *tmp, size_t len)
+{
+	char self[64];
+	unsigned r = (unsigned)getpid() ^ (unsigned)(uintptr_t)tmp;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	for (int tries = 0; tries < 100; tries++) {
+		r = r * 1103515245u + 12345u + (unsigned)time(NULL);
+		if ((size_t)snprintf(tmp, len, "%s.%06x", stem, r & 0xffffff) >= len)
+			return -ENAMETOOLONG;
+		if (!linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW))
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+static int dir_of(const char *path, char *dir, size_t len)
+{
+	char copy[PATH_MAX];
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	return (size_t)snprintf(dir, len, "%s", dirname(copy)) >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The temporary file for final, in final's directory; unnamed where the
+ * file system allows it (a kill before the commit leaves nothing). */
+static int make_temp(struct outfile *o, const char *final, const struct stat *replaced)
+{
+	char dir[PATH_MAX], stem[PATH_MAX + 8];
+	int fd, rc = dir_of(final, dir, sizeof(dir));
+
+	if (rc)
+		return rc;
+	snprintf(stem, sizeof(stem), "%s.tmp", final);
+	fd = outfile_temp_open(dir, stem, o->tmp, sizeof(o->tmp), &o->anon);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	set_new_file_mode(fd, final, replaced);
 	return fd;
 }
@@ -168,13 +215,14 @@ static int open_atomic(struct outfile *o, const char *final, const struct stat *
 	if (strlen(final) >= sizeof(o->final))
 		return -ENAMETOOLONG;
 	snprintf(o->final, sizeof(o->final), "%s", final);
-	fd = make_temp(o->tmp, sizeof(o->tmp), final, replaced);
+	fd = make_temp(o, final, replaced);
 	if (fd < 0)
 		return fd;
 	o->how = OUT_ATOMIC;
 	if (attach_fd(o, fd)) {
 		int err = errno;
-		unlink(o->tmp);
+		if (!o->anon)
+			unlink(o->tmp);
 		return -err;
 	}
 	return 0;
@@ -314,11 +362,20 @@ int outfile_commit(struct outfile *o)
 	}
 	if (!o->err && (fflush(o->f) || fsync(fileno(o->f))))
 		o->err = errno ? errno : EIO;
+	if (!o->err && o->anon) { /* named only now, right before the rename */
+		char stem[PATH_MAX + 8];
+		snprintf(stem, sizeof(stem), "%s.tmp", o->final);
+		rc = outfile_temp_name(fileno(o->f), stem, o->tmp, sizeof(o->tmp));
+		if (rc)
+			o->err = -rc;
+		else
+			o->anon = false;
+	}
 	if (fclose(o->f) && !o->err)
 		o->err = errno ? errno : EIO;
 	o->f = NULL;
 	rc = o->err ? -o->err : rename_over_regular(o->tmp, o->final);
-	if (rc && rc != -OUTFILE_ESTUCK)
+	if (rc && rc != -OUTFILE_ESTUCK && !o->anon)
 		unlink(o->tmp);
 	return rc;
 }
@@ -327,7 +384,8 @@ void outfile_abort(struct outfile *o)
 {
 	if (o->f && o->how == OUT_ATOMIC) {
 		fclose(o->f);
-		unlink(o->tmp);
+		if (!o->anon)
+			unlink(o->tmp);
 	} else if (o->f && o->how == OUT_DIRECT) {
 		fclose(o->f);
 	}

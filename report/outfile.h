@@ -52,6 +52,7 @@ struct outfile {
 	enum outfile_how how;
 	char final[PATH_MAX];      /* OUT_ATOMIC: the regular file to create or replace */
 	char tmp[PATH_MAX + 16];   /* OUT_ATOMIC: the temporary file beside it */
+	bool anon;                 /* the temporary file has no name yet (O_TMPFILE) */
 	int err;                   /* sticky errno of the first failed write */
 };
 
@@ -76,6 +77,14 @@ int outfile_place(const char *tmp, const char *final);
  * /dev/fd/N (or /dev/stdout...) path must name a descriptor the caller
  * passed in, open for writing.  Returns 0 or -EBADF. */
 int outfile_check_fd_path(const char *path);
+
+/* A temporary file in dir: unnamed (O_TMPFILE) where the file system
+ * allows it, so that a kill leaves nothing behind (*anon true), else named
+ * "<stem>.XXXXXX" at once (tmp).  Returns the descriptor or -errno. */
+int outfile_temp_open(const char *dir, const char *stem, char *tmp, size_t len, bool *anon);
+/* Give an unnamed temporary file the name "<stem>.<random>" (in tmp), right
+ * before it is renamed into place.  Returns 0 or -errno. */
+int outfile_temp_name(int fd, const char *stem, char *tmp, size_t len);
 
 /* A message for an error returned above. */
 const char *outfile_strerror(int err);

@@ -16,30 +16,38 @@ struct sector_file {
 	FILE *f;
 	char dir[4096];
 	char tmp[4200];
+	bool anon;  /* unnamed (O_TMPFILE) until the commit */
 	int err; /* sticky: first write error */
 };
+
+/* "DIR/.imgscan-sectors": the start of the temporary list's name, once it has one. */
+static const char *stem_of(const char *dir, char *stem, size_t len)
+{
+	snprintf(stem, len, "%s/.imgscan-sectors", dir);
+	return stem;
+}
 
 int sector_file_open(const char *dir, struct sector_file **out)
 {
 	struct sector_file *sf = calloc(1, sizeof(*sf));
 	static const uint8_t zero[SECTOR_FILE_HEADER];
+	char stem[4200];
 	int fd, rc;
 
 	if (!sf)
 		return -ENOMEM;
 	snprintf(sf->dir, sizeof(sf->dir), "%s", dir);
-	snprintf(sf->tmp, sizeof(sf->tmp), "%s/.imgscan-sectors.XXXXXX", dir);
-	fd = mkostemp(sf->tmp, O_CLOEXEC);
+	fd = outfile_temp_open(dir, stem_of(dir, stem, sizeof(stem)), sf->tmp, sizeof(sf->tmp), &sf->anon);
 	if (fd < 0) {
-		rc = -errno;
 		free(sf);
-		return rc;
+		return fd;
 	}
 	sf->f = fdopen(fd, "wb");
 	if (!sf->f) {
 		rc = -errno;
 		close(fd);
-		unlink(sf->tmp);
+		if (!sf->anon)
+			unlink(sf->tmp);
 		free(sf);
 		return rc;
 	}
@@ -76,6 +84,7 @@ int sector_file_commit(struct sector_file *sf, uint32_t sector_size, uint64_t co
 		       uint64_t image_size, const char *xxh128_hex, char *path, size_t pathlen)
 {
 	uint8_t hdr[SECTOR_FILE_HEADER] = {0};
+	char stem[4200];
 	int rc;
 
 	memcpy(hdr, SECTOR_FILE_MAGIC, 8);
@@ -88,6 +97,13 @@ int sector_file_commit(struct sector_file *sf, uint32_t sector_size, uint64_t co
 			 fwrite(hdr, 1, sizeof(hdr), sf->f) != sizeof(hdr) || fflush(sf->f) ||
 			 fsync(fileno(sf->f))))
 		sf->err = errno ? errno : EIO;
+	if (!sf->err && sf->anon) { /* named only now, right before it is put in place */
+		rc = outfile_temp_name(fileno(sf->f), stem_of(sf->dir, stem, sizeof(stem)), sf->tmp, sizeof(sf->tmp));
+		if (rc)
+			sf->err = -rc;
+		else
+			sf->anon = false;
+	}
 	if (fclose(sf->f) && !sf->err)
 		sf->err = EIO;
 	sf->f = NULL;
@@ -95,7 +111,8 @@ int sector_file_commit(struct sector_file *sf, uint32_t sector_size, uint64_t co
 	/* Never over a device or through a link without the rules of outfile.h. */
 	rc = sf->err ? -sf->err : outfile_place(sf->tmp, path);
 	if (rc) {
-		unlink(sf->tmp);
+		if (!sf->anon)
+			unlink(sf->tmp);
 		path[0] = '\0';
 	}
 	free(sf);
@@ -107,6 +124,7 @@ void sector_file_abort(struct sector_file *sf)
 	if (!sf)
 		return;
 	fclose(sf->f);
-	unlink(sf->tmp);
+	if (!sf->anon)
+		unlink(sf->tmp);
 	free(sf);
 }

@@ -82,6 +82,22 @@ def check_signal_stop(c, top):
                slow and name in error_of(slow[0]).get("message", ""), slow)
 
 
+def check_sigkill(c, top):
+    """SIGKILL cannot be handled; still nothing is left behind: the report
+    and the sector lists are written to unnamed (O_TMPFILE) files, named
+    only right before they are renamed into place."""
+    backing = os.path.join(top, "killed")
+    random_files(backing, ("a.img", "b.img"), 8 << 20)
+    lists, outdir = os.path.join(top, "kill-lists"), os.path.join(top, "kill-out")
+    os.makedirs(lists)
+    os.makedirs(outdir)
+    with itlib.faultfs(backing, "delay b.img 300\n") as m:
+        stop_after([itlib.IMGSCAN, "scan", "-q", "--queue-depth", "2", "--images", "1", "--read-size", "256K",
+                    "--sector-hashes", lists, "-o", os.path.join(outdir, "r.json"), m], 1.5, signal.SIGKILL)
+    left = [n for n in os.listdir(outdir) + os.listdir(lists) if ".tmp." in n or n.startswith(".imgscan-sectors")]
+    c.eq("SIGKILL: no temporary report or sector list left", left, [])
+
+
 def check_stray_sigusr1(c, top):
     """SIGUSR1 (used inside imgscan) must not disable SIGINT afterwards."""
     backing = os.path.join(top, "usr1")
@@ -197,6 +213,7 @@ def main():
         try:
             check_signal_stop(c, top)
             check_stray_sigusr1(c, top)
+            check_sigkill(c, top)
             check_lost_read(c, top)
         except itlib.FuseUnavailable as e:
             print("FUSE not available (%s): the slow-storage cases are skipped" % e)
