@@ -150,9 +150,20 @@ static void set_new_file_mode(int fd, const char *final, const struct stat *repl
 	fchmod(fd, replaced->st_mode & 0777);
 }
 
+/* Whether an unnamed file could be named "<stem>.xxxxxx" at the commit:
+ * decided now, so that nothing fails only after the whole scan (no /proc in
+ * a chroot or a minimal container; a name too long for the directory). */
+static bool nameable_later(const char *stem)
+{
+	const char *base = strrchr(stem, '/');
+
+	base = base ? base + 1 : stem;
+	return strlen(base) + 7 <= NAME_MAX && access("/proc/self/fd", X_OK) == 0;
+}
+
 int outfile_temp_open(const char *dir, const char *stem, char *tmp, size_t len, bool *anon)
 {
-	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	int fd = nameable_later(stem) ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600) : -1;
 
 	*anon = fd >= 0;
 	if (fd >= 0)
@@ -175,6 +186,9 @@ int outfile_temp_name(int fd, const char *stem, char *tmp, size_t len)
 		if ((size_t)snprintf(tmp, len, "%s.%06x", stem, r & 0xffffff) >= len)
 			return -ENAMETOOLONG;
 		if (!linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW))
+			return 0;
+		/* /proc gone since the open: as root, the descriptor names it itself. */
+		if (errno == ENOENT && !linkat(fd, "", AT_FDCWD, tmp, AT_EMPTY_PATH))
 			return 0;
 		if (errno != EEXIST)
 			return -errno;

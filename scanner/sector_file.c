@@ -108,13 +108,18 @@ int sector_file_commit(struct sector_file *sf, uint32_t sector_size, uint64_t co
 		sf->err = EIO;
 	sf->f = NULL;
 	snprintf(path, pathlen, "%s/%s.xxh3s", sf->dir, xxh128_hex);
-	/* Never over a device or through a link without the rules of outfile.h. */
-	rc = sf->err ? -sf->err : outfile_place(sf->tmp, path);
-	if (rc) {
+	/* Put in place under the rules of outfile.h; outfile_place removes tmp
+	 * itself (never a node it could not put back): only a list that never
+	 * got there is removed here. */
+	if (sf->err) {
+		rc = -sf->err;
 		if (!sf->anon)
 			unlink(sf->tmp);
-		path[0] = '\0';
+	} else {
+		rc = outfile_place(sf->tmp, path);
 	}
+	if (rc)
+		path[0] = '\0';
 	free(sf);
 	return rc;
 }

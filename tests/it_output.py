@@ -300,6 +300,27 @@ def check_strftime(c, top, arch):
     c.eq("strftime -o: a name too long is a usage error", p.returncode, 64)
 
 
+def check_naming(c, top, arch):
+    """Temporaries are unnamed (O_TMPFILE) only where they can be named at
+    the end: without /proc (a chroot, a minimal container) the report and
+    the lists are still written; a name too long fails before the scan."""
+    out, lists = os.path.join(top, "noproc.json"), os.path.join(top, "noproc-lists")
+    os.makedirs(lists)
+    p = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                        'mount -t tmpfs none /proc && exec "$@"', "sh", itlib.IMGSCAN, "scan", "-q", "--no-tsk",
+                        "--sector-hashes", lists, "-o", out, arch], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    if p.returncode != 0 and b"mount" in p.stderr:
+        print("no private mount namespace here: the no-/proc case is skipped")
+    else:
+        c.eq("no /proc: the scan succeeds", p.returncode, 0)
+        c.true("no /proc: the report is written", os.path.exists(out) and is_report(open(out).read()))
+        c.eq("no /proc: the sector list is written", len([n for n in os.listdir(lists) if n.endswith(".xxh3s")]), 1)
+    p = run(["-o", os.path.join(top, "a" * 250), arch])
+    c.true("a name too long: refused before the scan", p.returncode == 2 and b"too long" in p.stderr, p.stderr)
+    c.eq("a name too long: nothing left", leftovers(top), [])
+
+
 def main():
     top, arch = itlib.workspace("archive")
     c = itlib.Checker()
@@ -316,6 +337,7 @@ def main():
     check_sector_lists(c, top, arch, image)
     check_refusals(c, top, arch, image)
     check_strftime(c, top, arch)
+    check_naming(c, top, arch)
     check_races(c, top, arch)
     c.eq("nothing written into the scanned tree", sorted(os.listdir(arch)), ["disk.img"])
     itlib.sh("rm", "-rf", top)
