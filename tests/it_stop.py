@@ -3,8 +3,9 @@
 (scanner/stop.h): streaming from slow storage, waiting for The Sleuth Kit,
 waiting for a read that never returns; a second signal, or one before the
 scan started (blocked opening a FIFO with no reader), ends it at once; a
-stray SIGUSR1 changes nothing.  Slow storage is faultfs (tests/faultfs.c);
-the cases that need it exit 77 without FUSE... except those that do not."""
+stray SIGUSR1 changes nothing; even SIGKILL leaves no temporary file.  Slow
+storage is faultfs (tests/faultfs.c): without FUSE those cases are skipped,
+the others still run."""
 import json
 import os
 import signal
