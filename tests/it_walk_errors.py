@@ -52,6 +52,7 @@ def check_partial_listing(c, archive, digest):
     c.eq("the walk error is the directory's, readdir EIO",
          [(os.path.relpath(s["path"], m), s["reason"], s["error"]) for s in rep["skipped"]],
          [("bad", "error", EIO_MESSAGE)])
+    c.eq("the walk error carries the errno's name", [s.get("errno") for s in rep["skipped"]], ["EIO"])
     c.eq("the entries listed before the error are scanned, and the rest of the tree whole", scanned(rep, m),
          sorted(t for t in TREE if t not in ("bad/c.img", "bad/d.img")))
     c.true("read in full", all(i["read"]["complete"] and i["hashes"]["xxh128"] == digest for i in rep["images"]))
