@@ -27,6 +27,7 @@
 #ifndef IMGSCAN_ACTIVE_H
 #define IMGSCAN_ACTIVE_H
 
+#include "clock.h"
 #include "engine.h"
 #include "hasher.h"
 #include "pipeline.h"
@@ -119,6 +120,8 @@ struct pipe_state {
 void *hash_thread(void *ps);
 void release_slot_locked(struct pipe_state *ps, struct slot *s);
 void reader_event_locked(struct pipe_state *ps);
+/* Close the image's descriptors (buffered, and O_DIRECT if opened). */
+void close_image_fds(struct active *a);
 /* Stop an image's reads with the first failure; its ready blocks are
  * dropped and it is finalized once nothing of it is in flight. */
 void fail_image_locked(struct pipe_state *ps, struct active *a, const char *stage, int err, uint64_t at,
@@ -131,6 +134,5 @@ int reader_run(struct pipe_state *ps, struct walker *w);
  * Called by a hashing thread with the image FINALIZING. */
 void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, size_t scratch_len);
 
-double monotonic_seconds(void);
 
 #endif

@@ -165,14 +165,6 @@ void count_other_locked(struct pipe_state *ps, uint64_t bytes)
 	ps->stats->other_bytes += bytes;
 }
 
-static void close_fds(struct active *a)
-{
-	close(a->fd);
-	if (a->dfd >= 0)
-		close(a->dfd);
-	a->fd = a->dfd = -1;
-}
-
 /* One walked entry: skip it, count it, or make it an active image.
  * Returns false when no active slot was free (entry kept for later). */
 static bool admit_entry(struct pipe_state *ps, struct walk_entry *e, uint64_t index)
@@ -209,7 +201,7 @@ static bool admit_entry(struct pipe_state *ps, struct walk_entry *e, uint64_t in
 		pthread_mutex_lock(&ps->lock);
 		count_other_locked(ps, 0);
 		pthread_mutex_unlock(&ps->lock);
-		close_fds(a);
+		close_image_fds(a);
 		free(a->path);
 		a->path = NULL;
 		return true;

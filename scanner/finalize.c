@@ -19,14 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-double monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void result_add_error(struct image_result *r, const char *stage, int err, uint64_t offset, const char *fmt, ...)
 {
 	struct scan_error *e;

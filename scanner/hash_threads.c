@@ -151,7 +151,7 @@ static struct active *pick_locked(struct pipe_state *ps, struct slot **block)
 	return NULL;
 }
 
-static void close_image_fds(struct active *a)
+void close_image_fds(struct active *a)
 {
 	close(a->fd);
 	if (a->dfd >= 0)

@@ -52,19 +52,22 @@ long page_cache_pages(int fd, uint64_t off, uint64_t len)
 	return st.nr_cache > LONG_MAX ? LONG_MAX : (long)st.nr_cache;
 }
 
+uint64_t page_cache_span(uint64_t off, uint64_t len)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	return len ? (off + len - 1) / page - off / page + 1 : 0;
+}
+
 int page_cache_resident(int fd, uint64_t off, size_t len)
 {
-	long page = sysconf(_SC_PAGESIZE), cached;
-	uint64_t first, last;
+	long cached = page_cache_pages(fd, off, len ? len : 1);
 
-	cached = page_cache_pages(fd, off, len ? len : 1);
 	if (!len)
 		return cached < 0 ? (int)cached : 1;
 	if (cached < 0)
 		return (int)cached;
-	first = off / (uint64_t)page;
-	last = (off + len - 1) / (uint64_t)page;
-	return (uint64_t)cached >= last - first + 1;
+	return (uint64_t)cached >= page_cache_span(off, len);
 }
 
 void page_cache_reader_init(struct page_cache_reader *r, int fd)

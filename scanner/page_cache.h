@@ -23,6 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How many pages [off, off+len) touches (0 for an empty range). */
+uint64_t page_cache_span(uint64_t off, uint64_t len);
+
 /* 1: every page of [off, off+len) is cached; 0: not; -ENOSYS: cannot tell. */
 int page_cache_resident(int fd, uint64_t off, size_t len);
 

@@ -20,11 +20,9 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define REAP_BATCH 64
@@ -110,12 +108,11 @@ static int queue_read(struct reader *r, struct slot *s)
  * else cached).  Where the kernel cannot tell, as none. */
 static void cache_state(struct pipe_state *ps, struct active *a, struct slot *s)
 {
-	long page = sysconf(_SC_PAGESIZE), cached = 0;
-	uint64_t pages = (s->off + s->want + (uint64_t)page - 1) / (uint64_t)page - s->off / (uint64_t)page;
+	long cached = 0;
 
 	if (ps->env->opt->read_mode != READ_DIRECT)
 		cached = page_cache_pages(a->fd, s->off, s->want);
-	s->cached_before = cached > 0 && (uint64_t)cached >= pages;
+	s->cached_before = cached > 0 && (uint64_t)cached >= page_cache_span(s->off, s->want);
 	s->none_cached = cached <= 0;
 }
 

@@ -6,6 +6,7 @@
  * container names; tsk_worker.c owns what goes over the socket.
  */
 #include "tsk_pool.h"
+#include "clock.h"
 #include "tsk_worker.h"
 
 #include <dirent.h>
@@ -345,14 +346,6 @@ static int spawn(struct tsk_pool *p, struct worker *w)
 	return r.rc;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Stop a worker (already dead or not), collect its status, remove its
  * directory.  Its socket is closed first (an idle worker then ends its
@@ -362,7 +355,7 @@ static double now_s(void)
  */
 static int reap(struct tsk_pool *p, struct worker *w, double grace_s, bool *killed)
 {
-	double deadline = now_s() + grace_s;
+	double deadline = monotonic_seconds() + grace_s;
 	int status = 0;
 	pid_t r;
 
@@ -371,7 +364,7 @@ static int reap(struct tsk_pool *p, struct worker *w, double grace_s, bool *kill
 	close(w->sock);
 	for (;;) {
 		r = waitpid(w->pid, &status, WNOHANG);
-		if (r == w->pid || (r < 0 && errno != EINTR) || now_s() >= deadline)
+		if (r == w->pid || (r < 0 && errno != EINTR) || monotonic_seconds() >= deadline)
 			break;
 		if (r == 0)
 			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
@@ -469,7 +462,7 @@ static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_reques
 
 	if (send_request(p, w, req, image_fd, res))
 		return;
-	rc = tsk_worker_receive(w->sock, res, now_s() + p->timeout_s);
+	rc = tsk_worker_receive(w->sock, res, monotonic_seconds() + p->timeout_s);
 	if (rc == 0)
 		return;
 	if (rc == -ECANCELED) { /* the run is stopping: not the worker's fault */

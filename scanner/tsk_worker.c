@@ -4,6 +4,7 @@
  * so the messages are the structs themselves, checked by size and magic.
  */
 #include "tsk_worker.h"
+#include "clock.h"
 #include "stop.h"
 #include "page_cache.h"
 
@@ -77,14 +78,6 @@ int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, int l
 	return n == (ssize_t)sizeof(w) ? 0 : -EPIPE;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 #define TERMINATE(a) ((a)[sizeof(a) - 1] = '\0')
 #define CLAMP(n, max) ((n) = (n) > (max) ? (max) : (n))
 
@@ -112,7 +105,7 @@ int tsk_worker_receive(int sock, struct tsk_result *res, double deadline)
 {
 	for (;;) {
 		struct pollfd pfd = {sock, POLLIN, 0};
-		double left = deadline - now_s();
+		double left = deadline - monotonic_seconds();
 		ssize_t n;
 		int rc;
 
