@@ -4,6 +4,8 @@
  * status the report decided.  `imgscan --tsk-worker` is the Sleuth Kit worker
  * process that the pool starts (not for users).
  */
+#include "catalog/incremental.h"
+#include "catalog/run_lock.h"
 #include "config/config.h"
 #include "config/options.h"
 #include "report/outfile.h"
@@ -29,6 +31,9 @@ struct run_resources {
 	struct report *report;
 	struct report_run_info info;
 	char engine_note[160];
+	struct run_lock lock;       /* held for the whole run when there is a catalog */
+	char lock_error[300];       /* the lock file could not be used: no catalog this run */
+	struct incremental *inc;    /* NULL without --state */
 };
 
 /* io_uring when the kernel allows it, else pread, said once on stderr. */
@@ -74,6 +79,44 @@ static int check_dir(const char *what, const char *path)
 	return 0;
 }
 
+/* One run per catalog.  Returns 0 (held, or unusable: lock_error says
+ * why and the run goes on without the catalog) or EXIT_LOCKED. */
+static int take_lock(const struct scan_options *opt, struct run_resources *rr)
+{
+	char holder[512] = "";
+	int rc = run_lock_take(opt->state_path, false, &rr->lock, holder, sizeof(holder));
+
+	if (rc == -EWOULDBLOCK && opt->wait_lock) {
+		if (!opt->quiet)
+			fprintf(stderr, "imgscan: waiting for the run that holds %s: %s\n", rr->lock.path, holder);
+		rc = run_lock_take(opt->state_path, true, &rr->lock, holder, sizeof(holder));
+	}
+	if (rc == -EWOULDBLOCK) {
+		fprintf(stderr, "imgscan: the catalog %s is in use by another run: %s (lock file %s); "
+			"nothing was scanned (exit %d; --wait waits for it)\n", opt->state_path, holder, rr->lock.path,
+			EXIT_LOCKED);
+		return EXIT_LOCKED;
+	}
+	if (rc)
+		snprintf(rr->lock_error, sizeof(rr->lock_error), "cannot use its lock file (FILE.lock): %s",
+			 rc == -EINVAL ? "not a regular file" : strerror(-rc));
+	return 0;
+}
+
+/* The catalog, when asked for: a problem with it is said and the scan goes
+ * on reading everything (exit status 2). */
+static int open_catalog(const struct scan_options *opt, struct run_resources *rr)
+{
+	if (!opt->state_path)
+		return 0;
+	if (incremental_open(opt->state_path, rr->lock_error[0] ? rr->lock_error : NULL, opt, rr->report, &rr->inc))
+		return EXIT_ERRORS;
+	if (incremental_error(rr->inc))
+		fprintf(stderr, "imgscan: catalog %s: %s; scanning without it (every file is read; exit status 2)\n",
+			opt->state_path, incremental_error(rr->inc));
+	return 0;
+}
+
 /* Everything before the first image: any failure here ends the run. */
 static int setup(struct scan_options *opt, struct run_resources *rr)
 {
@@ -92,6 +135,15 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 		opt->tsk_workers = rr->cfg.tsk_workers ? rr->cfg.tsk_workers : opt->jobs;
 	if (opt->sector_hash_dir && check_dir("--sector-hashes", opt->sector_hash_dir))
 		return EXIT_USAGE;
+	if (!opt->state_path && rr->cfg.state[0])
+		opt->state_path = rr->cfg.state;
+	if ((opt->rehash || opt->wait_lock) && !opt->state_path) {
+		fprintf(stderr, "imgscan: --rehash and --wait need a catalog (--state FILE)\n");
+		return EXIT_USAGE;
+	}
+	rr->lock.fd = -1;
+	if (opt->state_path && (rc = take_lock(opt, rr)))
+		return rc;
 	if (make_engine(opt, rr))
 		return EXIT_ERRORS;
 	if (!opt->no_tsk && tsk_pool_create(opt->tsk_workers, opt->tsk_timeout_s, opt->tsk_memory_mib, &rr->tsk)) {
@@ -108,7 +160,7 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 		fprintf(stderr, "imgscan: -o %s: %s\n", opt->output, outfile_strerror(-rc));
 		return outfile_is_usage_error(-rc) ? EXIT_USAGE : EXIT_ERRORS;
 	}
-	return 0;
+	return open_catalog(opt, rr);
 }
 
 static void teardown(struct run_resources *rr)
@@ -120,6 +172,7 @@ static void teardown(struct run_resources *rr)
 	tsk_pool_destroy(rr->tsk);
 	if (rr->engine)
 		rr->engine->ops->destroy(rr->engine);
+	run_lock_release(&rr->lock);
 	stop_signals_end();
 }
 
@@ -127,6 +180,7 @@ static int run_scan(struct scan_options *opt)
 {
 	static struct run_resources rr;
 	struct run_stats stats = {0};
+	char err[512];
 	int status, rc;
 
 	/* Before imgscan opens anything: -o /dev/fd/N must be the caller's. */
@@ -148,8 +202,12 @@ static int run_scan(struct scan_options *opt)
 	}
 	struct pipeline_env env = {
 		.opt = opt, .cfg = &rr.cfg, .engine = rr.engine, .tsk = rr.tsk,
-		.sink = {rr.report, report_image, report_skipped, report_progress},
+		.sink = {rr.report, report_image, report_skipped, report_progress, NULL},
 	};
+	if (rr.inc) {
+		env.sink = incremental_sink(rr.inc);
+		env.admit = incremental_admit_hook(rr.inc);
+	}
 	stop_signals_attach(rr.engine);
 	rc = pipeline_run(&env, rr.walk, &stats);
 	stop_signals_attach(NULL); /* from here a signal ends the process at once */
@@ -159,7 +217,16 @@ static int run_scan(struct scan_options *opt)
 			sigabbrev_np(stats.stop_signal) ? sigabbrev_np(stats.stop_signal) : "?");
 	else if (rc)
 		fprintf(stderr, "imgscan: the scan stopped early: %s\n", strerror(-rc));
+	if (rr.inc)
+		incremental_finish(rr.inc, rc != 0);
 	status = report_close(rr.report, &stats, rr.tsk ? tsk_pool_restarts(rr.tsk) : 0, rc);
+	if (rr.inc) {
+		bool failed_before = incremental_error(rr.inc) != NULL; /* already in the report */
+		if (incremental_close(rr.inc, status, rc != 0, err, sizeof(err)) && !failed_before) {
+			fprintf(stderr, "imgscan: catalog %s: %s (after the report was written)\n", opt->state_path, err);
+			status = status > EXIT_ERRORS ? status : EXIT_ERRORS;
+		}
+	}
 	teardown(&rr);
 	return status;
 }

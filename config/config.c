@@ -83,7 +83,7 @@ static unsigned get_uint(const cJSON *limits, const char *name, unsigned dflt)
 static int parse_config(const char *text, struct imgscan_config *cfg, char *err, size_t errlen)
 {
 	cJSON *root = cJSON_Parse(text);
-	const cJSON *naming, *rule, *limits;
+	const cJSON *naming, *rule, *limits, *state;
 	int rc = -1;
 
 	if (!root) {
@@ -108,6 +108,13 @@ static int parse_config(const char *text, struct imgscan_config *cfg, char *err,
 			goto out;
 		cfg->nrules++;
 	}
+	state = cJSON_GetObjectItemCaseSensitive(root, "state");
+	if (state && !cJSON_IsNull(state) && (!cJSON_IsString(state) || !state->valuestring[0] ||
+			       strlen(state->valuestring) >= sizeof(cfg->state))) {
+		snprintf(err, errlen, "\"state\" must be null or the catalog file's path");
+		goto out;
+	}
+	snprintf(cfg->state, sizeof(cfg->state), "%s", cJSON_IsString(state) ? state->valuestring : "");
 	limits = cJSON_GetObjectItemCaseSensitive(root, "limits");
 	cfg->tsk_timeout_s = get_uint(limits, "tsk_timeout_seconds", 20);
 	cfg->tsk_memory_mib = get_uint(limits, "tsk_memory_mib", 1024);

@@ -37,6 +37,7 @@ struct imgscan_config {
 	unsigned tsk_workers;        /* 0: same as -j */
 	unsigned trailing_slack_pct; /* file longer than content by more than this... */
 	uint64_t trailing_slack_min; /* ...and more than this many bytes is a finding */
+	char state[4096];            /* "state": the catalog file (--state), "" for none */
 };
 
 /* Load the built-in defaults (path NULL) or a file.  Returns 0 or -1 with a

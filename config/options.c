@@ -63,6 +63,15 @@ static const char scan_usage[] =
 	"      --hash LIST          also compute these whole-image digests: md5,sha1,sha256\n"
 	"      --sector-hashes DIR  also write each image's sector-hash list to DIR/<xxh128>.xxh3s\n"
 	"\n"
+	"Nightly runs (incremental):\n"
+	"      --state FILE         keep a catalog (SQLite) in FILE: a file whose device, inode,\n"
+	"                           size, mtime and ctime are unchanged since it was measured with\n"
+	"                           the same hashing options is not read again; its earlier result\n"
+	"                           is reported with \"reused\": true (config key \"state\")\n"
+	"      --rehash             with --state: read everything again and refresh the catalog\n"
+	"      --wait               with --state: wait for another run holding the catalog's lock\n"
+	"                           (default: exit 75 at once)\n"
+	"\n"
 	"What is read:\n"
 	"      --all-files          stream and hash every regular file, not only images\n"
 	"      --follow-symlinks    follow symbolic links (default: list them, do not follow)\n"
@@ -92,13 +101,16 @@ static const char scan_usage[] =
 	"  0   nothing to report\n"
 	"  1   findings (for example a misnamed or truncated image)\n"
 	"  2   some files could not be read or identified (takes precedence over 1)\n"
+	"  2   also: the --state catalog could not be used (the report is written all the same)\n"
 	"  64  usage error (also: -o names a block device, directory, socket or dangling link)\n"
+	"  75  another run holds the --state catalog's lock (nothing was scanned or written)\n"
 	"  130, 143  stopped by SIGINT, SIGTERM: the report is whole for what was done, \"partial\": true\n";
 
 enum {
 	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
 	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
 	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_NO_FIXED, OPT_READ_MODE, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY, OPT_TSK_WORKERS,
+	OPT_STATE, OPT_REHASH, OPT_WAIT,
 };
 
 static const struct option scan_longopts[] = {
@@ -124,6 +136,9 @@ static const struct option scan_longopts[] = {
 	{"tsk-timeout", required_argument, NULL, OPT_TSK_TIMEOUT},
 	{"tsk-memory", required_argument, NULL, OPT_TSK_MEMORY},
 	{"tsk-workers", required_argument, NULL, OPT_TSK_WORKERS},
+	{"state", required_argument, NULL, OPT_STATE},
+	{"rehash", no_argument, NULL, OPT_REHASH},
+	{"wait", no_argument, NULL, OPT_WAIT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -242,6 +257,13 @@ static int apply_option(int c, const char *arg, struct scan_options *opt, int *s
 	case OPT_TSK_TIMEOUT: if (parse_uint(arg, 1, 86400, &opt->tsk_timeout_s, "--tsk-timeout")) return EXIT_USAGE; break;
 	case OPT_TSK_MEMORY: if (parse_uint(arg, 64, 1u << 20, &opt->tsk_memory_mib, "--tsk-memory")) return EXIT_USAGE; break;
 	case OPT_TSK_WORKERS: if (parse_uint(arg, 1, 64, &opt->tsk_workers, "--tsk-workers")) return EXIT_USAGE; break;
+	case OPT_STATE:
+		if (!arg[0])
+			return usage_error("--state needs a file name", NULL);
+		opt->state_path = arg;
+		break;
+	case OPT_REHASH: opt->rehash = true; break;
+	case OPT_WAIT: opt->wait_lock = true; break;
 	case 'h': fputs(scan_usage, stdout); *stop = 1; return 0;
 	default: return usage_error("unknown option", NULL);
 	}

@@ -14,6 +14,7 @@
 #define EXIT_FINDINGS 1
 #define EXIT_ERRORS 2
 #define EXIT_USAGE 64
+#define EXIT_LOCKED 75 /* EX_TEMPFAIL: another run holds the catalog */
 
 enum io_choice { IO_AUTO, IO_URING, IO_PREAD };
 
@@ -52,6 +53,9 @@ struct scan_options {
 	bool no_tsk;
 	unsigned crypto_mask;      /* --hash: bits 1 << HASH_MD5, HASH_SHA1, HASH_SHA256 */
 	const char *config_path;
+	const char *state_path;    /* --state FILE (or the config's "state"), NULL: no catalog */
+	bool rehash;               /* read everything again, refresh the catalog */
+	bool wait_lock;            /* --wait: wait for another run's catalog lock */
 	unsigned tsk_timeout_s;    /* 0: from config */
 	unsigned tsk_memory_mib;   /* 0: from config */
 	unsigned tsk_workers;      /* 0: from config, then -j */

@@ -282,6 +282,7 @@ cJSON *image_to_json(const struct image_result *r)
 {
 	cJSON *o = cJSON_CreateObject(), *rd;
 	const char *suggest = first_suggestion(&r->verdict);
+	struct timespec now;
 	char when[48];
 
 	cJSON_AddNumberToObject(o, "index", (double)r->index);
@@ -313,6 +314,10 @@ cJSON *image_to_json(const struct image_result *r)
 	cJSON_AddBoolToObject(rd, "noatime", r->noatime);
 	cJSON_AddBoolToObject(rd, "direct", r->direct);
 	cJSON_AddNumberToObject(rd, "seconds", r->seconds);
+	cJSON_AddFalseToObject(o, "reused");
+	clock_gettime(CLOCK_REALTIME, &now);
+	format_utc(when, sizeof(when), now.tv_sec, now.tv_nsec);
+	cJSON_AddStringToObject(o, "measured_at", when);
 	return o;
 }
 

@@ -20,7 +20,7 @@
 #define MAX_SKIPPED_KEPT 10000 /* skipped entries listed in a JSON document */
 #define MAX_MISNAMED_SHOWN 50  /* lines of the stderr summary */
 
-struct kind_count { const char *kind; uint64_t n; };
+struct kind_count { char kind[24]; uint64_t n; }; /* kind "": unused */
 
 struct report {
 	pthread_mutex_t lock;
@@ -30,7 +30,10 @@ struct report {
 	cJSON *skipped;            /* JSON mode: kept until the end */
 	uint64_t nskipped, skipped_dropped, symlinks, specials, walk_errors;
 	uint64_t images, image_errors, findings, counted_findings, misnamed, bytes;
+	uint64_t reused, bytes_reused;
 	struct kind_count kinds[12];
+	cJSON *catalog;            /* summary.catalog, or NULL */
+	bool catalog_failed;       /* the catalog could not be used: exit status 2 */
 	char *misnamed_lines;      /* stderr summary, bounded */
 	size_t misnamed_len;
 	unsigned misnamed_shown;
@@ -203,8 +206,8 @@ static void count_kind(struct report *r, const char *kind)
 	size_t n = sizeof(r->kinds) / sizeof(r->kinds[0]);
 
 	for (size_t i = 0; i < n; i++) {
-		if (!r->kinds[i].kind)
-			r->kinds[i].kind = kind;
+		if (!r->kinds[i].kind[0])
+			snprintf(r->kinds[i].kind, sizeof(r->kinds[i].kind), "%s", kind);
 		if (!strcmp(r->kinds[i].kind, kind)) {
 			r->kinds[i].n++;
 			return;
@@ -212,15 +215,29 @@ static void count_kind(struct report *r, const char *kind)
 	}
 }
 
+static const char *json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static uint64_t json_u64(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+}
+
 /* A line for the stderr summary: "  path -> suggested (CODE)". */
-static void note_misnamed_locked(struct report *r, const struct image_result *res, const struct finding *f)
+static void note_misnamed_locked(struct report *r, const char *path, const char *suggested, const char *code)
 {
 	char line[1200];
 	int n;
 
 	if (r->misnamed_shown >= MAX_MISNAMED_SHOWN)
 		return;
-	n = snprintf(line, sizeof(line), "  %s -> %s  (%s)\n", res->path, f->suggested_name, f->code);
+	n = snprintf(line, sizeof(line), "  %s -> %s  (%s)\n", path, suggested, code);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -234,41 +251,56 @@ static void note_misnamed_locked(struct report *r, const struct image_result *re
 	r->misnamed_shown++;
 }
 
-static void tally_locked(struct report *r, const struct image_result *res)
+/* The summary counts what the image objects say, so that a result read
+ * again and one taken from the catalog count the same way. */
+static void tally_locked(struct report *r, const cJSON *img)
 {
+	const cJSON *findings = cJSON_GetObjectItemCaseSensitive(img, "findings"), *f;
+	const cJSON *errors = cJSON_GetObjectItemCaseSensitive(img, "errors");
 	bool misnamed = false;
 
 	r->images++;
-	r->bytes += res->bytes_read;
-	r->image_errors += res->nerrors > 0;
-	count_kind(r, image_kind_name(res->verdict.kind_id));
-	for (int i = 0; i < res->verdict.nfindings; i++) {
-		const struct finding *f = &res->verdict.findings[i];
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(img, "reused"))) {
+		r->reused++;
+		r->bytes_reused += json_u64(img, "size");
+	} else {
+		r->bytes += json_u64(cJSON_GetObjectItemCaseSensitive(img, "read"), "bytes");
+	}
+	r->image_errors += cJSON_GetArraySize(errors) > 0;
+	count_kind(r, json_str(img, "kind"));
+	cJSON_ArrayForEach(f, findings) {
+		const char *suggested = json_str(f, "suggested_name");
 		r->findings++;
-		r->counted_findings += severity_counts(f->severity);
-		if (f->suggested_name[0] && !misnamed) {
+		r->counted_findings += severity_counts(json_str(f, "severity"));
+		if (suggested[0] && !misnamed) {
 			misnamed = true;
-			note_misnamed_locked(r, res, f);
+			note_misnamed_locked(r, json_str(img, "path"), suggested, json_str(f, "code"));
 		}
 	}
 	r->misnamed += misnamed;
 }
 
-void report_image(void *report, const struct image_result *res)
+void report_image_json(struct report *r, cJSON *obj)
 {
-	struct report *r = report;
-	cJSON *obj = image_to_json(res);
-
 	pthread_mutex_lock(&r->lock);
-	tally_locked(r, res);
+	tally_locked(r, obj);
 	if (r->opt->format == FMT_JSONL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "type");
 		cJSON_AddStringToObject(obj, "type", "image");
 		write_json_line(r, obj, NULL);
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "type");
 	} else {
 		write_json_line(r, obj, r->first_image ? NULL : ",");
 	}
 	r->first_image = false;
 	pthread_mutex_unlock(&r->lock);
+}
+
+void report_image(void *report, const struct image_result *res)
+{
+	cJSON *obj = image_to_json(res);
+
+	report_image_json(report, obj);
 	cJSON_Delete(obj);
 }
 
@@ -296,6 +328,20 @@ void report_skipped(void *report, const struct skipped_entry *s)
 }
 
 static double elapsed(const struct report *r);
+
+const cJSON *report_run(const struct report *r)
+{
+	return r->run;
+}
+
+void report_set_catalog(struct report *r, cJSON *catalog, bool failed)
+{
+	pthread_mutex_lock(&r->lock);
+	cJSON_Delete(r->catalog);
+	r->catalog = catalog;
+	r->catalog_failed = failed;
+	pthread_mutex_unlock(&r->lock);
+}
 
 void report_progress(void *report, uint64_t bytes)
 {
@@ -327,7 +373,7 @@ static int exit_status(const struct report *r, const struct run_stats *st, int p
 {
 	if (st->stop_signal)
 		return 128 + st->stop_signal;
-	if (pipeline_rc || r->image_errors || r->walk_errors)
+	if (pipeline_rc || r->image_errors || r->walk_errors || r->catalog_failed)
 		return EXIT_ERRORS;
 	return r->counted_findings ? EXIT_FINDINGS : EXIT_CLEAN;
 }
@@ -338,7 +384,7 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 
 	cJSON_AddNumberToObject(s, "entries", (double)st->entries);
 	cJSON_AddNumberToObject(s, "images", (double)r->images);
-	for (size_t i = 0; i < sizeof(r->kinds) / sizeof(r->kinds[0]) && r->kinds[i].kind; i++)
+	for (size_t i = 0; i < sizeof(r->kinds) / sizeof(r->kinds[0]) && r->kinds[i].kind[0]; i++)
 		cJSON_AddNumberToObject(kinds, r->kinds[i].kind, (double)r->kinds[i].n);
 	cJSON_AddItemToObject(s, "by_kind", kinds);
 	cJSON_AddNumberToObject(s, "other_files", (double)st->other_files);
@@ -351,6 +397,12 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 	cJSON_AddNumberToObject(s, "misnamed", (double)r->misnamed);
 	cJSON_AddNumberToObject(s, "images_with_errors", (double)r->image_errors);
 	cJSON_AddNumberToObject(s, "bytes_hashed", (double)r->bytes);
+	cJSON_AddNumberToObject(s, "images_reused", (double)r->reused);
+	cJSON_AddNumberToObject(s, "bytes_reused", (double)r->bytes_reused);
+	if (r->catalog)
+		cJSON_AddItemReferenceToObject(s, "catalog", r->catalog);
+	else
+		cJSON_AddNullToObject(s, "catalog");
 	cJSON_AddNumberToObject(s, "wall_seconds", secs);
 	cJSON_AddNumberToObject(s, "bytes_per_second", secs > 0 ? (double)r->bytes / secs : 0);
 	cJSON_AddNumberToObject(s, "direct_fallbacks", st->direct_fallbacks);
@@ -443,6 +495,7 @@ int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_r
 	if (!r->opt->quiet)
 		print_human(r, stats, secs, status);
 	cJSON_Delete(summary);
+	cJSON_Delete(r->catalog);
 	cJSON_Delete(r->run);
 	cJSON_Delete(r->skipped);
 	free(r->misnamed_lines);

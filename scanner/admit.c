@@ -165,10 +165,24 @@ void count_other_locked(struct pipe_state *ps, uint64_t bytes)
 	ps->stats->other_bytes += bytes;
 }
 
+/* The admit hook's answer for the pending entry, asked once: an entry
+ * that waits for a free slot is not asked again. */
+static enum admit_verdict ask_hook(struct reader *r, const struct walk_entry *e, uint64_t index, bool probing)
+{
+	const struct admit_hook *h = &r->ps->env->admit;
+
+	if (!r->pending_decided) {
+		r->pending_verdict = h->decide ? h->decide(h->ctx, e, index, probing) : ADMIT_READ;
+		r->pending_decided = true;
+	}
+	return r->pending_verdict;
+}
+
 /* One walked entry: skip it, count it, or make it an active image.
  * Returns false when no active slot was free (entry kept for later). */
-static bool admit_entry(struct pipe_state *ps, struct walk_entry *e, uint64_t index)
+static bool admit_entry(struct reader *rd, struct walk_entry *e, uint64_t index)
 {
+	struct pipe_state *ps = rd->ps;
 	const struct scan_options *opt = ps->env->opt;
 	bool probing;
 	struct active *a;
@@ -182,6 +196,16 @@ static bool admit_entry(struct pipe_state *ps, struct walk_entry *e, uint64_t in
 	}
 	probing = !config_is_image_ext(ps->env->cfg, extension_of(e->path)) && !opt->all_files &&
 		  e->type != WALK_BLOCKDEV;
+	switch (ask_hook(rd, e, index, probing)) {
+	case ADMIT_DONE_IMAGE: return true;
+	case ADMIT_DONE_OTHER:
+		pthread_mutex_lock(&ps->lock);
+		count_other_locked(ps, (uint64_t)e->st.st_size);
+		pthread_mutex_unlock(&ps->lock);
+		return true;
+	case ADMIT_READ_AS_IMAGE: probing = false; break;
+	case ADMIT_READ: break;
+	}
 	pthread_mutex_lock(&ps->lock);
 	a = free_active_locked(ps);
 	if (probing && e->st.st_size == 0)
@@ -236,7 +260,7 @@ int admit(struct reader *r)
 			r->have_pending = true;
 		}
 		index = ps->stats->entries; /* only this thread writes entries */
-		if (!admit_entry(ps, &r->pending, index))
+		if (!admit_entry(r, &r->pending, index))
 			return 0;
 		/* Counted once admitted: an entry left pending by a stop is not. */
 		pthread_mutex_lock(&ps->lock);
@@ -244,7 +268,7 @@ int admit(struct reader *r)
 		pthread_mutex_unlock(&ps->lock);
 		free(r->pending.path);
 		r->pending.path = NULL;
-		r->have_pending = false;
+		r->have_pending = r->pending_decided = false;
 	}
 	return 0;
 }

@@ -31,6 +31,26 @@ struct result_sink {
 	/* Optional, from the reader thread about 6 times a second: bytes
 	 * hashed so far (all images), for a progress line. */
 	void (*progress)(void *ctx, uint64_t bytes_hashed);
+	/* Optional, from the reader thread: a file probed (unknown extension)
+	 * and found not to be an image; st is of the open file. */
+	void (*other)(void *ctx, const char *path, const struct stat *st);
+};
+
+/* What to do with a walked regular file or block device, asked once per
+ * entry before it is opened (an incremental run answers from its catalog;
+ * verify forces the files its report lists to be read as images). */
+enum admit_verdict {
+	ADMIT_READ,          /* as usual: read it (probe it first if its extension is unknown) */
+	ADMIT_READ_AS_IMAGE, /* read it as an image, whatever its extension */
+	ADMIT_DONE_IMAGE,    /* not read: the hook has reported it as an image itself */
+	ADMIT_DONE_OTHER,    /* not read: counted as another file */
+};
+
+struct admit_hook {
+	void *ctx;           /* NULL decide: every entry is ADMIT_READ */
+	/* From the reader thread.  would_probe: the file would be probed (its
+	 * extension is not an image extension, and not --all-files). */
+	enum admit_verdict (*decide)(void *ctx, const struct walk_entry *e, uint64_t index, bool would_probe);
 };
 
 struct run_stats {
@@ -50,6 +70,7 @@ struct pipeline_env {
 	struct engine *engine;
 	struct tsk_pool *tsk;    /* NULL: no Sleuth Kit step */
 	struct result_sink sink;
+	struct admit_hook admit;
 };
 
 /* Returns 0; -errno when setup fails (no image started); or -errno when the

@@ -15,6 +15,8 @@ struct reader {
 	struct walker *w;
 	struct walk_entry pending;
 	bool have_pending, walk_done;
+	bool pending_decided;     /* the admit hook has answered for pending */
+	enum admit_verdict pending_verdict;
 	unsigned in_engine;       /* slots the engine holds */
 	unsigned submit_failures; /* transient submit errors in a row */
 	uint64_t completions;     /* reads reaped over the run */

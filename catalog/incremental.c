@@ -1,0 +1,391 @@
+/*
+ * incremental.c - a scan with --state (see incremental.h).
+ */
+#include "incremental.h"
+#include "catalog.h"
+#include "../config/options.h"
+#include "../config/version.h"
+#include "../report/image_json.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A result whose file changed this close to its measurement may hide a
+ * later write with the same timestamps (timestamps tick coarsely): it is
+ * kept, but read again next time. */
+#define RACY_NS 2000000000LL
+#define MAX_WALK_ERRORS 100000 /* beyond this many, nothing is marked gone */
+
+struct incremental {
+	const struct scan_options *opt;
+	struct report *report;
+	struct catalog *cat;       /* NULL when it could not be opened */
+	char *fingerprint;         /* hashing options, JSON text */
+	pthread_mutex_t lock;      /* the counters and the walk errors */
+	uint64_t new_images, changed, reread, reused, other_reused, gone;
+	char **error_paths;        /* walk errors: what is under them was not seen */
+	size_t nerror_paths;
+	bool too_many_errors;
+	char error[512];           /* why the catalog cannot be used */
+};
+
+static bool same_stamp(const struct catalog_stamp *a, const struct catalog_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns &&
+	       a->ctime_ns == b->ctime_ns;
+}
+
+/* What a result depends on besides the file: a result made otherwise is
+ * not reused. */
+static char *make_fingerprint(const struct scan_options *opt)
+{
+	cJSON *o = cJSON_CreateObject(), *hashes = cJSON_AddArrayToObject(o, "hashes");
+	char *text;
+
+	cJSON_AddNumberToObject(o, "sector_size", opt->sector_size);
+	cJSON_AddItemToArray(hashes, cJSON_CreateString("xxh128"));
+	for (int i = 0; i < HASH_COUNT; i++)
+		if (opt->crypto_mask & (1u << i))
+			cJSON_AddItemToArray(hashes, cJSON_CreateString(crypto_hash_names[i]));
+	cJSON_AddBoolToObject(o, "tsk", !opt->no_tsk);
+	if (opt->sector_hash_dir)
+		json_add_path(o, "sector_hashes_dir", opt->sector_hash_dir);
+	else
+		cJSON_AddNullToObject(o, "sector_hashes_dir");
+	text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return text;
+}
+
+static void fail_catalog(struct incremental *inc)
+{
+	const char *why = catalog_error(inc->cat);
+
+	if (!inc->error[0] && why)
+		snprintf(inc->error, sizeof(inc->error), "%s", why);
+}
+
+static void begin_run(struct incremental *inc)
+{
+	const cJSON *run = report_run(inc->report);
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(run, "id"));
+	const char *start = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(run, "start"));
+	const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(run, "host"));
+	char *argv = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(run, "argv"));
+
+	if (catalog_begin_run(inc->cat, id ? id : "", start ? start : "", host, IMGSCAN_VERSION, argv,
+			      inc->fingerprint))
+		fail_catalog(inc);
+	free(argv);
+}
+
+int incremental_open(const char *path, const char *lock_error, const struct scan_options *opt,
+		     struct report *report, struct incremental **out)
+{
+	struct incremental *inc = calloc(1, sizeof(*inc));
+
+	if (!inc)
+		return -ENOMEM;
+	inc->opt = opt;
+	inc->report = report;
+	inc->fingerprint = make_fingerprint(opt);
+	pthread_mutex_init(&inc->lock, NULL);
+	if (lock_error)
+		snprintf(inc->error, sizeof(inc->error), "%s", lock_error);
+	else if (!inc->fingerprint)
+		snprintf(inc->error, sizeof(inc->error), "%s", strerror(ENOMEM));
+	else if (catalog_open(path, &inc->cat, inc->error, sizeof(inc->error)))
+		inc->cat = NULL;
+	else
+		begin_run(inc);
+	*out = inc;
+	return 0;
+}
+
+const char *incremental_error(const struct incremental *inc)
+{
+	return inc->error[0] ? inc->error : NULL;
+}
+
+/* With --sector-hashes, a result is reused only if its list is still there. */
+static bool list_file_present(const cJSON *img)
+{
+	const cJSON *sectors = cJSON_GetObjectItemCaseSensitive(img, "sectors");
+	const char *list = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sectors, "list_file"));
+	struct stat st;
+
+	if (!list || cJSON_GetObjectItemCaseSensitive(sectors, "list_file_lossy"))
+		return false; /* a lossy name is not the file's name */
+	return lstat(list, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void set_string(cJSON *o, const char *key, const char *value)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddStringToObject(o, key, value);
+}
+
+/* The earlier result, as this run's entry: true when it was reported. */
+static bool report_reused(struct incremental *inc, const struct catalog_row *row, const char *path, uint64_t index)
+{
+	cJSON *img = row->result ? cJSON_Parse(row->result) : NULL;
+	bool ok = img && cJSON_IsObject(img) && (!inc->opt->sector_hash_dir || list_file_present(img));
+
+	if (ok) {
+		cJSON_ReplaceItemInObjectCaseSensitive(img, "index", cJSON_CreateNumber((double)index));
+		cJSON_ReplaceItemInObjectCaseSensitive(img, "reused", cJSON_CreateTrue());
+		set_string(img, "catalog", "reused");
+		report_image_json(inc->report, img);
+		if (catalog_mark_seen(inc->cat, path))
+			fail_catalog(inc);
+	}
+	cJSON_Delete(img);
+	return ok;
+}
+
+/* The admit hook: is there an earlier result that stands for this file? */
+static enum admit_verdict decide(void *ctx, const struct walk_entry *e, uint64_t index, bool would_probe)
+{
+	struct incremental *inc = ctx;
+	enum admit_verdict v = ADMIT_READ;
+	struct catalog_stamp now;
+	struct catalog_row row;
+
+	if (!inc->cat || inc->opt->rehash || e->type != WALK_FILE)
+		return ADMIT_READ;
+	if (catalog_lookup(inc->cat, e->path, &row) != 1) {
+		fail_catalog(inc);
+		return ADMIT_READ;
+	}
+	catalog_stamp_from_stat(&e->st, &now);
+	if (!same_stamp(&row.stamp, &now))
+		v = ADMIT_READ;
+	else if (!row.is_image)
+		v = would_probe ? ADMIT_DONE_OTHER : ADMIT_READ;
+	else if (row.reusable && row.options && !strcmp(row.options, inc->fingerprint) &&
+		 report_reused(inc, &row, e->path, index))
+		v = ADMIT_DONE_IMAGE;
+	if (v == ADMIT_DONE_OTHER && catalog_mark_seen(inc->cat, e->path))
+		fail_catalog(inc);
+	pthread_mutex_lock(&inc->lock);
+	inc->reused += v == ADMIT_DONE_IMAGE;
+	inc->other_reused += v == ADMIT_DONE_OTHER;
+	pthread_mutex_unlock(&inc->lock);
+	catalog_row_free(&row);
+	return v;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Read again although nothing about the file changed, and the digest is
+ * not what it was: the storage changed the bytes, or someone set the
+ * timestamps back. */
+static void add_content_changed(cJSON *img, const struct catalog_row *old)
+{
+	cJSON *findings = cJSON_GetObjectItemCaseSensitive(img, "findings"), *f = cJSON_CreateObject();
+	char msg[400];
+
+	snprintf(msg, sizeof(msg), "the content changed since it was measured at %s (XXH128 was %s) although its "
+		 "size, mtime and ctime did not: a storage fault (bit rot) or tampering", old->measured_at, old->xxh128);
+	cJSON_AddStringToObject(f, "code", "CONTENT_CHANGED");
+	cJSON_AddStringToObject(f, "severity", "high");
+	cJSON_AddStringToObject(f, "message", msg);
+	cJSON_AddItemToArray(findings, f);
+}
+
+/* new, changed or reread, against what the catalog held. */
+static const char *classify(struct incremental *inc, const struct image_result *res, const struct catalog_stamp *stamp,
+			    cJSON *img)
+{
+	struct catalog_row old;
+	const char *how;
+	int found = catalog_lookup(inc->cat, res->path, &old);
+
+	if (found < 0)
+		fail_catalog(inc);
+	if (found != 1)
+		return "new";
+	how = same_stamp(&old.stamp, stamp) ? "reread" : "changed";
+	if (!strcmp(how, "reread") && old.is_image && old.reusable && old.xxh128[0] && res->complete &&
+	    old.options && !strcmp(old.options, inc->fingerprint) && strcmp(old.xxh128, res->xxh128))
+		add_content_changed(img, &old);
+	catalog_row_free(&old);
+	return how;
+}
+
+static void store(struct incremental *inc, const struct image_result *res, cJSON *img)
+{
+	struct catalog_stamp stamp;
+	const char *how;
+	char *text;
+
+	catalog_stamp_from_stat(&res->st, &stamp);
+	how = classify(inc, res, &stamp, img);
+	set_string(img, "catalog", how);
+	pthread_mutex_lock(&inc->lock);
+	inc->new_images += !strcmp(how, "new");
+	inc->changed += !strcmp(how, "changed");
+	inc->reread += !strcmp(how, "reread");
+	pthread_mutex_unlock(&inc->lock);
+	text = cJSON_PrintUnformatted(img);
+	struct catalog_put p = {
+		.path = res->path, .stamp = stamp, .is_image = true,
+		.reusable = text && res->complete && res->nerrors == 0 && stamp.ctime_ns < now_ns() - RACY_NS,
+		.options = inc->fingerprint, .result = text, .xxh128 = res->complete ? res->xxh128 : NULL,
+		.measured_at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(img, "measured_at")),
+	};
+	if (catalog_put(inc->cat, &p))
+		fail_catalog(inc);
+	free(text);
+}
+
+static void on_image(void *ctx, const struct image_result *res)
+{
+	struct incremental *inc = ctx;
+	cJSON *img = image_to_json(res);
+
+	if (inc->cat && !res->is_blockdev)
+		store(inc, res, img);
+	report_image_json(inc->report, img);
+	cJSON_Delete(img);
+}
+
+static void on_other(void *ctx, const char *path, const struct stat *st)
+{
+	struct incremental *inc = ctx;
+	struct catalog_put p = {.path = path, .is_image = false};
+
+	if (!inc->cat)
+		return;
+	catalog_stamp_from_stat(st, &p.stamp);
+	p.reusable = p.stamp.ctime_ns < now_ns() - RACY_NS;
+	if (catalog_put(inc->cat, &p))
+		fail_catalog(inc);
+}
+
+static void on_skipped(void *ctx, const struct skipped_entry *s)
+{
+	struct incremental *inc = ctx;
+
+	if (s->reason == SKIP_WALK_ERROR) {
+		pthread_mutex_lock(&inc->lock);
+		char **grown = inc->nerror_paths < MAX_WALK_ERRORS
+			? realloc(inc->error_paths, (inc->nerror_paths + 1) * sizeof(char *)) : NULL;
+		char *copy = grown ? strdup(s->path) : NULL;
+		if (grown)
+			inc->error_paths = grown;
+		if (copy)
+			inc->error_paths[inc->nerror_paths++] = copy;
+		else
+			inc->too_many_errors = true;
+		pthread_mutex_unlock(&inc->lock);
+	}
+	report_skipped(inc->report, s);
+}
+
+static void on_progress(void *ctx, uint64_t bytes)
+{
+	report_progress(((struct incremental *)ctx)->report, bytes);
+}
+
+struct result_sink incremental_sink(struct incremental *inc)
+{
+	return (struct result_sink){inc, on_image, on_skipped, on_progress, on_other};
+}
+
+struct admit_hook incremental_admit_hook(struct incremental *inc)
+{
+	return (struct admit_hook){inc, decide};
+}
+
+/* path is dir itself or inside it (dir as given: "a/", "a" and "/" work). */
+static bool under(const char *path, size_t len, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (len < n || memcmp(path, dir, n))
+		return false;
+	return len == n || path[n] == '/' || (n == 1 && dir[0] == '/');
+}
+
+/* A catalog row the run would have met: under a PATH it walked, and not
+ * under a place the walk could not look into. */
+static bool covered(void *ctx, const char *path, size_t len)
+{
+	struct incremental *inc = ctx;
+	bool in_root = false;
+
+	for (int i = 0; i < inc->opt->npaths && !in_root; i++)
+		in_root = under(path, len, inc->opt->paths[i]);
+	for (size_t i = 0; in_root && i < inc->nerror_paths; i++)
+		if (under(path, len, inc->error_paths[i]))
+			return false;
+	return in_root;
+}
+
+static cJSON *summary_json(struct incremental *inc)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	json_add_path(o, "file", inc->opt->state_path);
+	cJSON_AddNumberToObject(o, "new", (double)inc->new_images);
+	cJSON_AddNumberToObject(o, "changed", (double)inc->changed);
+	cJSON_AddNumberToObject(o, "reread", (double)inc->reread);
+	cJSON_AddNumberToObject(o, "reused", (double)inc->reused);
+	cJSON_AddNumberToObject(o, "gone", (double)inc->gone);
+	cJSON_AddNumberToObject(o, "other_files_reused", (double)inc->other_reused);
+	cJSON_AddBoolToObject(o, "rehash", inc->opt->rehash);
+	if (inc->error[0])
+		cJSON_AddStringToObject(o, "error", inc->error);
+	else
+		cJSON_AddNullToObject(o, "error");
+	return o;
+}
+
+void incremental_finish(struct incremental *inc, bool partial)
+{
+	if (inc->cat && !partial && !inc->too_many_errors && catalog_mark_gone(inc->cat, covered, inc, &inc->gone))
+		fail_catalog(inc);
+	report_set_catalog(inc->report, summary_json(inc), inc->error[0] != '\0');
+}
+
+int incremental_close(struct incremental *inc, int exit_status, bool partial, char *err, size_t errlen)
+{
+	char when[48];
+	struct timespec t;
+	int rc;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	format_utc(when, sizeof(when), t.tv_sec, t.tv_nsec);
+	struct catalog_run_end end = {
+		.ended = when, .report = inc->opt->output && strcmp(inc->opt->output, "-") ? inc->opt->output : NULL,
+		.partial = partial, .exit_status = exit_status, .new_images = inc->new_images,
+		.changed = inc->changed, .reread = inc->reread, .reused = inc->reused, .gone = inc->gone,
+		.other_files = inc->other_reused,
+	};
+	if (inc->cat && !inc->error[0] && catalog_end_run(inc->cat, &end))
+		fail_catalog(inc);
+	if (inc->cat && catalog_close(inc->cat) && !inc->error[0])
+		snprintf(inc->error, sizeof(inc->error), "cannot close the catalog");
+	rc = inc->error[0] ? -1 : 0;
+	snprintf(err, errlen, "%s", inc->error);
+	for (size_t i = 0; i < inc->nerror_paths; i++)
+		free(inc->error_paths[i]);
+	free(inc->error_paths);
+	free(inc->fingerprint);
+	pthread_mutex_destroy(&inc->lock);
+	free(inc);
+	return rc;
+}
