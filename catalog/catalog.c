@@ -240,6 +240,17 @@ static int wrote_locked(struct catalog *c)
 	return 0;
 }
 
+int catalog_commit_if_due(struct catalog *c)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (!c->error[0] && c->in_txn && monotonic_seconds() - c->last_commit >= CATALOG_BATCH_SECONDS)
+		rc = commit_locked(c);
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 /* Run a prepared write statement inside the batch transaction. */
 static int step_write_locked(struct catalog *c, sqlite3_stmt *st, const char *what)
 {

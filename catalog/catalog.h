@@ -87,6 +87,10 @@ int catalog_mark_seen(struct catalog *c, const char *path);
 int catalog_mark_gone(struct catalog *c, bool (*covered)(void *ctx, const char *path, size_t len), void *ctx,
 		      uint64_t *ngone);
 
+/* Commit the open batch if it is a second old, even with no new write
+ * (a long image must not keep the ones before it uncommitted). */
+int catalog_commit_if_due(struct catalog *c);
+
 int catalog_end_run(struct catalog *c, const struct catalog_run_end *end);
 
 /* Commit and close; NULL is fine.  Returns 0 or -1 (see catalog_error

@@ -293,9 +293,14 @@ static void on_skipped(void *ctx, const struct skipped_entry *s)
 	report_skipped(inc->report, s);
 }
 
+/* From the reader thread, several times a second. */
 static void on_progress(void *ctx, uint64_t bytes)
 {
-	report_progress(((struct incremental *)ctx)->report, bytes);
+	struct incremental *inc = ctx;
+
+	if (inc->cat && catalog_commit_if_due(inc->cat))
+		fail_catalog(inc);
+	report_progress(inc->report, bytes);
 }
 
 struct result_sink incremental_sink(struct incremental *inc)
