@@ -11,6 +11,12 @@ files; the large set is the first four.  A small set of 2,000 FAT images of
 scaling run.  Cold runs drop the page cache (root only; skipped otherwise).
 The order of the tools changes from one repetition to the next, so that no
 tool always gets the disk's burst.
+
+Rescan with --state (also alone: --only rescan): per repetition a fresh
+catalog in the data directory, the first scan from a cold page cache, a
+rescan right after it (warm) and one after dropping the caches (cold); each
+rescan must report every image reused and 0 bytes hashed, else the run
+fails.  Large set and the 1,000-image small set; the catalog's size too.
 """
 import argparse
 import json
@@ -382,6 +388,266 @@ def scaling_table(rows):
     return "\n".join(out)
 
 
+# ---- rescan of an unchanged archive with --state -------------------------------
+
+RESCAN_GOAL = 50.0  # the first scan (cold page cache) / a rescan, at least
+RESCAN_BEGIN, RESCAN_END = "<!-- bench:rescan:begin -->", "<!-- bench:rescan:end -->"
+
+
+class RescanError(Exception):
+    pass
+
+
+def wait_past_racy(paths, margin=3.0):
+    """imgscan reads a file again next time when its ctime is within 2 s of
+    its measurement (racy timestamps): the newest ctime of the set must be
+    older than that before the first scan, or the rescan reads."""
+    newest = max(os.stat(p).st_ctime for p in paths)
+    delay = newest + margin - time.time()
+    if delay > 0:
+        log("  data changed %.1f s ago: waiting %.1f s (racy-timestamp guard is 2 s)" % (margin - delay, delay))
+        time.sleep(delay)
+
+
+def remove_catalog(cat):
+    for p in (cat, cat + "-wal", cat + "-shm", cat + ".lock"):
+        try:
+            os.unlink(p)
+        except FileNotFoundError:
+            pass
+
+
+def catalog_size(cat):
+    """(database bytes, WAL bytes): the catalog as it is left after a run."""
+    db = os.path.getsize(cat)
+    wal = os.path.getsize(cat + "-wal") if os.path.exists(cat + "-wal") else 0
+    return db, wal
+
+
+def state_scan(imgscan, cat, report, paths):
+    """One timed `imgscan scan --state` run; the report (a file in the data
+    directory) is read back for its summary."""
+    try:
+        os.unlink(report)  # never read a previous run's report
+    except FileNotFoundError:
+        pass
+    wall, rss, rc = timed([imgscan, "scan", "-q", "--state", cat, "-o", report] + paths)
+    cpu = LAST_CPU[0]
+    try:
+        with open(report) as f:
+            summ = json.load(f)["summary"]
+    except (OSError, ValueError, KeyError) as e:
+        raise RescanError("imgscan --state exited %d and left no readable report %s: %s" % (rc, report, e))
+    return {"seconds": wall, "cpu_seconds": cpu, "peak_rss_kib": rss, "exit": rc,
+            "imgscan_wall_seconds": summ.get("wall_seconds"), "bytes_hashed": summ.get("bytes_hashed"),
+            "images": summ.get("images"), "images_reused": summ.get("images_reused"),
+            "catalog": summ.get("catalog"), "report": report}
+
+
+def check_state_run(run, what, n, nbytes, rescan):
+    """A first scan must have read and catalogued every image; a rescan must
+    have read none (a "rescan" that reads is not a rescan)."""
+    cat = run["catalog"] or {}
+    bad = []
+    if run["exit"] not in (0, 1):
+        bad.append("exit status %d" % run["exit"])
+    if run["catalog"] is None:
+        bad.append("summary.catalog is null")
+    elif cat.get("error"):
+        bad.append("catalog error: %s" % cat["error"])
+    if run["images"] != n:
+        bad.append("%s images in the report, %d expected" % (run["images"], n))
+    if rescan:
+        if cat.get("reused") != n:
+            bad.append("summary.catalog.reused = %s, expected %d" % (cat.get("reused"), n))
+        if run["bytes_hashed"] != 0:
+            bad.append("bytes_hashed = %s, expected 0" % run["bytes_hashed"])
+        for k in ("new", "changed", "reread"):
+            if cat.get(k):
+                bad.append("summary.catalog.%s = %s, expected 0" % (k, cat[k]))
+    else:
+        if cat.get("new") != n:
+            bad.append("summary.catalog.new = %s, expected %d" % (cat.get("new"), n))
+        if run["bytes_hashed"] != nbytes:
+            bad.append("bytes_hashed = %s, expected %d" % (run["bytes_hashed"], nbytes))
+    if bad:
+        raise RescanError("%s: %s (catalog %s; report %s)" % (what, "; ".join(bad), json.dumps(cat), run["report"]))
+
+
+def rescan_set(label, imgscan, data_dir, args, files, reps, cold):
+    """Per repetition: a fresh catalog; the first scan from a cold page cache;
+    a rescan right after it (warm: metadata cached); a rescan after dropping
+    the caches again (cold metadata, program and catalog: the worst case).
+    Without root the first scan runs warm and the cold rescan is skipped."""
+    n, nbytes = len(files), sum(os.path.getsize(f) for f in files)
+    cat = os.path.join(data_dir, "rescan-%s.catalog" % label)
+    rep_path = lambda phase: os.path.join(data_dir, "rescan-%s-%s.json" % (label, phase))
+    wait_past_racy(files)
+    runs = []
+    for rep in range(reps):
+        remove_catalog(cat)
+        if cold:
+            drop_caches()
+        else:
+            warm(files)
+        first = state_scan(imgscan, cat, rep_path("first"), args)
+        check_state_run(first, "%s rep %d: first scan" % (label, rep), n, nbytes, False)
+        db, wal = catalog_size(cat)
+        rw = state_scan(imgscan, cat, rep_path("rescan-warm"), args)
+        check_state_run(rw, "%s rep %d: warm rescan" % (label, rep), n, nbytes, True)
+        rc = None
+        if cold:
+            drop_caches()
+            rc = state_scan(imgscan, cat, rep_path("rescan-cold"), args)
+            check_state_run(rc, "%s rep %d: cold rescan" % (label, rep), n, nbytes, True)
+        runs.append({"rep": rep, "first": first, "rescan_warm": rw, "rescan_cold": rc,
+                     "catalog_db_bytes": db, "catalog_wal_bytes": wal})
+        log("  rescan %-5s rep %d: first %s %.3f s; rescan warm %.1f ms (x%.0f)%s; catalog %d B + WAL %d B" % (
+            label, rep, "cold" if cold else "warm", first["seconds"], rw["seconds"] * 1e3,
+            first["seconds"] / rw["seconds"],
+            "" if rc is None else ", cold %.1f ms (x%.0f)" % (rc["seconds"] * 1e3, first["seconds"] / rc["seconds"]),
+            db, wal))
+    remove_catalog(cat)
+    return {"images": n, "bytes": nbytes, "runs": runs, "summary": rescan_summary(runs, n)}
+
+
+def rescan_summary(runs, n):
+    med = statistics.median
+
+    def phase(key):
+        rs = [r[key] for r in runs if r[key] is not None]
+        if not rs:
+            return None
+        walls = [x["imgscan_wall_seconds"] for x in rs if x["imgscan_wall_seconds"] is not None]
+        return {"seconds": med(x["seconds"] for x in rs), "cpu_seconds": med(x["cpu_seconds"] for x in rs),
+                "imgscan_wall_seconds": med(walls) if walls else None,
+                "peak_rss_kib": max(x["peak_rss_kib"] for x in rs), "n": len(rs)}
+
+    def ratio(key):
+        rs = [r["first"]["seconds"] / r[key]["seconds"] for r in runs if r[key] is not None and r[key]["seconds"] > 0]
+        return med(rs) if rs else None
+
+    size = med(r["catalog_db_bytes"] + r["catalog_wal_bytes"] for r in runs)
+    return {"first": phase("first"), "rescan_warm": phase("rescan_warm"), "rescan_cold": phase("rescan_cold"),
+            "ratio_warm": ratio("rescan_warm"), "ratio_cold": ratio("rescan_cold"),
+            "catalog_bytes": size, "catalog_db_bytes": med(r["catalog_db_bytes"] for r in runs),
+            "catalog_wal_bytes": med(r["catalog_wal_bytes"] for r in runs),
+            "catalog_bytes_per_image": size / n, "catalog_kib_per_1000_images": size / n * 1000 / 1024}
+
+
+def rescan_targets(res):
+    out = []
+    for label in ("large", "small"):
+        s = res["sets"].get(label)
+        if not s:
+            continue
+        for kind in ("warm", "cold"):
+            r = s["summary"]["ratio_" + kind]
+            # The goal is against a first scan from a cold page cache: not assessed without one.
+            goal = RESCAN_GOAL if res["cold"] else None
+            out.append({"target": "rescan %s: first scan (cold) / rescan (%s)" % (label, kind), "ratio": r,
+                        "goal": goal, "met": (r is not None and r >= goal) if goal and r is not None else None})
+    return out
+
+
+def measure_rescan(imgscan, data_dir, large, small_dir, reps, cold):
+    if not cold:
+        log("not root (cannot drop the page cache): rescan part runs its first scan warm and skips the cold "
+            "rescan; the >= %gx goal (against a cold first scan) is not assessed" % RESCAN_GOAL)
+    small_files = sorted(os.path.join(small_dir, x) for x in os.listdir(small_dir))
+    res = {"machine": machine(), "reps": reps, "cold": cold, "goal": RESCAN_GOAL, "sets": {}}
+    log("rescan with --state, large set: %d images" % len(large))
+    res["sets"]["large"] = rescan_set("large", imgscan, data_dir, list(large), list(large), reps, cold)
+    log("rescan with --state, small set: %d images" % len(small_files))
+    res["sets"]["small"] = rescan_set("small", imgscan, data_dir, [small_dir], small_files, reps, cold)
+    res["sets"]["small"]["distinct_inodes"] = len({os.stat(f).st_ino for f in small_files})
+    res["targets"] = rescan_targets(res)
+    return res
+
+
+def rescan_md(res):
+    m = res["machine"]
+    fmt = lambda x, spec: "-" if x is None else spec % x
+    yes = lambda t: "-" if t is None or t["met"] is None else ("yes" if t["met"] else "**no**")
+    tg = {t["target"]: t for t in res["targets"]}
+    lines = [RESCAN_BEGIN,
+             "Rescan of an unchanged archive with `--state` (%s; %d repetition%s, medians; ratios are medians of "
+             "the ratios paired within one repetition; ms: wall time of the whole process, in brackets "
+             "imgscan's own `wall_seconds`)%s:" % (
+                 m["date"], res["reps"], "" if res["reps"] == 1 else "s", "" if res["cold"] else
+                 ". **Not root: first scan warm, no cold rescan, goal not assessed**"),
+             "",
+             "| set | first scan, %s, s | rescan warm, ms | rescan cold, ms | first / rescan warm | "
+             "first / rescan cold | goal | met (warm, cold) |" % ("cold" if res["cold"] else "warm"),
+             "|---|---|---|---|---|---|---|---|"]
+    desc = {}
+    for label in ("large", "small"):
+        s = res["sets"].get(label)
+        if not s:
+            continue
+        u = s["summary"]
+        if label == "large":
+            desc[label] = "%d images, %.2f GiB" % (s["images"], s["bytes"] / GIB)
+        else:
+            desc[label] = "%d images of %d KiB" % (s["images"], round(s["bytes"] / s["images"] / 1024))
+
+        def ms(phase):
+            if u[phase] is None:
+                return "-"
+            own = u[phase]["imgscan_wall_seconds"]
+            return "%.1f (%s)" % (u[phase]["seconds"] * 1e3, "-" if own is None else "%.1f" % (own * 1e3))
+        lines.append("| %s: %s | %.2f | %s | %s | %s | %s | %s | %s / %s |" % (
+            label, desc[label], u["first"]["seconds"], ms("rescan_warm"), ms("rescan_cold"),
+            fmt(u["ratio_warm"], "%.0f"), fmt(u["ratio_cold"], "%.0f"),
+            "%g" % res["goal"] if res["cold"] else "-",
+            yes(tg.get("rescan %s: first scan (cold) / rescan (warm)" % label)),
+            yes(tg.get("rescan %s: first scan (cold) / rescan (cold)" % label))))
+    lines += ["", "Catalog size after the first scan (the SQLite file, plus its -wal when one is left):", "",
+              "| set | catalog bytes (db + WAL) | per 1,000 images | per image |", "|---|---|---|---|"]
+    for label in ("small", "large"):
+        s = res["sets"].get(label)
+        if not s:
+            continue
+        u = s["summary"]
+        # Per 1,000 images only where there are about that many: 4 images are a page or so.
+        lines.append("| %s: %s | %d (%d + %d) | %s | %.0f B |" % (
+            label, desc[label], u["catalog_bytes"], u["catalog_db_bytes"], u["catalog_wal_bytes"],
+            "%.1f KiB" % u["catalog_kib_per_1000_images"] if s["images"] >= 100 else "-",
+            u["catalog_bytes_per_image"]))
+    lines.append(RESCAN_END)
+    return "\n".join(lines)
+
+
+def replace_rescan_section(s, section, anchor_before=None):
+    """Put `section` (with its markers) in place of the one in `s`; if `s` has
+    none, before `anchor_before` (when found) or at the end."""
+    if RESCAN_BEGIN in s and RESCAN_END in s:
+        return s[:s.index(RESCAN_BEGIN)] + section + s[s.index(RESCAN_END) + len(RESCAN_END):]
+    if anchor_before and anchor_before in s:
+        i = s.index(anchor_before)
+        return s[:i].rstrip("\n") + "\n\n" + section + "\n\n" + s[i:]
+    return s.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def rescan_only_update_readme(section):
+    """--only rescan: rewrite the rescan part of the results section only,
+    keeping the tool tables of the last full run."""
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    with open(README) as f:
+        s = f.read()
+    if begin not in s or end not in s:
+        return False
+    b, e = s.index(begin) + len(begin), s.index(end)
+    block = s[b:e]
+    anchor = "![throughput]" if "![throughput]" in block else None
+    block = replace_rescan_section(block, section, anchor)
+    if not block.endswith("\n"):
+        block += "\n"
+    with open(README, "w") as f:
+        f.write(s[:b] + block + s[e:])
+    return True
+
+
 def update_readme(text):
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
     if not os.path.exists(README):
@@ -415,6 +681,10 @@ def main():
     ap.add_argument("--no-scaling", action="store_true")
     ap.add_argument("--out", default=RESULTS_DIR)
     ap.add_argument("--quick", action="store_true", help="tiny data set, one repetition (a smoke test)")
+    ap.add_argument("--only", choices=["all", "rescan"], default="all",
+                    help="rescan: only the --state part (first scan from a cold cache, rescan warm and cold, "
+                         "catalog size) on the large set and the 1,000-image small set; merged into the "
+                         "results of the last full run")
     a = ap.parse_args()
     machine_sane_or_exit()
     if a.quick:
@@ -422,12 +692,16 @@ def main():
     imgscan = os.path.abspath(a.imgscan)
     os.makedirs(a.dir, exist_ok=True)
     REPORT[0] = os.path.join(a.dir, "imgscan-report.json")
-    os.makedirs(a.out, exist_ok=True)
     log("data set in %s" % a.dir)
-    pool = make_pool(a.dir, a.pool, a.image_size_mib << 20)
+    pool = make_pool(a.dir, min(a.pool, 4) if a.only == "rescan" else a.pool, a.image_size_mib << 20)
     small_sets = make_small(a.dir, a.small, 10000 if not a.quick else 400)
     large = pool[:4]
+    # The figures that go into bench/README.md: 4 x 1 GiB, and 1,000 distinct small images.
+    standard = not a.quick and a.image_size_mib == 1024 and len(large) == 4 and a.small >= 1000
     cold = can_drop_caches()
+    if a.only == "rescan":
+        return main_rescan(a, imgscan, large, small_sets[1000], cold, standard)
+    os.makedirs(a.out, exist_ok=True)
     modes = ["cold", "warm"] if cold else ["warm"]
     if not cold:
         log("not root (cannot drop the page cache): cold runs skipped")
@@ -461,16 +735,62 @@ def main():
                                             "-" if t["met"] is None else ("yes" if t["met"] else "**no**")))
     if scal:
         md += ["", "Scaling (warm):", "", scaling_table(scal)]
+    try:
+        resc = measure_rescan(imgscan, a.dir, large, small_sets[1000], a.reps, cold)
+    except RescanError as e:
+        sys.exit("bench: %s" % e)
+    md += ["", rescan_md(resc)]
     text = "\n".join(md)
     print(text)
     with open(os.path.join(a.out, "latest.json"), "w") as f:
         json.dump({"machine": mach, "large_bytes": large_bytes, "small_images": len(small_paths), "runs": runs,
-                   "targets": tg, "scaling": scal}, f, indent=1)
+                   "targets": tg, "scaling": scal, "rescan": resc}, f, indent=1)
     with open(os.path.join(a.out, "latest.md"), "w") as f:
         f.write(text + "\n")
     if not a.quick:
         update_readme(text + ("\n\n![throughput](results/latest.svg)" if svg else ""))
     log("results: %s/latest.{json,md,svg}" % a.out)
+
+
+def main_rescan(a, imgscan, large, small_dir, cold, standard):
+    """--only rescan: measure, then merge into latest.json / latest.md (and the
+    README's results section) without touching what the last full run wrote."""
+    out = a.out
+    if not standard and os.path.abspath(out) == os.path.abspath(RESULTS_DIR):
+        out = os.path.join(a.dir, "results")
+        log("not the standard data set (4 x 1 GiB, 1,000 distinct small images): results go to %s, "
+            "bench/results and bench/README.md are left alone" % out)
+    os.makedirs(out, exist_ok=True)
+    try:
+        resc = measure_rescan(imgscan, a.dir, large, small_dir, a.reps, cold)
+    except RescanError as e:
+        sys.exit("bench: %s" % e)
+    section = rescan_md(resc)
+    print(section)
+    js = os.path.join(out, "latest.json")
+    data = {}
+    try:
+        with open(js) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        pass
+    data["rescan"] = resc
+    with open(js + ".tmp", "w") as f:
+        json.dump(data, f, indent=1)
+    os.replace(js + ".tmp", js)
+    mdp = os.path.join(out, "latest.md")
+    try:
+        with open(mdp) as f:
+            md = f.read()
+    except OSError:
+        md = ""
+    with open(mdp + ".tmp", "w") as f:
+        f.write(replace_rescan_section(md, section) if md else section + "\n")
+    os.replace(mdp + ".tmp", mdp)
+    if standard and os.path.abspath(out) == os.path.abspath(RESULTS_DIR):
+        if rescan_only_update_readme(section):
+            log("bench/README.md: rescan section updated")
+    log("results: %s/latest.{json,md}" % out)
 
 
 if __name__ == "__main__":
