@@ -1,8 +1,9 @@
 /*
  * main.c - imgscan's entry point: parse the options, set up the run (config,
  * I/O engine, Sleuth Kit workers, report), run the pipeline, exit with the
- * status the report decided.  `imgscan --tsk-worker` is the Sleuth Kit worker
- * process that the pool starts (not for users).
+ * status the report decided.  `imgscan verify` is verify/verify.c's.
+ * `imgscan --tsk-worker` is the Sleuth Kit worker process that the pool
+ * starts (not for users).
  */
 #include "catalog/incremental.h"
 #include "catalog/run_lock.h"
@@ -11,11 +12,13 @@
 #include "report/outfile.h"
 #include "report/report.h"
 #include "scanner/engine.h"
+#include "scanner/engine_choice.h"
 #include "scanner/pipeline.h"
 #include "scanner/stop.h"
 #include "scanner/tsk_pool.h"
 #include "scanner/tsk_worker.h"
 #include "scanner/walk.h"
+#include "verify/verify.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -30,7 +33,7 @@ struct run_resources {
 	struct walker *walk;
 	struct report *report;
 	struct report_run_info info;
-	char engine_note[160];
+	struct engine_choice ec;    /* the engine and why it was chosen (info points into it) */
 	struct run_lock lock;       /* held for the whole run when there is a catalog */
 	char lock_error[300];       /* the lock file could not be used: no catalog this run */
 	struct incremental *inc;    /* NULL without --state */
@@ -39,28 +42,11 @@ struct run_resources {
 /* io_uring when the kernel allows it, else pread, said once on stderr. */
 static int make_engine(const struct scan_options *opt, struct run_resources *rr)
 {
-	int rc = -EINVAL;
-	unsigned io_threads = opt->queue_depth < 8 ? opt->queue_depth : 8;
+	int rc = engine_choose(opt->io, opt->queue_depth, &rr->ec);
 
-	if (opt->io != IO_PREAD) {
-		rc = engine_uring_create(opt->queue_depth, &rr->engine);
-		if (!rc) {
-			rr->info.engine = "uring";
-			return 0;
-		}
-		if (opt->io == IO_URING) {
-			fprintf(stderr, "imgscan: io_uring is not available: %s\n", strerror(-rc));
-			return rc;
-		}
-		snprintf(rr->engine_note, sizeof(rr->engine_note), "io_uring refused (%s): using pread",
-			 strerror(-rc));
-		rr->info.engine_note = rr->engine_note;
-		fprintf(stderr, "imgscan: %s\n", rr->engine_note);
-	}
-	rc = engine_pread_create(opt->queue_depth, io_threads, &rr->engine);
-	if (rc)
-		fprintf(stderr, "imgscan: cannot start the pread engine: %s\n", strerror(-rc));
-	rr->info.engine = "pread";
+	rr->engine = rr->ec.engine;
+	rr->info.engine = rr->ec.name;
+	rr->info.engine_note = rr->ec.note;
 	return rc;
 }
 
@@ -99,7 +85,7 @@ static int take_lock(const struct scan_options *opt, struct run_resources *rr)
 	}
 	if (rc)
 		snprintf(rr->lock_error, sizeof(rr->lock_error), "cannot use its lock file (FILE.lock): %s",
-			 rc == -EINVAL ? "not a regular file" : strerror(-rc));
+			 rc == -EINVAL ? "not a regular file with a single name" : strerror(-rc));
 	return 0;
 }
 
@@ -109,7 +95,8 @@ static int open_catalog(const struct scan_options *opt, struct run_resources *rr
 {
 	if (!opt->state_path)
 		return 0;
-	if (incremental_open(opt->state_path, rr->lock_error[0] ? rr->lock_error : NULL, opt, rr->report, &rr->inc))
+	if (incremental_open(opt->state_path, rr->lock_error[0] ? rr->lock_error : NULL, opt, &rr->cfg, rr->report,
+			     &rr->inc))
 		return EXIT_ERRORS;
 	if (incremental_error(rr->inc))
 		fprintf(stderr, "imgscan: catalog %s: %s; scanning without it (every file is read; exit status 2)\n",
@@ -181,6 +168,7 @@ static int run_scan(struct scan_options *opt)
 	static struct run_resources rr;
 	struct run_stats stats = {0};
 	char err[512];
+	bool written = false;
 	int status, rc;
 
 	/* Before imgscan opens anything: -o /dev/fd/N must be the caller's. */
@@ -219,10 +207,10 @@ static int run_scan(struct scan_options *opt)
 		fprintf(stderr, "imgscan: the scan stopped early: %s\n", strerror(-rc));
 	if (rr.inc)
 		incremental_finish(rr.inc, rc != 0);
-	status = report_close(rr.report, &stats, rr.tsk ? tsk_pool_restarts(rr.tsk) : 0, rc);
+	status = report_close(rr.report, &stats, rr.tsk ? tsk_pool_restarts(rr.tsk) : 0, rc, &written);
 	if (rr.inc) {
 		bool failed_before = incremental_error(rr.inc) != NULL; /* already in the report */
-		if (incremental_close(rr.inc, status, rc != 0, err, sizeof(err)) && !failed_before) {
+		if (incremental_close(rr.inc, status, rc != 0, written, err, sizeof(err)) && !failed_before) {
 			fprintf(stderr, "imgscan: catalog %s: %s (after the report was written)\n", opt->state_path, err);
 			status = status > EXIT_ERRORS ? status : EXIT_ERRORS;
 		}
@@ -240,6 +228,8 @@ int main(int argc, char **argv)
 		return tsk_worker_main(TSK_WORKER_SOCKET_FD);
 	signal(SIGPIPE, SIG_IGN); /* a dead worker or a closed pipe is an error, not a kill */
 	signal(SIGCHLD, SIG_DFL); /* inherited ignored, workers would be reaped behind the pool's back */
+	if (argc >= 2 && !strcmp(argv[1], "verify"))
+		return verify_main(argc, argv);
 	status = options_parse(argc, argv, &opt, &exit_now);
 	if (exit_now)
 		return status;

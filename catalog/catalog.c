@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,8 @@ static const char *const migrations[CATALOG_VERSION] = {
 	" id INTEGER PRIMARY KEY, path BLOB NOT NULL UNIQUE,"
 	" dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,"
 	" mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
-	" is_image INTEGER NOT NULL, reusable INTEGER NOT NULL, options TEXT, xxh128 TEXT, result TEXT,"
+	" is_image INTEGER NOT NULL, reusable INTEGER NOT NULL, options TEXT, xxh128 TEXT, reference_xxh128 TEXT,"
+	" result TEXT,"
 	" measured_at TEXT, measured_run INTEGER REFERENCES runs(id),"
 	" first_seen_run INTEGER REFERENCES runs(id), seen_run INTEGER REFERENCES runs(id),"
 	" gone_run INTEGER REFERENCES runs(id));"
@@ -41,13 +43,13 @@ enum stmt_id { ST_LOOKUP, ST_PUT, ST_SEEN, ST_COUNT };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_LOOKUP] = "SELECT dev, ino, size, mtime_ns, ctime_ns, gone_run IS NOT NULL, is_image, reusable,"
-		      " options, result, xxh128, measured_at FROM files WHERE path = ?1",
+		      " options, result, xxh128, measured_at, reference_xxh128 FROM files WHERE path = ?1",
 	[ST_PUT] = "INSERT INTO files (path, dev, ino, size, mtime_ns, ctime_ns, is_image, reusable, options,"
-		   " xxh128, result, measured_at, measured_run, first_seen_run, seen_run, gone_run)"
-		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13, NULL)"
+		   " xxh128, result, measured_at, measured_run, first_seen_run, seen_run, gone_run, reference_xxh128)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13, NULL, ?14)"
 		   " ON CONFLICT (path) DO UPDATE SET dev = ?2, ino = ?3, size = ?4, mtime_ns = ?5,"
 		   " ctime_ns = ?6, is_image = ?7, reusable = ?8, options = ?9, xxh128 = ?10, result = ?11,"
-		   " measured_at = ?12, measured_run = ?13, seen_run = ?13, gone_run = NULL",
+		   " measured_at = ?12, measured_run = ?13, seen_run = ?13, gone_run = NULL, reference_xxh128 = ?14",
 	[ST_SEEN] = "UPDATE files SET seen_run = ?2, gone_run = NULL WHERE path = ?1",
 };
 
@@ -110,6 +112,8 @@ static int check_file(const char *path, char *err, size_t errlen)
 		return snprintf(err, errlen, "is a symbolic link (give the catalog's own path)"), -1;
 	if (!S_ISREG(st.st_mode))
 		return snprintf(err, errlen, "not a regular file"), -1;
+	if (st.st_nlink != 1) /* another name of it may be someone's file */
+		return snprintf(err, errlen, "has %ju hard links (a catalog has one name)", (uintmax_t)st.st_nlink), -1;
 	if (st.st_size == 0)
 		return 0; /* SQLite makes a new database of an empty file */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -119,7 +123,9 @@ static int check_file(const char *path, char *err, size_t errlen)
 	close(fd);
 	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, "SQLite format 3", 16))
 		return snprintf(err, errlen, "not an SQLite database (damaged, or another kind of file); left untouched"), -1;
-	if (be32(hdr + 68) && be32(hdr + 68) != CATALOG_APPLICATION_ID)
+	/* Ours carry our application id; a database without it is ours only
+	 * while it is new (version 0; no tables, checked once it is open). */
+	if (be32(hdr + 68) != CATALOG_APPLICATION_ID && (be32(hdr + 68) || be32(hdr + 60)))
 		return snprintf(err, errlen, "an SQLite database that is not an imgscan catalog; left untouched"), -1;
 	if (be32(hdr + 60) > CATALOG_VERSION)
 		return snprintf(err, errlen, "written by a newer imgscan (catalog version %u; this one knows up to %d); left untouched",
@@ -153,7 +159,7 @@ static int check_and_migrate(struct catalog *c)
 	if (version > CATALOG_VERSION)
 		return set_error(c, "written by a newer imgscan (catalog version %lld; this one knows up to %d); left untouched",
 				 (long long)version, CATALOG_VERSION), -1;
-	if ((app && app != CATALOG_APPLICATION_ID) || (version == 0 && tables > 0))
+	if (app != CATALOG_APPLICATION_ID && (app || version || tables))
 		return set_error(c, "an SQLite database that is not an imgscan catalog; left untouched"), -1;
 	if (sqlite3_exec(c->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL, NULL, NULL))
 		return db_fail(c, "cannot set the journal mode");
@@ -332,6 +338,7 @@ int catalog_lookup(struct catalog *c, const char *path, struct catalog_row *row)
 		row->result = column_dup(st, 9);
 		column_copy(st, 10, row->xxh128, sizeof(row->xxh128));
 		column_copy(st, 11, row->measured_at, sizeof(row->measured_at));
+		column_copy(st, 12, row->reference_xxh128, sizeof(row->reference_xxh128));
 		rc = 1;
 	} else if (rc == SQLITE_DONE) {
 		rc = 0;
@@ -380,6 +387,7 @@ int catalog_put(struct catalog *c, const struct catalog_put *p)
 	bind_opt_text(st, 11, p->result);
 	bind_opt_text(st, 12, p->measured_at);
 	sqlite3_bind_int64(st, 13, c->run);
+	bind_opt_text(st, 14, p->reference_xxh128);
 	rc = step_write_locked(c, st, "cannot record a file");
 out:
 	pthread_mutex_unlock(&c->lock);
@@ -433,7 +441,8 @@ static int collect_unseen_locked(struct catalog *c, bool (*covered)(void *, cons
 	return rc == SQLITE_DONE ? 0 : db_fail(c, "cannot list the catalog");
 }
 
-int catalog_mark_gone(struct catalog *c, bool (*covered)(void *, const char *, size_t), void *ctx, uint64_t *ngone)
+int catalog_mark_gone(struct catalog *c, bool (*covered)(void *, const char *, size_t), void *ctx, bool apply,
+		      uint64_t *ngone)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t *ids = NULL;
@@ -444,6 +453,11 @@ int catalog_mark_gone(struct catalog *c, bool (*covered)(void *, const char *, s
 	pthread_mutex_lock(&c->lock);
 	if (c->error[0] || begin_locked(c) || collect_unseen_locked(c, covered, ctx, &ids, &n))
 		goto out;
+	if (!apply) {
+		*ngone = n;
+		rc = 0;
+		goto out;
+	}
 	if (sqlite3_prepare_v2(c->db, "UPDATE files SET gone_run = ?1 WHERE id = ?2", -1, &st, NULL)) {
 		db_fail(c, "cannot mark gone files");
 		goto out;
@@ -523,7 +537,15 @@ int catalog_close(struct catalog *c)
 	return rc;
 }
 
-const char *catalog_error(const struct catalog *c)
+bool catalog_error(struct catalog *c, char *out, size_t len)
 {
-	return c && c->error[0] ? c->error : NULL;
+	bool failed;
+
+	if (!c)
+		return false;
+	pthread_mutex_lock(&c->lock);
+	failed = c->error[0] != '\0';
+	snprintf(out, len, "%s", c->error);
+	pthread_mutex_unlock(&c->lock);
+	return failed;
 }

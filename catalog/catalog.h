@@ -37,6 +37,7 @@ struct catalog_row {
 	char *options;    /* hashing-options fingerprint (JSON text); malloc'd */
 	char *result;     /* the image's report object (JSON text); malloc'd, NULL for other files */
 	char xxh128[33];  /* "" when none */
+	char reference_xxh128[33]; /* the digest first measured with these stamps, "" when none */
 	char measured_at[40];
 };
 
@@ -47,6 +48,7 @@ struct catalog_put {
 	const char *options;     /* NULL for other files */
 	const char *result;      /* NULL for other files */
 	const char *xxh128;      /* NULL or "" when none */
+	const char *reference_xxh128; /* kept across rereads with unchanged stamps */
 	const char *measured_at;
 };
 
@@ -81,11 +83,11 @@ int catalog_put(struct catalog *c, const struct catalog_put *p);
 /* Record a file seen in this run, its earlier result standing. */
 int catalog_mark_seen(struct catalog *c, const char *path);
 
-/* Mark gone every present row not seen in this run for which covered()
- * is true (the run looked where the file was and did not find it).
- * *ngone: how many. */
+/* Every present row not seen in this run for which covered() is true (the
+ * run looked where the file was and did not find it): *ngone counts them,
+ * and with apply they are marked gone. */
 int catalog_mark_gone(struct catalog *c, bool (*covered)(void *ctx, const char *path, size_t len), void *ctx,
-		      uint64_t *ngone);
+		      bool apply, uint64_t *ngone);
 
 /* Commit the open batch if it is a second old, even with no new write
  * (a long image must not keep the ones before it uncommitted). */
@@ -97,7 +99,7 @@ int catalog_end_run(struct catalog *c, const struct catalog_run_end *end);
  * before closing). */
 int catalog_close(struct catalog *c);
 
-/* The first error, or NULL. */
-const char *catalog_error(const struct catalog *c);
+/* True after an error, with the first one's text in out. */
+bool catalog_error(struct catalog *c, char *out, size_t len);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "incremental.h"
 #include "catalog.h"
+#include "../config/config.h"
 #include "../config/options.h"
 #include "../config/version.h"
 #include "../report/image_json.h"
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 /* A result whose file changed this close to its measurement may hide a
  * later write with the same timestamps (timestamps tick coarsely): it is
@@ -39,12 +41,30 @@ static bool same_stamp(const struct catalog_stamp *a, const struct catalog_stamp
 	       a->ctime_ns == b->ctime_ns;
 }
 
-/* What a result depends on besides the file: a result made otherwise is
- * not reused. */
-static char *make_fingerprint(const struct scan_options *opt)
+/* The effective configuration (extensions, naming rules, limits), as a
+ * digest: the struct is zeroed before it is filled, so equal settings give
+ * equal bytes; where it came from and the catalog's own path do not count. */
+static uint64_t config_digest(const struct imgscan_config *cfg)
 {
-	cJSON *o = cJSON_CreateObject(), *hashes = cJSON_AddArrayToObject(o, "hashes");
-	char *text;
+	struct imgscan_config copy = *cfg;
+
+	memset(copy.source, 0, sizeof(copy.source));
+	memset(copy.state, 0, sizeof(copy.state));
+	return XXH3_64bits(&copy, sizeof(copy));
+}
+
+/* What a result depends on besides the file's bytes: a result made
+ * otherwise (another version, configuration or option) is not reused. */
+static char *make_fingerprint(const struct scan_options *opt, const struct imgscan_config *cfg)
+{
+	cJSON *o = cJSON_CreateObject(), *hashes;
+	char *text, digest[20];
+
+	cJSON_AddStringToObject(o, "imgscan", IMGSCAN_VERSION);
+	snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)config_digest(cfg));
+	cJSON_AddStringToObject(o, "config", digest);
+	cJSON_AddBoolToObject(o, "all_files", opt->all_files);
+	hashes = cJSON_AddArrayToObject(o, "hashes");
 
 	cJSON_AddNumberToObject(o, "sector_size", opt->sector_size);
 	cJSON_AddItemToArray(hashes, cJSON_CreateString("xxh128"));
@@ -61,12 +81,17 @@ static char *make_fingerprint(const struct scan_options *opt)
 	return text;
 }
 
+/* Called from any thread after a catalog call failed. */
 static void fail_catalog(struct incremental *inc)
 {
-	const char *why = catalog_error(inc->cat);
+	char why[512];
 
-	if (!inc->error[0] && why)
+	if (!catalog_error(inc->cat, why, sizeof(why)))
+		return;
+	pthread_mutex_lock(&inc->lock);
+	if (!inc->error[0])
 		snprintf(inc->error, sizeof(inc->error), "%s", why);
+	pthread_mutex_unlock(&inc->lock);
 }
 
 static void begin_run(struct incremental *inc)
@@ -84,7 +109,7 @@ static void begin_run(struct incremental *inc)
 }
 
 int incremental_open(const char *path, const char *lock_error, const struct scan_options *opt,
-		     struct report *report, struct incremental **out)
+		     const struct imgscan_config *cfg, struct report *report, struct incremental **out)
 {
 	struct incremental *inc = calloc(1, sizeof(*inc));
 
@@ -92,7 +117,7 @@ int incremental_open(const char *path, const char *lock_error, const struct scan
 		return -ENOMEM;
 	inc->opt = opt;
 	inc->report = report;
-	inc->fingerprint = make_fingerprint(opt);
+	inc->fingerprint = make_fingerprint(opt, cfg);
 	pthread_mutex_init(&inc->lock, NULL);
 	if (lock_error)
 		snprintf(inc->error, sizeof(inc->error), "%s", lock_error);
@@ -106,6 +131,7 @@ int incremental_open(const char *path, const char *lock_error, const struct scan
 	return 0;
 }
 
+/* Only after the pipeline (no thread writes error then). */
 const char *incremental_error(const struct incremental *inc)
 {
 	return inc->error[0] ? inc->error : NULL;
@@ -123,10 +149,10 @@ static bool list_file_present(const cJSON *img)
 	return lstat(list, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static void set_string(cJSON *o, const char *key, const char *value)
+static void set_item(cJSON *o, const char *key, cJSON *item)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
-	cJSON_AddStringToObject(o, key, value);
+	cJSON_AddItemToObject(o, key, item);
 }
 
 /* The earlier result, as this run's entry: true when it was reported. */
@@ -136,9 +162,9 @@ static bool report_reused(struct incremental *inc, const struct catalog_row *row
 	bool ok = img && cJSON_IsObject(img) && (!inc->opt->sector_hash_dir || list_file_present(img));
 
 	if (ok) {
-		cJSON_ReplaceItemInObjectCaseSensitive(img, "index", cJSON_CreateNumber((double)index));
-		cJSON_ReplaceItemInObjectCaseSensitive(img, "reused", cJSON_CreateTrue());
-		set_string(img, "catalog", "reused");
+		set_item(img, "index", cJSON_CreateNumber((double)index));
+		set_item(img, "reused", cJSON_CreateTrue());
+		set_item(img, "catalog", cJSON_CreateString("reused"));
 		report_image_json(inc->report, img);
 		if (catalog_mark_seen(inc->cat, path))
 			fail_catalog(inc);
@@ -162,12 +188,11 @@ static enum admit_verdict decide(void *ctx, const struct walk_entry *e, uint64_t
 		return ADMIT_READ;
 	}
 	catalog_stamp_from_stat(&e->st, &now);
-	if (!same_stamp(&row.stamp, &now))
+	if (!same_stamp(&row.stamp, &now) || !row.reusable || !row.options || strcmp(row.options, inc->fingerprint))
 		v = ADMIT_READ;
 	else if (!row.is_image)
 		v = would_probe ? ADMIT_DONE_OTHER : ADMIT_READ;
-	else if (row.reusable && row.options && !strcmp(row.options, inc->fingerprint) &&
-		 report_reused(inc, &row, e->path, index))
+	else if (report_reused(inc, &row, e->path, index))
 		v = ADMIT_DONE_IMAGE;
 	if (v == ADMIT_DONE_OTHER && catalog_mark_seen(inc->cat, e->path))
 		fail_catalog(inc);
@@ -179,69 +204,81 @@ static enum admit_verdict decide(void *ctx, const struct walk_entry *e, uint64_t
 	return v;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 /* Read again although nothing about the file changed, and the digest is
- * not what it was: the storage changed the bytes, or someone set the
- * timestamps back. */
+ * not the reference one: the storage changed the bytes, or someone set the
+ * timestamps back.  Said again on every read until the file is rewritten
+ * (its stamps move) or restored. */
 static void add_content_changed(cJSON *img, const struct catalog_row *old)
 {
 	cJSON *findings = cJSON_GetObjectItemCaseSensitive(img, "findings"), *f = cJSON_CreateObject();
 	char msg[400];
 
-	snprintf(msg, sizeof(msg), "the content changed since it was measured at %s (XXH128 was %s) although its "
-		 "size, mtime and ctime did not: a storage fault (bit rot) or tampering", old->measured_at, old->xxh128);
+	snprintf(msg, sizeof(msg), "the content changed since it was first measured with these timestamps "
+		 "(XXH128 then: %s) although its size, mtime and ctime did not: a storage fault (bit rot) or tampering",
+		 old->reference_xxh128);
 	cJSON_AddStringToObject(f, "code", "CONTENT_CHANGED");
 	cJSON_AddStringToObject(f, "severity", "high");
 	cJSON_AddStringToObject(f, "message", msg);
 	cJSON_AddItemToArray(findings, f);
 }
 
-/* new, changed or reread, against what the catalog held. */
+/* new, changed or reread, against what the catalog held (NULL when the
+ * catalog cannot tell); *reference: the digest the file's present stamps
+ * were first measured with, kept across rereads. */
 static const char *classify(struct incremental *inc, const struct image_result *res, const struct catalog_stamp *stamp,
-			    cJSON *img)
+			    cJSON *img, char reference[33])
 {
 	struct catalog_row old;
 	const char *how;
 	int found = catalog_lookup(inc->cat, res->path, &old);
 
-	if (found < 0)
+	snprintf(reference, 33, "%s", res->complete ? res->xxh128 : "");
+	if (found < 0) {
 		fail_catalog(inc);
-	if (found != 1)
+		return NULL;
+	}
+	if (found == 0)
 		return "new";
 	how = same_stamp(&old.stamp, stamp) ? "reread" : "changed";
-	if (!strcmp(how, "reread") && old.is_image && old.reusable && old.xxh128[0] && res->complete &&
-	    old.options && !strcmp(old.options, inc->fingerprint) && strcmp(old.xxh128, res->xxh128))
-		add_content_changed(img, &old);
+	if (!strcmp(how, "reread") && old.is_image && old.reference_xxh128[0]) {
+		if (res->complete && strcmp(old.reference_xxh128, res->xxh128))
+			add_content_changed(img, &old);
+		snprintf(reference, 33, "%s", old.reference_xxh128);
+	}
 	catalog_row_free(&old);
 	return how;
+}
+
+static int64_t ns_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
 }
 
 static void store(struct incremental *inc, const struct image_result *res, cJSON *img)
 {
 	struct catalog_stamp stamp;
+	char reference[33];
 	const char *how;
 	char *text;
 
 	catalog_stamp_from_stat(&res->st, &stamp);
-	how = classify(inc, res, &stamp, img);
-	set_string(img, "catalog", how);
+	how = classify(inc, res, &stamp, img, reference);
+	if (!how)
+		return; /* the catalog failed: the image is reported without it */
+	set_item(img, "catalog", cJSON_CreateString(how));
 	pthread_mutex_lock(&inc->lock);
 	inc->new_images += !strcmp(how, "new");
 	inc->changed += !strcmp(how, "changed");
 	inc->reread += !strcmp(how, "reread");
 	pthread_mutex_unlock(&inc->lock);
 	text = cJSON_PrintUnformatted(img);
+	/* Racy: changed within RACY_NS before it was opened, a second write in
+	 * the same timestamp tick would leave the stamps as they are. */
 	struct catalog_put p = {
 		.path = res->path, .stamp = stamp, .is_image = true,
-		.reusable = text && res->complete && res->nerrors == 0 && stamp.ctime_ns < now_ns() - RACY_NS,
+		.reusable = text && res->complete && res->nerrors == 0 && stamp.ctime_ns < ns_of(&res->opened_at) - RACY_NS,
 		.options = inc->fingerprint, .result = text, .xxh128 = res->complete ? res->xxh128 : NULL,
+		.reference_xxh128 = reference,
 		.measured_at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(img, "measured_at")),
 	};
 	if (catalog_put(inc->cat, &p))
@@ -260,15 +297,15 @@ static void on_image(void *ctx, const struct image_result *res)
 	cJSON_Delete(img);
 }
 
-static void on_other(void *ctx, const char *path, const struct stat *st)
+static void on_other(void *ctx, const char *path, const struct stat *st, const struct timespec *opened_at)
 {
 	struct incremental *inc = ctx;
-	struct catalog_put p = {.path = path, .is_image = false};
+	struct catalog_put p = {.path = path, .is_image = false, .options = inc->fingerprint};
 
 	if (!inc->cat)
 		return;
 	catalog_stamp_from_stat(st, &p.stamp);
-	p.reusable = p.stamp.ctime_ns < now_ns() - RACY_NS;
+	p.reusable = p.stamp.ctime_ns < ns_of(opened_at) - RACY_NS;
 	if (catalog_put(inc->cat, &p))
 		fail_catalog(inc);
 }
@@ -359,25 +396,34 @@ static cJSON *summary_json(struct incremental *inc)
 	return o;
 }
 
+/* Counted now for the report; marked only once the report is written
+ * (incremental_close), so that no disappearance goes unreported. */
 void incremental_finish(struct incremental *inc, bool partial)
 {
-	if (inc->cat && !partial && !inc->too_many_errors && catalog_mark_gone(inc->cat, covered, inc, &inc->gone))
+	if (inc->cat && !partial && !inc->too_many_errors &&
+	    catalog_mark_gone(inc->cat, covered, inc, false, &inc->gone))
 		fail_catalog(inc);
 	report_set_catalog(inc->report, summary_json(inc), inc->error[0] != '\0');
 }
 
-int incremental_close(struct incremental *inc, int exit_status, bool partial, char *err, size_t errlen)
+int incremental_close(struct incremental *inc, int exit_status, bool partial, bool report_written, char *err,
+		      size_t errlen)
 {
 	char when[48];
 	struct timespec t;
+	uint64_t gone = 0;
 	int rc;
 
+	if (inc->cat && !inc->error[0] && inc->gone && report_written &&
+	    catalog_mark_gone(inc->cat, covered, inc, true, &gone))
+		fail_catalog(inc);
 	clock_gettime(CLOCK_REALTIME, &t);
 	format_utc(when, sizeof(when), t.tv_sec, t.tv_nsec);
 	struct catalog_run_end end = {
-		.ended = when, .report = inc->opt->output && strcmp(inc->opt->output, "-") ? inc->opt->output : NULL,
+		.ended = when,
+		.report = report_written && inc->opt->output && strcmp(inc->opt->output, "-") ? inc->opt->output : NULL,
 		.partial = partial, .exit_status = exit_status, .new_images = inc->new_images,
-		.changed = inc->changed, .reread = inc->reread, .reused = inc->reused, .gone = inc->gone,
+		.changed = inc->changed, .reread = inc->reread, .reused = inc->reused, .gone = gone,
 		.other_files = inc->other_reused,
 	};
 	if (inc->cat && !inc->error[0] && catalog_end_run(inc->cat, &end))

@@ -12,13 +12,14 @@
 #include "../scanner/pipeline.h"
 
 struct incremental;
+struct imgscan_config;
 
 /* Open the catalog at path and record the run.  Never fails the run: when
  * the catalog cannot be used (or lock_error says its lock could not be
  * taken), *out still works, reading everything, and incremental_error()
  * says why.  Returns 0, or -ENOMEM. */
 int incremental_open(const char *path, const char *lock_error, const struct scan_options *opt,
-		     struct report *report, struct incremental **out);
+		     const struct imgscan_config *cfg, struct report *report, struct incremental **out);
 /* NULL, or why the catalog cannot be used (or stopped being usable). */
 const char *incremental_error(const struct incremental *inc);
 
@@ -30,8 +31,10 @@ struct admit_hook incremental_admit_hook(struct incremental *inc);
  * partial run), and give the report its summary.catalog. */
 void incremental_finish(struct incremental *inc, bool partial);
 
-/* After the report: record the run's end, commit, close, free.  Returns 0,
- * or -1 when the catalog failed (message in err). */
-int incremental_close(struct incremental *inc, int exit_status, bool partial, char *err, size_t errlen);
+/* After the report: mark gone what the report counted as gone (only if it
+ * was written), record the run's end, commit, close, free.  Returns 0, or
+ * -1 when the catalog failed (message in err). */
+int incremental_close(struct incremental *inc, int exit_status, bool partial, bool report_written, char *err,
+		      size_t errlen);
 
 #endif

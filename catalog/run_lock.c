@@ -42,22 +42,51 @@ static void write_holder(int fd)
 		(void)!pwrite(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, 0);
 }
 
+/* The lock file, opened read-write only once it is known to be a regular
+ * file with no other name: imgscan runs as root, and FILE.lock could be a
+ * hard link to someone's file, a device or a FIFO.  It is pinned with
+ * O_PATH (which opens nothing), checked, then reopened through /proc, so
+ * what is checked is what is opened.  Returns the descriptor or -errno
+ * (-EINVAL: not a regular file, or not its only name). */
+static int open_lock_file(const char *path)
+{
+	char proc[64];
+	struct stat st;
+	int pin, fd;
+
+	for (int tries = 0; tries < 8; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			return fd; /* made here: nobody else's */
+		if (errno != EEXIST)
+			return -errno;
+		pin = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (pin < 0 && errno == ENOENT)
+			continue; /* removed meanwhile: make it again */
+		if (pin < 0)
+			return -errno;
+		if (fstat(pin, &st) || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+			close(pin);
+			return -EINVAL;
+		}
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pin);
+		fd = open(proc, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		close(pin);
+		return fd >= 0 ? fd : -errno;
+	}
+	return -EAGAIN;
+}
+
 int run_lock_take(const char *catalog_path, bool wait, struct run_lock *l, char *holder, size_t holder_len)
 {
-	struct stat st;
 	int fd;
 
 	l->fd = -1;
 	if ((size_t)snprintf(l->path, sizeof(l->path), "%s.lock", catalog_path) >= sizeof(l->path))
 		return -ENAMETOOLONG;
-	/* O_NOFOLLOW, O_NONBLOCK: never through a symlink, never hung on a FIFO. */
-	fd = open(l->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0644);
+	fd = open_lock_file(l->path);
 	if (fd < 0)
-		return errno == ELOOP ? -EINVAL : -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
+		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		int err = errno;
 		if (err != EWOULDBLOCK || !wait) {

@@ -19,8 +19,9 @@ struct run_lock {
 
 /* Take the lock of the catalog at catalog_path.  wait: block until it is
  * free.  Returns 0; -EWOULDBLOCK when another run holds it (holder filled:
- * "pid 123, started 2026-11-24T02:00:00Z on host"); -ENOTDIR... -errno when
- * the lock file cannot be used (-EINVAL: it is not a regular file). */
+ * "pid 123, started 2026-11-24T02:00:00Z on host"); another -errno when
+ * the lock file cannot be used (-EINVAL: not a regular file, or it has
+ * another name, a hard link; /proc is needed to open an existing one). */
 int run_lock_take(const char *catalog_path, bool wait, struct run_lock *l, char *holder, size_t holder_len);
 void run_lock_release(struct run_lock *l);
 

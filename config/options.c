@@ -37,6 +37,7 @@ static int crypto_hash_parse(const char *list)
 
 static const char top_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
+	"       imgscan verify [OPTIONS] REPORT [PATH...]\n"
 	"       imgscan --help | --version\n"
 	"\n"
 	"imgscan streams every disk image under PATH (directories are walked\n"
@@ -44,7 +45,12 @@ static const char top_usage[] =
 	"identifies partitions and file systems (The Sleuth Kit and its own probes),\n"
 	"flags misnamed images and writes one JSON report.\n"
 	"\n"
-	"Run `imgscan scan --help` for the options.\n";
+	"Commands:\n"
+	"  scan     scan images and write a report\n"
+	"  verify   read the images an earlier report lists again and say which are\n"
+	"           unchanged, changed, missing, moved (and, under PATH, new)\n"
+	"\n"
+	"Run `imgscan scan --help` or `imgscan verify --help` for the options.\n";
 
 static const char scan_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
@@ -106,13 +112,6 @@ static const char scan_usage[] =
 	"  75  another run holds the --state catalog's lock (nothing was scanned or written)\n"
 	"  130, 143  stopped by SIGINT, SIGTERM: the report is whole for what was done, \"partial\": true\n";
 
-enum {
-	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
-	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
-	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_NO_FIXED, OPT_READ_MODE, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY, OPT_TSK_WORKERS,
-	OPT_STATE, OPT_REHASH, OPT_WAIT,
-};
-
 static const struct option scan_longopts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -162,9 +161,10 @@ static long long parse_size(const char *s)
 	return *end ? -1 : v;
 }
 
-static int usage_error(const char *msg, const char *arg)
+int options_usage_error(const struct scan_options *opt, const char *msg, const char *arg)
 {
-	fprintf(stderr, "imgscan: %s%s%s\nTry 'imgscan scan --help'.\n", msg, arg ? ": " : "", arg ? arg : "");
+	fprintf(stderr, "imgscan: %s%s%s\nTry 'imgscan %s --help'.\n", msg, arg ? ": " : "", arg ? arg : "",
+		opt->command ? opt->command : "scan");
 	return EXIT_USAGE;
 }
 
@@ -180,7 +180,7 @@ static int parse_uint(const char *arg, unsigned lo, unsigned hi, unsigned *out, 
 	return 0;
 }
 
-static void set_defaults(struct scan_options *opt, int argc, char **argv)
+void options_defaults(struct scan_options *opt, const char *command, int argc, char **argv)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -192,10 +192,10 @@ static void set_defaults(struct scan_options *opt, int argc, char **argv)
 	opt->max_images = 4;
 	opt->argc = argc;
 	opt->argv = argv;
+	opt->command = command;
 }
 
-/* One option; returns 0, or an exit status to stop with. */
-static int apply_option(int c, const char *arg, struct scan_options *opt, int *stop)
+int options_apply(int c, const char *arg, struct scan_options *opt, int *stop)
 {
 	unsigned u;
 	long long sz;
@@ -206,7 +206,7 @@ static int apply_option(int c, const char *arg, struct scan_options *opt, int *s
 	case OPT_FORMAT:
 		if (strcmp(arg, "json") == 0) opt->format = FMT_JSON;
 		else if (strcmp(arg, "jsonl") == 0) opt->format = FMT_JSONL;
-		else return usage_error("--format must be json or jsonl", arg);
+		else return options_usage_error(opt, "--format must be json or jsonl", arg);
 		break;
 	case OPT_SECTOR_HASHES: opt->sector_hash_dir = arg; break;
 	case OPT_ALL_FILES: opt->all_files = true; break;
@@ -220,14 +220,14 @@ static int apply_option(int c, const char *arg, struct scan_options *opt, int *s
 		if (strcmp(arg, "auto") == 0) opt->io = IO_AUTO;
 		else if (strcmp(arg, "uring") == 0) opt->io = IO_URING;
 		else if (strcmp(arg, "pread") == 0) opt->io = IO_PREAD;
-		else return usage_error("--io must be auto, uring or pread", arg);
+		else return options_usage_error(opt, "--io must be auto, uring or pread", arg);
 		break;
 	case OPT_DIRECT: opt->read_mode = READ_DIRECT; break;
 	case OPT_READ_MODE:
 		for (u = 0; u < 3 && strcmp(arg, read_mode_names[u]); u++)
 			;
 		if (u == 3)
-			return usage_error("--read-mode must be auto, buffered or direct", arg);
+			return options_usage_error(opt, "--read-mode must be auto, buffered or direct", arg);
 		opt->read_mode = (enum read_mode)u;
 		break;
 	case OPT_NO_FIXED: opt->no_fixed_buffers = true; break;
@@ -237,20 +237,20 @@ static int apply_option(int c, const char *arg, struct scan_options *opt, int *s
 	case OPT_READ_SIZE:
 		sz = parse_size(arg);
 		if (sz < 4096 || sz > (64ll << 20) || (sz & 4095))
-			return usage_error("--read-size must be a multiple of 4096 between 4K and 64M", arg);
+			return options_usage_error(opt, "--read-size must be a multiple of 4096 between 4K and 64M", arg);
 		opt->read_size = (size_t)sz;
 		break;
 	case OPT_SECTOR_SIZE:
 		if (parse_uint(arg, 512, 1u << 20, &u, "--sector-size")) return EXIT_USAGE;
 		if (u & (u - 1))
-			return usage_error("--sector-size must be a power of two", arg);
+			return options_usage_error(opt, "--sector-size must be a power of two", arg);
 		opt->sector_size = u;
 		break;
 	case OPT_NO_TSK: opt->no_tsk = true; break;
 	case OPT_HASH: {
 		int mask = crypto_hash_parse(arg);
 		if (mask <= 0)
-			return usage_error("--hash takes a list of md5, sha1, sha256", arg);
+			return options_usage_error(opt, "--hash takes a list of md5, sha1, sha256", arg);
 		opt->crypto_mask = (unsigned)mask;
 		break;
 	}
@@ -259,20 +259,20 @@ static int apply_option(int c, const char *arg, struct scan_options *opt, int *s
 	case OPT_TSK_WORKERS: if (parse_uint(arg, 1, 64, &opt->tsk_workers, "--tsk-workers")) return EXIT_USAGE; break;
 	case OPT_STATE:
 		if (!arg[0])
-			return usage_error("--state needs a file name", NULL);
+			return options_usage_error(opt, "--state needs a file name", NULL);
 		opt->state_path = arg;
 		break;
 	case OPT_REHASH: opt->rehash = true; break;
 	case OPT_WAIT: opt->wait_lock = true; break;
 	case 'h': fputs(scan_usage, stdout); *stop = 1; return 0;
-	default: return usage_error("unknown option", NULL);
+	default: return options_usage_error(opt, "unknown option", NULL);
 	}
 	return 0;
 }
 
 /* -o /var/lib/imgscan/%Y-%m-%d.json: strftime fields, in local time, so
  * nightly reports do not overwrite each other.  0, or a usage error. */
-static int expand_output(struct scan_options *opt)
+int options_expand_output(struct scan_options *opt)
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -283,7 +283,7 @@ static int expand_output(struct scan_options *opt)
 	localtime_r(&now, &tm);
 	n = strftime(opt->output_expanded, sizeof(opt->output_expanded), opt->output, &tm);
 	if (n == 0)
-		return usage_error("-o expands to nothing, or to a name too long", opt->output);
+		return options_usage_error(opt, "-o expands to nothing, or to a name too long", opt->output);
 	opt->output = opt->output_expanded;
 	return 0;
 }
@@ -293,7 +293,7 @@ int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now
 	int c, rc, stop = 0;
 
 	*exit_now = 0;
-	set_defaults(opt, argc, argv);
+	options_defaults(opt, "scan", argc, argv);
 	if (argc < 2)
 		return fputs(top_usage, stderr), *exit_now = 1, EXIT_USAGE;
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
@@ -301,20 +301,20 @@ int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
 		return printf("imgscan %s\n", IMGSCAN_VERSION), *exit_now = 1, EXIT_CLEAN;
 	if (strcmp(argv[1], "scan") != 0)
-		return *exit_now = 1, usage_error("unknown command", argv[1]);
+		return *exit_now = 1, options_usage_error(opt, "unknown command", argv[1]);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "o:qj:h", scan_longopts, NULL)) != -1) {
-		rc = apply_option(c, optarg, opt, &stop);
+		rc = options_apply(c, optarg, opt, &stop);
 		if (rc || stop)
 			return *exit_now = 1, rc;
 	}
 	if (opt->read_size % opt->sector_size)
-		return *exit_now = 1, usage_error("--read-size must be a multiple of --sector-size", NULL);
-	if (expand_output(opt))
+		return *exit_now = 1, options_usage_error(opt, "--read-size must be a multiple of --sector-size", NULL);
+	if (options_expand_output(opt))
 		return *exit_now = 1, EXIT_USAGE;
 	opt->paths = argv + optind;
 	opt->npaths = argc - optind;
 	if (opt->npaths == 0)
-		return *exit_now = 1, usage_error("no PATH given", NULL);
+		return *exit_now = 1, options_usage_error(opt, "no PATH given", NULL);
 	return 0;
 }

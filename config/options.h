@@ -61,10 +61,34 @@ struct scan_options {
 	unsigned tsk_workers;      /* 0: from config, then -j */
 	int argc;                  /* the whole command line, for the report */
 	char **argv;
+	const char *command;       /* "scan" or "verify": named in usage errors */
 };
 
 /* Parse argv.  Returns 0 to run a scan, or an exit status (0 after --help or
  * --version, EXIT_USAGE after a usage error, already explained on stderr). */
 int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now);
+
+/* For the other commands' parsers (verify/), which take a subset of scan's
+ * options and must read each the same way. */
+
+/* The long options' codes, shared by every command's getopt table. */
+enum option_code {
+	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
+	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
+	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_NO_FIXED, OPT_READ_MODE, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY,
+	OPT_TSK_WORKERS, OPT_STATE, OPT_REHASH, OPT_WAIT,
+};
+
+/* The defaults of every option; command names the command in usage errors. */
+void options_defaults(struct scan_options *opt, const char *command, int argc, char **argv);
+/* One option as scan reads it (c: a short option or an option_code; 'h'
+ * prints scan's help, so other commands handle 'h' themselves).  Returns 0,
+ * or EXIT_USAGE after saying why; *stop set: exit now with the return. */
+int options_apply(int c, const char *arg, struct scan_options *opt, int *stop);
+/* Expand -o's strftime fields (local time).  Returns 0 or EXIT_USAGE. */
+int options_expand_output(struct scan_options *opt);
+/* A usage error: the message, then "Try 'imgscan <command> --help'".
+ * Returns EXIT_USAGE. */
+int options_usage_error(const struct scan_options *opt, const char *msg, const char *arg);
 
 #endif

@@ -214,8 +214,7 @@ static cJSON *findings_json(const struct verdict *v)
 	return arr;
 }
 
-/* "errno": "EIO", the symbolic name; nothing when no errno applies. */
-static void add_errno(cJSON *o, int err)
+void json_add_errno(cJSON *o, int err)
 {
 	const char *name = err ? strerrorname_np(err) : NULL;
 
@@ -231,7 +230,7 @@ static cJSON *errors_json(const struct image_result *r)
 		const struct scan_error *e = &r->errors[i];
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "stage", e->stage);
-		add_errno(o, e->err);
+		json_add_errno(o, e->err);
 		if (!strcmp(e->stage, "read"))
 			cJSON_AddNumberToObject(o, "offset", (double)e->offset);
 		cJSON_AddItemToObject(o, "message", safe_string(e->message));
@@ -349,7 +348,7 @@ cJSON *skipped_to_json(const struct skipped_entry *s)
 		char msg[300];
 		snprintf(msg, sizeof(msg), "%s: %s", s->message ? s->message : "walk", strerror(s->err));
 		cJSON_AddStringToObject(o, "error", msg);
-		add_errno(o, s->err); /* as image errors have it, for loaders */
+		json_add_errno(o, s->err); /* as image errors have it, for loaders */
 	}
 	return o;
 }

@@ -11,6 +11,8 @@
 
 cJSON *image_to_json(const struct image_result *r);
 cJSON *skipped_to_json(const struct skipped_entry *s);
+/* "errno": "EIO", the symbolic name; nothing when err is 0. */
+void json_add_errno(cJSON *obj, int err);
 /* Adds "path" (and "path_b64", "path_lossy" when not UTF-8) to obj. */
 void json_add_path(cJSON *obj, const char *key, const char *path);
 /* UTC ISO 8601 with nanoseconds: 2026-11-23T21:34:26.123456789Z */

@@ -3,6 +3,7 @@
  */
 #include "pathenc.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +90,63 @@ char *base64_encode(const unsigned char *p, size_t n)
 	}
 	*o = '\0';
 	return out;
+}
+
+/* The value of one base64 character, or -1. */
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+unsigned char *base64_decode(const char *text, size_t len, size_t *n)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	size_t pad = 0, out_len;
+	unsigned char *out, *o;
+
+	if (len % 4) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (len && t[len - 1] == '=')
+		pad = len >= 2 && t[len - 2] == '=' ? 2 : 1;
+	out_len = len / 4 * 3 - pad;
+	if (!(out = malloc(out_len + 1))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	o = out;
+	for (size_t i = 0; i < len; i += 4) {
+		bool last = i + 4 == len;
+		int v[4];
+		for (int k = 0; k < 4; k++) {
+			bool padding = last && k >= 4 - (int)pad;
+			v[k] = padding ? 0 : b64_value(t[i + k]);
+			if (v[k] < 0)
+				goto bad;
+		}
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		*o++ = (unsigned char)(w >> 16);
+		if (!last || pad < 2)
+			*o++ = (unsigned char)(w >> 8);
+		else if (w & 0xFFFF)
+			goto bad; /* bits past the last byte must be zero */
+		if (!last || pad < 1)
+			*o++ = (unsigned char)w;
+		else if (pad == 1 && (w & 0xFF))
+			goto bad;
+	}
+	*o = '\0';
+	*n = out_len;
+	return out;
+bad:
+	free(out);
+	errno = EINVAL;
+	return NULL;
 }

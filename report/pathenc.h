@@ -2,7 +2,8 @@
  * pathenc.h - Linux paths are bytes.  JSON strings are Unicode.  A path that
  * is valid UTF-8 goes into JSON as it is (cJSON escapes control characters
  * such as a newline, losslessly); one that is not gets a readable form with
- * U+FFFD for each bad byte plus the exact bytes in base64.
+ * U+FFFD for each bad byte plus the exact bytes in base64; readers of a
+ * report get the bytes back with base64_decode.
  */
 #ifndef IMGSCAN_PATHENC_H
 #define IMGSCAN_PATHENC_H
@@ -15,5 +16,10 @@ bool utf8_valid(const char *s, size_t n);
 char *utf8_lossy(const char *s, size_t n);
 /* Malloc'd standard base64 (RFC 4648, with padding); NULL on ENOMEM. */
 char *base64_encode(const unsigned char *p, size_t n);
+/* Decode len characters of standard base64, strictly as base64_encode
+ * writes it (padding required, no whitespace, unused bits zero), into a
+ * malloc'd buffer with a NUL after the *n bytes.  Returns NULL with errno
+ * EINVAL when the text is not such base64, ENOMEM when memory ran out. */
+unsigned char *base64_decode(const char *text, size_t len, size_t *n);
 
 #endif

@@ -5,6 +5,7 @@
 #include "image_json.h"
 #include "outfile.h"
 #include "pathenc.h"
+#include "run_json.h"
 #include "../config/config.h"
 #include "../config/options.h"
 #include "../config/version.h"
@@ -57,108 +58,9 @@ static void write_json_line(struct report *r, cJSON *obj, const char *prefix)
 	free(text);
 }
 
-static cJSON *options_json(const struct scan_options *opt, const struct imgscan_config *cfg,
-			   const struct report_run_info *info)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "io", info->engine);
-	if (info->engine_note)
-		cJSON_AddStringToObject(o, "io_note", info->engine_note);
-	cJSON_AddStringToObject(o, "read_mode", read_mode_names[opt->read_mode]);
-	cJSON_AddNumberToObject(o, "jobs", opt->jobs);
-	cJSON_AddNumberToObject(o, "queue_depth", opt->queue_depth);
-	cJSON_AddNumberToObject(o, "read_size", (double)opt->read_size);
-	cJSON_AddNumberToObject(o, "images_in_flight", opt->max_images);
-	cJSON_AddNumberToObject(o, "sector_size", opt->sector_size);
-	cJSON *hashes = cJSON_AddArrayToObject(o, "hashes");
-	cJSON_AddItemToArray(hashes, cJSON_CreateString("xxh128"));
-	for (int i = 0; i < HASH_COUNT; i++)
-		if (opt->crypto_mask & (1u << i))
-			cJSON_AddItemToArray(hashes, cJSON_CreateString(crypto_hash_names[i]));
-	cJSON_AddBoolToObject(o, "all_files", opt->all_files);
-	cJSON_AddBoolToObject(o, "follow_symlinks", opt->follow_symlinks);
-	if (opt->sector_hash_dir)
-		json_add_path(o, "sector_hashes_dir", opt->sector_hash_dir);
-	else
-		cJSON_AddNullToObject(o, "sector_hashes_dir");
-	cJSON_AddStringToObject(o, "format", opt->format == FMT_JSONL ? "jsonl" : "json");
-	json_add_path(o, "config", cfg->source);
-	cJSON_AddBoolToObject(o, "tsk", info->tsk_workers > 0);
-	cJSON_AddNumberToObject(o, "tsk_workers", info->tsk_workers);
-	cJSON_AddNumberToObject(o, "tsk_timeout_seconds", info->tsk_timeout_s);
-	cJSON_AddNumberToObject(o, "tsk_memory_mib", info->tsk_memory_mib);
-	return o;
-}
-
-static void make_run_id(char *out, size_t len)
-{
-	unsigned char b[16] = {0};
-	FILE *f = fopen("/dev/urandom", "rb");
-
-	if (!f || fread(b, 1, sizeof(b), f) != sizeof(b)) {
-		unsigned long long t = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
-		memcpy(b, &t, sizeof(t));
-	}
-	if (f)
-		fclose(f);
-	b[6] = (b[6] & 0x0F) | 0x40; /* a version-4 UUID */
-	b[8] = (b[8] & 0x3F) | 0x80;
-	snprintf(out, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-		 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-/* argv as strings; when an argument is not UTF-8, also "argv_b64". */
-static void add_argv(cJSON *run, cJSON *argv, int argc, char **args)
-{
-	bool lossy = false;
-
-	for (int i = 0; i < argc; i++) {
-		bool ok = utf8_valid(args[i], strlen(args[i]));
-		char *fixed = ok ? NULL : utf8_lossy(args[i], strlen(args[i]));
-		cJSON_AddItemToArray(argv, cJSON_CreateString(ok ? args[i] : fixed ? fixed : ""));
-		free(fixed);
-		lossy |= !ok;
-	}
-	if (!lossy)
-		return;
-	cJSON *b64s = cJSON_AddArrayToObject(run, "argv_b64");
-	for (int i = 0; i < argc; i++) {
-		char *b = base64_encode((const unsigned char *)args[i], strlen(args[i]));
-		cJSON_AddItemToArray(b64s, cJSON_CreateString(b ? b : ""));
-		free(b);
-	}
-}
-
 static cJSON *run_json(struct report *r, const struct imgscan_config *cfg, const struct report_run_info *info)
 {
-	cJSON *run = cJSON_CreateObject(), *argv;
-	char buf[64], host[256] = "";
-
-	make_run_id(buf, sizeof(buf));
-	cJSON_AddStringToObject(run, "id", buf);
-	format_utc(buf, sizeof(buf), r->t0_wall.tv_sec, r->t0_wall.tv_nsec);
-	cJSON_AddStringToObject(run, "start", buf);
-	gethostname(host, sizeof(host) - 1);
-	json_add_path(run, "host", host);
-	if (r->opt->output && strcmp(r->opt->output, "-"))
-		json_add_path(run, "output", r->opt->output); /* as expanded */
-	else
-		cJSON_AddNullToObject(run, "output");
-	argv = cJSON_AddArrayToObject(run, "argv");
-	add_argv(run, argv, r->opt->argc, r->opt->argv);
-	cJSON_AddItemToObject(run, "options", options_json(r->opt, cfg, info));
-	return run;
-}
-
-static cJSON *tool_json(void)
-{
-	cJSON *tool = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(tool, "name", "imgscan");
-	cJSON_AddStringToObject(tool, "version", IMGSCAN_VERSION);
-	cJSON_AddStringToObject(tool, "schema", "https://imgscan.invalid/schema/1 (report/SCHEMA.md)");
-	return tool;
+	return run_object_json(r->opt, &r->t0_wall, run_options_json(r->opt, cfg, info));
 }
 
 int report_open(const struct scan_options *opt, const struct imgscan_config *cfg,
@@ -184,12 +86,12 @@ int report_open(const struct scan_options *opt, const struct imgscan_config *cfg
 	if (opt->format == FMT_JSONL) {
 		cJSON *line = cJSON_CreateObject();
 		cJSON_AddStringToObject(line, "type", "run");
-		cJSON_AddItemToObject(line, "tool", tool_json());
+		cJSON_AddItemToObject(line, "tool", run_tool_json());
 		cJSON_AddItemReferenceToObject(line, "run", r->run);
 		write_json_line(r, line, NULL);
 		cJSON_Delete(line);
 	} else {
-		cJSON *tool = tool_json();
+		cJSON *tool = run_tool_json();
 		char *text = cJSON_PrintUnformatted(tool);
 		outfile_write(&r->out, "{\"tool\":", 8);
 		outfile_write(&r->out, text, strlen(text));
@@ -201,13 +103,16 @@ int report_open(const struct scan_options *opt, const struct imgscan_config *cfg
 	return 0;
 }
 
-static void count_kind(struct report *r, const char *kind)
+/* kind comes from an image object, maybe one the catalog kept: any text. */
+static void count_kind(struct report *r, const char *kind_text)
 {
 	size_t n = sizeof(r->kinds) / sizeof(r->kinds[0]);
+	char kind[sizeof(r->kinds[0].kind)];
 
+	snprintf(kind, sizeof(kind), "%s", kind_text[0] ? kind_text : "unknown");
 	for (size_t i = 0; i < n; i++) {
 		if (!r->kinds[i].kind[0])
-			snprintf(r->kinds[i].kind, sizeof(r->kinds[i].kind), "%s", kind);
+			memcpy(r->kinds[i].kind, kind, sizeof(kind));
 		if (!strcmp(r->kinds[i].kind, kind)) {
 			r->kinds[i].n++;
 			return;
@@ -226,7 +131,9 @@ static uint64_t json_u64(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	return cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
+		return 0;
+	return v->valuedouble < 18446744073709551615.0 ? (uint64_t)v->valuedouble : UINT64_MAX;
 }
 
 /* A line for the stderr summary: "  path -> suggested (CODE)". */
@@ -412,26 +319,6 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 	return s;
 }
 
-/* Whether the run covered everything it was asked to, and if not, why. */
-static void add_stop_json(cJSON *s, const struct run_stats *st, int pipeline_rc)
-{
-	const char *sig = st->stop_signal ? sigabbrev_np(st->stop_signal) : NULL;
-	char why[160];
-
-	cJSON_AddBoolToObject(s, "partial", pipeline_rc != 0);
-	if (!pipeline_rc) {
-		cJSON_AddNullToObject(s, "stopped_by");
-		return;
-	}
-	if (st->stop_signal)
-		snprintf(why, sizeof(why), "SIG%s", sig ? sig : "?");
-	else
-		snprintf(why, sizeof(why), "error: %s", strerror(-pipeline_rc));
-	cJSON_AddStringToObject(s, "stopped_by", why);
-	if (st->lost_buffers)
-		cJSON_AddNumberToObject(s, "lost_buffers", st->lost_buffers);
-}
-
 static void print_human(const struct report *r, const struct run_stats *st, double secs, int status)
 {
 	fprintf(stderr, "imgscan: %llu image%s, %.2f GB hashed in %.2f s (%.2f GB/s); %llu other file%s; "
@@ -449,19 +336,17 @@ static void print_human(const struct report *r, const struct run_stats *st, doub
 	}
 }
 
-int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_restarts, int pipeline_rc)
+int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_restarts, int pipeline_rc,
+		 bool *written)
 {
 	double secs = elapsed(r);
 	int status = exit_status(r, stats, pipeline_rc), rc;
 	cJSON *summary = summary_json(r, stats, tsk_restarts, secs, status);
 
-	add_stop_json(summary, stats, pipeline_rc);
-	struct timespec end;
 	char when[48];
 
-	clock_gettime(CLOCK_REALTIME, &end);
-	format_utc(when, sizeof(when), end.tv_sec, end.tv_nsec);
-	cJSON_AddStringToObject(r->run, "end", when);
+	run_add_stop_json(summary, stats, pipeline_rc);
+	run_add_end(r->run, when, sizeof(when));
 	if (r->opt->format == FMT_JSONL) {
 		cJSON_AddStringToObject(summary, "type", "summary");
 		cJSON_AddStringToObject(summary, "end", when);
@@ -485,6 +370,8 @@ int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_r
 		cJSON_Delete(tail);
 	}
 	rc = outfile_commit(&r->out);
+	if (written)
+		*written = rc == 0;
 	if (rc) {
 		fprintf(stderr, "imgscan: cannot write the report%s%s: %s\n", r->out.final[0] ? " to " : "",
 			r->out.final, outfile_strerror(-rc));

@@ -9,20 +9,13 @@
 
 #include "../scanner/pipeline.h"
 #include "../scanner/result.h"
+#include "run_json.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 
 struct scan_options;
 struct imgscan_config;
-
-struct report_run_info {
-	const char *engine;       /* "uring" or "pread" */
-	const char *engine_note;  /* why the fallback was taken, or NULL */
-	unsigned tsk_workers;     /* 0: Sleuth Kit step off */
-	unsigned tsk_timeout_s;
-	unsigned tsk_memory_mib;
-};
 
 struct report;
 
@@ -42,7 +35,9 @@ const cJSON *report_run(const struct report *r);
  * asked, which makes the exit status 2. */
 void report_set_catalog(struct report *r, cJSON *catalog, bool failed);
 /* Finish the document, commit it, print the human summary to stderr (unless
- * quiet).  Returns the exit status (0, 1 or 2); frees the report. */
-int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_restarts, int pipeline_rc);
+ * quiet).  Returns the exit status (0, 1 or 2); frees the report.
+ * *written (may be NULL): the report was committed. */
+int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_restarts, int pipeline_rc,
+		 bool *written);
 
 #endif

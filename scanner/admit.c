@@ -68,6 +68,7 @@ static void start_result(struct active *a, struct walk_entry *e, uint64_t index)
 	r->ext = extension_of(e->path);
 	r->is_blockdev = e->type == WALK_BLOCKDEV;
 	r->st = e->st;
+	clock_gettime(CLOCK_REALTIME, &r->opened_at);
 	a->path = e->path;
 	e->path = NULL;
 	a->t0 = monotonic_seconds();
@@ -165,6 +166,22 @@ void count_other_locked(struct pipe_state *ps, uint64_t bytes)
 	ps->stats->other_bytes += bytes;
 }
 
+/* An empty file of unknown extension: counted, and told to the sink. */
+static void note_other(struct pipe_state *ps, const char *path, const struct stat *st, const struct timespec *at)
+{
+	struct timespec now;
+
+	if (!at) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		at = &now;
+	}
+	pthread_mutex_lock(&ps->lock);
+	count_other_locked(ps, 0);
+	pthread_mutex_unlock(&ps->lock);
+	if (ps->env->sink.other)
+		ps->env->sink.other(ps->env->sink.ctx, path, st, at);
+}
+
 /* The admit hook's answer for the pending entry, asked once: an entry
  * that waits for a free slot is not asked again. */
 static enum admit_verdict ask_hook(struct reader *r, const struct walk_entry *e, uint64_t index, bool probing)
@@ -206,13 +223,13 @@ static bool admit_entry(struct reader *rd, struct walk_entry *e, uint64_t index)
 	case ADMIT_READ_AS_IMAGE: probing = false; break;
 	case ADMIT_READ: break;
 	}
+	if (probing && e->st.st_size == 0) { /* nothing to probe */
+		note_other(ps, e->path, &e->st, NULL);
+		return true;
+	}
 	pthread_mutex_lock(&ps->lock);
 	a = free_active_locked(ps);
-	if (probing && e->st.st_size == 0)
-		count_other_locked(ps, 0);
 	pthread_mutex_unlock(&ps->lock);
-	if (probing && e->st.st_size == 0)
-		return true;
 	if (!a)
 		return false;
 	start_result(a, e, index);
@@ -222,9 +239,7 @@ static bool admit_entry(struct reader *rd, struct walk_entry *e, uint64_t index)
 		return true;
 	}
 	if (probing && a->size == 0) { /* emptied since the walk: nothing to probe */
-		pthread_mutex_lock(&ps->lock);
-		count_other_locked(ps, 0);
-		pthread_mutex_unlock(&ps->lock);
+		note_other(ps, a->path, &a->res.st, &a->res.opened_at);
 		close_image_fds(a);
 		free(a->path);
 		a->path = NULL;

@@ -31,9 +31,10 @@ struct result_sink {
 	/* Optional, from the reader thread about 6 times a second: bytes
 	 * hashed so far (all images), for a progress line. */
 	void (*progress)(void *ctx, uint64_t bytes_hashed);
-	/* Optional, from the reader thread: a file probed (unknown extension)
-	 * and found not to be an image; st is of the open file. */
-	void (*other)(void *ctx, const char *path, const struct stat *st);
+	/* Optional, from the reader thread: a file of unknown extension that
+	 * is not an image (probed, or empty); st is of the open file (of the
+	 * walk when it was empty), taken at about opened_at (CLOCK_REALTIME). */
+	void (*other)(void *ctx, const char *path, const struct stat *st, const struct timespec *opened_at);
 };
 
 /* What to do with a walked regular file or block device, asked once per

@@ -238,7 +238,7 @@ static void decide_probed(struct reader *r, struct active *a, struct slot *s)
 	if (image && ps->env->opt->sector_hash_dir)
 		open_sector_file(a, ps->env->opt->sector_hash_dir);
 	if (!image && !r->stop_err && ps->env->sink.other)
-		ps->env->sink.other(ps->env->sink.ctx, a->path, &a->res.st);
+		ps->env->sink.other(ps->env->sink.ctx, a->path, &a->res.st, &a->res.opened_at);
 	pthread_mutex_lock(&ps->lock);
 	if (image) {
 		a->phase = IMG_STREAMING;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define RESULT_MAX_ERRORS 4
 
@@ -29,6 +30,7 @@ struct image_result {
 	const char *ext;        /* extension without the dot, "" when none */
 	bool is_blockdev;
 	struct stat st;
+	struct timespec opened_at; /* CLOCK_REALTIME just before the open: st's age is judged against it */
 	bool noatime;           /* opened with O_NOATIME (access time kept) */
 	bool direct;            /* O_DIRECT was used */
 	uint64_t size;          /* bytes to read (st_size, or device size) */

@@ -141,7 +141,8 @@ static int read_names(const char *dir, char ***names, size_t *n, int *err, const
 		*names = NULL;
 		return rc;
 	}
-	qsort(*names, *n, sizeof(char *), cmp_names);
+	if (*n > 1) /* an empty directory has no list at all: qsort(NULL) is undefined */
+		qsort(*names, *n, sizeof(char *), cmp_names);
 	return 0;
 }
 

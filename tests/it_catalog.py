@@ -141,9 +141,9 @@ def check_reuse(c, top):
          sum(os.path.getsize(os.path.join(arch, d, n)) for d in ("cds", "disks")
              for n in os.listdir(os.path.join(arch, d))))
 
-    # Bit rot, as the catalog sees it: the stored digest no longer matches.
+    # Bit rot, as the catalog sees it: the reference digest no longer matches.
     db = sqlite3.connect(cat)
-    db.execute("UPDATE files SET xxh128 = '00000000000000000000000000000000' WHERE path = ?",
+    db.execute("UPDATE files SET reference_xxh128 = '00000000000000000000000000000000' WHERE path = ?",
                (os.path.join(arch, "disks", "ext.img").encode(),))
     db.commit()
     db.close()
@@ -151,6 +151,22 @@ def check_reuse(c, top):
     c.eq("bit rot: CONTENT_CHANGED on ext.img only",
          [n for n, i in images(r6).items() if "CONTENT_CHANGED" in itlib.codes(i)], ["ext.img"])
     c.eq("bit rot: exit 1", st6, 1)
+    time.sleep(RACY_WAIT)
+    _, r6b, _ = run("--state", cat, "-o", os.path.join(top, "r6b.json"), arch)
+    c.true("bit rot: the reused result still says so",
+           "CONTENT_CHANGED" in itlib.codes(images(r6b)["ext.img"]) and images(r6b)["ext.img"]["reused"])
+    _, r6c, _ = run("--state", cat, "--rehash", "-o", os.path.join(top, "r6c.json"), arch)
+    c.true("bit rot: the next --rehash says so again (the bad digest is not the new reference)",
+           "CONTENT_CHANGED" in itlib.codes(images(r6c)["ext.img"]))
+    db = sqlite3.connect(cat)
+    db.execute("UPDATE files SET reference_xxh128 = xxh128 WHERE path = ?",
+               (os.path.join(arch, "disks", "ext.img").encode(),))
+
+    db.commit()
+    db.close()
+    _, r6d, _ = run("--state", cat, "--rehash", "-o", os.path.join(top, "r6d.json"), arch)
+    c.eq("restored: no CONTENT_CHANGED", [n for n, i in images(r6d).items() if "CONTENT_CHANGED" in itlib.codes(i)],
+         [])
 
     # Other hashing options: read again once, then reused with them.
     st7, r7, _ = run("--state", cat, "--hash", "sha256", "-o", os.path.join(top, "r7.json"), arch)
@@ -173,8 +189,57 @@ def check_reuse(c, top):
     db.close()
     c.eq("gone: kept in the catalog, marked", [(os.path.basename(p.decode()), g) for p, g in rows],
          [("disc.iso", 0), ("named-wrong.img", 1), ("ext.img", 0), ("fat.img", 0)])
-    c.eq("runs: one row per run, each ended", runs, (11, 11))
+    c.eq("runs: one row per run, each ended", runs, (14, 14))
     return arch, cat
+
+
+def check_depends(c, top):
+    """A result is reused only under what made it: the configuration and
+    --all-files count; an image emptied to 0 bytes is not "gone"; a file
+    changed just before a long read is not trusted next time."""
+    arch = os.path.join(top, "dep")
+    os.makedirs(arch)
+    itlib.make_fat(os.path.join(arch, "fat.img"), 16, "F", 16 << 20)
+    with open(os.path.join(arch, "notes.txt"), "w") as f:
+        f.write("not an image\n" * 1000)
+    itlib.compress(os.path.join(arch, "fat.img"), os.path.join(arch, "packed.dat"), "gzip")
+    cat = os.path.join(top, "dep.db")
+    time.sleep(RACY_WAIT)
+    run("--state", cat, "--all-files", "-o", os.path.join(top, "d1.json"), arch)
+    _, r, _ = run("--state", cat, "-o", os.path.join(top, "d2.json"), arch)
+    c.eq("after --all-files: notes.txt is not an image in a normal run", sorted(images(r)), ["fat.img", "packed.dat"])
+    _, r, _ = run("--state", cat, "-o", os.path.join(top, "d3.json"), arch)
+    c.eq("normal run twice: reused", r["summary"]["catalog"]["reused"], 2)
+    cfg = json.loads(subprocess.run([itlib.IMGSCAN, "scan", "--print-config"], stdout=subprocess.PIPE,
+                                    check=True).stdout)
+    cfg["naming"]["disk"]["accept"].remove("img")
+    with open(os.path.join(top, "dep-config.json"), "w") as f:
+        json.dump(cfg, f)
+    _, r, _ = run("--state", cat, "--config", os.path.join(top, "dep-config.json"), "-o",
+                  os.path.join(top, "d4.json"), arch)
+    c.eq("another configuration: read again", (r["summary"]["catalog"]["reused"], r["summary"]["catalog"]["reread"]),
+         (0, 2))
+    c.true("another configuration: its verdict (fat.img misnamed now)", images(r)["fat.img"]["misnamed"])
+    open(os.path.join(arch, "packed.dat"), "w").close()  # emptied: still there
+    st, r, _ = run("--state", cat, "-o", os.path.join(top, "d5.json"), arch)
+    c.eq("emptied image: not gone", r["summary"]["catalog"]["gone"], 0)
+    c.eq("emptied image: counted as another file", sorted(images(r)), ["fat.img"])
+
+    # A file changed right before a read that takes longer than 2 s.
+    backing = os.path.join(top, "racy")
+    os.makedirs(backing)
+    with open(os.path.join(backing, "late.img"), "wb") as f:
+        f.write(os.urandom(3 << 20))
+    try:
+        with itlib.faultfs(backing, "delay late.img 1000\n") as m:
+            run("--no-tsk", "--read-size", "1M", "--state", os.path.join(top, "racy.db"), "-o",
+                os.path.join(top, "racy.json"), m)
+    except itlib.FuseUnavailable as e:
+        print("skipped the long racy read: %s" % e)
+        return
+    db = sqlite3.connect(os.path.join(top, "racy.db"))
+    c.eq("changed just before a long read: not reusable", db.execute("SELECT reusable FROM files").fetchall(), [(0,)])
+    db.close()
 
 
 def check_config_key(c, top, arch):
@@ -230,6 +295,15 @@ def foreign_db(path):
     db.close()
 
 
+def versioned_foreign_db(path):
+    """Many applications set user_version and no application id."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("CREATE TABLE t (x)")
+    db.commit()
+    db.close()
+
+
 def random_bytes(path):
     with open(path, "wb") as f:
         f.write(os.urandom(64 << 10))
@@ -253,6 +327,14 @@ def check_bad_catalogs(c, top, arch):
     check_refused(c, top, arch, "newer.db", newer_catalog, "newer imgscan")
     check_refused(c, top, arch, "random.db", random_bytes, "not an SQLite database")
     check_refused(c, top, arch, "foreign.db", foreign_db, "not an imgscan catalog")
+    check_refused(c, top, arch, "versioned.db", versioned_foreign_db, "not an imgscan catalog")
+    victim = os.path.join(top, "victim.txt")
+    with open(victim, "w") as f:
+        f.write("someone's file\n")
+    check_refused(c, top, arch, "hardlink.db", lambda p: os.link(victim, p), "hard links")
+    check_refused(c, top, arch, "locklink.db", lambda p: os.link(victim, p + ".lock"), "lock file")
+    with open(victim) as f:
+        c.eq("hard-linked catalog or lock: the other file intact", f.read(), "someone's file\n")
     check_refused(c, top, arch, "damaged.db", damaged_catalog(arch), "malformed")
     check_refused(c, top, arch, "link.db", lambda p: os.symlink(os.path.join(top, "elsewhere.db"), p),
                   "symbolic link")
@@ -393,6 +475,7 @@ def main():
     try:
         arch, _ = check_reuse(c, top)
         check_config_key(c, top, arch)
+        check_depends(c, top)
         check_bad_catalogs(c, top, arch)
         check_lock(c, top, arch)
         try:

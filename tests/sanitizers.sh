@@ -1,8 +1,9 @@
 #!/bin/sh
 # ASan/UBSan build of imgscan and its tests; runs the unit tests and the
 # identification and hashing tests on real images with the sanitized binary,
-# and the reader-fault and stop tests (a read abandoned by a drain must never
-# be written into freed memory).
+# verify (its report reader is fed malformed reports), and the reader-fault
+# and stop tests (a read abandoned by a drain must never be written into
+# freed memory).
 set -eu
 src=$1
 out=$2
@@ -16,6 +17,7 @@ for t in unit_probes unit_hasher unit_pathenc; do "./tests/$t"; done
 ./tests/fuzz_probes "$src"/tests/*.py "$src"/tests/fuzz-regressions/*
 python3 "$src/tests/it_identify.py" "$out/imgscan"
 python3 "$src/tests/it_hashes.py" "$out/imgscan"
+python3 "$src/tests/it_verify.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_reader_faults.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_stop.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_catalog.py" "$out/imgscan"

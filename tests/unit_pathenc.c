@@ -1,8 +1,10 @@
 /*
- * unit_pathenc.c - UTF-8 validation, lossy repair and base64 on known cases.
+ * unit_pathenc.c - UTF-8 validation, lossy repair and base64 (both ways) on
+ * known cases.
  */
 #include "report/pathenc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,20 @@ static void b64(const char *in, size_t n, const char *want)
 {
 	char *got = base64_encode((const unsigned char *)in, n);
 	CHECK(got && !strcmp(got, want));
+	free(got);
+}
+
+/* Decodes to want (n bytes), or, want NULL, is refused with EINVAL. */
+static void unb64(const char *in, const char *want, size_t n)
+{
+	size_t got_n = 99;
+	unsigned char *got = base64_decode(in, strlen(in), &got_n);
+
+	if (!want) {
+		CHECK(!got && errno == EINVAL);
+	} else {
+		CHECK(got && got_n == n && !memcmp(got, want, n) && got[n] == 0);
+	}
 	free(got);
 }
 
@@ -36,6 +52,19 @@ int main(void)
 	b64("fo", 2, "Zm8=");
 	b64("foo", 3, "Zm9v");
 	b64("\xff\xfe\n", 3, "//4K");
+	unb64("", "", 0);
+	unb64("Zg==", "f", 1);
+	unb64("Zm8=", "fo", 2);
+	unb64("Zm9v", "foo", 3);
+	unb64("//4K", "\xff\xfe\n", 3);
+	unb64("YS//Lw==", "a/\xff/", 4);
+	unb64("Zg=", NULL, 0);      /* not a multiple of 4 */
+	unb64("Zh==", NULL, 0);     /* unused bits set */
+	unb64("Zm9=", NULL, 0);
+	unb64("Z===", NULL, 0);
+	unb64("Zg==Zg==", NULL, 0); /* padding inside */
+	unb64("Zm 9", NULL, 0);     /* whitespace */
+	unb64("Zm-_", NULL, 0);     /* the URL alphabet */
 	printf("%s\n", failures ? "FAILED" : "ok");
 	return failures ? 1 : 0;
 }

@@ -1,0 +1,43 @@
+/*
+ * run_json.h - the "tool" and "run" objects that open every document imgscan
+ * writes (a scan report, a verify result): the same fields, made the same
+ * way (report/SCHEMA.md, "tool" and "run").
+ */
+#ifndef IMGSCAN_RUN_JSON_H
+#define IMGSCAN_RUN_JSON_H
+
+#include <cjson/cJSON.h>
+#include <time.h>
+
+struct scan_options;
+struct imgscan_config;
+struct run_stats;
+
+/* What the run chose at set-up, for run.options. */
+struct report_run_info {
+	const char *engine;       /* "uring" or "pread" */
+	const char *engine_note;  /* why the fallback was taken, or NULL */
+	unsigned tsk_workers;     /* 0: Sleuth Kit step off */
+	unsigned tsk_timeout_s;
+	unsigned tsk_memory_mib;
+};
+
+/* {"name": "imgscan", "version", "schema"}. */
+cJSON *run_tool_json(void);
+/* run.options: the effective options. */
+cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_config *cfg,
+			const struct report_run_info *info);
+/* The run object: a fresh random id, start, host, output (as expanded, or
+ * null for stdout), argv (and argv_b64 when an argument is not UTF-8) and
+ * options (taken: the run object owns it).  No "end": the caller adds it. */
+cJSON *run_object_json(const struct scan_options *opt, const struct timespec *start, cJSON *options);
+/* Add "end" (now, UTC) to run; when is filled with it too. */
+void run_add_end(cJSON *run, char *when, size_t len);
+/* summary.partial and summary.stopped_by (and lost_buffers after a failed
+ * engine): whether the run covered everything, and if not, why. */
+void run_add_stop_json(cJSON *summary, const struct run_stats *st, int pipeline_rc);
+/* An array of strings under key (argv, PATHs), each repaired to UTF-8
+ * where it is not, and then also key_b64 with every string's exact bytes. */
+void json_add_path_array(cJSON *obj, const char *key, int n, char **strs);
+
+#endif
