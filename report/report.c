@@ -353,17 +353,10 @@ int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_r
 		write_json_line(r, summary, NULL);
 	} else {
 		cJSON *tail = cJSON_CreateObject();
-		char *text;
 		cJSON_AddItemToObject(tail, "skipped", r->skipped);
 		cJSON_AddItemToObject(tail, "run", r->run);
 		cJSON_AddItemToObject(tail, "summary", summary);
-		text = cJSON_PrintUnformatted(tail);
-		/* Splice the tail object's members after the images array. */
-		outfile_write(&r->out, "],\n", 3);
-		if (text)
-			outfile_write(&r->out, text + 1, strlen(text) - 1);
-		outfile_write(&r->out, "\n", 1);
-		free(text);
+		json_close_document(&r->out, tail);
 		cJSON_DetachItemViaPointer(tail, r->skipped);
 		cJSON_DetachItemViaPointer(tail, r->run);
 		cJSON_DetachItemViaPointer(tail, summary);

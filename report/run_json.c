@@ -3,12 +3,14 @@
  */
 #include "run_json.h"
 #include "image_json.h"
+#include "outfile.h"
 #include "pathenc.h"
 #include "../config/config.h"
 #include "../config/options.h"
 #include "../config/version.h"
 #include "../scanner/pipeline.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,4 +148,18 @@ void run_add_stop_json(cJSON *s, const struct run_stats *st, int pipeline_rc)
 	cJSON_AddStringToObject(s, "stopped_by", why);
 	if (st->lost_buffers)
 		cJSON_AddNumberToObject(s, "lost_buffers", st->lost_buffers);
+}
+
+void json_close_document(struct outfile *out, const cJSON *tail)
+{
+	char *text = cJSON_PrintUnformatted(tail);
+
+	/* Splice the tail object's members after the open array. */
+	outfile_write(out, "],\n", 3);
+	if (text)
+		outfile_write(out, text + 1, strlen(text) - 1);
+	else
+		out->err = out->err ? out->err : ENOMEM;
+	outfile_write(out, "\n", 1);
+	free(text);
 }

@@ -286,19 +286,10 @@ int verify_out_close(struct verify_out *o, struct verify_run *vr, const struct v
 		write_obj(&o->out, summary, NULL);
 	} else {
 		cJSON *tail = cJSON_CreateObject();
-		char *text;
 		cJSON_AddItemReferenceToObject(tail, "walk_errors", vr->walk_errors);
 		cJSON_AddItemReferenceToObject(tail, "run", o->run);
 		cJSON_AddItemReferenceToObject(tail, "summary", summary);
-		text = cJSON_PrintUnformatted(tail);
-		/* Splice the tail object's members after the items array. */
-		outfile_write(&o->out, "],\n", 3);
-		if (text)
-			outfile_write(&o->out, text + 1, strlen(text) - 1);
-		else
-			o->out.err = ENOMEM;
-		outfile_write(&o->out, "\n", 1);
-		free(text);
+		json_close_document(&o->out, tail);
 		cJSON_Delete(tail);
 	}
 	rc = outfile_commit(&o->out);
