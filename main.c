@@ -85,7 +85,8 @@ static int take_lock(const struct scan_options *opt, struct run_resources *rr)
 	}
 	if (rc)
 		snprintf(rr->lock_error, sizeof(rr->lock_error), "cannot use its lock file (FILE.lock): %s",
-			 rc == -EINVAL ? "not a regular file with a single name" : strerror(-rc));
+			 rc == -EINVAL ? "not a regular file with a single name"
+			 : rc == -ENOSYS ? "cannot reopen it through /proc (is /proc mounted?)" : strerror(-rc));
 	return 0;
 }
 

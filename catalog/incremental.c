@@ -226,13 +226,16 @@ static void add_content_changed(cJSON *img, const struct catalog_row *old)
  * catalog cannot tell); *reference: the digest the file's present stamps
  * were first measured with, kept across rereads. */
 static const char *classify(struct incremental *inc, const struct image_result *res, const struct catalog_stamp *stamp,
-			    cJSON *img, char reference[33])
+			    bool reusable, cJSON *img, char reference[33])
 {
 	struct catalog_row old;
 	const char *how;
 	int found = catalog_lookup(inc->cat, res->path, &old);
 
-	snprintf(reference, 33, "%s", res->complete ? res->xxh128 : "");
+	/* Only a trustworthy read may become the reference: whole, without
+	 * error, and not racy (a racy digest may be of bytes since rewritten
+	 * under the same stamps, and would raise a false CONTENT_CHANGED). */
+	snprintf(reference, 33, "%s", reusable ? res->xxh128 : "");
 	if (found < 0) {
 		fail_catalog(inc);
 		return NULL;
@@ -259,10 +262,14 @@ static void store(struct incremental *inc, const struct image_result *res, cJSON
 	struct catalog_stamp stamp;
 	char reference[33];
 	const char *how;
+	bool reusable;
 	char *text;
 
 	catalog_stamp_from_stat(&res->st, &stamp);
-	how = classify(inc, res, &stamp, img, reference);
+	/* Racy: changed within RACY_NS before it was opened, a second write in
+	 * the same timestamp tick would leave the stamps as they are. */
+	reusable = res->complete && res->nerrors == 0 && stamp.ctime_ns < ns_of(&res->opened_at) - RACY_NS;
+	how = classify(inc, res, &stamp, reusable, img, reference);
 	if (!how)
 		return; /* the catalog failed: the image is reported without it */
 	set_item(img, "catalog", cJSON_CreateString(how));
@@ -272,11 +279,8 @@ static void store(struct incremental *inc, const struct image_result *res, cJSON
 	inc->reread += !strcmp(how, "reread");
 	pthread_mutex_unlock(&inc->lock);
 	text = cJSON_PrintUnformatted(img);
-	/* Racy: changed within RACY_NS before it was opened, a second write in
-	 * the same timestamp tick would leave the stamps as they are. */
 	struct catalog_put p = {
-		.path = res->path, .stamp = stamp, .is_image = true,
-		.reusable = text && res->complete && res->nerrors == 0 && stamp.ctime_ns < ns_of(&res->opened_at) - RACY_NS,
+		.path = res->path, .stamp = stamp, .is_image = true, .reusable = text && reusable,
 		.options = inc->fingerprint, .result = text, .xxh128 = res->complete ? res->xxh128 : NULL,
 		.reference_xxh128 = reference,
 		.measured_at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(img, "measured_at")),

@@ -72,7 +72,7 @@ static int open_lock_file(const char *path)
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pin);
 		fd = open(proc, O_RDWR | O_NOCTTY | O_CLOEXEC);
 		close(pin);
-		return fd >= 0 ? fd : -errno;
+		return fd >= 0 ? fd : errno == ENOENT ? -ENOSYS : -errno; /* ENOSYS: no /proc */
 	}
 	return -EAGAIN;
 }

@@ -21,7 +21,8 @@ struct run_lock {
  * free.  Returns 0; -EWOULDBLOCK when another run holds it (holder filled:
  * "pid 123, started 2026-11-24T02:00:00Z on host"); another -errno when
  * the lock file cannot be used (-EINVAL: not a regular file, or it has
- * another name, a hard link; /proc is needed to open an existing one). */
+ * another name, a hard link; -ENOSYS: an existing one cannot be reopened
+ * through /proc). */
 int run_lock_take(const char *catalog_path, bool wait, struct run_lock *l, char *holder, size_t holder_len);
 void run_lock_release(struct run_lock *l);
 

@@ -304,6 +304,20 @@ def versioned_foreign_db(path):
     db.close()
 
 
+def wal_foreign_db(path):
+    """Another application's database caught with its tables still in the
+    WAL (copied while open): a read-write open would checkpoint them in."""
+    src = path + ".src"
+    db = sqlite3.connect(src)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("CREATE TABLE photos (name TEXT)")
+    db.execute("INSERT INTO photos VALUES ('x')")
+    db.commit()
+    for ext in ("", "-wal", "-shm"):
+        shutil.copy(src + ext, path + ext)
+    db.close()
+
+
 def random_bytes(path):
     with open(path, "wb") as f:
         f.write(os.urandom(64 << 10))
@@ -328,6 +342,10 @@ def check_bad_catalogs(c, top, arch):
     check_refused(c, top, arch, "random.db", random_bytes, "not an SQLite database")
     check_refused(c, top, arch, "foreign.db", foreign_db, "not an imgscan catalog")
     check_refused(c, top, arch, "versioned.db", versioned_foreign_db, "not an imgscan catalog")
+    wal = os.path.join(top, "walforeign.db")
+    check_refused(c, top, arch, "walforeign.db", wal_foreign_db, "not an imgscan catalog")
+    c.true("foreign WAL database: its WAL not checkpointed into it",
+           os.path.exists(wal + "-wal") and os.path.getsize(wal + "-wal") > 0)
     victim = os.path.join(top, "victim.txt")
     with open(victim, "w") as f:
         f.write("someone's file\n")

@@ -81,14 +81,14 @@ def check_usage(c, top):
         c.true("verify --help mentions %s" % opt.decode(), opt in p.stdout)
     rep = os.path.join(top, "usage.json")
     with open(rep, "w") as f:
-        f.write('{"images":[]}')
+        f.write('{"images":[],"summary":{"images":0}}')
     for bad in (["verify"], ["verify", "--no-such-option", rep], ["verify", "--sector-size", "512", rep],
                 ["verify", "--format", "xml", rep], ["verify", "-o", rep, rep], ["verify", rep, ""]):
         p = run(*bad)
         c.eq("usage error %s" % bad[1:], p.returncode, 64)
         c.true("usage error explained %s" % bad[1:], b"imgscan" in p.stderr)
     with open(rep) as f:
-        c.eq("-o REPORT refused: the report is untouched", f.read(), '{"images":[]}')
+        c.eq("-o REPORT refused: the report is untouched", f.read(), '{"images":[],"summary":{"images":0}}')
 
 
 def make_archive(top):
@@ -412,7 +412,7 @@ def check_stop(c, top):
         images.append({"path": p, "size": 4 << 30, "hashes": {"xxh128": "0" * 32}, "sectors": None})
     rep = os.path.join(top, "sparse.json")
     with open(rep, "w") as f:
-        json.dump({"images": images, "run": {"options": {"sector_size": 4096}}}, f)
+        json.dump({"images": images, "run": {"options": {"sector_size": 4096}}, "summary": {"images": 6}}, f)
     out = os.path.join(top, "stopped.json")
     for sig, want in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         p = subprocess.Popen([itlib.IMGSCAN, "verify", "-q", "-o", out, rep], stdout=subprocess.PIPE,
@@ -443,6 +443,67 @@ def check_output_rules(c, top, report):
     c.true("exit status as the items say", p.returncode == 1)
 
 
+def check_custody(c, top):
+    """What an earlier review found: a listed file replaced by a symlink is
+    not followed (no PATHs: every listed path is a root of the walk); moved
+    needs every digest the report holds; a NUL in a path, a digest verify
+    cannot compute, a report missing images are refused; -o never names a
+    listed image or the report on stdin."""
+    d = os.path.join(top, "custody")
+    os.makedirs(d)
+    itlib.make_fat(os.path.join(d, "a.img"), 12, "A", 1440 << 10)
+    itlib.make_fat(os.path.join(d, "b.img"), 12, "B", 1440 << 10)
+    rep = os.path.join(top, "custody.json")
+    scan_to(rep, "--hash", "sha256", d)
+    with open(rep) as f:
+        good = json.load(f)
+    # a.img swapped for a symlink to an identical copy: not followed.
+    shutil.copy(os.path.join(d, "a.img"), os.path.join(top, "a-copy.img"))
+    os.rename(os.path.join(d, "a.img"), os.path.join(top, "a-orig.img"))
+    os.symlink(os.path.join(top, "a-copy.img"), os.path.join(d, "a.img"))
+    status, res, _ = verify(top, rep, name="custody-out.json")
+    c.eq("symlink put in place of a listed file, no PATHs: error, exit 2",
+         (status, items_by_name(res)["a.img"]["status"]), (2, "error"))
+    os.unlink(os.path.join(d, "a.img"))
+    os.rename(os.path.join(top, "a-orig.img"), os.path.join(d, "a.img"))
+    # moved: same XXH128 and size, another sha256 in the report: missing + new.
+    forged = json.loads(json.dumps(good))
+    b = [i for i in forged["images"] if i["path"].endswith("b.img")][0]
+    b["path"] = os.path.join(d, "b-was-here.img")
+    b["hashes"]["sha256"] = "0" * 64
+    forged_path = os.path.join(top, "forged.json")
+    with open(forged_path, "w") as f:
+        json.dump(forged, f)
+    status, res, _ = verify(top, forged_path, d, name="custody-out.json")
+    got = sorted((os.path.basename(raw_path(i)).decode(), i["status"]) for i in res["items"])
+    c.eq("moved needs every digest: missing + new", got,
+         [("a.img", "unchanged"), ("b-was-here.img", "missing"), ("b.img", "new")])
+    # Refused reports: exit 2, nothing written.
+    text = open(rep).read()
+    a_path = os.path.join(d, "a.img")
+    bad = {
+        "NUL in a path": text.replace('"%s"' % a_path, '"%s\\u0000/../x"' % a_path, 1),
+        "unknown digest": text.replace('"hashes":{', '"hashes":{"sha512":"00",', 1),
+        "an image removed": json.dumps(dict(good, images=good["images"][1:])),
+    }
+    for what, body in bad.items():
+        path = os.path.join(top, "bad.json")
+        with open(path, "w") as f:
+            f.write(body)
+        status, res, err = verify(top, path, name="custody-out.json")
+        c.eq("refused report (%s): exit 2, no result" % what, (status, res), (2, None))
+    # -o naming a listed image, or the report read from stdin.
+    before = open(a_path, "rb").read()
+    p = run("verify", "-q", "-o", a_path, rep)
+    c.eq("-o names a listed image: 64", p.returncode, 64)
+    c.true("-o names a listed image: the image untouched", open(a_path, "rb").read() == before)
+    shutil.copy(rep, os.path.join(top, "stdin.json"))
+    with open(os.path.join(top, "stdin.json"), "rb") as f:
+        p = run("verify", "-q", "-o", os.path.join(top, "stdin.json"), "-", stdin=f)
+    c.eq("-o names the report read from stdin: 64", p.returncode, 64)
+    c.eq("... and it is untouched", open(os.path.join(top, "stdin.json")).read(), text)
+
+
 def main():
     top = itlib.setup()
     c = itlib.Checker()
@@ -462,6 +523,7 @@ def main():
         check_malformed(c, top, report)
         check_reused(c, top)
         check_stop(c, top)
+        check_custody(c, top)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     c.done()

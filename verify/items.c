@@ -272,7 +272,9 @@ static int find_moved(struct item_table *t)
 			continue;
 		for (size_t j = strindex_find(&by_xxh, it->listed->xxh128); j != NO_ITEM; j = t->v[j].next) {
 			struct item *found = &t->v[j];
-			if (found->status != ITEM_NEW || found->actual.size != it->listed->size)
+			/* Every digest the report holds must match, not only XXH128
+			 * (which is not collision-resistant): else missing + new. */
+			if (found->status != ITEM_NEW || compare(it->listed, &found->actual))
 				continue;
 			it->status = ITEM_MOVED;
 			it->found_path = found->found_path;

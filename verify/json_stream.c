@@ -137,6 +137,7 @@ static int compound(struct jstream *s, bool keep)
 {
 	unsigned long start = s->line;
 	bool in_string = false, escaped = false;
+	unsigned uhex = 0, uval = 0; /* inside \uXXXX: digits to come, value so far */
 	size_t depth = 0;
 	int c;
 
@@ -146,9 +147,20 @@ static int compound(struct jstream *s, bool keep)
 		if (keep && put(s, c))
 			return -1;
 		if (in_string) {
-			if (escaped)
+			/* cJSON would stop a string at a NUL, cutting a path short. */
+			if (c < 0x20)
+				return js_fail(s, "a control character inside a string (not JSON)");
+			if (uhex) {
+				uval = uval << 4 | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+				if (--uhex == 0 && uval == 0)
+					return js_fail(s, "\\u0000 inside a string: no path or name holds a NUL");
+				continue;
+			}
+			if (escaped) {
 				escaped = false;
-			else if (c == '\\')
+				if (c == 'u')
+					uhex = 4, uval = 0;
+			} else if (c == '\\')
 				escaped = true;
 			else if (c == '"')
 				in_string = false;

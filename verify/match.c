@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The length of p without trailing slashes ("/" stays "/"). */
@@ -124,11 +125,27 @@ void match_free(struct verify_run *vr)
 #define for_each_listed(vr, first, it) \
 	for (struct item *it = (first); it; it = it->next == NO_ITEM ? NULL : &(vr)->items.v[it->next])
 
+/* A listed path given to the walk as a root is stat'ed through a symlink,
+ * as any command-line argument is; chain of custody needs the very file the
+ * report describes: not a link put in its place (unless the scan followed
+ * links), and a file or a block device as it was.  NULL when it is. */
+static const char *not_the_listed_kind(const struct verify_run *vr, const struct item *first, const struct walk_entry *e)
+{
+	struct stat lst;
+
+	if (e->followed && !vr->vo->scan.follow_symlinks && lstat(e->path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		return "a symbolic link now (--follow-symlinks follows it)";
+	if (first->listed->is_blockdev != (e->type == WALK_BLOCKDEV))
+		return first->listed->is_blockdev ? "not a block device now" : "a block device now";
+	return NULL;
+}
+
 static enum admit_verdict decide(void *ctx, const struct walk_entry *e, uint64_t index, bool would_probe)
 {
 	struct verify_run *vr = ctx;
 	enum admit_verdict v;
 	struct item *first;
+	const char *why;
 
 	(void)index;
 	(void)would_probe;
@@ -136,6 +153,12 @@ static enum admit_verdict decide(void *ctx, const struct walk_entry *e, uint64_t
 	first = items_find(&vr->items, e->path);
 	if (first && first->seen) {
 		v = ADMIT_DONE_OTHER; /* met already: no second entry */
+	} else if (first && (why = not_the_listed_kind(vr, first, e))) {
+		for_each_listed(vr, first, it) {
+			item_fail(it, "walk", 0, "%s: not read", why);
+			it->seen = true;
+		}
+		v = ADMIT_DONE_OTHER;
 	} else if (first) {
 		for_each_listed(vr, first, it)
 			it->seen = true;

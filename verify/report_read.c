@@ -256,6 +256,23 @@ static FILE *open_report(const char *path, char *err, size_t errlen)
 	return f;
 }
 
+/* Every image the run reported is here: the summary counts them. */
+static int check_count(const struct reader *r, char *err, size_t errlen)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(r->head->summary, "images");
+
+	if (!cJSON_IsNumber(n)) {
+		snprintf(err, errlen, "it has no summary counting its images (cut short, or not a scan report)");
+		return -1;
+	}
+	if (n->valuedouble != (double)r->nimages) {
+		snprintf(err, errlen, "its summary counts %.0f images but it lists %zu: images were removed or added",
+			 n->valuedouble, r->nimages);
+		return -1;
+	}
+	return 0;
+}
+
 int report_read(const char *path, struct report_head *head, report_image_fn image, void *ctx, char *err,
 		size_t errlen)
 {
@@ -268,6 +285,8 @@ int report_read(const char *path, struct report_head *head, report_image_fn imag
 		return -1;
 	js_init(&r.js, f, err, errlen);
 	rc = read_report(&r);
+	if (!rc)
+		rc = check_count(&r, err, errlen);
 	rerr = js_read_error(&r.js);
 	if (rerr) { /* a failed read looks like the end: say what it was */
 		snprintf(err, errlen, "cannot read it: %s", strerror(rerr));
@@ -378,6 +397,13 @@ static int take_hashes(const cJSON *img, struct listed_image *out, char *err, si
 		return field_error(err, errlen, "\"hashes\" is neither an object nor null");
 	if (take_hex(cJSON_GetObjectItemCaseSensitive(h, "xxh128"), 32, out->xxh128))
 		return field_error(err, errlen, "\"hashes.xxh128\" is not 32 hex digits");
+	cJSON_ArrayForEach(v, h) { /* a digest we cannot recompute cannot be verified */
+		bool known = !strcmp(v->string, "xxh128");
+		for (int i = 0; i < HASH_COUNT; i++)
+			known |= !strcmp(v->string, crypto_hash_names[i]);
+		if (!known)
+			return field_error(err, errlen, "\"hashes.%.40s\": a digest this imgscan cannot compute", v->string);
+	}
 	for (int i = 0; i < HASH_COUNT; i++) {
 		v = cJSON_GetObjectItemCaseSensitive(h, crypto_hash_names[i]);
 		if (v && take_hex(v, hex_len[i], out->crypto[i]))

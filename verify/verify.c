@@ -59,16 +59,23 @@ static int apply_report_options(struct verify_run *vr)
 	return 0;
 }
 
-/* -o names the report itself: replacing the evidence of what was scanned
- * with the check of it is never what someone meant. */
-static bool output_is_report(const struct verify_options *vo)
+/* -o names the report itself (also when it comes on stdin) or one of the
+ * images it lists: replacing the evidence of what was scanned, or the
+ * evidence itself, with the check of it is never what someone meant. */
+static bool output_is_evidence(const struct verify_run *vr)
 {
+	const struct verify_options *vo = vr->vo;
 	struct stat a, b;
 
-	if (!vo->scan.output || !strcmp(vo->scan.output, "-") || !strcmp(vo->report, "-"))
+	if (!vo->scan.output || !strcmp(vo->scan.output, "-") || stat(vo->scan.output, &a) || !S_ISREG(a.st_mode))
 		return false;
-	return !stat(vo->scan.output, &a) && !stat(vo->report, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
-	       S_ISREG(a.st_mode);
+	if (!strcmp(vo->report, "-") ? !fstat(STDIN_FILENO, &b) : !stat(vo->report, &b))
+		if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return true;
+	for (size_t i = 0; i < vr->report.n; i++)
+		if (!stat(vr->report.images[i].path, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return true;
+	return false;
 }
 
 /* Everything before the first image: any failure here ends the run. */
@@ -185,7 +192,8 @@ static int finish(struct verify_run *vr, struct verify_resources *res, const str
 		vr->out_of_memory = true;
 	if (vr->out_of_memory)
 		fprintf(stderr, "imgscan: verify: out of memory: the result is incomplete\n");
-	qsort(vr->items.v + vr->items.nlisted, vr->items.n - vr->items.nlisted, sizeof(struct item), by_walk_index);
+	if (vr->items.n > vr->items.nlisted) /* qsort(NULL, 0) is undefined */
+		qsort(vr->items.v + vr->items.nlisted, vr->items.n - vr->items.nlisted, sizeof(struct item), by_walk_index);
 	count(vr, &c);
 	status = exit_status(vr, &c, stats, rc);
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -214,14 +222,15 @@ static int run_verify(struct verify_options *vo)
 		fprintf(stderr, "imgscan: -o %s: %s\n", vo->scan.output, outfile_strerror(-rc));
 		return EXIT_USAGE;
 	}
-	if (output_is_report(vo)) {
-		fprintf(stderr, "imgscan: -o %s is the report being verified: write the result elsewhere\n",
-			vo->scan.output);
-		return EXIT_USAGE;
-	}
 	if (report_load(vo->report, &vr.report, err, sizeof(err))) {
 		fprintf(stderr, "imgscan: verify: cannot use the report %s: %s\n", vo->report, err);
 		return EXIT_ERRORS;
+	}
+	if (output_is_evidence(&vr)) {
+		fprintf(stderr, "imgscan: -o %s is the report being verified or an image it lists: write the result "
+			"elsewhere\n", vo->scan.output);
+		listed_report_free(&vr.report);
+		return EXIT_USAGE;
 	}
 	if ((status = apply_report_options(&vr))) {
 		listed_report_free(&vr.report);

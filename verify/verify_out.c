@@ -39,9 +39,13 @@ static cJSON *report_run_json(const cJSON *run)
 	o = cJSON_CreateObject();
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(run, keys[i]);
-		if (cJSON_IsString(v))
+		if (cJSON_IsString(v) && utf8_valid(v->valuestring, strlen(v->valuestring))) {
 			cJSON_AddStringToObject(o, keys[i], v->valuestring);
-		else if (i < 3)
+		} else if (cJSON_IsString(v)) { /* a hostile report: keep the result valid UTF-8 */
+			char *fixed = utf8_lossy(v->valuestring, strlen(v->valuestring));
+			cJSON_AddStringToObject(o, keys[i], fixed ? fixed : "");
+			free(fixed);
+		} else if (i < 3)
 			cJSON_AddNullToObject(o, keys[i]);
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "host_lossy")))
