@@ -354,18 +354,6 @@ struct admit_hook incremental_admit_hook(struct incremental *inc)
 	return (struct admit_hook){inc, decide};
 }
 
-/* path is dir itself or inside it (dir as given: "a/", "a" and "/" work). */
-static bool under(const char *path, size_t len, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	while (n > 1 && dir[n - 1] == '/')
-		n--;
-	if (len < n || memcmp(path, dir, n))
-		return false;
-	return len == n || path[n] == '/' || (n == 1 && dir[0] == '/');
-}
-
 /* A catalog row the run would have met: under a PATH it walked, and not
  * under a place the walk could not look into. */
 static bool covered(void *ctx, const char *path, size_t len)
@@ -374,9 +362,9 @@ static bool covered(void *ctx, const char *path, size_t len)
 	bool in_root = false;
 
 	for (int i = 0; i < inc->opt->npaths && !in_root; i++)
-		in_root = under(path, len, inc->opt->paths[i]);
+		in_root = walk_path_within(path, len, inc->opt->paths[i]);
 	for (size_t i = 0; in_root && i < inc->nerror_paths; i++)
-		if (under(path, len, inc->error_paths[i]))
+		if (walk_path_within(path, len, inc->error_paths[i]))
 			return false;
 	return in_root;
 }

@@ -290,3 +290,14 @@ int walk_next(struct walker *w, struct walk_entry *e)
 			return rc;
 	}
 }
+
+bool walk_path_within(const char *path, size_t len, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (len < n || memcmp(path, dir, n))
+		return false;
+	return len == n || path[n] == '/' || (n == 1 && dir[0] == '/');
+}

@@ -22,6 +22,7 @@
 #define IMGSCAN_WALK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/stat.h>
 
 enum walk_type { WALK_FILE, WALK_BLOCKDEV, WALK_SYMLINK, WALK_SPECIAL, WALK_ERROR };
@@ -42,5 +43,9 @@ int walk_open(char **paths, int npaths, bool follow, struct walker **out);
 /* Next entry: 1 when one was stored, 0 at the end, -ENOMEM. */
 int walk_next(struct walker *w, struct walk_entry *e);
 void walk_close(struct walker *w);
+
+/* path (len bytes, a NUL not needed) is dir itself or below it, as the walk
+ * joins names: dir as given, "a", "a/" and "/" all work. */
+bool walk_path_within(const char *path, size_t len, const char *dir);
 
 #endif

@@ -27,14 +27,9 @@ static size_t trimmed_len(const char *p)
 	return n;
 }
 
-/* path is dir itself or below it; dir without trailing slashes. */
 static bool within(const char *path, const char *dir)
 {
-	size_t n = strlen(dir);
-
-	if (n == 1 && dir[0] == '/')
-		return path[0] == '/';
-	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+	return walk_path_within(path, strlen(path), dir);
 }
 
 static bool under_paths(const struct verify_run *vr, const char *path)
