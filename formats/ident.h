@@ -28,21 +28,37 @@ enum hit_class {
 	HIT_PTABLE,      /* MBR, GPT */
 	HIT_FS,          /* a file system */
 	HIT_CONTAINER,   /* E01, qcow2, VMDK, VHD, VHDX, VDI, DMG */
-	HIT_COMPRESSED,  /* gzip, xz, zstd, bzip2, zip, 7z */
+	HIT_COMPRESSED,  /* gzip, xz, zstd, bzip2, lz4, zip, 7z */
+	HIT_ARCHIVE,     /* tar, cpio: an archive of files, not a disk */
+	HIT_BOOT,        /* boot and firmware images conventionally named .img:
+			  * android-boot, android-vendor-boot, android-dtbo,
+			  * android-vbmeta, android-super, u-boot, fit */
+	HIT_ENCRYPTED,   /* luks1, luks2, bitlocker, high-entropy */
 };
 
 struct probe_hit {
-	const char *name;       /* static: "iso9660", "fat32", "qcow2"... */
+	/* Every field is plain data (no pointers but desc), so that a worker
+	 * process can send hits back: "iso9660", "fat32", "qcow2"... */
+	char name[24];
 	enum hit_class cls;
 	uint64_t offset;        /* where the structure starts in the image */
 	uint64_t claimed_size;  /* bytes it says it spans; 0 when unknown;
 				 * SIZE_OVERFLOW when more than 64 bits hold */
 	uint32_t block_size;
-	char label[64];
+	char label[128];        /* UTF-8, decoded from the format's own encoding */
+	/* A second label where the format keeps one (FAT's boot-sector copy
+	 * when it differs from the root-directory entry; ISO 9660's Joliet
+	 * label): label2_key is its report key ("label_boot_sector",
+	 * "label_joliet"), "" when none. */
+	char label2[128];
+	char label2_key[24];
+	char label_codepage[12]; /* the code page an 8-bit label was decoded
+				  * from ("cp850"), "" when none */
 	char uuid[40];
 	char detail[160];       /* format facts: "Joliet, Rock Ridge", "version 3" */
-	const char *tsk_hint;   /* TSK file-system name to open it with, or NULL */
-	const void *desc;       /* the struct probe_desc that matched */
+	char tsk_hint[12];      /* TSK file-system name to open it with, "" when none */
+	const void *desc;       /* the struct probe_desc that matched; NULL in a
+				 * hit a worker sent */
 };
 
 struct part_entry {
@@ -90,6 +106,47 @@ struct tsk_fs {
 	uint64_t last_block;     /* as the file system says */
 };
 
+/* What lies inside a compressed file or container (formats/inside.h). */
+#define INSIDE_MAX_MEMBERS 16
+/* Decompressed bytes our probes see in head mode (UDF's anchor is at 512 KiB
+ * on a 2048-byte-block disc; a partition table's partitions start at 1 MiB). */
+#define INSIDE_PEEK_BYTES (4u << 20)
+
+enum inside_status {
+	INSIDE_NOT_RUN = 0,
+	INSIDE_DONE,       /* looked: the fields below say what was found */
+	INSIDE_FAILED,     /* could not look (corrupt stream, library error): failure says why */
+};
+
+struct inside_member {
+	char name[200];        /* member name as the archive stores it (bytes; may be cut) */
+	uint64_t size;
+	char what[48];         /* what our probes saw at its start: "iso9660", "mbr, fat16"; "" */
+};
+
+struct inside_result {
+	int32_t status;        /* enum inside_status */
+	char failure[160];
+	char layer[16];        /* what was opened: "gzip", "xz", "zstd", "bzip2", "lz4", "zip",
+				* "7z", "qcow2", "vmdk", "vhd", "vhdx", "vdi", "android-sparse" */
+	uint64_t examined;     /* inner bytes our probes saw */
+	uint64_t inner_size;   /* the virtual disk's size, or the decompressed size when known */
+	uint8_t inner_size_known;
+	uint8_t truncated;     /* the stream or the container ends early (a cut copy) */
+	char content[32];      /* what the inner start is when no probe matched:
+				* "tar", "cpio", "text", "html", "data"... */
+	char magic[160];       /* libmagic's description of it, "" when not asked */
+	char mime[64];
+	struct ident id;       /* our probes over the inner bytes (offsets are inner) */
+	uint8_t tsk_ran;       /* the TSK fields of the enclosing tsk_result are the inner disk's */
+	char backing[256];     /* the parent a differencing container names (never opened) */
+	uint32_t nmembers;     /* zip, 7z: members listed here */
+	uint32_t members_total;/* members in the archive (as far as it was listed) */
+	uint8_t members_cut;   /* listing stopped at a limit */
+	struct inside_member members[INSIDE_MAX_MEMBERS];
+	char xxh128[33];       /* --inside full: XXH128 of the whole inner stream, "" otherwise */
+};
+
 /* The worker's whole answer, sent over a pipe as it is (same binary). */
 struct tsk_result {
 	uint32_t magic;
@@ -105,6 +162,7 @@ struct tsk_result {
 	struct tsk_fs fs[TSK_MAX_FS];
 	uint32_t nerrors;
 	char errors[TSK_MAX_ERRORS][200];
+	struct inside_result inside; /* the "inside" request's answer */
 };
 
 #endif

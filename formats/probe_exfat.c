@@ -79,7 +79,7 @@ static int probe_exfat_fn(const struct probe_view *v, struct probe_hit *hit, str
 	snprintf(hit->uuid, sizeof(hit->uuid), "%04X-%04X", le16(s + 102), le16(s + 100));
 	snprintf(hit->detail, sizeof(hit->detail), "revision %u.%u", s[105], s[104]);
 	read_label(v, s, hit);
-	hit->tsk_hint = "exfat";
+	snprintf(hit->tsk_hint, sizeof(hit->tsk_hint), "exfat");
 	return 0;
 }
 

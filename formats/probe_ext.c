@@ -29,13 +29,13 @@ static int probe_ext_fn(const struct probe_view *v, struct probe_hit *hit, struc
 	incompat = le32(s + 96);
 	ro = le32(s + 100);
 	if (incompat & INCOMPAT_JOURNAL_DEV)
-		hit->name = "jbd";
+		snprintf(hit->name, sizeof(hit->name), "%s", "jbd");
 	else if ((incompat & INCOMPAT_EXT4) || (ro & RO_COMPAT_EXT4))
-		hit->name = "ext4";
+		snprintf(hit->name, sizeof(hit->name), "%s", "ext4");
 	else if (compat & COMPAT_HAS_JOURNAL)
-		hit->name = "ext3";
+		snprintf(hit->name, sizeof(hit->name), "%s", "ext3");
 	else
-		hit->name = "ext2";
+		snprintf(hit->name, sizeof(hit->name), "%s", "ext2");
 	hit->block_size = 1024u << log;
 	blocks = le32(s + 4);
 	if (incompat & INCOMPAT_64BIT)
@@ -45,7 +45,7 @@ static int probe_ext_fn(const struct probe_view *v, struct probe_hit *hit, struc
 	probe_format_uuid(hit->uuid, sizeof(hit->uuid), s + 104, false);
 	snprintf(hit->detail, sizeof(hit->detail), "%llu blocks of %u bytes", (unsigned long long)blocks,
 		 hit->block_size);
-	hit->tsk_hint = "ext";
+	snprintf(hit->tsk_hint, sizeof(hit->tsk_hint), "ext");
 	return 0;
 }
 

@@ -58,7 +58,7 @@ static int probe_fat_fn(const struct probe_view *v, struct probe_hit *hit, struc
 		return 1;
 	clusters = (b.total_sectors - meta) / b.sectors_per_cluster;
 	fat32 = clusters >= 65525;
-	hit->name = clusters < 4085 ? "fat12" : fat32 ? "fat32" : "fat16";
+	snprintf(hit->name, sizeof(hit->name), "%s", clusters < 4085 ? "fat12" : fat32 ? "fat32" : "fat16");
 	hit->block_size = b.bytes_per_sector * b.sectors_per_cluster;
 	hit->claimed_size = b.total_sectors * b.bytes_per_sector;
 	/* Extended boot signature 0x29 says the label and serial are there. */
@@ -71,7 +71,7 @@ static int probe_fat_fn(const struct probe_view *v, struct probe_hit *hit, struc
 	}
 	snprintf(hit->detail, sizeof(hit->detail), "%llu clusters of %u bytes",
 		 (unsigned long long)clusters, hit->block_size);
-	hit->tsk_hint = "fat";
+	snprintf(hit->tsk_hint, sizeof(hit->tsk_hint), "fat");
 	return 0;
 }
 

@@ -15,7 +15,7 @@ static int hfsplus_header(const uint8_t *h, uint64_t base, struct probe_hit *hit
 
 	if (bs < 512 || bs > (1u << 20) || (bs & (bs - 1)))
 		return 1;
-	hit->name = h[1] == 'X' ? "hfsx" : "hfsplus";
+	snprintf(hit->name, sizeof(hit->name), "%s", h[1] == 'X' ? "hfsx" : "hfsplus");
 	hit->block_size = bs;
 	hit->claimed_size = base + (uint64_t)be32(h + 44) * bs;
 	snprintf(hit->detail, sizeof(hit->detail), "version %u, %u blocks of %u bytes", be16(h + 2),
@@ -32,7 +32,7 @@ static int probe_hfs_fn(const struct probe_view *v, struct probe_hit *hit, struc
 	(void)id;
 	if (!h)
 		return 1;
-	hit->tsk_hint = "hfs";
+	snprintf(hit->tsk_hint, sizeof(hit->tsk_hint), "hfs");
 	if ((h[0] == 'H' && (h[1] == '+' || h[1] == 'X')))
 		return hfsplus_header(h, 0, hit);
 	if (h[0] != 'B' || h[1] != 'D')
@@ -51,7 +51,7 @@ static int probe_hfs_fn(const struct probe_view *v, struct probe_hit *hit, struc
 			return 0;
 		}
 	}
-	hit->name = "hfs";
+	snprintf(hit->name, sizeof(hit->name), "%s", "hfs");
 	hit->block_size = alblk;
 	hit->claimed_size = (uint64_t)be16(h + 0x1C) * 512 + (uint64_t)be16(h + 0x12) * alblk;
 	snprintf(hit->detail, sizeof(hit->detail), "%u allocation blocks of %u bytes", be16(h + 0x12), alblk);

@@ -94,7 +94,7 @@ static int probe_iso(const struct probe_view *v, struct probe_hit *hit, struct i
 		append_detail(hit, "Joliet");
 	if (has_rock_ridge(v, root_lba, hit->block_size))
 		append_detail(hit, "Rock Ridge");
-	hit->tsk_hint = "iso9660";
+	snprintf(hit->tsk_hint, sizeof(hit->tsk_hint), "iso9660");
 	return 0;
 }
 

@@ -44,7 +44,7 @@ static int probe_ntfs_fn(const struct probe_view *v, struct probe_hit *hit, stru
 	hit->claimed_size = size_mul(le64(s + 40), bps);
 	snprintf(hit->uuid, sizeof(hit->uuid), "%016llX", (unsigned long long)le64(s + 72));
 	snprintf(hit->detail, sizeof(hit->detail), "%u-byte sectors, %u-byte clusters", bps, bps * spc);
-	hit->tsk_hint = "ntfs";
+	snprintf(hit->tsk_hint, sizeof(hit->tsk_hint), "ntfs");
 	return 0;
 }
 

@@ -17,7 +17,7 @@ static int probe_qcow_fn(const struct probe_view *v, struct probe_hit *hit, stru
 	version = be32(s + 4);
 	if (version < 1 || version > 3)
 		return 1;
-	hit->name = version == 1 ? "qcow" : "qcow2";
+	snprintf(hit->name, sizeof(hit->name), "%s", version == 1 ? "qcow" : "qcow2");
 	snprintf(hit->detail, sizeof(hit->detail), "version %u, virtual size %llu bytes%s", version,
 		 (unsigned long long)be64(s + 24), be64(s + 8) ? ", has a backing file" : "");
 	return 0;

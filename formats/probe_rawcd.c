@@ -41,7 +41,7 @@ static int probe_raw(const struct probe_view *v, struct probe_hit *hit, struct i
 		id->rawcd_iso_bytes = iso_bytes;
 		snprintf(hit->detail, sizeof(hit->detail), "MODE%u/2352 with an ISO 9660 volume of %llu bytes",
 			 s0[15], (unsigned long long)iso_bytes);
-		hit->tsk_hint = NULL; /* TSK cannot read 2352-byte sectors */
+		hit->tsk_hint[0] = '\0'; /* TSK cannot read 2352-byte sectors */
 		return 0;
 	}
 	snprintf(hit->detail, sizeof(hit->detail), "MODE%u/2352, no ISO 9660 volume at sector 16", s0[15]);

@@ -6,6 +6,8 @@
  */
 #include "probe.h"
 
+#include <stdio.h>
+
 extern const struct probe_desc probe_ewf, probe_qcow, probe_vmdk, probe_vhdx, probe_vdi, probe_vhd,
 	probe_dmg, probe_gzip, probe_xz, probe_zstd, probe_bzip2, probe_zip, probe_7z, probe_iso9660,
 	probe_eltorito, probe_udf, probe_rawcd, probe_gpt, probe_mbr, probe_fat, probe_exfat, probe_ntfs,
@@ -68,8 +70,8 @@ void probe_run_all(const struct probe_view *v, uint64_t base, bool only_fs, stru
 			id->hits_truncated = true;
 			return;
 		}
-		if (!hit.name)
-			hit.name = d->name;
+		if (!hit.name[0])
+			snprintf(hit.name, sizeof(hit.name), "%s", d->name);
 		hit.cls = d->cls;
 		hit.offset = base;
 		hit.desc = d;

@@ -363,12 +363,13 @@ void tsk_request_fill(struct tsk_request *req, const struct ident *id, const cha
 {
 	memset(req, 0, sizeof(*req));
 	req->size = size;
+	snprintf(req->op, sizeof(req->op), "tsk");
 	snprintf(req->container, sizeof(req->container), "%s", container);
 	snprintf(req->path, sizeof(req->path), "%s", path);
 	req->has_ptable = id->scheme != NULL;
 	for (int i = 0; i < id->nhits && req->nhints < TSK_MAX_HINTS; i++) {
 		const struct probe_hit *h = &id->hits[i];
-		if (!h->tsk_hint || hint_at(req, h->offset))
+		if (!h->tsk_hint[0] || hint_at(req, h->offset))
 			continue;
 		req->hints[req->nhints].offset = h->offset;
 		snprintf(req->hints[req->nhints].type, sizeof(req->hints[0].type), "%s", h->tsk_hint);

@@ -24,7 +24,14 @@ struct tsk_hint {
 /* What to ask TSK about one image: plain data, sent to the worker as is. */
 struct tsk_request {
 	uint64_t size;
-	char container[8];       /* "raw", "ewf", "vmdk", "vhd" */
+	/* "tsk": identify with The Sleuth Kit (container says how to open it);
+	 * "inside": look inside (formats/inside.h; container names the layer:
+	 * a compressed format, a virtual-disk container, or "magic" for
+	 * libmagic's name of content none of our probes knows). */
+	char op[8];
+	char container[16];      /* "raw", "ewf", "vmdk", "vhd"; for "inside": "gzip", "zip", "qcow2"... */
+	uint8_t run_tsk;         /* inside: also run TSK on a container's virtual disk */
+	uint8_t inside_full;     /* inside: decompress the whole stream and hash it (--inside full) */
 	uint8_t has_ptable;      /* our probes saw a partition table */
 	uint32_t nhints;
 	struct tsk_hint hints[TSK_MAX_HINTS];

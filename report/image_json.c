@@ -15,6 +15,7 @@
 static const char *const class_names[] = {
 	[HIT_OPTICAL] = "optical", [HIT_RAWCD] = "raw-cd", [HIT_PTABLE] = "partition-table",
 	[HIT_FS] = "filesystem", [HIT_CONTAINER] = "container", [HIT_COMPRESSED] = "compressed",
+	[HIT_ARCHIVE] = "archive", [HIT_BOOT] = "boot", [HIT_ENCRYPTED] = "encrypted",
 };
 
 static const char *const tsk_status_names[] = {
@@ -97,6 +98,10 @@ static cJSON *hit_json(const struct probe_hit *h)
 		cJSON_AddNumberToObject(o, "block_size", h->block_size);
 	if (h->label[0])
 		add_text(o, "label", h->label);
+	if (h->label2_key[0] && h->label2[0])
+		add_text(o, h->label2_key, h->label2);
+	if (h->label_codepage[0] && h->label[0])
+		cJSON_AddStringToObject(o, "label_codepage", h->label_codepage);
 	if (h->uuid[0])
 		cJSON_AddStringToObject(o, "uuid", h->uuid);
 	if (h->detail[0])

@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "stop.h"
 #include "page_cache.h"
+#include "../formats/inside.h"
 
 #include <tsk/libtsk.h>
 
@@ -181,6 +182,7 @@ static int recv_request(int sock, struct wire_request *w, int *fd, int *dfd)
 		close(got_fds[1]);
 	w->req.path[sizeof(w->req.path) - 1] = '\0';
 	w->req.container[sizeof(w->req.container) - 1] = '\0';
+	w->req.op[sizeof(w->req.op) - 1] = '\0';
 	return 1;
 }
 
@@ -386,7 +388,10 @@ static void serve(const struct wire_request *w, int fd, int dfd, bool cold, stru
 	if (w->fault[0] && inject_fault(w->fault, res))
 		return;
 #endif
-	if (!strcmp(w->req.container, "raw"))
+	if (!strcmp(w->req.op, "inside")) {
+		start_answer(res);
+		inside_look(&w->req, fd, res);
+	} else if (!strcmp(w->req.container, "raw"))
 		identify_raw(w, fd, cold, res);
 	else
 		identify_container(w, fd, dfd, res);

@@ -1,0 +1,35 @@
+/*
+ * inside.c - the worker's "inside" request: which part looks inside the
+ * image, by the layer the scanner's probes named.
+ */
+#include "inside.h"
+#include "tsk_glue.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool is_container(const char *layer)
+{
+	static const char *const names[] = {"qcow2", "vmdk", "vhd", "vhdx", "vdi", "android-sparse"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(layer, names[i]))
+			return true;
+	return false;
+}
+
+void inside_look(const struct tsk_request *req, int fd, struct tsk_result *res)
+{
+	struct inside_result *in = &res->inside;
+
+	memset(in, 0, sizeof(*in));
+	snprintf(in->layer, sizeof(in->layer), "%s", req->container);
+	if (!strcmp(req->container, "magic"))
+		inside_magic(fd, req->size, in);
+	else if (is_container(req->container))
+		inside_container(req, fd, res);
+	else
+		inside_compressed(req, fd, in);
+	if (!in->status)
+		in->status = INSIDE_DONE;
+}
