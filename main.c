@@ -134,11 +134,13 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 		return rc;
 	if (make_engine(opt, rr))
 		return EXIT_ERRORS;
-	if (!opt->no_tsk && tsk_pool_create(opt->tsk_workers, opt->tsk_timeout_s, opt->tsk_memory_mib, &rr->tsk)) {
+	/* The workers run The Sleuth Kit and look inside compressed files and
+	 * containers: started lazily, so a run that needs neither starts none. */
+	if ((!opt->no_tsk || opt->inside != INSIDE_NONE) && tsk_pool_create(opt->tsk_workers, opt->tsk_timeout_s, opt->tsk_memory_mib, &rr->tsk)) {
 		fprintf(stderr, "imgscan: cannot set up the Sleuth Kit workers\n");
 		return EXIT_ERRORS;
 	}
-	rr->info.tsk_workers = opt->no_tsk ? 0 : opt->tsk_workers;
+	rr->info.tsk_workers = opt->no_tsk && opt->inside == INSIDE_NONE ? 0 : opt->tsk_workers;
 	rr->info.tsk_timeout_s = opt->tsk_timeout_s;
 	rr->info.tsk_memory_mib = opt->tsk_memory_mib;
 	if (walk_open(opt->paths, opt->npaths, opt->follow_symlinks, &rr->walk))

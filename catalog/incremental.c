@@ -72,6 +72,7 @@ static char *make_fingerprint(const struct scan_options *opt, const struct imgsc
 		if (opt->crypto_mask & (1u << i))
 			cJSON_AddItemToArray(hashes, cJSON_CreateString(crypto_hash_names[i]));
 	cJSON_AddBoolToObject(o, "tsk", !opt->no_tsk);
+	cJSON_AddStringToObject(o, "inside", inside_mode_names[opt->inside]);
 	if (opt->sector_hash_dir)
 		json_add_path(o, "sector_hashes_dir", opt->sector_hash_dir);
 	else

@@ -93,6 +93,11 @@ static int parse_config(const char *text, struct imgscan_config *cfg, char *err,
 	if (load_ext_list(cJSON_GetObjectItemCaseSensitive(root, "image_extensions"), cfg->image_exts,
 			  CFG_MAX_EXTS, &cfg->nimage_exts, err, errlen))
 		goto out;
+	cfg->nprobe_first_exts = 0;
+	if (cJSON_GetObjectItemCaseSensitive(root, "probe_first_extensions") &&
+	    load_ext_list(cJSON_GetObjectItemCaseSensitive(root, "probe_first_extensions"), cfg->probe_first_exts,
+			  CFG_MAX_EXTS, &cfg->nprobe_first_exts, err, errlen))
+		goto out;
 	naming = cJSON_GetObjectItemCaseSensitive(root, "naming");
 	if (!cJSON_IsObject(naming)) {
 		snprintf(err, errlen, "\"naming\" must be an object");
@@ -180,6 +185,14 @@ const struct naming_rule *config_rule(const struct imgscan_config *cfg, const ch
 		if (strcmp(cfg->rules[i].key, key) == 0)
 			return &cfg->rules[i];
 	return NULL;
+}
+
+bool config_is_probe_first_ext(const struct imgscan_config *cfg, const char *ext)
+{
+	for (size_t i = 0; i < cfg->nprobe_first_exts; i++)
+		if (strcasecmp(cfg->probe_first_exts[i], ext) == 0)
+			return true;
+	return false;
 }
 
 bool config_is_image_ext(const struct imgscan_config *cfg, const char *ext)

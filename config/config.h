@@ -30,6 +30,11 @@ struct imgscan_config {
 	char source[256]; /* "built-in defaults" or the file path */
 	char image_exts[CFG_MAX_EXTS][CFG_EXT_LEN];
 	size_t nimage_exts;
+	/* Image extensions other files use too (firmware .bin): a file so
+	 * named is probed first, like one of unknown extension, and is an
+	 * image only if its first bytes say so. */
+	char probe_first_exts[CFG_MAX_EXTS][CFG_EXT_LEN];
+	size_t nprobe_first_exts;
 	struct naming_rule rules[CFG_MAX_RULES];
 	size_t nrules;
 	unsigned tsk_timeout_s;
@@ -49,6 +54,8 @@ const struct naming_rule *config_rule(const struct imgscan_config *cfg, const ch
 
 /* True when ext (no dot, any case) is in the image extension list. */
 bool config_is_image_ext(const struct imgscan_config *cfg, const char *ext);
+/* Is ext (no dot) one of "probe_first_extensions"? */
+bool config_is_probe_first_ext(const struct imgscan_config *cfg, const char *ext);
 
 /* True when ext is accepted by rule. */
 bool naming_rule_accepts(const struct naming_rule *rule, const char *ext);

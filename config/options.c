@@ -15,6 +15,7 @@
 
 const char *const crypto_hash_names[HASH_COUNT] = {"md5", "sha1", "sha256"};
 const char *const read_mode_names[3] = {"auto", "buffered", "direct"};
+const char *const inside_mode_names[3] = {"head", "none", "full"};
 
 /* "sha256,md5" as a mask of 1 << enum crypto_hash; -1 for an unknown name. */
 static int crypto_hash_parse(const char *list)
@@ -102,6 +103,10 @@ static const char scan_usage[] =
 	"      --tsk-timeout SEC    wall-clock limit per image for the Sleuth Kit step (default 20)\n"
 	"      --tsk-memory MIB     address-space limit of a Sleuth Kit worker (default 1024)\n"
 	"      --tsk-workers N      Sleuth Kit worker processes (default: -j)\n"
+	"      --inside head|full|none  look inside compressed files and virtual disks (default\n"
+	"                           head: probe the first 4 MiB decompressed, list zip/7z/tar\n"
+	"                           members, read a container's virtual disk; full: also\n"
+	"                           decompress the whole stream and report its XXH128)\n"
 	"\n"
 	"Exit status:\n"
 	"  0   nothing to report\n"
@@ -138,6 +143,7 @@ static const struct option scan_longopts[] = {
 	{"state", required_argument, NULL, OPT_STATE},
 	{"rehash", no_argument, NULL, OPT_REHASH},
 	{"wait", no_argument, NULL, OPT_WAIT},
+	{"inside", required_argument, NULL, OPT_INSIDE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -247,6 +253,13 @@ int options_apply(int c, const char *arg, struct scan_options *opt, int *stop)
 		opt->sector_size = u;
 		break;
 	case OPT_NO_TSK: opt->no_tsk = true; break;
+	case OPT_INSIDE:
+		for (u = 0; u < 3 && strcmp(arg, inside_mode_names[u]); u++)
+			;
+		if (u == 3)
+			return options_usage_error(opt, "--inside must be head, full or none", arg);
+		opt->inside = (enum inside_mode)u;
+		break;
 	case OPT_HASH: {
 		int mask = crypto_hash_parse(arg);
 		if (mask <= 0)

@@ -31,6 +31,9 @@ enum crypto_hash { HASH_MD5, HASH_SHA1, HASH_SHA256, HASH_COUNT };
 #define HASH_HEX_MAX 65
 extern const char *const crypto_hash_names[HASH_COUNT];
 enum out_format { FMT_JSON, FMT_JSONL };
+/* --inside: how far to look inside compressed files and containers. */
+enum inside_mode { INSIDE_HEAD, INSIDE_NONE, INSIDE_FULL };
+extern const char *const inside_mode_names[3];
 
 struct scan_options {
 	char **paths;              /* PATH... (argv storage) */
@@ -51,6 +54,7 @@ struct scan_options {
 	bool follow_symlinks;
 	bool quiet;
 	bool no_tsk;
+	enum inside_mode inside;    /* default INSIDE_HEAD */
 	unsigned crypto_mask;      /* --hash: bits 1 << HASH_MD5, HASH_SHA1, HASH_SHA256 */
 	const char *config_path;
 	const char *state_path;    /* --state FILE (or the config's "state"), NULL: no catalog */
@@ -76,7 +80,7 @@ enum option_code {
 	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
 	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
 	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_NO_FIXED, OPT_READ_MODE, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY,
-	OPT_TSK_WORKERS, OPT_STATE, OPT_REHASH, OPT_WAIT,
+	OPT_TSK_WORKERS, OPT_STATE, OPT_REHASH, OPT_WAIT, OPT_INSIDE,
 };
 
 /* The defaults of every option; command names the command in usage errors. */

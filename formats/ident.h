@@ -74,7 +74,7 @@ struct ident {
 	struct probe_hit hits[IDENT_MAX_HITS];
 	int nhits;
 	bool hits_truncated;
-	const char *scheme;     /* "mbr", "gpt" or NULL */
+	char scheme[8];         /* "mbr", "gpt" or "" */
 	struct part_entry parts[IDENT_MAX_PARTS];
 	int nparts;
 	uint64_t rawcd_iso_bytes; /* ISO volume size inside a raw CD image */

@@ -100,7 +100,7 @@ void identify_image(const struct probe_view *whole, ident_read_fn read, void *ct
 
 	probe_run_all(whole, 0, false, id);
 	primaries = id->nparts;
-	for (int i = 0; id->scheme && !strcmp(id->scheme, "mbr") && i < primaries; i++)
+	for (int i = 0; !strcmp(id->scheme, "mbr") && i < primaries; i++)
 		if (is_extended(id->parts[i].type)) {
 			walk_ebr_chain(&id->parts[i], whole->size, read, ctx, id);
 			break; /* one extended partition per MBR */

@@ -18,6 +18,7 @@ static bool is_container(const char *layer)
 	return false;
 }
 
+
 void inside_look(const struct tsk_request *req, int fd, struct tsk_result *res)
 {
 	struct inside_result *in = &res->inside;
@@ -32,4 +33,13 @@ void inside_look(const struct tsk_request *req, int fd, struct tsk_result *res)
 		inside_compressed(req, fd, in);
 	if (!in->status)
 		in->status = INSIDE_DONE;
+}
+
+void inside_hex128(XXH128_hash_t v, char out[33])
+{
+	XXH128_canonical_t c;
+
+	XXH128_canonicalFromHash(&c, v);
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", c.digest[i]);
 }

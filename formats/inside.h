@@ -12,7 +12,9 @@
 
 #include "ident.h"
 
+#include <stddef.h>
 #include <stdint.h>
+#include <xxhash.h>
 
 /* struct inside_result is in ident.h: it travels inside struct tsk_result. */
 
@@ -25,13 +27,23 @@ struct tsk_request;
  * the backstop). */
 void inside_look(const struct tsk_request *req, int fd, struct tsk_result *res);
 
+/* Does what was found inside make the file an image: a disk, optical or
+ * container image in the stream, or an archive member that is one? */
+bool inside_holds_image(const struct inside_result *in);
+
 /* The parts (one file each): */
 /* compressed streams, zip and 7z, through libarchive (inside_compressed.c) */
 void inside_compressed(const struct tsk_request *req, int fd, struct inside_result *out);
 /* virtual-disk containers: qcow2 (libqcow), vmdk (libvmdk), vhd and vhdx
  * (libvhdi), vdi and android-sparse (their block maps) (inside_container.c) */
 void inside_container(const struct tsk_request *req, int fd, struct tsk_result *res);
-/* libmagic's description and MIME type of the first bytes (inside_magic.c) */
+/* libmagic's description and MIME type of the first bytes, and our short
+ * name for them in out->content ("html", "text", "executable", "pdf"...)
+ * (inside_magic.c) */
 void inside_magic(int fd, uint64_t size, struct inside_result *out);
+void inside_magic_buffer(const void *buf, size_t len, struct inside_result *out);
+
+/* An XXH128 as xxhsum -H2 prints it (canonical, lowercase hex). */
+void inside_hex128(XXH128_hash_t v, char out[33]);
 
 #endif

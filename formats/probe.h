@@ -127,10 +127,13 @@ struct probe_desc {
 		       uint8_t *scratch, size_t scratch_len, struct probe_hit *hit);
 };
 
-/* Copy a space- or NUL-padded on-disk string into a C string, trimmed, with
- * anything outside printable ASCII replaced by '?'. */
+/* Copy a space- or NUL-padded on-disk string into a C string of UTF-8,
+ * trimmed (probe_util.c): bytes meant as UTF-8 are kept where valid, and
+ * anything that is no character of a label (an invalid byte, a control)
+ * becomes U+FFFD.  A character that does not fit whole ends the copy. */
 void probe_copy_label(char *dst, size_t dstlen, const uint8_t *src, size_t srclen);
-/* The same for UTF-16 (le or be), keeping only the ASCII part readable. */
+/* The same for UTF-16 (le or be): surrogate pairs become one 4-byte UTF-8
+ * character, an unpaired surrogate U+FFFD. */
 void probe_copy_utf16(char *dst, size_t dstlen, const uint8_t *src, size_t srclen, bool big_endian);
 void probe_format_uuid(char *dst, size_t dstlen, const uint8_t *u16, bool guid_mixed_endian);
 uint32_t probe_crc32(const uint8_t *p, size_t n);
@@ -146,11 +149,44 @@ bool probe_is_volume_boot_record(const uint8_t *p);
  * file systems and optical volumes (inside partitions). */
 void probe_run_all(const struct probe_view *v, uint64_t base, bool only_fs, struct ident *id);
 
-/* Cheap test on the first bytes of a file with an unknown extension: does
- * any probe match? */
-bool probe_looks_like_image(const struct probe_view *v);
+/* Cheap test on the first bytes of a file with an unknown extension: is it
+ * an image, not one, or a compressed stream or archive whose inside decides
+ * (looked at in a worker, formats/inside.h)? */
+enum probe_answer { PROBE_NOT_IMAGE, PROBE_IMAGE, PROBE_LOOK_INSIDE };
+enum probe_answer probe_classify(const struct probe_view *v);
+/* A hit that makes a file an image whatever its name (not an archive, a
+ * boot or firmware image, or high-entropy data). */
+bool probe_hit_is_image(const struct probe_hit *h);
 
 extern const struct probe_desc *const probe_table[];
 extern const size_t probe_table_len;
+
+/* Label decoding (probe_util.c, probe_codepage.c).  Each writes a whole,
+ * NUL-terminated, trimmed UTF-8 string and stops at a NUL in src. */
+/* Latin-1 (UDF's 8-bit CS0, compression ID 8). */
+void probe_copy_latin1(char *dst, size_t dstlen, const uint8_t *src, size_t srclen);
+/* An 8-bit code page: ASCII below 0x80, high[b - 0x80] above. */
+void probe_copy_codepage(char *dst, size_t dstlen, const uint8_t *src, size_t srclen, const uint16_t *high);
+/* IBM code page 850, FAT's OEM code page as mkfs.fat and mtools write it. */
+extern const uint16_t probe_cp850_high[128];
+/* True when a byte of src (up to a NUL) is outside ASCII. */
+bool probe_has_high_bytes(const uint8_t *src, size_t srclen);
+/* Append code point cp as UTF-8 at dst + *n when it fits whole with a NUL
+ * after it (*n advances); false, and nothing written, when it does not.
+ * Controls, surrogates and values past U+10FFFF are written as U+FFFD. */
+bool probe_put_utf8(char *dst, size_t dstlen, size_t *n, uint32_t cp);
+
+/* Helpers of the archive, boot and encryption probes (probe_detail.c). */
+/* Append printf-style text to the NUL-terminated dst of cap bytes; stops
+ * (cut) at cap.  A detail line is built so, piece by piece. */
+void probe_appendf(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The first needle (a C string, not empty) in p[0, n), or NULL. */
+const uint8_t *probe_find(const uint8_t *p, size_t n, const char *needle);
+bool probe_all_zero(const uint8_t *p, size_t n);
+/* True when the 512-byte boot sector at p is a BitLocker volume header
+ * (probe_bitlocker.c): "-FVE-FS-" at 3 (Vista, 7 and later), or BitLocker
+ * To Go's "MSWIN4.1" with the BitLocker identifier at 424.  The FAT probe
+ * asks it, so that such a sector is not reported as a FAT volume. */
+bool probe_is_bitlocker(const uint8_t *p);
 
 #endif

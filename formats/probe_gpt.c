@@ -102,7 +102,7 @@ static int parse_gpt(const struct probe_view *v, uint32_t lbsize, struct probe_h
 	ents = pv_bytes(v, ents_off, (size_t)n * esize);
 	if (!ents || !crc_matches(le32(h + 88), probe_crc32(ents, (size_t)n * esize)))
 		return 1;
-	id->scheme = "gpt";
+	snprintf(id->scheme, sizeof(id->scheme), "gpt");
 	id->nparts = 0; /* a protective MBR may not list anything: GPT owns it */
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *e = ents + (size_t)i * esize;

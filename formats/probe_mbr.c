@@ -56,8 +56,8 @@ static int probe_dos(const struct probe_view *v, struct probe_hit *hit, struct i
 		snprintf(hit->detail, sizeof(hit->detail), "protective MBR (GPT disk)");
 		return 0;
 	}
-	if (!id->scheme) {
-		id->scheme = "mbr";
+	if (!id->scheme[0]) {
+		snprintf(id->scheme, sizeof(id->scheme), "mbr");
 		for (int i = 0; i < 4; i++)
 			if (s[446 + 16 * i + 4])
 				add_part(id, s + 446 + 16 * i, (uint32_t)i + 1);

@@ -1,38 +1,180 @@
 /*
- * probe_util.c - helpers every probe shares: label copying, UUIDs, CRC32.
+ * probe_util.c - helpers every probe shares: label decoding into UTF-8,
+ * UUIDs, CRC32.
+ *
+ * Labels are decoded from the format's own encoding (UTF-16, Latin-1, a DOS
+ * code page, bytes that should be UTF-8) into UTF-8, character for
+ * character.  What cannot be a character of a label becomes U+FFFD: a byte
+ * that is not valid UTF-8, an unpaired UTF-16 surrogate, a control
+ * character.  The destination always ends up a whole, NUL-terminated UTF-8
+ * string: a character that does not fit whole ends the copy (never half of
+ * its bytes), and trailing spaces, the padding of most formats, are trimmed.
  */
 #include "probe.h"
 
 #include <stdio.h>
 
-void probe_copy_label(char *dst, size_t dstlen, const uint8_t *src, size_t srclen)
-{
-	size_t n = 0;
+#define REPLACEMENT 0xFFFDu
 
-	if (!dstlen)
-		return;
-	for (size_t i = 0; i < srclen && src[i] && n + 1 < dstlen; i++)
-		dst[n++] = (src[i] >= 0x20 && src[i] < 0x7f) ? (char)src[i] : '?';
+/* Controls (C0, DEL, C1), surrogates and values past U+10FFFF are no
+ * characters of a label. */
+static uint32_t displayable(uint32_t cp)
+{
+	if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+		return REPLACEMENT;
+	return cp;
+}
+
+bool probe_put_utf8(char *dst, size_t dstlen, size_t *n, uint32_t cp)
+{
+	uint8_t b[4];
+	size_t len;
+
+	cp = displayable(cp);
+	if (cp < 0x80) {
+		b[0] = (uint8_t)cp;
+		len = 1;
+	} else if (cp < 0x800) {
+		b[0] = (uint8_t)(0xC0 | cp >> 6);
+		b[1] = (uint8_t)(0x80 | (cp & 0x3F));
+		len = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (uint8_t)(0xE0 | cp >> 12);
+		b[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+		b[2] = (uint8_t)(0x80 | (cp & 0x3F));
+		len = 3;
+	} else {
+		b[0] = (uint8_t)(0xF0 | cp >> 18);
+		b[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+		b[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+		b[3] = (uint8_t)(0x80 | (cp & 0x3F));
+		len = 4;
+	}
+	/* Room for the whole sequence and the terminating NUL, or nothing. */
+	if (*n >= dstlen || dstlen - *n <= len)
+		return false;
+	memcpy(dst + *n, b, len);
+	*n += len;
+	return true;
+}
+
+/* Trim trailing spaces and terminate: the end of every copy below. */
+static void finish(char *dst, size_t n)
+{
 	while (n && dst[n - 1] == ' ')
 		n--;
 	dst[n] = '\0';
 }
 
+/* One character of strict UTF-8 at s (len > 0 bytes): its code point in
+ * *cp and its length; an invalid, overlong or truncated sequence, or an
+ * encoded surrogate, is one byte of U+FFFD. */
+static size_t utf8_next(const uint8_t *s, size_t len, uint32_t *cp)
+{
+	size_t need;
+	uint32_t c, min;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		need = 1, c = s[0] & 0x1Fu, min = 0x80;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		need = 2, c = s[0] & 0x0Fu, min = 0x800;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		need = 3, c = s[0] & 0x07u, min = 0x10000;
+	else
+		goto invalid;
+	if (len <= need)
+		goto invalid;
+	for (size_t i = 1; i <= need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			goto invalid;
+		c = c << 6 | (s[i] & 0x3Fu);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		goto invalid;
+	*cp = c;
+	return need + 1;
+invalid:
+	*cp = REPLACEMENT;
+	return 1;
+}
+
+void probe_copy_label(char *dst, size_t dstlen, const uint8_t *src, size_t srclen)
+{
+	size_t n = 0, i = 0;
+	uint32_t cp;
+
+	if (!dstlen)
+		return;
+	while (i < srclen && src[i]) {
+		size_t used = utf8_next(src + i, srclen - i, &cp);
+		if (!probe_put_utf8(dst, dstlen, &n, cp))
+			break;
+		i += used;
+	}
+	finish(dst, n);
+}
+
+void probe_copy_codepage(char *dst, size_t dstlen, const uint8_t *src, size_t srclen, const uint16_t *high)
+{
+	size_t n = 0;
+
+	if (!dstlen)
+		return;
+	for (size_t i = 0; i < srclen && src[i]; i++)
+		if (!probe_put_utf8(dst, dstlen, &n, src[i] < 0x80 ? src[i] : high[src[i] - 0x80]))
+			break;
+	finish(dst, n);
+}
+
+void probe_copy_latin1(char *dst, size_t dstlen, const uint8_t *src, size_t srclen)
+{
+	size_t n = 0;
+
+	if (!dstlen)
+		return;
+	for (size_t i = 0; i < srclen && src[i]; i++) /* Latin-1 is the first 256 code points */
+		if (!probe_put_utf8(dst, dstlen, &n, src[i]))
+			break;
+	finish(dst, n);
+}
+
+bool probe_has_high_bytes(const uint8_t *src, size_t srclen)
+{
+	for (size_t i = 0; i < srclen && src[i]; i++)
+		if (src[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/* UTF-16: a high surrogate (D800-DBFF) and the low one (DC00-DFFF) after it
+ * make one character past U+FFFF (an emoji: 4 bytes of UTF-8); a surrogate
+ * without its partner is U+FFFD.  An odd last byte is ignored. */
 void probe_copy_utf16(char *dst, size_t dstlen, const uint8_t *src, size_t srclen, bool big_endian)
 {
 	size_t n = 0;
 
 	if (!dstlen)
 		return;
-	for (size_t i = 0; i + 1 < srclen && n + 1 < dstlen; i += 2) {
-		uint16_t c = big_endian ? be16(src + i) : le16(src + i);
+	for (size_t i = 0; i + 1 < srclen;) {
+		uint32_t c = big_endian ? be16(src + i) : le16(src + i);
+		i += 2;
 		if (!c)
 			break;
-		dst[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		if (c >= 0xD800 && c <= 0xDBFF && i + 1 < srclen) {
+			uint32_t lo = big_endian ? be16(src + i) : le16(src + i);
+			if (lo >= 0xDC00 && lo <= 0xDFFF) {
+				c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+				i += 2;
+			}
+		}
+		if (!probe_put_utf8(dst, dstlen, &n, c)) /* a lone surrogate: U+FFFD */
+			break;
 	}
-	while (n && dst[n - 1] == ' ')
-		n--;
-	dst[n] = '\0';
+	finish(dst, n);
 }
 
 void probe_format_uuid(char *dst, size_t dstlen, const uint8_t *u, bool mixed)

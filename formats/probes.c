@@ -4,6 +4,7 @@
  * keeps every match (ISO 9660 and UDF share a disc; an isohybrid image is an
  * MBR and an ISO at once) and leaves the judgement to verdict.c.
  */
+#include "inside.h"
 #include "probe.h"
 
 #include <stdio.h>
@@ -79,11 +80,44 @@ void probe_run_all(const struct probe_view *v, uint64_t base, bool only_fs, stru
 	}
 }
 
-bool probe_looks_like_image(const struct probe_view *v)
+/* A hit that makes a file an image whatever its name.  Archives, boot and
+ * firmware images and high-entropy data are not: under a name of their own
+ * they are other files (a tarball, boot.img under /boot, a JPEG). */
+bool probe_hit_is_image(const struct probe_hit *h)
 {
-	struct ident scratch;
+	switch (h->cls) {
+	case HIT_OPTICAL: case HIT_RAWCD: case HIT_PTABLE: case HIT_FS: case HIT_CONTAINER:
+		return true;
+	case HIT_ENCRYPTED:
+		return strcmp(h->name, "high-entropy") != 0;
+	default:
+		return false;
+	}
+}
+
+enum probe_answer probe_classify(const struct probe_view *v)
+{
+	static __thread struct ident scratch; /* 20 KiB: not on the reader's stack */
+	bool compressed = false;
 
 	memset(&scratch, 0, sizeof(scratch));
 	probe_run_all(v, 0, false, &scratch);
-	return scratch.nhits > 0;
+	for (int i = 0; i < scratch.nhits; i++) {
+		if (probe_hit_is_image(&scratch.hits[i]))
+			return PROBE_IMAGE;
+		compressed |= scratch.hits[i].cls == HIT_COMPRESSED && scratch.hits[i].offset == 0;
+	}
+	return compressed ? PROBE_LOOK_INSIDE : PROBE_NOT_IMAGE;
+}
+
+/* Declared in inside.h: the scanner and the verdict both ask it. */
+bool inside_holds_image(const struct inside_result *in)
+{
+	for (int i = 0; i < in->id.nhits && i < IDENT_MAX_HITS; i++)
+		if (probe_hit_is_image(&in->id.hits[i]))
+			return true;
+	for (uint32_t i = 0; i < in->nmembers && i < INSIDE_MAX_MEMBERS; i++)
+		if (in->members[i].what[0])
+			return true;
+	return false;
 }

@@ -366,7 +366,7 @@ void tsk_request_fill(struct tsk_request *req, const struct ident *id, const cha
 	snprintf(req->op, sizeof(req->op), "tsk");
 	snprintf(req->container, sizeof(req->container), "%s", container);
 	snprintf(req->path, sizeof(req->path), "%s", path);
-	req->has_ptable = id->scheme != NULL;
+	req->has_ptable = id->scheme[0] != '\0';
 	for (int i = 0; i < id->nhits && req->nhints < TSK_MAX_HINTS; i++) {
 		const struct probe_hit *h = &id->hits[i];
 		if (!h->tsk_hint[0] || hint_at(req, h->offset))

@@ -32,6 +32,7 @@ struct tsk_request {
 	char container[16];      /* "raw", "ewf", "vmdk", "vhd"; for "inside": "gzip", "zip", "qcow2"... */
 	uint8_t run_tsk;         /* inside: also run TSK on a container's virtual disk */
 	uint8_t inside_full;     /* inside: decompress the whole stream and hash it (--inside full) */
+	uint32_t extra_seconds;  /* added to the pool's time limit for this request */
 	uint8_t has_ptable;      /* our probes saw a partition table */
 	uint32_t nhints;
 	struct tsk_hint hints[TSK_MAX_HINTS];

@@ -5,6 +5,7 @@
  * the configuration; severities and wording are decided here.
  */
 #include "verdict.h"
+#include "inside.h"
 #include "probe.h"
 #include "../config/config.h"
 
@@ -23,7 +24,19 @@ static const char *const kind_names[KIND_COUNT] = {
 	[KIND_EMPTY] = "empty",
 	[KIND_ZERO] = "zero",
 	[KIND_UNRECOGNISED] = "unrecognised",
+	[KIND_ARCHIVE] = "archive",
+	[KIND_INITRAMFS] = "initramfs",
+	[KIND_BOOT] = "boot",
+	[KIND_ENCRYPTED] = "encrypted",
+	[KIND_HIGH_ENTROPY] = "high-entropy",
+	[KIND_OTHER] = "other",
 };
+
+bool image_kind_is_image(enum image_kind kind)
+{
+	return kind == KIND_OPTICAL || kind == KIND_RAWCD || kind == KIND_DISK || kind == KIND_CONTAINER ||
+	       kind == KIND_COMPRESSED || kind == KIND_ENCRYPTED;
+}
 
 const char *image_kind_name(enum image_kind kind)
 {
@@ -61,7 +74,7 @@ static void add_detail(struct verdict *v, const char *what)
 
 static void describe_filesystems(const struct ident *id, const struct tsk_result *tsk, struct verdict *v)
 {
-	if (id->scheme)
+	if (id->scheme[0])
 		add_detail(v, !strcmp(id->scheme, "gpt") ? "GPT" : "MBR");
 	else if (tsk->vs_type[0])
 		add_detail(v, tsk->vs_type);
@@ -97,32 +110,184 @@ static void decide_optical(const struct ident *id, struct verdict *v)
 		add_detail(v, "isohybrid (partition table in front of the volume)");
 }
 
+static void decide_container(const struct probe_hit *h, const struct ident *id, const struct tsk_result *tsk,
+			     struct verdict *v)
+{
+	const struct inside_result *in = &tsk->inside;
+	const struct ident *inner = in->status == INSIDE_DONE ? &in->id : id;
+	struct tsk_result none = {0};
+	char key[40];
+
+	snprintf(key, sizeof(key), "container:%s", !strcmp(h->name, "qcow") ? "qcow2" : h->name);
+	set_kind(v, KIND_CONTAINER, key);
+	add_detail(v, h->name);
+	/* Our probes on the virtual disk when a worker read it; else on the
+	 * file (a fixed VHD is a raw disk with a footer). */
+	if (in->status == INSIDE_DONE && !in->tsk_ran)
+		tsk = &none;
+	if (tsk_found_something(tsk) || inner->nhits || inner->scheme[0]) {
+		add_detail(v, "contains");
+		describe_filesystems(inner, tsk, v);
+	}
+	if (in->backing[0])
+		add_detail(v, "differencing image (backing file named inside)");
+}
+
+/* "gzip holding ISO 9660" / "zip holding cd.iso (iso9660)": an image. */
+static void describe_held_image(const struct inside_result *in, struct verdict *v)
+{
+	char what[120];
+	struct tsk_result none = {0};
+	struct verdict inner = {0};
+
+	for (uint32_t i = 0; i < in->nmembers && i < INSIDE_MAX_MEMBERS; i++)
+		if (in->members[i].what[0]) {
+			snprintf(what, sizeof(what), "holding %.60s (%s)", in->members[i].name, in->members[i].what);
+			add_detail(v, what);
+			return;
+		}
+	if (named_hit(&in->id, "iso9660") || named_hit(&in->id, "udf"))
+		decide_optical(&in->id, &inner);
+	else
+		describe_filesystems(&in->id, &none, &inner);
+	snprintf(what, sizeof(what), "holding %.100s", inner.detail[0] ? inner.detail : "a disk image");
+	add_detail(v, what);
+}
+
+/* The archive suffix for a tar or cpio inside a compression layer. */
+static void archive_ext(const char *archive, const char *layer, char *out, size_t len)
+{
+	static const struct { const char *layer, *ext; } short_names[] = {
+		{"gzip", "gz"}, {"xz", "xz"}, {"zstd", "zst"}, {"bzip2", "bz2"}, {"lz4", "lz4"},
+	};
+
+	snprintf(out, len, "%s", archive);
+	for (size_t i = 0; layer && i < sizeof(short_names) / sizeof(short_names[0]); i++)
+		if (!strcmp(layer, short_names[i].layer))
+			snprintf(out, len, "%s.%s", archive, short_names[i].ext);
+}
+
+/* A compressed file or an archive: what the worker found inside decides. */
+static void decide_compressed(const struct probe_hit *h, const struct tsk_result *tsk, struct verdict *v)
+{
+	const struct inside_result *in = &tsk->inside;
+	const char *archive = NULL;
+	char key[40], what[96];
+	bool zip = !strcmp(h->name, "zip") || !strcmp(h->name, "7z");
+
+	snprintf(key, sizeof(key), "compressed:%s", h->name);
+	for (int i = 0; in->status == INSIDE_DONE && i < in->id.nhits && !archive; i++)
+		if (in->id.hits[i].cls == HIT_ARCHIVE && in->id.hits[i].offset == 0)
+			archive = in->id.hits[i].name;
+	if (!archive && in->status == INSIDE_DONE && (!strcmp(in->content, "tar") || !strcmp(in->content, "cpio")))
+		archive = in->content; /* named by libmagic, no probe of ours */
+	if (in->status != INSIDE_DONE || inside_holds_image(in)) {
+		set_kind(v, KIND_COMPRESSED, key);
+		add_detail(v, h->name);
+		if (in->status == INSIDE_DONE)
+			describe_held_image(in, v);
+		else if (in->failure[0])
+			add_detail(v, "contents not examined");
+	} else if (archive && !strcmp(archive, "cpio")) {
+		set_kind(v, KIND_INITRAMFS, NULL);
+		snprintf(what, sizeof(what), "%s-compressed cpio archive (an initramfs)", h->name);
+		add_detail(v, what);
+		archive_ext("cpio", h->name, v->inner_ext, sizeof(v->inner_ext));
+	} else if (archive || zip) {
+		set_kind(v, KIND_ARCHIVE, NULL);
+		if (zip)
+			snprintf(what, sizeof(what), "%s archive of %u files, none of them a disk image", h->name,
+				 in->members_total);
+		else
+			snprintf(what, sizeof(what), "%s-compressed %s archive (files, not a disk image)", h->name, archive);
+		add_detail(v, what);
+		archive_ext(zip ? h->name : archive, zip ? NULL : h->name, v->inner_ext, sizeof(v->inner_ext));
+	} else {
+		set_kind(v, KIND_OTHER, NULL);
+		snprintf(what, sizeof(what), "%s-compressed %.60s", h->name,
+			 in->magic[0] ? in->magic : in->content[0] ? in->content : "data");
+		add_detail(v, what);
+	}
+}
+
+/* A UDF volume without ISO 9660 whose blocks are not 2048 bytes cannot go
+ * on an optical disc: mkudffs --media-type=hd writes such disks. */
+static bool udf_disk_layout(const struct ident *id)
+{
+	const struct probe_hit *udf = named_hit(id, "udf");
+
+	return udf && !named_hit(id, "iso9660") && udf->block_size && udf->block_size != 2048;
+}
+
+/* What libmagic said a file none of our probes knows is, when it names
+ * something definite (not "data"). */
+static bool named_by_magic(const struct tsk_result *tsk)
+{
+	const char *c = tsk->inside.content;
+
+	return tsk->inside.status == INSIDE_DONE && c[0] && strcmp(c, "data") && strcmp(c, "other") &&
+	       strcmp(c, "empty");
+}
+
+static void decide_other(const struct tsk_result *tsk, struct verdict *v)
+{
+	static const struct { const char *content, *ext; } exts[] = {
+		{"html", "html"}, {"xml", "xml"}, {"text", "txt"}, {"pdf", "pdf"}, {"postscript", "ps"},
+		{"tar", "tar"}, {"cpio", "cpio"}, {"debian-package", "deb"}, {"rpm", "rpm"},
+	};
+	const char *c = tsk->inside.content;
+
+	set_kind(v, KIND_OTHER, NULL);
+	add_detail(v, tsk->inside.magic[0] ? tsk->inside.magic : c);
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (!strcmp(c, exts[i].content))
+			snprintf(v->inner_ext, sizeof(v->inner_ext), "%s", exts[i].ext);
+}
+
+static void decide_by_hit_class(const struct probe_hit *h, struct verdict *v)
+{
+	char what[200];
+
+	if (h->cls == HIT_ARCHIVE) {
+		bool cpio = !strcmp(h->name, "cpio");
+		set_kind(v, cpio ? KIND_INITRAMFS : KIND_ARCHIVE, NULL);
+		add_detail(v, cpio ? "cpio archive (an initramfs)" : "tar archive (files, not a disk image)");
+		snprintf(v->inner_ext, sizeof(v->inner_ext), "%.15s", h->name);
+		return;
+	}
+	set_kind(v, h->cls == HIT_BOOT ? KIND_BOOT : !strcmp(h->name, "high-entropy") ? KIND_HIGH_ENTROPY
+										   : KIND_ENCRYPTED, NULL);
+	snprintf(what, sizeof(what), "%s%s%s", h->name, h->detail[0] ? ": " : "", h->detail);
+	add_detail(v, what);
+}
+
 /* The kind, from the strongest evidence first. */
 static void decide_kind(const struct ident *id, const struct tsk_result *tsk, const struct verdict_input *in,
 			struct verdict *v)
 {
 	const struct probe_hit *h;
-	char key[40];
 
 	if (in->size == 0 && in->size_known) {
 		set_kind(v, KIND_EMPTY, NULL);
 	} else if ((h = first_hit(id, HIT_CONTAINER, 0))) {
-		snprintf(key, sizeof(key), "container:%s", !strcmp(h->name, "qcow") ? "qcow2" : h->name);
-		set_kind(v, KIND_CONTAINER, key);
-		add_detail(v, h->name);
-		if (tsk_found_something(tsk) || first_hit(id, HIT_FS, 0) || id->scheme) {
-			add_detail(v, "contains");
-			describe_filesystems(id, tsk, v);
-		}
+		decide_container(h, id, tsk, v);
 	} else if ((h = first_hit(id, HIT_COMPRESSED, 0))) {
-		snprintf(key, sizeof(key), "compressed:%s", h->name);
-		set_kind(v, KIND_COMPRESSED, key);
-		add_detail(v, h->name);
+		decide_compressed(h, tsk, v);
+	} else if ((h = first_hit(id, HIT_ARCHIVE, 0)) || (h = first_hit(id, HIT_BOOT, 0)) ||
+		   ((h = first_hit(id, HIT_ENCRYPTED, 0)) && strcmp(h->name, "high-entropy"))) {
+		decide_by_hit_class(h, v);
 	} else if ((h = first_hit(id, HIT_RAWCD, 0))) {
 		set_kind(v, KIND_RAWCD, NULL);
 		add_detail(v, h->detail);
+	} else if (udf_disk_layout(id)) {
+		char what[64];
+		set_kind(v, KIND_DISK, NULL);
+		snprintf(what, sizeof(what), "UDF, hard-disk layout (%u-byte blocks)", named_hit(id, "udf")->block_size);
+		add_detail(v, what);
 	} else if (named_hit(id, "iso9660") || named_hit(id, "udf")) {
 		decide_optical(id, v);
+	} else if ((h = first_hit(id, HIT_ENCRYPTED, 0)) && id->nhits == 1 && !tsk_found_something(tsk)) {
+		decide_by_hit_class(h, v); /* high-entropy, nothing else */
 	} else if (id->nhits || tsk_found_something(tsk)) {
 		set_kind(v, KIND_DISK, NULL);
 		describe_filesystems(id, tsk, v);
@@ -130,6 +295,8 @@ static void decide_kind(const struct ident *id, const struct tsk_result *tsk, co
 		set_kind(v, KIND_ZERO, NULL);
 	} else if (!in->size_known && in->size > 0) {
 		set_kind(v, KIND_UNREADABLE, NULL);
+	} else if (named_by_magic(tsk)) {
+		decide_other(tsk, v);
 	} else {
 		set_kind(v, KIND_UNRECOGNISED, NULL);
 	}
@@ -167,7 +334,63 @@ static bool ext_is(const char *ext, const char *want)
 	return !strcasecmp(ext, want);
 }
 
-static void naming_finding(const struct ident *id, const struct verdict_input *in,
+/* The file name with its extension replaced by ext. */
+static void replace_ext(const struct verdict_input *in, const char *ext, char *out, size_t len)
+{
+	size_t stem = strlen(in->basename);
+
+	if (in->ext[0])
+		stem -= strlen(in->ext) + 1;
+	snprintf(out, len, "%.*s.%s", (int)stem, in->basename, ext);
+}
+
+/* Why content of this sort is where an image should be. */
+static const char *other_hint(const char *content)
+{
+	if (!strcmp(content, "html"))
+		return ": a web page saved under the image's name, usually a failed download";
+	if (!strcmp(content, "text"))
+		return ": a text file";
+	if (!strcmp(content, "executable"))
+		return ": an executable program";
+	return "";
+}
+
+/* Kinds that are not images, named as one: an archive of files, a web
+ * page, a compressed image named as the image itself.  True when the
+ * finding was made (or there was no room). */
+static bool not_image_finding(const struct tsk_result *tsk, const struct verdict_input *in,
+			      const struct imgscan_config *cfg, struct verdict *v)
+{
+	const struct naming_rule *optical = config_rule(cfg, "optical"), *rule = config_rule(cfg, v->kind_key);
+	bool on_optical = optical && naming_rule_accepts(optical, in->ext);
+	const char *ext = in->ext[0] ? in->ext : "(none)";
+	struct finding *f;
+
+	if (v->kind_id == KIND_ARCHIVE && !on_optical) {
+		if ((f = add_finding(v, "ARCHIVE_MISNAMED", "medium"))) {
+			snprintf(f->message, sizeof(f->message), "%s named .%s: it holds files, not a disk; name it .%s",
+				 v->detail, ext, v->inner_ext);
+			replace_ext(in, v->inner_ext, f->suggested_name, sizeof(f->suggested_name));
+		}
+		return true;
+	}
+	if (!(v->kind_id == KIND_OTHER || v->kind_id == KIND_ARCHIVE ||
+	      (on_optical && (v->kind_id == KIND_COMPRESSED || v->kind_id == KIND_INITRAMFS || v->kind_id == KIND_BOOT))))
+		return false;
+	if (!(f = add_finding(v, "NOT_AN_IMAGE", "medium")))
+		return true;
+	snprintf(f->message, sizeof(f->message), "named .%s but not %s image: %s%s", ext,
+		 on_optical ? "an optical disc" : "a disk", v->detail,
+		 v->kind_id == KIND_OTHER ? other_hint(tsk->inside.content) : "");
+	if (v->kind_id == KIND_COMPRESSED && rule && rule->append[0])
+		suggest_name(in, rule, f->suggested_name, sizeof(f->suggested_name));
+	else if (v->inner_ext[0])
+		replace_ext(in, v->inner_ext, f->suggested_name, sizeof(f->suggested_name));
+	return true;
+}
+
+static void naming_finding(const struct ident *id, const struct tsk_result *tsk, const struct verdict_input *in,
 			   const struct imgscan_config *cfg, struct verdict *v)
 {
 	const struct naming_rule *rule = config_rule(cfg, v->kind_key);
@@ -175,7 +398,7 @@ static void naming_finding(const struct ident *id, const struct verdict_input *i
 	const char *ext = in->ext[0] ? in->ext : "(none)";
 	struct finding *f;
 
-	if (!rule || naming_rule_accepts(rule, in->ext))
+	if (not_image_finding(tsk, in, cfg, v) || !rule || naming_rule_accepts(rule, in->ext))
 		return;
 	if (v->kind_id == KIND_OPTICAL && first_hit(id, HIT_PTABLE, 0)) {
 		if (!(f = add_finding(v, "ISOHYBRID_MISNAMED", "low")))
@@ -194,7 +417,8 @@ static void naming_finding(const struct ident *id, const struct verdict_input *i
 		snprintf(f->message, sizeof(f->message),
 			 "raw CD image with 2352-byte sectors named .%s: not an ISO 9660 image; it needs conversion (e.g. bchunk with a .cue sheet), not a rename; keep it as .%s",
 			 ext, rule->suggest);
-	} else if (v->kind_id == KIND_DISK && optical && naming_rule_accepts(optical, in->ext)) {
+	} else if ((v->kind_id == KIND_DISK || v->kind_id == KIND_ENCRYPTED) && optical &&
+		   naming_rule_accepts(optical, in->ext)) {
 		if (!(f = add_finding(v, "DISK_NAMED_OPTICAL", "medium")))
 			return;
 		snprintf(f->message, sizeof(f->message),
@@ -286,7 +510,7 @@ static void integrity_findings(const struct ident *id, const struct tsk_result *
 			 (unsigned long long)(in->size - end), (unsigned long long)end, who);
 }
 
-static void content_findings(const struct verdict_input *in, struct verdict *v)
+static void content_findings(const struct verdict_input *in, const struct tsk_result *tsk, struct verdict *v)
 {
 	struct finding *f;
 
@@ -297,6 +521,17 @@ static void content_findings(const struct verdict_input *in, struct verdict *v)
 			 (unsigned long long)in->size);
 	else if (v->kind_id == KIND_UNRECOGNISED && (f = add_finding(v, "UNRECOGNISED", "low")))
 		snprintf(f->message, sizeof(f->message), "no known partition table, file system or container");
+	else if (v->kind_id == KIND_ENCRYPTED && (f = add_finding(v, "ENCRYPTED_VOLUME", "info")))
+		snprintf(f->message, sizeof(f->message),
+			 "an encrypted volume (%s): what it holds cannot be identified without its key", v->detail);
+	else if (v->kind_id == KIND_HIGH_ENTROPY && (f = add_finding(v, "HIGH_ENTROPY", "info")))
+		snprintf(f->message, sizeof(f->message),
+			 "no structure and random-looking bytes (%.100s): an encrypted volume without a header (VeraCrypt, TrueCrypt), media wiped with random data, or compressed data of a format not known here",
+			 v->detail);
+	if (tsk->inside.status == INSIDE_FAILED && strncmp(tsk->inside.failure, "the worker ", 11) &&
+	    (f = add_finding(v, "INSIDE_UNREADABLE", "low")))
+		snprintf(f->message, sizeof(f->message), "what the %s holds cannot be read: %s%s", tsk->inside.layer,
+			 tsk->inside.failure, tsk->inside.truncated ? " (it ends early: a cut copy?)" : "");
 }
 
 /* Where our probes and The Sleuth Kit name different file systems at the
@@ -326,9 +561,9 @@ void verdict_decide(const struct ident *id, const struct tsk_result *tsk, const 
 	if (!in->size_known && !id->nhits)
 		return; /* nothing was read: the error says it all */
 	if (!in->is_device)
-		naming_finding(id, in, cfg, out);
+		naming_finding(id, tsk, in, cfg, out);
 	if (in->size_known)
 		integrity_findings(id, tsk, in, cfg, out);
-	content_findings(in, out);
+	content_findings(in, tsk, out);
 	agreement_findings(id, tsk, out);
 }

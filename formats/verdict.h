@@ -33,6 +33,12 @@ enum image_kind {
 	KIND_EMPTY,
 	KIND_ZERO,
 	KIND_UNRECOGNISED,
+	KIND_ARCHIVE,           /* an archive of files (tar, zip of documents), compressed or not */
+	KIND_INITRAMFS,         /* a cpio archive, compressed or not: what /boot names .img */
+	KIND_BOOT,              /* a boot or firmware image: Android boot, U-Boot, FIT */
+	KIND_ENCRYPTED,         /* LUKS, BitLocker: a disk, but locked */
+	KIND_HIGH_ENTROPY,      /* no structure, random-looking bytes */
+	KIND_OTHER,             /* not an image at all: text, HTML, an executable... */
 	KIND_COUNT
 };
 
@@ -43,6 +49,8 @@ const char *image_kind_name(enum image_kind kind);
 struct verdict {
 	enum image_kind kind_id; /* what the image is; verdict.c decides on this */
 	char kind_key[40];      /* naming-rule key: "optical", "container:qcow2" */
+	char inner_ext[16];     /* archive, other: the extension its content calls for
+				 * ("tar.gz", "html"), "" when none */
 	char detail[160];       /* "ISO 9660 + UDF bridge", "MBR disk, FAT32" */
 	uint64_t content_bytes; /* what the structures found account for; 0 unknown;
 				 * SIZE_OVERFLOW when one claims more than 64 bits hold */
@@ -59,6 +67,10 @@ struct verdict_input {
 	bool size_known;        /* the whole file was read */
 	bool is_device;         /* a block device: its name says nothing of its content */
 };
+
+/* Is the kind one a disk or disc image has (not an archive, a boot image,
+ * another file)? */
+bool image_kind_is_image(enum image_kind kind);
 
 void verdict_decide(const struct ident *id, const struct tsk_result *tsk,
 		    const struct verdict_input *in, const struct imgscan_config *cfg,

@@ -113,7 +113,7 @@ static cJSON *ptable_json(const struct ident *id)
 {
 	cJSON *o, *parts;
 
-	if (!id->scheme)
+	if (!id->scheme[0])
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "scheme", id->scheme);
@@ -199,6 +199,66 @@ static cJSON *ident_json(const struct ident *id, const struct tsk_result *t)
 		cJSON_AddTrueToObject(o, "probes_truncated");
 	cJSON_AddItemToObject(o, "partition_table", ptable_json(id));
 	cJSON_AddItemToObject(o, "tsk", tsk_json(t));
+	return o;
+}
+
+static cJSON *members_json(const struct inside_result *in)
+{
+	cJSON *list = cJSON_CreateArray();
+
+	for (uint32_t i = 0; i < in->nmembers && i < INSIDE_MAX_MEMBERS; i++) {
+		const struct inside_member *m = &in->members[i];
+		cJSON *e = cJSON_CreateObject();
+		json_add_path(e, "name", m->name);
+		cJSON_AddNumberToObject(e, "size", (double)m->size);
+		if (m->what[0])
+			cJSON_AddStringToObject(e, "image", m->what);
+		else
+			cJSON_AddNullToObject(e, "image");
+		cJSON_AddItemToArray(list, e);
+	}
+	return list;
+}
+
+/* What a worker found inside a compressed file or a container; NULL when
+ * nobody looked. */
+static cJSON *inside_json(const struct inside_result *in)
+{
+	cJSON *o, *hits;
+
+	if (in->status == INSIDE_NOT_RUN)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "layer", in->layer);
+	cJSON_AddStringToObject(o, "status", in->status == INSIDE_DONE ? "ok" : "failed");
+	if (in->failure[0])
+		add_text(o, "failure", in->failure);
+	cJSON_AddNumberToObject(o, "examined", (double)in->examined);
+	if (in->inner_size_known || in->inner_size)
+		cJSON_AddNumberToObject(o, "inner_size", (double)in->inner_size);
+	else
+		cJSON_AddNullToObject(o, "inner_size");
+	cJSON_AddBoolToObject(o, "truncated", in->truncated);
+	if (in->content[0])
+		add_text(o, "content", in->content);
+	if (in->magic[0])
+		add_text(o, "magic", in->magic);
+	if (in->mime[0])
+		add_text(o, "mime", in->mime);
+	hits = cJSON_AddArrayToObject(o, "probes");
+	for (int i = 0; i < in->id.nhits && i < IDENT_MAX_HITS; i++)
+		cJSON_AddItemToArray(hits, hit_json(&in->id.hits[i]));
+	cJSON_AddItemToObject(o, "partition_table", ptable_json(&in->id));
+	cJSON_AddBoolToObject(o, "tsk_is_inner", in->tsk_ran);
+	if (in->backing[0])
+		json_add_path(o, "backing_file", in->backing);
+	if (in->nmembers || in->members_total) {
+		cJSON_AddItemToObject(o, "members", members_json(in));
+		cJSON_AddNumberToObject(o, "members_total", in->members_total);
+		cJSON_AddBoolToObject(o, "members_cut", in->members_cut);
+	}
+	if (in->xxh128[0])
+		cJSON_AddStringToObject(o, "xxh128", in->xxh128);
 	return o;
 }
 
@@ -308,6 +368,7 @@ cJSON *image_to_json(const struct image_result *r)
 	cJSON_AddItemToObject(o, "hashes", hashes_json(r));
 	cJSON_AddItemToObject(o, "sectors", sectors_json(r));
 	cJSON_AddItemToObject(o, "identification", ident_json(&r->ident, &r->tsk));
+	cJSON_AddItemToObject(o, "inside", inside_json(&r->tsk.inside));
 	if (r->verdict.content_bytes)
 		cJSON_AddNumberToObject(o, "content_bytes", (double)r->verdict.content_bytes);
 	cJSON_AddItemToObject(o, "findings", findings_json(&r->verdict));

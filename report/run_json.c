@@ -37,6 +37,7 @@ cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_con
 		if (opt->crypto_mask & (1u << i))
 			cJSON_AddItemToArray(hashes, cJSON_CreateString(crypto_hash_names[i]));
 	cJSON_AddBoolToObject(o, "all_files", opt->all_files);
+	cJSON_AddStringToObject(o, "inside", inside_mode_names[opt->inside]);
 	cJSON_AddBoolToObject(o, "follow_symlinks", opt->follow_symlinks);
 	if (opt->sector_hash_dir)
 		json_add_path(o, "sector_hashes_dir", opt->sector_hash_dir);

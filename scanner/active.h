@@ -18,6 +18,11 @@
  *                      read, to decide whether it is an image at all
  *   FREE -> STREAMING  admitted as an image
  *   PROBING -> STREAMING or FREE (not an image: counted, never reported)
+ *   PROBING -> INSPECTING  block 0 is a compressed stream or an archive:
+ *                      a hashing thread (claimed) asks a worker what it
+ *                      holds, block 0 waiting in ready[]; then
+ *   INSPECTING -> STREAMING (it holds an image) or FREE (it does not, or
+ *                      the run is stopping: counted, never reported)
  *   PROBING, STREAMING -> DRAINING   a read failed, or the run is stopping:
  *                      no new reads; ready blocks are dropped
  *   STREAMING, DRAINING -> FINALIZING   no read in flight, no block being
@@ -62,7 +67,7 @@ struct slot {
 	bool drop_after;       /* read through the cache by us: drop it after hashing */
 };
 
-enum image_phase { IMG_FREE, IMG_PROBING, IMG_STREAMING, IMG_DRAINING, IMG_FINALIZING };
+enum image_phase { IMG_FREE, IMG_PROBING, IMG_INSPECTING, IMG_STREAMING, IMG_DRAINING, IMG_FINALIZING };
 
 struct active {
 	enum image_phase phase;    /* (lock) */
@@ -122,6 +127,14 @@ void release_slot_locked(struct pipe_state *ps, struct slot *s);
 void reader_event_locked(struct pipe_state *ps);
 /* Close the image's descriptors (buffered, and O_DIRECT if opened). */
 void close_image_fds(struct active *a);
+/* reader.c: drop an undecided file (counted as another file, never
+ * reported); fds get its descriptors, to close after the lock. */
+void forget_locked(struct pipe_state *ps, struct active *a, int fds[2]);
+void close_pair(const int fds[2]);
+/* finalize.c: ask a worker what a compressed file holds (the answer stays
+ * in a->res.tsk.inside); true when it holds an image.  Called by the
+ * hashing thread that claimed the image, INSPECTING, without the lock. */
+bool inspect_image(struct pipe_state *ps, struct active *a);
 /* Stop an image's reads with the first failure; its ready blocks are
  * dropped and it is finalized once nothing of it is in flight. */
 void fail_image_locked(struct pipe_state *ps, struct active *a, const char *stage, int err, uint64_t at,

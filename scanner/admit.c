@@ -28,6 +28,24 @@ static const char *extension_of(const char *path)
 	return (dot && dot != base) ? dot + 1 : "";
 }
 
+bool named_as_compressed_image(const struct imgscan_config *cfg, const char *path)
+{
+	const char *base = strrchr(path, '/'), *last, *inner;
+	char ext[CFG_EXT_LEN];
+
+	base = base ? base + 1 : path;
+	last = strrchr(base, '.');
+	if (!last || last == base)
+		return false;
+	for (inner = last - 1; inner > base && *inner != '.'; inner--)
+		;
+	if (*inner != '.' || inner == base || (size_t)(last - inner - 1) >= sizeof(ext))
+		return false;
+	memcpy(ext, inner + 1, (size_t)(last - inner - 1));
+	ext[last - inner - 1] = '\0';
+	return config_is_image_ext(cfg, ext);
+}
+
 static void emit_skipped(struct pipe_state *ps, const struct walk_entry *e, enum skip_reason why)
 {
 	struct skipped_entry s = {e->path, why, e->st.st_mode, e->err, e->what};
@@ -211,8 +229,9 @@ static bool admit_entry(struct reader *rd, struct walk_entry *e, uint64_t index)
 	case WALK_ERROR: emit_skipped(ps, e, SKIP_WALK_ERROR); return true;
 	default: break;
 	}
-	probing = !config_is_image_ext(ps->env->cfg, extension_of(e->path)) && !opt->all_files &&
-		  e->type != WALK_BLOCKDEV;
+	probing = (!config_is_image_ext(ps->env->cfg, extension_of(e->path)) ||
+		   config_is_probe_first_ext(ps->env->cfg, extension_of(e->path))) &&
+		  !opt->all_files && e->type != WALK_BLOCKDEV;
 	switch (ask_hook(rd, e, index, probing)) {
 	case ADMIT_DONE_IMAGE: return true;
 	case ADMIT_DONE_OTHER:

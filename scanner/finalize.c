@@ -3,10 +3,12 @@
  * then The Sleuth Kit behind its fence), the verdict, and the result.
  */
 #include "active.h"
+#include "reader.h"
 #include "page_cache.h"
 #include "../config/config.h"
 #include "../config/options.h"
 #include "../formats/identify.h"
+#include "../formats/inside.h"
 #include "../formats/tsk_glue.h"
 #include "../report/outfile.h"
 #include "stop.h"
@@ -76,12 +78,112 @@ static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero)
 	static __thread struct tsk_request req;
 	const char *container = tsk_container(&a->res.ident, all_zero, a->size);
 
-	if (!ps->env->tsk || !container)
+	if (!ps->env->tsk || ps->env->opt->no_tsk || !container)
 		return;
 	tsk_request_fill(&req, &a->res.ident, a->path, a->size, container);
 	/* The worker reads the descriptor we hashed from, never the path: the
 	 * name may point elsewhere by now. */
 	tsk_pool_run(ps->env->tsk, &req, a->fd, &a->res.tsk);
+}
+
+/* The layer a worker can look inside: a container whose virtual disk it
+ * reads, or a compressed stream or archive at offset 0; NULL for none. */
+static bool first_hit_compressed(const struct ident *id)
+{
+	for (int i = 0; i < id->nhits; i++)
+		if (id->hits[i].offset == 0 && (id->hits[i].cls == HIT_COMPRESSED || id->hits[i].cls == HIT_CONTAINER))
+			return id->hits[i].cls == HIT_COMPRESSED;
+	return false;
+}
+
+static const char *inside_layer(const struct ident *id)
+{
+	static const char *const containers[] = {"qcow2", "vmdk", "vhd", "vhdx", "vdi", "android-sparse"};
+
+	for (int i = 0; i < id->nhits; i++) {
+		const struct probe_hit *h = &id->hits[i];
+		if (h->offset != 0)
+			continue;
+		if (h->cls == HIT_COMPRESSED)
+			return h->name;
+		for (size_t k = 0; h->cls == HIT_CONTAINER && k < sizeof(containers) / sizeof(containers[0]); k++)
+			if (!strcmp(h->name, containers[k]))
+				return containers[k];
+		if (h->cls == HIT_CONTAINER)
+			return NULL; /* EWF, DMG: read by TSK, or not at all */
+	}
+	return NULL;
+}
+
+/* One "inside" request for layer ("magic": libmagic's name only).  The
+ * answer's inside part goes to r->tsk.inside; a container's answer is
+ * The Sleuth Kit's too (its virtual disk), so it replaces r->tsk whole.
+ * A worker that failed leaves inside with the reason. */
+static void ask_inside(struct pipe_state *ps, struct active *a, const char *layer, bool container)
+{
+	static __thread struct tsk_request req;
+	static __thread struct tsk_result answer;
+	struct image_result *r = &a->res;
+
+	memset(&req, 0, sizeof(req));
+	req.size = a->size;
+	snprintf(req.op, sizeof(req.op), "inside");
+	snprintf(req.container, sizeof(req.container), "%s", layer);
+	snprintf(req.path, sizeof(req.path), "%s", a->path);
+	req.run_tsk = container && !ps->env->opt->no_tsk;
+	req.inside_full = ps->env->opt->inside == INSIDE_FULL;
+	/* A whole stream to decompress: the time limit grows with the file,
+	 * at 20 MB/s (xz decompresses at 50 to 100 here). */
+	req.extra_seconds = req.inside_full ? (uint32_t)(a->size / 20000000u) : 0;
+	tsk_pool_run(ps->env->tsk, &req, a->fd, &answer);
+	if (answer.status != TSK_DONE) {
+		memset(&answer.inside, 0, sizeof(answer.inside));
+		answer.inside.status = INSIDE_FAILED;
+		snprintf(answer.inside.layer, sizeof(answer.inside.layer), "%s", layer);
+		snprintf(answer.inside.failure, sizeof(answer.inside.failure), "the worker %.140s", answer.failure);
+		answer.status = TSK_NOT_RUN;
+	}
+	if (container)
+		r->tsk = answer;
+	else
+		r->tsk.inside = answer.inside;
+}
+
+static bool tsk_found(const struct tsk_result *tsk)
+{
+	return tsk->status == TSK_DONE && (tsk->nfs > 0 || tsk->vs_type[0]);
+}
+
+/* The workers' part of identification: look inside a compressed file or
+ * a container; else The Sleuth Kit; and for a file none of it recognised,
+ * libmagic's name for what it is. */
+static void ask_workers(struct pipe_state *ps, struct active *a, bool all_zero, bool complete)
+{
+	struct image_result *r = &a->res;
+	const char *layer = inside_layer(&r->ident);
+	bool inside = ps->env->tsk && ps->env->opt->inside != INSIDE_NONE && a->size > 0;
+
+	if (inside && layer && !r->inside_asked)
+		ask_inside(ps, a, layer, !first_hit_compressed(&r->ident));
+	else if (!r->inside_asked)
+		run_tsk(ps, a, all_zero);
+	if (inside && complete && !all_zero && !r->ident.nhits && !tsk_found(&r->tsk))
+		ask_inside(ps, a, "magic", false);
+}
+
+bool inspect_image(struct pipe_state *ps, struct active *a)
+{
+	const struct inside_result *in = &a->res.tsk.inside;
+	struct probe_view v = {a->ready[0]->buf, a->ready[0]->got, NULL, 0, 0, a->size};
+	static __thread struct ident outer;
+
+	memset(&outer, 0, sizeof(outer));
+	probe_run_all(&v, 0, false, &outer);
+	a->res.inside_asked = true;
+	ask_inside(ps, a, inside_layer(&outer) ? inside_layer(&outer) : "gzip", false);
+	if (in->status != INSIDE_DONE) /* damaged, or the worker failed: the name decides */
+		return named_as_compressed_image(ps->env->cfg, a->path);
+	return inside_holds_image(in);
 }
 
 static void finish_hashes(struct active *a)
@@ -166,9 +268,11 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 	vin.is_device = r->is_blockdev;
 	vin.all_zero = complete && a->size > 0 && r->zero_sectors == r->sector_count;
 	if (!stopping) /* a stopped run ends within a second, not after TSK */
-		run_tsk(ps, a, vin.all_zero);
+		ask_workers(ps, a, vin.all_zero, complete);
 	if (r->tsk.status != TSK_NOT_RUN && r->tsk.status != TSK_DONE)
 		result_add_error(r, "tsk", 0, 0, "identification by The Sleuth Kit failed: %s", r->tsk.failure);
+	if (r->tsk.inside.status == INSIDE_FAILED && r->tsk.inside.failure[0] && !strncmp(r->tsk.inside.failure, "the worker ", 11))
+		result_add_error(r, "inside", 0, 0, "looking inside failed: %s", r->tsk.inside.failure + 11);
 	verdict_decide(&r->ident, &r->tsk, &vin, ps->env->cfg, &r->verdict);
 	r->seconds = monotonic_seconds() - a->t0;
 	ps->env->sink.image(ps->env->sink.ctx, r);

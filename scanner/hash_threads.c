@@ -6,6 +6,8 @@
  */
 #include "active.h"
 #include "../config/options.h"
+#include "reader.h"
+#include "stop.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -136,6 +138,10 @@ static struct active *pick_locked(struct pipe_state *ps, struct slot **block)
 		struct active *a = &ps->act[i];
 		struct slot *s;
 
+		if (a->phase == IMG_INSPECTING && !a->claimed) {
+			*block = NULL;
+			return a;
+		}
 		if ((a->phase != IMG_STREAMING && a->phase != IMG_DRAINING) || a->claimed)
 			continue;
 		s = a->ready[a->hashed_seq % ps->nslots];
@@ -176,6 +182,43 @@ static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *sc
 	ps->stats->bytes_hashed += a->hasher.bytes;
 	a->phase = IMG_FREE;
 	reader_event_locked(ps);
+}
+
+/* A compressed file of unknown extension: ask a worker what it holds.  An
+ * image goes on streaming from block 1 (block 0 is ready); anything else,
+ * or any answer during a stop, is forgotten like any other file. */
+static void inspect_locked(struct pipe_state *ps, struct active *a)
+{
+	struct slot *first = a->ready[0];
+	int fds[2] = {-1, -1};
+	bool image;
+
+	a->claimed = true;
+	pthread_mutex_unlock(&ps->lock);
+	image = inspect_image(ps, a) && !stop_requested();
+	if (!image && !stop_requested() && ps->env->sink.other)
+		ps->env->sink.other(ps->env->sink.ctx, a->path, &a->res.st, &a->res.opened_at);
+	if (image && ps->env->opt->sector_hash_dir)
+		open_sector_file(a, ps->env->opt->sector_hash_dir);
+	pthread_mutex_lock(&ps->lock);
+	a->claimed = false;
+	if (image && !ps->stop_err) {
+		a->phase = IMG_STREAMING;
+		pthread_cond_signal(&ps->work); /* block 0 is ready to hash */
+		reader_event_locked(ps);         /* and the reader may read on */
+		return;
+	}
+	if (a->sf) {
+		sector_file_abort(a->sf);
+		a->sf = NULL;
+		a->hasher.out = NULL;
+	}
+	a->ready[0] = NULL;
+	release_slot_locked(ps, first);
+	forget_locked(ps, a, fds);
+	pthread_mutex_unlock(&ps->lock);
+	close_pair(fds);
+	pthread_mutex_lock(&ps->lock);
 }
 
 /* Hash one ready block of a, which this thread has just picked. */
@@ -231,6 +274,8 @@ void *hash_thread(void *arg)
 		}
 		if (s)
 			hash_block_locked(ps, a, s, piece);
+		else if (a->phase == IMG_INSPECTING)
+			inspect_locked(ps, a);
 		else
 			finalize_locked(ps, a, scratch);
 	}

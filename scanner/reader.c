@@ -204,7 +204,7 @@ static enum outcome classify(const struct slot *s, int res)
 /* Close an undecided file without a report entry (counted as another
  * file).  Its descriptors are handed back for closing after the lock: a
  * close on FUSE or NFS may block. */
-static void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
+void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
 {
 	count_other_locked(ps, a->size);
 	/* A read of it given up on in a drain may still use them: left open. */
@@ -217,7 +217,7 @@ static void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
 	reader_event_locked(ps);
 }
 
-static void close_pair(const int fds[2])
+void close_pair(const int fds[2])
 {
 	if (fds[0] >= 0)
 		close(fds[0]);
@@ -232,9 +232,22 @@ static void decide_probed(struct reader *r, struct active *a, struct slot *s)
 {
 	struct pipe_state *ps = r->ps;
 	struct probe_view v = {s->buf, s->got, NULL, 0, 0, a->size};
-	bool image = !r->stop_err && probe_looks_like_image(&v);
+	enum probe_answer answer = r->stop_err ? PROBE_NOT_IMAGE : probe_classify(&v);
+	bool image = answer == PROBE_IMAGE;
 	int fds[2] = {-1, -1};
 
+	if (answer == PROBE_LOOK_INSIDE && (!ps->env->tsk || ps->env->opt->inside == INSIDE_NONE))
+		image = named_as_compressed_image(ps->env->cfg, a->path); /* nobody may look: the name decides */
+	if (answer == PROBE_LOOK_INSIDE && ps->env->tsk && ps->env->opt->inside != INSIDE_NONE) {
+		/* A hashing thread asks a worker what the stream holds
+		 * (inspect_locked()); block 0 waits in ready[] meanwhile. */
+		pthread_mutex_lock(&ps->lock);
+		a->phase = IMG_INSPECTING;
+		a->ready[s->seq % ps->nslots] = s;
+		pthread_cond_signal(&ps->work);
+		pthread_mutex_unlock(&ps->lock);
+		return;
+	}
 	if (image && ps->env->opt->sector_hash_dir)
 		open_sector_file(a, ps->env->opt->sector_hash_dir);
 	if (!image && !r->stop_err && ps->env->sink.other)

@@ -32,5 +32,8 @@ int admit(struct reader *r);
 void count_other_locked(struct pipe_state *ps, uint64_t bytes);
 /* Start the image's sector-hash list (an error for the image if it cannot). */
 void open_sector_file(struct active *a, const char *dir);
+/* "disk.img.gz", "cd.iso.xz": the extension under the compressor's is an
+ * image extension.  Decides a compressed file nobody could look inside. */
+bool named_as_compressed_image(const struct imgscan_config *cfg, const char *path);
 
 #endif

@@ -44,7 +44,9 @@ struct image_result {
 	char sector_list_xxh128[33];
 	char sector_file[4096]; /* path of the sector-hash list, "" when none */
 	struct ident ident;
-	struct tsk_result tsk;
+	struct tsk_result tsk;  /* the workers' answer: The Sleuth Kit's, and what is
+				 * inside a compressed file or container (tsk.inside) */
+	bool inside_asked;      /* tsk.inside was asked for before streaming (inspection) */
 	struct verdict verdict;
 	struct scan_error errors[RESULT_MAX_ERRORS];
 	int nerrors;

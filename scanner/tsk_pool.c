@@ -462,7 +462,7 @@ static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_reques
 
 	if (send_request(p, w, req, image_fd, res))
 		return;
-	rc = tsk_worker_receive(w->sock, res, monotonic_seconds() + p->timeout_s);
+	rc = tsk_worker_receive(w->sock, res, monotonic_seconds() + p->timeout_s + req->extra_seconds);
 	if (rc == 0)
 		return;
 	if (rc == -ECANCELED) { /* the run is stopping: not the worker's fault */
@@ -474,7 +474,7 @@ static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_reques
 		reap(p, w, 0, NULL);
 		memset(res, 0, sizeof(*res));
 		res->status = TSK_TIMED_OUT;
-		snprintf(res->failure, sizeof(res->failure), "timed out after %u s", p->timeout_s);
+		snprintf(res->failure, sizeof(res->failure), "timed out after %u s", p->timeout_s + req->extra_seconds);
 	} else {
 		/* It closed its end (it is gone, or going: a moment to collect
 		 * how it died) or sent something broken (killed). */

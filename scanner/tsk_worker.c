@@ -82,10 +82,55 @@ int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, int l
 #define TERMINATE(a) ((a)[sizeof(a) - 1] = '\0')
 #define CLAMP(n, max) ((n) = (n) > (max) ? (max) : (n))
 
+static void sanitize_ident(struct ident *id)
+{
+	if (id->nhits < 0 || id->nhits > IDENT_MAX_HITS)
+		id->nhits = id->nhits < 0 ? 0 : IDENT_MAX_HITS;
+	if (id->nparts < 0 || id->nparts > IDENT_MAX_PARTS)
+		id->nparts = id->nparts < 0 ? 0 : IDENT_MAX_PARTS;
+	TERMINATE(id->scheme);
+	for (size_t i = 0; i < IDENT_MAX_HITS; i++) {
+		struct probe_hit *h = &id->hits[i];
+		h->desc = NULL; /* the worker's address, meaningless here */
+		if (h->cls > HIT_ENCRYPTED)
+			h->cls = HIT_FS;
+		TERMINATE(h->name);
+		TERMINATE(h->label);
+		TERMINATE(h->label2);
+		TERMINATE(h->label2_key);
+		TERMINATE(h->label_codepage);
+		TERMINATE(h->uuid);
+		TERMINATE(h->detail);
+		TERMINATE(h->tsk_hint);
+	}
+	for (size_t i = 0; i < IDENT_MAX_PARTS; i++) {
+		TERMINATE(id->parts[i].type);
+		TERMINATE(id->parts[i].name);
+	}
+}
+
+static void sanitize_inside(struct inside_result *in)
+{
+	TERMINATE(in->failure);
+	TERMINATE(in->layer);
+	TERMINATE(in->content);
+	TERMINATE(in->magic);
+	TERMINATE(in->mime);
+	TERMINATE(in->backing);
+	TERMINATE(in->xxh128);
+	CLAMP(in->nmembers, INSIDE_MAX_MEMBERS);
+	for (size_t i = 0; i < INSIDE_MAX_MEMBERS; i++) {
+		TERMINATE(in->members[i].name);
+		TERMINATE(in->members[i].what);
+	}
+	sanitize_ident(&in->id);
+}
+
 /* An answer from the worker, made safe to print: strings ended within
- * their fields, counts within their arrays. */
+ * their fields, counts within their arrays, no pointer of the worker's. */
 static void sanitize_result(struct tsk_result *res)
 {
+	sanitize_inside(&res->inside);
 	TERMINATE(res->failure);
 	TERMINATE(res->img_type);
 	TERMINATE(res->vs_type);

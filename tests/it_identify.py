@@ -31,6 +31,8 @@ def build(d, work):
     itlib.make_hybrid(os.path.join(d, "hybrid.img"), "HYBRID", work)
     itlib.make_udf(os.path.join(d, "udfonly.iso"), "UDFONLY")
     itlib.make_udf(os.path.join(d, "udfonly-as.img"), "UDFONLY")
+    itlib.make_udf(os.path.join(d, "udfhd.img"), "UDFHD", media="hd")
+    itlib.make_udf(os.path.join(d, "udfhd.iso"), "UDFHD", media="hd")
     itlib.make_fat(os.path.join(d, "fat12.ima"), 12, "F12", 1440 << 10)
     itlib.make_fat(os.path.join(d, "fat16.img"), 16, "F16", 32 << 20)
     itlib.make_fat(os.path.join(d, "fat32.iso"), 32, "F32", 40 << 20)
@@ -102,6 +104,12 @@ def check_optical(c, rep, d):
     c.eq("udf-only no findings", codes(udf), [])
     c.eq("udf as img", codes(by_name(rep, "udfonly-as.img")), ["ISO_MISNAMED"])
     c.eq("udf not in tsk: tsk found no fs", tsk_fs(udf), [])
+    # 512-byte blocks cannot go on a disc: a disk image, rightly named .img
+    hd = by_name(rep, "udfhd.img")
+    c.eq("udf hd layout is a disk", (hd["kind"], hd["detail"]), ("disk", "UDF, hard-disk layout (512-byte blocks)"))
+    c.eq("udf hd as .img: no finding", codes(hd), [])
+    c.eq("udf hd as .iso: a disk named optical", codes(by_name(rep, "udfhd.iso")), ["DISK_NAMED_OPTICAL"])
+    c.eq("udf hd as .iso: suggestion", by_name(rep, "udfhd.iso")["suggested_name"], "udfhd.img")
 
 
 def check_disks(c, rep, d):

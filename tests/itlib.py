@@ -55,9 +55,11 @@ def sized(path, size):
         f.truncate(size)
 
 
-def make_udf(path, label, size=16 << 20):
+def make_udf(path, label, size=16 << 20, media="dvd"):
+    """UDF as mkudffs writes it: media "dvd" has 2048-byte blocks (an optical
+    disc's); "hd" 512-byte blocks (a hard disk's, not for a disc)."""
     sized(path, size)
-    sh("mkudffs", "--label=" + label, "--media-type=hd", path)
+    sh("mkudffs", "--label=" + label, "--media-type=" + media, path)
 
 
 def make_fat(path, bits, label, size):

@@ -329,7 +329,8 @@ static void test_gpt_overflow(uint8_t *buf, size_t cap)
 static void test_verdict_overflow(void)
 {
 	static const char *const names[KIND_COUNT] = {"unreadable", "optical", "raw-cd", "disk", "container",
-						     "compressed", "empty", "zero", "unrecognised"};
+						     "compressed", "empty", "zero", "unrecognised", "archive",
+						     "initramfs", "boot", "encrypted", "high-entropy", "other"};
 	static struct imgscan_config cfg;
 	static struct ident id;
 	static struct tsk_result tsk;

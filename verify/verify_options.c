@@ -107,6 +107,7 @@ int verify_options_parse(int argc, char **argv, struct verify_options *vo, int *
 		if (!vo->paths[i][0])
 			return options_usage_error(opt, "a PATH is an empty name", NULL);
 	opt->no_tsk = true; /* identification is not compared: only the digests */
+	opt->inside = INSIDE_NONE;
 	*exit_now = 0;
 	return 0;
 }
