@@ -1,5 +1,7 @@
 /*
- * identify.c - the probe pass over a whole image and inside its partitions.
+ * identify.c - the probe pass over a whole image and inside its partitions,
+ * then the probes' follow-ups through the read callback: refine hooks (facts
+ * beyond the captured bytes) and more_hits hooks (hits beyond them).
  */
 #include "identify.h"
 
@@ -93,6 +95,25 @@ static void refine_hits(ident_read_fn read, void *ctx, uint8_t *scratch, size_t 
 	}
 }
 
+/* Let probes with a more_hits hook add what their view could not reach (the
+ * later sessions of a multi-session disc): once for each hit there before
+ * the first hook ran, after refine_hits(), so a hook sees refined hits.  The
+ * hooks append only, within IDENT_MAX_HITS, and read through the callback
+ * into scratch (probe.h). */
+static void more_hits(const struct probe_view *whole, ident_read_fn read, void *ctx, uint8_t *scratch,
+		      size_t scratch_len, struct ident *id)
+{
+	const int n = id->nhits;
+
+	if (!scratch || !scratch_len)
+		return;
+	for (int i = 0; i < n && i < IDENT_MAX_HITS; i++) {
+		const struct probe_desc *d = id->hits[i].desc;
+		if (d && d->more_hits)
+			d->more_hits(whole, i, read, ctx, scratch, scratch_len, id);
+	}
+}
+
 void identify_image(const struct probe_view *whole, ident_read_fn read, void *ctx, uint8_t *scratch,
 		    size_t scratch_len, struct ident *id)
 {
@@ -108,4 +129,5 @@ void identify_image(const struct probe_view *whole, ident_read_fn read, void *ct
 	for (int i = 0; i < id->nparts; i++)
 		probe_partition(&id->parts[i], whole->size, read, ctx, scratch, scratch_len, id);
 	refine_hits(read, ctx, scratch, scratch_len, id);
+	more_hits(whole, read, ctx, scratch, scratch_len, id);
 }

@@ -125,6 +125,18 @@ struct probe_desc {
 	void (*refine)(const uint8_t *start, size_t start_len, uint64_t base,
 		       long (*read)(void *ctx, uint64_t off, void *buf, size_t len), void *ctx,
 		       uint8_t *scratch, size_t scratch_len, struct probe_hit *hit);
+	/* Optional: hits that lie beyond the captured bytes (the later
+	 * sessions of a multi-session disc), which a probe cannot add from its
+	 * view.  Called by identify_image() after the refine hooks, once for
+	 * each hit this probe made (id->hits[hit]; hits added by these hooks are
+	 * not passed again), with the whole image's view, the read callback
+	 * (bytes read or -errno) and all of scratch.  It may rewrite the hits
+	 * its probe made and append hits to id while id->nhits is below
+	 * IDENT_MAX_HITS (setting id->hits_truncated when one does not fit);
+	 * it never moves or removes a hit. */
+	void (*more_hits)(const struct probe_view *whole, int hit,
+			  long (*read)(void *ctx, uint64_t off, void *buf, size_t len), void *ctx,
+			  uint8_t *scratch, size_t scratch_len, struct ident *id);
 };
 
 /* Copy a space- or NUL-padded on-disk string into a C string of UTF-8,

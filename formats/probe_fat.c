@@ -257,6 +257,7 @@ static int probe_fat_fn(const struct probe_view *v, struct probe_hit *hit, struc
 	(void)id;
 	if (!s || !read_layout(s, &l))
 		return 1;
+	if (probe_is_bitlocker(s)) return 1; /* BitLocker's boot sector (probe_bitlocker.c), not a FAT volume */
 	snprintf(hit->name, sizeof(hit->name), "%s", l.clusters < 4085 ? "fat12" : l.fat32 ? "fat32" : "fat16");
 	hit->block_size = l.b.bytes_per_sector * l.b.sectors_per_cluster;
 	hit->claimed_size = l.b.total_sectors * l.b.bytes_per_sector;

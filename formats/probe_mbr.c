@@ -35,7 +35,7 @@ static int probe_dos(const struct probe_view *v, struct probe_hit *hit, struct i
 	const uint8_t *s = pv_bytes(v, 0, 512);
 	int used = 0, protective = 0, extended = 0;
 
-	if (!s || s[510] != 0x55 || s[511] != 0xAA || probe_is_volume_boot_record(s))
+	if (!s || s[510] != 0x55 || s[511] != 0xAA || probe_is_volume_boot_record(s) || probe_is_bitlocker(s))
 		return 1;
 	for (int i = 0; i < 4; i++) {
 		const uint8_t *e = s + 446 + 16 * i;

@@ -13,24 +13,50 @@ extern const struct probe_desc probe_ewf, probe_qcow, probe_vmdk, probe_vhdx, pr
 	probe_dmg, probe_gzip, probe_xz, probe_zstd, probe_bzip2, probe_zip, probe_7z, probe_iso9660,
 	probe_eltorito, probe_udf, probe_rawcd, probe_gpt, probe_mbr, probe_fat, probe_exfat, probe_ntfs,
 	probe_ext, probe_hfs, probe_btrfs, probe_xfs, probe_f2fs, probe_squashfs;
+extern const struct probe_desc probe_android_sparse, probe_sparseimage, probe_lz4, probe_tar, probe_cpio,
+	probe_luks1, probe_luks2, probe_android_boot, probe_android_vendor_boot, probe_android_dtbo,
+	probe_android_vbmeta, probe_android_super, probe_uboot, probe_fdt, probe_bitlocker, probe_erofs,
+	probe_swap, probe_high_entropy;
 
 const struct probe_desc *const probe_table[] = {
 	/* Containers first: their own header sits at 0, so a file-system magic
 	 * found further in is payload, not the file's identity. */
 	&probe_ewf, &probe_qcow, &probe_vmdk, &probe_vhdx, &probe_vdi,
+	&probe_android_sparse, &probe_sparseimage,
 	/* VHD and DMG are recognised by a trailer; a fixed VHD holds a raw disk
 	 * from 0, so the probes below still describe what is inside it. */
 	&probe_vhd, &probe_dmg,
-	&probe_gzip, &probe_xz, &probe_zstd, &probe_bzip2, &probe_zip, &probe_7z,
+	&probe_gzip, &probe_xz, &probe_zstd, &probe_bzip2, &probe_lz4, &probe_zip, &probe_7z,
+	/* Files that are not disks, each with its header at 0: archives of
+	 * files, encrypted volumes, boot and firmware images.  Before the disk
+	 * probes, so that their hit comes first: what a boot image carries
+	 * (a kernel, a ramdisk, a device tree) starts further in and is payload.
+	 * tar and cpio have no magic for the driver (v7 tar has none, cpio
+	 * five): they check their own, cheaply. */
+	&probe_tar, &probe_cpio,
+	&probe_luks1, &probe_luks2,
+	&probe_android_boot, &probe_android_vendor_boot, &probe_android_dtbo, &probe_android_vbmeta,
+	&probe_android_super, &probe_uboot, &probe_fdt,
 	/* Optical before partition tables: isohybrid images put an MBR (and
 	 * xorriso a GPT) in front of the ISO 9660 volume. */
 	&probe_iso9660, &probe_eltorito, &probe_udf,
 	&probe_rawcd,
+	/* BitLocker before the partition tables and FAT: its boot sector ends
+	 * in 55 AA and BitLocker To Go's carries a FAT32 BPB.  The FAT probe
+	 * asks probe_is_bitlocker() and stands aside; NTFS's "NTFS    " never
+	 * matches "-FVE-FS-". */
+	&probe_bitlocker,
 	/* GPT before MBR, so that the protective MBR does not claim the list. */
 	&probe_gpt, &probe_mbr,
 	/* FAT's 55 AA overlaps the MBR's; each checks the other's structure. */
 	&probe_fat, &probe_exfat, &probe_ntfs, &probe_ext, &probe_hfs,
-	&probe_btrfs, &probe_xfs, &probe_f2fs, &probe_squashfs,
+	&probe_btrfs, &probe_xfs, &probe_f2fs, &probe_squashfs, &probe_erofs,
+	/* swap's signature sits at the end of its first page (4 to 64 KiB). */
+	&probe_swap,
+	/* Last, and only when nothing above matched (it reads id->nhits): the
+	 * byte entropy of the head, for encrypted volumes without a header,
+	 * random-wiped media and compressed data of unknown formats. */
+	&probe_high_entropy,
 };
 
 const size_t probe_table_len = sizeof(probe_table) / sizeof(probe_table[0]);
@@ -51,9 +77,12 @@ static bool magic_matches(const struct probe_desc *d, const struct probe_view *v
 	return pv_match(v, off, d->magic, d->magic_len);
 }
 
+/* Inside a partition: file systems, optical volumes and encrypted volumes
+ * (a LUKS or BitLocker partition); high-entropy never fires there (the
+ * partition table is already a hit). */
 static bool wanted(const struct probe_desc *d, bool only_fs)
 {
-	return !only_fs || d->cls == HIT_FS || d->cls == HIT_OPTICAL;
+	return !only_fs || d->cls == HIT_FS || d->cls == HIT_OPTICAL || d->cls == HIT_ENCRYPTED;
 }
 
 void probe_run_all(const struct probe_view *v, uint64_t base, bool only_fs, struct ident *id)

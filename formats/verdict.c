@@ -79,7 +79,7 @@ static void describe_filesystems(const struct ident *id, const struct tsk_result
 	else if (tsk->vs_type[0])
 		add_detail(v, tsk->vs_type);
 	for (int i = 0; i < id->nhits; i++)
-		if (id->hits[i].cls == HIT_FS)
+		if (id->hits[i].cls == HIT_FS || (id->hits[i].cls == HIT_ENCRYPTED && id->hits[i].offset))
 			add_detail(v, id->hits[i].name);
 	if (!first_hit(id, HIT_FS, 0))
 		for (uint32_t i = 0; i < tsk->nfs && i < TSK_MAX_FS; i++) {
@@ -489,7 +489,10 @@ static void integrity_findings(const struct ident *id, const struct tsk_result *
 	uint64_t end, slack;
 	struct finding *f;
 
-	if (v->kind_id != KIND_OPTICAL && v->kind_id != KIND_RAWCD && v->kind_id != KIND_DISK)
+	bool cut_only = v->kind_id == KIND_BOOT || v->kind_id == KIND_ARCHIVE || v->kind_id == KIND_INITRAMFS ||
+			v->kind_id == KIND_ENCRYPTED;
+
+	if (v->kind_id != KIND_OPTICAL && v->kind_id != KIND_RAWCD && v->kind_id != KIND_DISK && !cut_only)
 		return; /* containers and compressed files hold other sizes */
 	end = content_end(id, tsk, &who);
 	v->content_bytes = end;
@@ -500,6 +503,8 @@ static void integrity_findings(const struct ident *id, const struct tsk_result *
 			truncated_message(f, who, end, in->size);
 		return;
 	}
+	if (cut_only)
+		return; /* signatures, footers and padding follow these: no slack finding */
 	slack = size_mul(end / 100, cfg->trailing_slack_pct);
 	if (slack < cfg->trailing_slack_min)
 		slack = cfg->trailing_slack_min;
@@ -528,8 +533,8 @@ static void content_findings(const struct verdict_input *in, const struct tsk_re
 		snprintf(f->message, sizeof(f->message),
 			 "no structure and random-looking bytes (%.100s): an encrypted volume without a header (VeraCrypt, TrueCrypt), media wiped with random data, or compressed data of a format not known here",
 			 v->detail);
-	if (tsk->inside.status == INSIDE_FAILED && strncmp(tsk->inside.failure, "the worker ", 11) &&
-	    (f = add_finding(v, "INSIDE_UNREADABLE", "low")))
+	if ((tsk->inside.status == INSIDE_FAILED || tsk->inside.truncated) &&
+	    strncmp(tsk->inside.failure, "the worker ", 11) && (f = add_finding(v, "INSIDE_UNREADABLE", "low")))
 		snprintf(f->message, sizeof(f->message), "what the %s holds cannot be read: %s%s", tsk->inside.layer,
 			 tsk->inside.failure, tsk->inside.truncated ? " (it ends early: a cut copy?)" : "");
 }

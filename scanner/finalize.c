@@ -141,8 +141,13 @@ static void ask_inside(struct pipe_state *ps, struct active *a, const char *laye
 		answer.inside.status = INSIDE_FAILED;
 		snprintf(answer.inside.layer, sizeof(answer.inside.layer), "%s", layer);
 		snprintf(answer.inside.failure, sizeof(answer.inside.failure), "the worker %.140s", answer.failure);
-		answer.status = TSK_NOT_RUN;
+		/* A container's worker ran The Sleuth Kit too: its failure is
+		 * TSK's (said once, as a tsk error); a stream's is only inside's. */
+		if (!container || !req.run_tsk)
+			answer.status = TSK_NOT_RUN;
 	}
+	if (container && !req.run_tsk)
+		answer.status = TSK_NOT_RUN; /* --no-tsk: only our probes looked */
 	if (container)
 		r->tsk = answer;
 	else
@@ -271,7 +276,8 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 		ask_workers(ps, a, vin.all_zero, complete);
 	if (r->tsk.status != TSK_NOT_RUN && r->tsk.status != TSK_DONE)
 		result_add_error(r, "tsk", 0, 0, "identification by The Sleuth Kit failed: %s", r->tsk.failure);
-	if (r->tsk.inside.status == INSIDE_FAILED && r->tsk.inside.failure[0] && !strncmp(r->tsk.inside.failure, "the worker ", 11))
+	if (r->tsk.inside.status == INSIDE_FAILED && (r->tsk.status == TSK_NOT_RUN || r->tsk.status == TSK_DONE) &&
+	    !strncmp(r->tsk.inside.failure, "the worker ", 11))
 		result_add_error(r, "inside", 0, 0, "looking inside failed: %s", r->tsk.inside.failure + 11);
 	verdict_decide(&r->ident, &r->tsk, &vin, ps->env->cfg, &r->verdict);
 	r->seconds = monotonic_seconds() - a->t0;

@@ -8,6 +8,7 @@
 #include "stop.h"
 #include "page_cache.h"
 #include "../formats/inside.h"
+#include "../formats/vdisk.h"
 
 #include <tsk/libtsk.h>
 
@@ -435,7 +436,9 @@ static void serve(const struct wire_request *w, int fd, int dfd, bool cold, stru
 #endif
 	if (!strcmp(w->req.op, "inside")) {
 		start_answer(res);
+		vdisk_set_name_dir(dfd); /* where libvmdk's extent gets its name (link_container()'s way) */
 		inside_look(&w->req, fd, res);
+		vdisk_set_name_dir(-1);
 	} else if (!strcmp(w->req.container, "raw"))
 		identify_raw(w, fd, cold, res);
 	else

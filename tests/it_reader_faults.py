@@ -181,7 +181,8 @@ def check_engine_failure(c, top):
         c.eq("engine failure %s: no sector-list temporaries" % engine,
              [n for n in os.listdir(lists) if n.startswith(".imgscan-sectors.")], [])
     status, rep, err = itlib.scan("-q", "--direct", arch, env=dict(os.environ, IMGSCAN_TEST_ENGINE_FAIL="10"))
-    c.true("the shipped imgscan has no engine fault hook", status == 1 and not rep["summary"]["partial"],
+    # (random bytes: high-entropy, an info note: exit 0)
+    c.true("the shipped imgscan has no engine fault hook", status == 0 and not rep["summary"]["partial"],
            (status, err))
 
 

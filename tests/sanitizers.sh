@@ -18,6 +18,7 @@ for t in unit_probes unit_hasher unit_pathenc; do "./tests/$t"; done
 python3 "$src/tests/it_identify.py" "$out/imgscan"
 python3 "$src/tests/it_hashes.py" "$out/imgscan"
 python3 "$src/tests/it_verify.py" "$out/imgscan"
+python3 "$src/tests/it_inside.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_reader_faults.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_stop.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_catalog.py" "$out/imgscan"

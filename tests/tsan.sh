@@ -12,6 +12,7 @@ cmake --build "$out" -j2 --target imgscan imgscan-testhooks >/dev/null
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 python3 "$src/tests/it_hashes.py" "$out/imgscan"
 python3 "$src/tests/it_verify.py" "$out/imgscan"
+python3 "$src/tests/it_inside.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_reader_faults.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_stop.py" "$out/imgscan"
 python3 "$src/tests/it_tsk_fence.py" "$out/imgscan-testhooks" "$out/imgscan"
