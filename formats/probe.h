@@ -139,6 +139,27 @@ struct probe_desc {
 			  uint8_t *scratch, size_t scratch_len, struct ident *id);
 };
 
+/* Where a walk's bytes come from (a FAT root directory, UDF anchors, ISO
+ * sessions): the captured view v (NULL in a refine hook), then reads through
+ * the callback (read NULL: the view only) at base + off into buf.  A read
+ * takes fill bytes (0: just the bytes asked), so that later asks within
+ * them need no read.  NULL when the bytes are not there (past the view's
+ * size, more than buf holds, a failed or short read).  A pointer returned
+ * is good until the next call. */
+struct probe_src {
+	const struct probe_view *v;
+	long (*read)(void *ctx, uint64_t off, void *buf, size_t len);
+	void *ctx;
+	uint64_t base;
+	uint8_t *buf;
+	size_t buflen;
+	size_t fill;
+	uint64_t buf_off;       /* bytes [buf_off, buf_off + buf_have) are in buf */
+	size_t buf_have;
+};
+
+const uint8_t *probe_src_get(struct probe_src *s, uint64_t off, size_t len);
+
 /* Copy a space- or NUL-padded on-disk string into a C string of UTF-8,
  * trimmed (probe_util.c): bytes meant as UTF-8 are kept where valid, and
  * anything that is no character of a label (an invalid byte, a control)

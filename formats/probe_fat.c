@@ -85,32 +85,9 @@ bool probe_is_volume_boot_record(const uint8_t *s)
 	return !memcmp(s + 3, "NTFS    ", 8) || !memcmp(s + 3, "EXFAT   ", 8) || read_bpb(s, &b);
 }
 
-/* Where root-directory bytes come from: the probe's view (v set), or the
- * refine hook's read callback into its scratch buffer (one chunk at a time:
- * a pointer returned is good until the next src_get). */
-struct fat_src {
-	const struct probe_view *v;
-	long (*read)(void *ctx, uint64_t off, void *buf, size_t len);
-	void *ctx;
-	uint64_t base;
-	uint8_t *buf;
-	size_t buflen;
-};
-
-static const uint8_t *src_get(const struct fat_src *s, uint64_t off, size_t len)
-{
-	uint64_t at;
-
-	if (s->v)
-		return pv_bytes(s->v, off, len);
-	if (len > s->buflen || !checked_add(s->base, off, &at) || s->read(s->ctx, at, s->buf, len) != (long)len)
-		return NULL;
-	return s->buf;
-}
-
 /* How many bytes to take at once: a sector from the view (the head may end
  * inside the directory), as much as the scratch holds from a read. */
-static size_t src_chunk(const struct fat_src *s, const struct fat_layout *l, uint64_t left)
+static size_t src_chunk(struct probe_src *s, const struct fat_layout *l, uint64_t left)
 {
 	size_t cap = s->v ? l->b.bytes_per_sector : (s->buflen / l->b.bytes_per_sector) * l->b.bytes_per_sector;
 
@@ -137,12 +114,12 @@ static enum root_label scan_entries(const uint8_t *d, size_t n, uint8_t label[11
 }
 
 /* Search len bytes of directory at off; ROOT_UNKNOWN when some could not be read. */
-static enum root_label scan_region(const struct fat_src *s, const struct fat_layout *l, uint64_t off,
+static enum root_label scan_region(struct probe_src *s, const struct fat_layout *l, uint64_t off,
 				   uint64_t len, uint8_t label[11])
 {
 	while (len >= 32) {
 		size_t n = src_chunk(s, l, len);
-		const uint8_t *d = src_get(s, off, n);
+		const uint8_t *d = probe_src_get(s, off, n);
 		enum root_label r;
 		if (!d)
 			return ROOT_UNKNOWN;
@@ -157,9 +134,9 @@ static enum root_label scan_region(const struct fat_src *s, const struct fat_lay
 /* The FAT32 entry of cluster c: the next cluster, or 0 at the chain's end
  * (end mark, bad or free cluster, anything outside the volume); UINT32_MAX
  * when it could not be read. */
-static uint32_t next_cluster(const struct fat_src *s, const struct fat_layout *l, uint32_t c)
+static uint32_t next_cluster(struct probe_src *s, const struct fat_layout *l, uint32_t c)
 {
-	const uint8_t *e = src_get(s, (uint64_t)l->b.reserved * l->b.bytes_per_sector + 4ull * c, 4);
+	const uint8_t *e = probe_src_get(s, (uint64_t)l->b.reserved * l->b.bytes_per_sector + 4ull * c, 4);
 	uint32_t next;
 
 	if (!e)
@@ -171,7 +148,7 @@ static uint32_t next_cluster(const struct fat_src *s, const struct fat_layout *l
 /* FAT32: the root directory is a cluster chain from the BPB's root cluster,
  * followed for at most FAT32_CHAIN_MAX clusters and FAT_DIR_BYTES_MAX bytes
  * (a crafted chain may loop). */
-static enum root_label scan_fat32_root(const struct fat_src *s, const struct fat_layout *l, uint32_t c,
+static enum root_label scan_fat32_root(struct probe_src *s, const struct fat_layout *l, uint32_t c,
 				       uint8_t label[11])
 {
 	uint64_t cluster_bytes = (uint64_t)l->b.bytes_per_sector * l->b.sectors_per_cluster, seen = 0;
@@ -194,7 +171,7 @@ static enum root_label scan_fat32_root(const struct fat_src *s, const struct fat
 }
 
 /* The root directory's volume-label entry into label (11 raw bytes). */
-static enum root_label root_label(const struct fat_src *s, const struct fat_layout *l, const uint8_t *boot,
+static enum root_label root_label(struct probe_src *s, const struct fat_layout *l, const uint8_t *boot,
 				  uint8_t label[11])
 {
 	enum root_label r;
@@ -250,7 +227,7 @@ static int probe_fat_fn(const struct probe_view *v, struct probe_hit *hit, struc
 {
 	const uint8_t *s = pv_bytes(v, 0, 512);
 	struct fat_layout l;
-	struct fat_src src = {.v = v};
+	struct probe_src src = {.v = v};
 	uint8_t rootlbl[11];
 	enum root_label root;
 
@@ -280,7 +257,7 @@ static void fat_refine(const uint8_t *s, size_t slen, uint64_t base, long (*read
 		       void *ctx, uint8_t *buf, size_t buflen, struct probe_hit *hit)
 {
 	struct fat_layout l;
-	struct fat_src src = {NULL, read, ctx, base, buf, buflen};
+	struct probe_src src = {.read = read, .ctx = ctx, .base = base, .buf = buf, .buflen = buflen};
 	uint8_t rootlbl[11];
 	enum root_label root;
 

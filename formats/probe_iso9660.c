@@ -44,43 +44,6 @@ static bool is_joliet(const uint8_t *svd)
 	return esc[0] == '%' && esc[1] == '/' && (esc[2] == '@' || esc[2] == 'C' || esc[2] == 'E');
 }
 
-/* Where the bytes of a walk come from: the captured view, and (read set:
- * the more_hits hook) what the read callback puts in one window of scratch
- * for the bytes the view does not hold. */
-struct iso_src {
-	const struct probe_view *v;
-	long (*read)(void *ctx, uint64_t off, void *buf, size_t len); /* NULL: the view only */
-	void *ctx;
-	uint8_t *win;           /* bytes [win_off, win_off + win_len) of the image */
-	size_t win_cap, win_len;
-	uint64_t win_off;
-};
-
-/* len bytes at off: from the view, else from the window, else read into the
- * window (win_cap bytes from off, less at the image's end).  NULL when the
- * image does not hold them, len is more than the window, or the read fails
- * or comes up short.  A read replaces the window, so a pointer is good only
- * until the next call. */
-static const uint8_t *iso_bytes(struct iso_src *s, uint64_t off, size_t len)
-{
-	const uint8_t *p = pv_bytes(s->v, off, len);
-	size_t want;
-	long got;
-
-	if (p || !s->read || off > s->v->size || len > s->v->size - off || len > s->win_cap)
-		return p;
-	if (off >= s->win_off && off - s->win_off <= s->win_len && len <= s->win_len - (off - s->win_off))
-		return s->win + (off - s->win_off);
-	want = s->v->size - off < s->win_cap ? (size_t)(s->v->size - off) : s->win_cap;
-	s->win_len = 0;
-	got = s->read(s->ctx, off, s->win, want);
-	if (got < 0 || (size_t)got < len)
-		return NULL;
-	s->win_off = off;
-	s->win_len = (size_t)got < want ? (size_t)got : want;
-	return s->win;
-}
-
 /* One volume descriptor set: where its primary and Joliet descriptors are
  * (byte offsets; 0 when none). */
 struct iso_vds {
@@ -89,12 +52,12 @@ struct iso_vds {
 
 /* Walk the descriptors of the set that starts at sector start + 16, up to
  * the terminator, at most ISO_VD_MAX. */
-static void walk_vds(struct iso_src *s, uint64_t start, struct iso_vds *out)
+static void walk_vds(struct probe_src *s, uint64_t start, struct iso_vds *out)
 {
 	out->pvd = out->joliet = 0;
 	for (int i = 0; i < ISO_VD_MAX; i++) {
 		uint64_t off = start * ISO_VD_SIZE + ISO_VD_OFF + (uint64_t)i * ISO_VD_SIZE;
-		const uint8_t *d = iso_bytes(s, off, ISO_VD_SIZE);
+		const uint8_t *d = probe_src_get(s, off, ISO_VD_SIZE);
 		if (!d || memcmp(d + 1, "CD001", 5) || d[0] == 255)
 			break;
 		if (d[0] == 1 && !out->pvd)
@@ -106,9 +69,9 @@ static void walk_vds(struct iso_src *s, uint64_t start, struct iso_vds *out)
 
 /* Rock Ridge: the root directory's "." entry carries an "SP" system-use
  * entry (SUSP) with check bytes BE EF.  Only looked at when it can be read. */
-static bool has_rock_ridge(struct iso_src *s, uint32_t root_lba, uint32_t block)
+static bool has_rock_ridge(struct probe_src *s, uint32_t root_lba, uint32_t block)
 {
-	const uint8_t *dot = iso_bytes(s, (uint64_t)root_lba * block, 34 + 7);
+	const uint8_t *dot = probe_src_get(s, (uint64_t)root_lba * block, 34 + 7);
 
 	if (!dot || dot[0] < 34 + 7 || dot[32] != 1)
 		return false;
@@ -117,9 +80,9 @@ static bool has_rock_ridge(struct iso_src *s, uint32_t root_lba, uint32_t block)
 
 /* libblkid's guard against a bare CD001 inside some other data: the root
  * directory's first record is "." and points at its own extent. */
-static bool root_dot_ok(struct iso_src *s, uint32_t root_lba, uint32_t block)
+static bool root_dot_ok(struct probe_src *s, uint32_t root_lba, uint32_t block)
 {
-	const uint8_t *dot = iso_bytes(s, (uint64_t)root_lba * block, 34);
+	const uint8_t *dot = probe_src_get(s, (uint64_t)root_lba * block, 34);
 
 	if (!dot)
 		return true; /* beyond what we hold: cannot check, do not reject */
@@ -168,7 +131,7 @@ static void joliet_label(const uint8_t *svd, struct probe_hit *hit)
  * root directory lies within that session.  Each descriptor is fetched
  * again where it is used: a read for the root directory may replace the
  * window that held it. */
-static int parse_volume(struct iso_src *s, uint64_t start, struct probe_hit *hit, uint32_t *root_out)
+static int parse_volume(struct probe_src *s, uint64_t start, struct probe_hit *hit, uint32_t *root_out)
 {
 	struct iso_vds vds;
 	const uint8_t *d;
@@ -176,7 +139,7 @@ static int parse_volume(struct iso_src *s, uint64_t start, struct probe_hit *hit
 	bool rock;
 
 	walk_vds(s, start, &vds);
-	d = vds.pvd ? iso_bytes(s, vds.pvd, ISO_VD_SIZE) : NULL;
+	d = vds.pvd ? probe_src_get(s, vds.pvd, ISO_VD_SIZE) : NULL;
 	if (!d || iso9660_parse_pvd(d, hit))
 		return 1;
 	root_lba = le32(d + 156 + 2);
@@ -185,7 +148,7 @@ static int parse_volume(struct iso_src *s, uint64_t start, struct probe_hit *hit
 	if (!root_dot_ok(s, root_lba, hit->block_size))
 		return 1;
 	rock = has_rock_ridge(s, root_lba, hit->block_size);
-	if (vds.joliet && (d = iso_bytes(s, vds.joliet, ISO_VD_SIZE))) {
+	if (vds.joliet && (d = probe_src_get(s, vds.joliet, ISO_VD_SIZE))) {
 		joliet_label(d, hit);
 		append_detail(hit, "Joliet");
 	}
@@ -208,7 +171,7 @@ static uint64_t round_up(uint64_t v, uint64_t to)
  * (DVD) or 32 sectors (xorriso), or after a CD's gap between sessions
  * (lead-out, lead-in and pregap: 11400 sectors after the first, 6900 after
  * later ones).  Every candidate lies after start: the chain cannot loop. */
-static uint64_t next_session(struct iso_src *s, uint64_t start, uint64_t blocks, struct probe_hit *scratch,
+static uint64_t next_session(struct probe_src *s, uint64_t start, uint64_t blocks, struct probe_hit *scratch,
 			     uint32_t *root)
 {
 	const uint64_t ends[2] = {start + blocks, blocks};
@@ -234,7 +197,7 @@ static uint64_t next_session(struct iso_src *s, uint64_t start, uint64_t blocks,
  * starts[0, n) were found already (over the view) and the walk resumes
  * after starts[n - 1]; *last_root is left as it was when that session no
  * longer parses. */
-static int walk_sessions(struct iso_src *s, uint64_t starts[ISO_SESSION_MAX], int n, uint32_t *last_root)
+static int walk_sessions(struct probe_src *s, uint64_t starts[ISO_SESSION_MAX], int n, uint32_t *last_root)
 {
 	struct probe_hit scratch;
 	uint64_t at;
@@ -274,7 +237,7 @@ static void count_sessions(int n, bool beyond, char *of, size_t oflen, char *wha
  * from the session's start unless that would run past the image while the
  * size from sector 0 would not).  No TSK hint: its directories are
  * addressed from the start of the disc, not from the hit's offset. */
-static void session_hit(struct iso_src *s, uint64_t start, int k, const char *of, struct probe_hit *hit)
+static void session_hit(struct probe_src *s, uint64_t start, int k, const char *of, struct probe_hit *hit)
 {
 	uint64_t off = start * ISO_VD_SIZE, size;
 	char what[48];
@@ -303,7 +266,7 @@ static void session_hit(struct iso_src *s, uint64_t start, int k, const char *of
  * sessions lie beyond, and the count says "at least". */
 static void add_sessions(const struct probe_view *v, struct probe_hit *hit, uint32_t root, struct ident *id)
 {
-	struct iso_src view = {.v = v};
+	struct probe_src view = {.v = v};
 	uint64_t starts[ISO_SESSION_MAX];
 	uint32_t last_root = 0;
 	bool beyond;
@@ -351,9 +314,10 @@ static void iso_more_hits(const struct probe_view *whole, int own,
 			  long (*read)(void *ctx, uint64_t off, void *buf, size_t len), void *ctx, uint8_t *scratch,
 			  size_t scratch_len, struct ident *id)
 {
-	struct iso_src view = {.v = whole};
-	struct iso_src disc = {.v = whole, .read = read, .ctx = ctx, .win = scratch,
-			       .win_cap = scratch_len < ISO_WINDOW ? scratch_len : ISO_WINDOW};
+	struct probe_src view = {.v = whole};
+	struct probe_src disc = {.v = whole, .read = read, .ctx = ctx, .buf = scratch,
+			       .buflen = scratch_len < ISO_WINDOW ? scratch_len : ISO_WINDOW,
+			       .fill = ISO_WINDOW};
 	struct probe_hit *h = &id->hits[own], vol;
 	uint64_t starts[ISO_SESSION_MAX];
 	uint32_t root, last_root = 0;
@@ -361,7 +325,7 @@ static void iso_more_hits(const struct probe_view *whole, int own,
 	bool beyond;
 	char of[24], what[96];
 
-	if (h->offset || h->block_size != 2048 || !read || disc.win_cap < ISO_VD_SIZE)
+	if (h->offset || h->block_size != 2048 || !read || disc.buflen < ISO_VD_SIZE)
 		return;
 	memset(&vol, 0, sizeof(vol));
 	if (parse_volume(&view, 0, &vol, &root))
@@ -388,7 +352,7 @@ static void iso_more_hits(const struct probe_view *whole, int own,
 
 static int probe_iso(const struct probe_view *v, struct probe_hit *hit, struct ident *id)
 {
-	struct iso_src view = {.v = v};
+	struct probe_src view = {.v = v};
 	uint32_t root;
 
 	if (parse_volume(&view, 0, hit, &root))

@@ -21,29 +21,6 @@
 #define VDS_MAX 64          /* descriptors walked in one sequence */
 #define END_SEARCH_MAX 64   /* reads to find where the image ends (refine) */
 
-/* Where descriptors come from: the probe's view (v set), or the refine
- * hook's read callback into its scratch (a pointer returned is good until
- * the next src_get). */
-struct udf_src {
-	const struct probe_view *v;
-	long (*read)(void *ctx, uint64_t off, void *buf, size_t len);
-	void *ctx;
-	uint64_t base;
-	uint8_t *buf;
-	size_t buflen;
-};
-
-static const uint8_t *src_get(const struct udf_src *s, uint64_t off, size_t len)
-{
-	uint64_t at;
-
-	if (s->v)
-		return pv_bytes(s->v, off, len);
-	if (len > s->buflen || !checked_add(s->base, off, &at) || s->read(s->ctx, at, s->buf, len) != (long)len)
-		return NULL;
-	return s->buf;
-}
-
 /* The NSR revision (2 or 3) of a sequence whose descriptors are step bytes
  * apart (2048, or the sector size when larger), 0 when it has none. */
 static int vrs_nsr_step(const struct probe_view *v, uint32_t step)
@@ -114,7 +91,7 @@ static void copy_dstring(char *dst, size_t dstlen, const uint8_t *s, size_t len)
  * logical volume descriptor (tag 6), whose identifier is the label the
  * systems show; the primary volume descriptor's (tag 1) stands in for it.
  * False when the sequence could not be read at all. */
-static bool read_label(const struct udf_src *src, uint32_t loc, uint32_t len, uint32_t bs, struct probe_hit *hit)
+static bool read_label(struct probe_src *src, uint32_t loc, uint32_t len, uint32_t bs, struct probe_hit *hit)
 {
 	uint32_t count = len / bs;
 	char pvd_label[sizeof(hit->label)] = "";
@@ -124,7 +101,7 @@ static bool read_label(const struct udf_src *src, uint32_t loc, uint32_t len, ui
 	/* Sector numbers are 32-bit: a sequence running past 2^32 - 1 ends
 	 * there rather than wrapping to sector 0. */
 	for (uint64_t sec = loc; sec < (uint64_t)loc + count && sec <= UINT32_MAX; sec++) {
-		const uint8_t *d = src_get(src, sec * bs, 512);
+		const uint8_t *d = probe_src_get(src, sec * bs, 512);
 		if (!d)
 			return sec != loc;
 		if (tag_ok(d, 6, (uint32_t)sec)) {
@@ -146,11 +123,11 @@ enum anchor { ANCHOR_FOUND, ANCHOR_ABSENT, ANCHOR_UNSEEN };
 /* An anchor at block pos for block size bs: its main and reserve sequences'
  * extents (length, location).  ANCHOR_UNSEEN when the block could not be
  * read (beyond the captured bytes), ANCHOR_ABSENT when it holds no anchor. */
-static enum anchor anchor_at(const struct udf_src *src, uint64_t pos, uint32_t bs, uint32_t ext[4])
+static enum anchor anchor_at(struct probe_src *src, uint64_t pos, uint32_t bs, uint32_t ext[4])
 {
 	const uint8_t *a;
 
-	if (pos > UINT32_MAX || !(a = src_get(src, pos * bs, 512)))
+	if (pos > UINT32_MAX || !(a = probe_src_get(src, pos * bs, 512)))
 		return ANCHOR_UNSEEN;
 	if (!tag_ok(a, 2, (uint32_t)pos))
 		return ANCHOR_ABSENT;
@@ -177,7 +154,7 @@ static void describe(struct probe_hit *hit, int nsr, uint64_t pos, bool first_ab
  * on the first one, set the block size and read the label from the main
  * sequence, or the reserve one.  Returns the anchor's block, 0 when none
  * was found; *first_absent says block 256 was read and held none. */
-static uint64_t find_volume(const struct udf_src *src, uint64_t size, uint32_t step, struct probe_hit *hit,
+static uint64_t find_volume(struct probe_src *src, uint64_t size, uint32_t step, struct probe_hit *hit,
 			    bool *first_absent)
 {
 	/* A 4 KiB recognition sequence means 4 KiB sectors: try that first. */
@@ -207,7 +184,7 @@ static uint64_t find_volume(const struct udf_src *src, uint64_t size, uint32_t s
 
 static int probe_udf_fn(const struct probe_view *v, struct probe_hit *hit, struct ident *id)
 {
-	struct udf_src src = {.v = v};
+	struct probe_src src = {.v = v};
 	uint32_t step;
 	int nsr = vrs_nsr(v, &step);
 	uint64_t anchor;
@@ -229,15 +206,15 @@ static int probe_udf_fn(const struct probe_view *v, struct probe_hit *hit, struc
 /* The refine hook is not told the image's size: the end is where the read
  * callback stops returning bytes, found by doubling from 1 MiB, then by
  * halving (each loop ends within 64 reads).  0 when nothing is readable. */
-static uint64_t readable_size(const struct udf_src *s)
+static uint64_t readable_size(struct probe_src *s)
 {
 	uint64_t good = 0, bad = 0; /* byte good reads; byte bad (when set) does not */
 
-	if (!src_get(s, 0, 1))
+	if (!probe_src_get(s, 0, 1))
 		return 0;
 	for (unsigned k = 20; k < 63 && !bad; k++) {
 		uint64_t at = (1ull << k) - 1;
-		if (src_get(s, at, 1))
+		if (probe_src_get(s, at, 1))
 			good = at;
 		else
 			bad = at;
@@ -246,7 +223,7 @@ static uint64_t readable_size(const struct udf_src *s)
 		return good + 1;
 	for (int i = 0; i < 64 && bad - good > 1; i++) {
 		uint64_t mid = good + (bad - good) / 2;
-		if (src_get(s, mid, 1))
+		if (probe_src_get(s, mid, 1))
 			good = mid;
 		else
 			bad = mid;
@@ -262,7 +239,7 @@ static void udf_refine(const uint8_t *start, size_t start_len, uint64_t base,
 		       long (*read)(void *, uint64_t, void *, size_t), void *ctx, uint8_t *buf, size_t buflen,
 		       struct probe_hit *hit)
 {
-	struct udf_src src = {NULL, read, ctx, base, buf, buflen};
+	struct probe_src src = {.read = read, .ctx = ctx, .base = base, .buf = buf, .buflen = buflen};
 	size_t want = VRS_OFF + VRS_MAX * 4096u;
 	struct probe_view vrs = {0};
 	uint32_t step;

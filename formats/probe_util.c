@@ -199,3 +199,31 @@ uint32_t probe_crc32(const uint8_t *p, size_t n)
 	}
 	return ~crc;
 }
+
+const uint8_t *probe_src_get(struct probe_src *s, uint64_t off, size_t len)
+{
+	const uint8_t *p = s->v ? pv_bytes(s->v, off, len) : NULL;
+	size_t want;
+	uint64_t at;
+	long got;
+
+	if (p || !s->read || len > s->buflen)
+		return p;
+	if (s->v && (off > s->v->size || len > s->v->size - off))
+		return NULL;
+	if (s->buf_have && off >= s->buf_off && off - s->buf_off <= s->buf_have &&
+	    len <= s->buf_have - (off - s->buf_off))
+		return s->buf + (off - s->buf_off);
+	want = s->fill > len ? (s->fill < s->buflen ? s->fill : s->buflen) : len;
+	if (s->v && s->v->size - off < want)
+		want = (size_t)(s->v->size - off);
+	if (!checked_add(s->base, off, &at))
+		return NULL;
+	s->buf_have = 0;
+	got = s->read(s->ctx, at, s->buf, want);
+	if (got < 0 || (size_t)got < len)
+		return NULL;
+	s->buf_off = off;
+	s->buf_have = (size_t)got < want ? (size_t)got : want;
+	return s->buf;
+}
