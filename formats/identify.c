@@ -130,4 +130,6 @@ void identify_image(const struct probe_view *whole, ident_read_fn read, void *ct
 		probe_partition(&id->parts[i], whole->size, read, ctx, scratch, scratch_len, id);
 	refine_hits(read, ctx, scratch, scratch_len, id);
 	more_hits(whole, read, ctx, scratch, scratch_len, id);
+	for (int i = 0; i < id->nhits; i++)
+		probe_hit_tidy(&id->hits[i]); /* what the hooks wrote, too */
 }

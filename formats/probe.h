@@ -160,6 +160,12 @@ struct probe_src {
 
 const uint8_t *probe_src_get(struct probe_src *s, uint64_t off, size_t len);
 
+/* A hit's strings end in whole UTF-8 characters: a detail or label cut to
+ * its field by snprintf loses the piece of the last character. */
+void probe_hit_tidy(struct probe_hit *h);
+/* Drop an incomplete UTF-8 sequence from the end of s. */
+void probe_utf8_trim_tail(char *s);
+
 /* Copy a space- or NUL-padded on-disk string into a C string of UTF-8,
  * trimmed (probe_util.c): bytes meant as UTF-8 are kept where valid, and
  * anything that is no character of a label (an invalid byte, a control)

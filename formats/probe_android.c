@@ -246,16 +246,18 @@ static void lp_list_partitions(const struct probe_view *v, const uint8_t *m, uin
 	}
 }
 
-/* LpMetadataGeometry at 4096 (52 bytes), then the metadata of slot 0 at
- * 12288: a header (128 bytes, 256 from 10.2 on) and its tables.  The first
- * block device's size is the super partition's. */
-static int probe_android_super_fn(const struct probe_view *v, struct probe_hit *hit, struct ident *id)
+/* LpMetadataGeometry (52 bytes) at geo, then the metadata of slot 0 at
+ * meta: a header (128 bytes, 256 from 10.2 on) and its tables.  On a super
+ * partition (geometry at 4096, metadata at 12288) the first block device's
+ * size is the partition's; lpmake's super_empty.img (liblp's
+ * WriteToImageFile: geometry at 0, metadata at 4096) is only the header
+ * and its tables. */
+static int probe_super_at(const struct probe_view *v, uint64_t geo, uint64_t meta, struct probe_hit *hit)
 {
-	const uint8_t *g = pv_bytes(v, LP_GEOMETRY_OFF, 52), *m, *bd;
+	const uint8_t *g = pv_bytes(v, geo, 52), *m, *bd;
 	uint32_t maxsize, slots, lbs, hsize;
 	uint64_t tables;
 
-	(void)id;
 	if (!g || le32(g + 4) != 52)
 		return 1;
 	maxsize = le32(g + 40), slots = le32(g + 44), lbs = le32(g + 48);
@@ -265,21 +267,38 @@ static int probe_android_super_fn(const struct probe_view *v, struct probe_hit *
 	hit->block_size = lbs;
 	snprintf(hit->detail, sizeof(hit->detail), "%u slot%s, %u-byte metadata", slots, slots == 1 ? "" : "s",
 		 maxsize);
-	m = pv_bytes(v, LP_METADATA_OFF, 128);
+	m = pv_bytes(v, meta, 128);
 	if (!m || memcmp(m, "0PLA", 4) || le16(m + 4) != 10 || ((hsize = le32(m + 8)) != 128 && hsize != 256)) {
 		probe_appendf(hit->detail, sizeof(hit->detail), ", no metadata header in view");
 		return 0;
 	}
 	probe_appendf(hit->detail, sizeof(hit->detail), ", metadata %u.%u", le16(m + 4), le16(m + 6));
-	if (hsize == 256 && (m = pv_bytes(v, LP_METADATA_OFF, 256)) && (le32(m + 128) & 1))
+	if (hsize == 256 && (m = pv_bytes(v, meta, 256)) && (le32(m + 128) & 1))
 		probe_appendf(hit->detail, sizeof(hit->detail), ", virtual A/B");
 	if (!m)
 		return 0;
-	tables = LP_METADATA_OFF + (uint64_t)hsize;
+	tables = meta + (uint64_t)hsize;
 	/* Block device 0: size at 16 (its descriptor is at 116: offset, count, entry size). */
-	if (le32(m + 120) && le32(m + 124) >= 64 && (bd = pv_bytes(v, tables + le32(m + 116), 64)))
+	if (geo == 0)
+		hit->claimed_size = size_add(tables, le32(m + 44)); /* the tables' size */
+	else if (le32(m + 120) && le32(m + 124) >= 64 && (bd = pv_bytes(v, tables + le32(m + 116), 64)))
 		hit->claimed_size = le64(bd + 16);
 	lp_list_partitions(v, m, tables, hit);
+	return 0;
+}
+
+static int probe_android_super_fn(const struct probe_view *v, struct probe_hit *hit, struct ident *id)
+{
+	(void)id;
+	return probe_super_at(v, LP_GEOMETRY_OFF, LP_METADATA_OFF, hit);
+}
+
+static int probe_android_super_empty_fn(const struct probe_view *v, struct probe_hit *hit, struct ident *id)
+{
+	(void)id;
+	if (probe_super_at(v, 0, LP_GEOMETRY_OFF, hit))
+		return 1;
+	probe_appendf(hit->detail, sizeof(hit->detail), ", metadata only (super_empty)");
 	return 0;
 }
 
@@ -303,4 +322,8 @@ const struct probe_desc probe_android_vbmeta = {
 const struct probe_desc probe_android_super = {
 	.name = "android-super", .cls = HIT_BOOT,
 	.magic = "gDla", .magic_len = 4, .magic_off = LP_GEOMETRY_OFF, .probe = probe_android_super_fn,
+};
+const struct probe_desc probe_android_super_empty = {
+	.name = "android-super", .cls = HIT_BOOT,
+	.magic = "gDla", .magic_len = 4, .magic_off = 0, .probe = probe_android_super_empty_fn,
 };

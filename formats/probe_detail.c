@@ -22,6 +22,7 @@ void probe_appendf(char *dst, size_t cap, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(dst + n, cap - n, fmt, ap);
 	va_end(ap);
+	probe_utf8_trim_tail(dst); /* cut to fit: never half a character */
 }
 
 const uint8_t *probe_find(const uint8_t *p, size_t n, const char *needle)

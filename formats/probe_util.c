@@ -12,6 +12,8 @@
  */
 #include "probe.h"
 
+#include <string.h>
+
 #include <stdio.h>
 
 #define REPLACEMENT 0xFFFDu
@@ -226,4 +228,30 @@ const uint8_t *probe_src_get(struct probe_src *s, uint64_t off, size_t len)
 	s->buf_off = off;
 	s->buf_have = (size_t)got < want ? (size_t)got : want;
 	return s->buf;
+}
+
+/* Drop an incomplete UTF-8 sequence at the end of s (cut by a bounded copy). */
+void probe_utf8_trim_tail(char *s)
+{
+	size_t n = strlen(s), k = 0, need;
+	unsigned char lead;
+
+	while (k < 3 && k < n && ((unsigned char)s[n - 1 - k] & 0xC0) == 0x80)
+		k++;
+	if (k == n)
+		return;
+	lead = (unsigned char)s[n - 1 - k];
+	if (lead < 0xC0)
+		return; /* ASCII, or continuation bytes with no lead: left to the report's check */
+	need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
+	if (k < need)
+		s[n - 1 - k] = '\0';
+}
+
+void probe_hit_tidy(struct probe_hit *h)
+{
+	probe_utf8_trim_tail(h->label);
+	probe_utf8_trim_tail(h->label2);
+	probe_utf8_trim_tail(h->uuid);
+	probe_utf8_trim_tail(h->detail);
 }

@@ -15,7 +15,7 @@ extern const struct probe_desc probe_ewf, probe_qcow, probe_vmdk, probe_vhdx, pr
 	probe_ext, probe_hfs, probe_btrfs, probe_xfs, probe_f2fs, probe_squashfs;
 extern const struct probe_desc probe_android_sparse, probe_sparseimage, probe_lz4, probe_tar, probe_cpio,
 	probe_luks1, probe_luks2, probe_android_boot, probe_android_vendor_boot, probe_android_dtbo,
-	probe_android_vbmeta, probe_android_super, probe_uboot, probe_fdt, probe_bitlocker, probe_erofs,
+	probe_android_vbmeta, probe_android_super, probe_android_super_empty, probe_uboot, probe_fdt, probe_bitlocker, probe_erofs,
 	probe_swap, probe_high_entropy;
 
 const struct probe_desc *const probe_table[] = {
@@ -36,7 +36,7 @@ const struct probe_desc *const probe_table[] = {
 	&probe_tar, &probe_cpio,
 	&probe_luks1, &probe_luks2,
 	&probe_android_boot, &probe_android_vendor_boot, &probe_android_dtbo, &probe_android_vbmeta,
-	&probe_android_super, &probe_uboot, &probe_fdt,
+	&probe_android_super, &probe_android_super_empty, &probe_uboot, &probe_fdt,
 	/* Optical before partition tables: isohybrid images put an MBR (and
 	 * xorriso a GPT) in front of the ISO 9660 volume. */
 	&probe_iso9660, &probe_eltorito, &probe_udf,
@@ -107,6 +107,7 @@ static void run_table(const struct probe_view *v, uint64_t base, bool only_fs, c
 		hit.cls = d->cls;
 		hit.offset = base;
 		hit.desc = d;
+		probe_hit_tidy(&hit);
 		id->hits[id->nhits++] = hit;
 	}
 }

@@ -79,7 +79,8 @@ static void describe_filesystems(const struct ident *id, const struct tsk_result
 	else if (tsk->vs_type[0])
 		add_detail(v, tsk->vs_type);
 	for (int i = 0; i < id->nhits; i++)
-		if (id->hits[i].cls == HIT_FS || (id->hits[i].cls == HIT_ENCRYPTED && id->hits[i].offset))
+		if (id->hits[i].cls == HIT_FS || id->hits[i].cls == HIT_OPTICAL ||
+		    (id->hits[i].cls == HIT_ENCRYPTED && strcmp(id->hits[i].name, "high-entropy")))
 			add_detail(v, id->hits[i].name);
 	if (!first_hit(id, HIT_FS, 0))
 		for (uint32_t i = 0; i < tsk->nfs && i < TSK_MAX_FS; i++) {
@@ -287,7 +288,10 @@ static void decide_kind(const struct ident *id, const struct tsk_result *tsk, co
 	} else if (named_hit(id, "iso9660") || named_hit(id, "udf")) {
 		decide_optical(id, v);
 	} else if ((h = first_hit(id, HIT_ENCRYPTED, 0)) && id->nhits == 1 && !tsk_found_something(tsk)) {
-		decide_by_hit_class(h, v); /* high-entropy, nothing else */
+		if (named_by_magic(tsk)) /* a PNG, a PDF: compressed inside, named by libmagic */
+			decide_other(tsk, v);
+		else
+			decide_by_hit_class(h, v); /* high-entropy, nothing else */
 	} else if (id->nhits || tsk_found_something(tsk)) {
 		set_kind(v, KIND_DISK, NULL);
 		describe_filesystems(id, tsk, v);

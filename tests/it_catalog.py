@@ -481,7 +481,9 @@ def check_sigterm(c, top):
                         "WHERE r.uuid = ? AND f.reusable", (r["run"]["id"],)).fetchone()[0]
     gone = db.execute("SELECT count(*) FROM files WHERE gone_run IS NOT NULL").fetchone()[0]
     db.close()
-    finished = [i for i in r["images"] if i["hashes"]]
+    # Finished: read whole and identified without an error (an image whose
+    # worker was stopped mid-look has an error, and is read again next time).
+    finished = [i for i in r["images"] if i["hashes"] and not i["errors"]]
     c.true("SIGTERM: finished images in the catalog", reread == len(finished) and reread > 0,
            "catalog %d, report %d" % (reread, len(finished)))
     c.eq("SIGTERM: catalog marks nothing gone", gone, 0)
