@@ -65,13 +65,32 @@ static void measure(const uint8_t *p, size_t n, double *entropy, double *chi)
 	*entropy = log2_of((double)n) - sum / (double)n;
 }
 
+/* Media and documents whose data is compressed: high entropy, but their
+ * header names them (libmagic does, in the worker), so no guess is made.
+ * Signatures of three bytes or more: random data starts so once in 16 M. */
+static bool known_compressed_format(const struct probe_view *v)
+{
+	static const struct { const char *magic; size_t len, off; } sigs[] = {
+		{"\x89PNG\r\n\x1a\n", 8, 0}, {"%PDF-", 5, 0}, {"\xff\xd8\xff", 3, 0}, {"GIF8", 4, 0},
+		{"RIFF", 4, 0}, {"ftyp", 4, 4}, {"OggS", 4, 0}, {"ID3", 3, 0}, {"fLaC", 4, 0},
+		{"\x1a\x45\xdf\xa3", 4, 0}, {"wOFF", 4, 0}, {"wOF2", 4, 0}, {"\x00\x01\x00\x00\x00", 5, 0},
+		{"OTTO", 4, 0}, {"SQLite format 3", 15, 0}, {"!<arch>\n", 8, 0}, {"\xed\xab\xee\xdb", 4, 0},
+		{"\x7f" "ELF", 4, 0}, {"-----BEGIN PGP", 14, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (pv_match(v, sigs[i].off, sigs[i].magic, sigs[i].len))
+			return true;
+	return false;
+}
+
 static int probe_entropy_fn(const struct probe_view *v, struct probe_hit *hit, struct ident *id)
 {
 	size_t n = v->head_len < ENTROPY_MAX_BYTES ? v->head_len : ENTROPY_MAX_BYTES;
 	const uint8_t *p;
 	double entropy, chi;
 
-	if (id->nhits > 0 || n < ENTROPY_MIN_BYTES || !(p = pv_bytes(v, 0, n)))
+	if (id->nhits > 0 || n < ENTROPY_MIN_BYTES || !(p = pv_bytes(v, 0, n)) || known_compressed_format(v))
 		return 1;
 	measure(p, n, &entropy, &chi);
 	if (entropy < ENTROPY_THRESHOLD)

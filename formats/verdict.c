@@ -288,10 +288,7 @@ static void decide_kind(const struct ident *id, const struct tsk_result *tsk, co
 	} else if (named_hit(id, "iso9660") || named_hit(id, "udf")) {
 		decide_optical(id, v);
 	} else if ((h = first_hit(id, HIT_ENCRYPTED, 0)) && id->nhits == 1 && !tsk_found_something(tsk)) {
-		if (named_by_magic(tsk)) /* a PNG, a PDF: compressed inside, named by libmagic */
-			decide_other(tsk, v);
-		else
-			decide_by_hit_class(h, v); /* high-entropy, nothing else */
+		decide_by_hit_class(h, v); /* high-entropy, nothing else */
 	} else if (id->nhits || tsk_found_something(tsk)) {
 		set_kind(v, KIND_DISK, NULL);
 		describe_filesystems(id, tsk, v);

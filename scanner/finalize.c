@@ -88,11 +88,6 @@ static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero)
 
 /* The layer a worker can look inside: a container whose virtual disk it
  * reads, or a compressed stream or archive at offset 0; NULL for none. */
-static bool only_high_entropy(const struct ident *id)
-{
-	return id->nhits == 0 || (id->nhits == 1 && !strcmp(id->hits[0].name, "high-entropy"));
-}
-
 static bool first_hit_compressed(const struct ident *id)
 {
 	for (int i = 0; i < id->nhits; i++)
@@ -177,8 +172,7 @@ static void ask_workers(struct pipe_state *ps, struct active *a, bool all_zero, 
 		ask_inside(ps, a, layer, !first_hit_compressed(&r->ident));
 	else if (!r->inside_asked)
 		run_tsk(ps, a, all_zero);
-	/* High entropy alone names no format: a PNG or a PDF has it too. */
-	if (inside && complete && !all_zero && only_high_entropy(&r->ident) && !tsk_found(&r->tsk))
+	if (inside && complete && !all_zero && !r->ident.nhits && !tsk_found(&r->tsk))
 		ask_inside(ps, a, "magic", false);
 }
 

@@ -99,6 +99,20 @@ def build_misnamed(d, work, content):
     with open(cpio, "wb") as out:
         subprocess.run(["cpio", "--quiet", "-o", "-H", "newc"], input=listing, stdout=out, cwd=content, check=True)
     itlib.compress(cpio, os.path.join(d, "initrd.img"), "gzip")
+    write_png(os.path.join(d, "photo.img"), 256, 256)
+
+
+def write_png(path, w, h):
+    """A real PNG (noise pixels, so its data has high entropy), by zlib."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + os.urandom(3 * w) for _ in range(h))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+                chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
 
 
 def build_damaged(d, work):
@@ -188,6 +202,10 @@ def check_misnamed(c, rep):
          ("archive", ["ARCHIVE_MISNAMED"], "tarball.tar.gz"))
     pl = entry(c, rep, "plain.img")
     c.eq("plain tar named .img", (pl["kind"], pl["suggested_name"]), ("archive", "plain.tar"))
+    png = entry(c, rep, "photo.img")
+    c.eq("a PNG named .img (high entropy, but named by its header)", (png["kind"], codes(png)),
+         ("other", ["NOT_AN_IMAGE"]))
+    c.true("the PNG: libmagic names it", "PNG image" in (png["detail"] or ""), png["detail"])
     ir = entry(c, rep, "initrd.img")
     c.eq("initramfs named .img", (ir["kind"], codes(ir)), ("initramfs", []))
 
