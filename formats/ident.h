@@ -119,6 +119,7 @@ enum inside_status {
 };
 
 struct inside_member {
+	uint32_t ordinal;      /* its place in the archive (0-based), to find it again */
 	char name[200];        /* member name as the archive stores it (bytes; may be cut) */
 	uint64_t size;
 	char what[48];         /* what our probes saw at its start: "iso9660", "mbr, fat16"; "" */

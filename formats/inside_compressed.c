@@ -31,6 +31,9 @@
 #define MEMBER_PEEK_MIN (32u << 10) /* smaller members cannot hold an ISO 9660 volume */
 #define PEEK_BUDGET (32u << 20)
 #define LIST_MAX 100000
+/* Listing a compressed tar or a solid 7z skips a member by decompressing
+ * it: at most this much skipped, then the listing stops (members_cut). */
+#define SKIP_BUDGET (256ull << 20)
 
 /* libarchive's input: the image, read cache-neutrally at our own offset
  * (the descriptor's file offset is shared with the scanner). */
@@ -94,7 +97,15 @@ static struct archive *open_reader(struct source *s, bool members)
 	if (!a)
 		return NULL;
 	s->off = 0;
-	archive_read_support_filter_all(a);
+	s->err = 0;
+	/* The filters built into libarchive only: _all would also run external
+	 * programs (lzop, lrzip, grzip) found on PATH on the bytes of evidence. */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_lzma(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_lz4(a);
 	if (members) {
 		archive_read_support_format_zip(a);
 		archive_read_support_format_7zip(a);
@@ -196,7 +207,8 @@ struct peek {
 };
 
 /* Keep a member in the listing: images first, then the others in order. */
-static void keep_member(struct inside_result *out, const char *name, uint64_t size, const char *what, bool image)
+static void keep_member(struct inside_result *out, uint32_t ordinal, const char *name, uint64_t size,
+			const char *what, bool image)
 {
 	struct inside_member *m;
 	uint32_t at = out->nmembers;
@@ -213,10 +225,19 @@ static void keep_member(struct inside_result *out, const char *name, uint64_t si
 	}
 	m = &out->members[at];
 	memset(m, 0, sizeof(*m));
+	m->ordinal = ordinal;
 	snprintf(m->name, sizeof(m->name), "%s", name ? name : "");
 	m->size = size;
 	if (image)
 		snprintf(m->what, sizeof(m->what), "%s", what);
+}
+
+/* The name as stored: UTF-8 where the archive says so, else its bytes. */
+static const char *member_name(struct archive_entry *e)
+{
+	const char *n = archive_entry_pathname_utf8(e);
+
+	return n ? n : archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
 }
 
 static void list_one(struct archive *a, struct archive_entry *e, struct peek *pk, struct inside_result *out)
@@ -240,7 +261,20 @@ static void list_one(struct archive *a, struct archive_entry *e, struct peek *pk
 				summarise(&id, what, sizeof(what));
 		}
 	}
-	keep_member(out, archive_entry_pathname(e), size, what, image);
+	keep_member(out, out->members_total - 1, member_name(e), size, what, image);
+}
+
+/* Would moving past this member decompress more than the budget left?  A
+ * zip seeks past it for free; a compressed tar or a solid 7z must inflate
+ * it (a 12 GiB member of zeros fits in 80 KB of bzip2). */
+static bool skip_costly(struct archive *a, struct archive_entry *e, uint64_t *skipped)
+{
+	uint64_t size = archive_entry_size_is_set(e) && archive_entry_size(e) > 0 ? (uint64_t)archive_entry_size(e) : 0;
+
+	if (archive_filter_count(a) <= 1 && archive_format(a) != ARCHIVE_FORMAT_7ZIP)
+		return false;
+	*skipped += size;
+	return *skipped > SKIP_BUDGET;
 }
 
 /* zip, 7z, and a (compressed) tar or cpio: list the members. */
@@ -248,15 +282,19 @@ static void list_members(struct source *s, struct peek *pk, struct inside_result
 {
 	struct archive *a = open_reader(s, true);
 	struct archive_entry *e;
+	uint64_t skipped = 0;
 	int rc = ARCHIVE_FATAL;
 
 	if (!a) {
 		say_failure(out, out->layer, NULL, s);
 		return;
 	}
-	while (out->members_total < LIST_MAX && (rc = archive_read_next_header(a, &e)) >= ARCHIVE_WARN) {
+	while (out->members_total < LIST_MAX &&
+	       ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)) {
 		out->members_total++;
 		list_one(a, e, pk, out);
+		if (skip_costly(a, e, &skipped))
+			break;
 	}
 	if (rc == ARCHIVE_FATAL && !out->members_total)
 		say_failure(out, out->layer, a, s);
@@ -322,29 +360,34 @@ static const char *first_archive_hit(const struct ident *id)
 	return NULL;
 }
 
-/* --inside full: hash the whole stream (or the first image member). */
-static void hash_all(struct source *s, struct peek *pk, const char *member, struct inside_result *out)
+/* --inside full: hash the whole stream, or the member at ordinal (-1: a
+ * plain stream).  A failure here leaves what the head showed standing: it
+ * is said in failure (and truncated), the status stays done. */
+static void hash_all(struct source *s, struct peek *pk, int64_t member, struct inside_result *out)
 {
-	bool members = member != NULL;
+	bool members = member >= 0;
 	struct archive *a = open_reader(s, members);
 	struct archive_entry *e;
 	XXH3_state_t *st = XXH3_createState();
 	uint64_t total = 0;
 	la_ssize_t n;
+	int64_t at = -1;
 	int rc;
 
 	if (!a || !st)
 		goto out;
 	XXH3_128bits_reset(st);
-	while ((rc = archive_read_next_header(a, &e)) >= ARCHIVE_WARN) {
-		if (members && strcmp(archive_entry_pathname(e) ? archive_entry_pathname(e) : "", member))
+	while ((rc = archive_read_next_header(a, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+		if (members && ++at != member)
 			continue;
 		while ((n = archive_read_data(a, pk->buf, INSIDE_PEEK_BYTES)) > 0) {
 			XXH3_128bits_update(st, pk->buf, (size_t)n);
 			total += (uint64_t)n;
 		}
 		if (n < 0) {
-			say_failure(out, "full read", a, s);
+			const char *why = s->err ? strerror(-s->err) : archive_error_string(a);
+			snprintf(out->failure, sizeof(out->failure), "the whole stream cannot be read: %s",
+				 why ? why : "damaged");
 			out->truncated = s->err == 0;
 			goto out;
 		}
@@ -360,14 +403,13 @@ out:
 		XXH3_freeState(st);
 }
 
-/* The first member whose start is an image, or NULL.  (A name cut to fit
- * the listing matches no member: then nothing is hashed.) */
-static const char *image_member(const struct inside_result *out)
+/* The ordinal of the first member whose start is an image, or -1. */
+static int64_t image_member(const struct inside_result *out)
 {
 	for (uint32_t i = 0; i < out->nmembers; i++)
 		if (out->members[i].what[0])
-			return out->members[i].name;
-	return NULL;
+			return out->members[i].ordinal;
+	return -1;
 }
 
 void inside_compressed(const struct tsk_request *req, int fd, struct inside_result *out)
@@ -390,9 +432,9 @@ void inside_compressed(const struct tsk_request *req, int fd, struct inside_resu
 	if (archive || (out->status != INSIDE_FAILED && first_archive_hit(&out->id)))
 		list_members(&s, &pk, out);
 	if (req->inside_full && out->status != INSIDE_FAILED) {
-		const char *member = image_member(out);
-		if (archive ? member != NULL : is_image_ident(&out->id))
-			hash_all(&s, &pk, archive ? member : NULL, out);
+		int64_t member = image_member(out);
+		if (archive ? member >= 0 : is_image_ident(&out->id))
+			hash_all(&s, &pk, archive ? member : -1, out);
 	}
 out:
 	free(s.chunk);

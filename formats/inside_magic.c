@@ -77,6 +77,7 @@ void inside_magic_buffer(const void *buf, size_t len, struct inside_result *out)
 	if (len > MAGIC_BYTES)
 		len = MAGIC_BYTES;
 	if (!cookie) {
+		out->status = INSIDE_FAILED;
 		snprintf(out->failure, sizeof(out->failure), "libmagic: its database cannot be loaded");
 		return;
 	}

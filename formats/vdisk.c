@@ -137,6 +137,11 @@ void vdisk_lib_message(char *dst, size_t dstlen, const char *backtrace)
 	snprintf(dst, dstlen, "%.*s", (int)n, line);
 }
 
+bool vdisk_lib_missing_parent(const char *backtrace)
+{
+	return strstr(backtrace, "missing parent") != NULL;
+}
+
 int vdisk_fd_path(int fd, char *path, size_t len)
 {
 	return (size_t)snprintf(path, len, "/proc/self/fd/%d", fd) < len ? 0 : -ENAMETOOLONG;

@@ -109,6 +109,11 @@ int vdisk_fail(struct vdisk_error *err, int errnum, const char *layer, const cha
  * name, into dst. */
 void vdisk_lib_message(char *dst, size_t dstlen, const char *backtrace);
 
+/* Whether a libyal backtrace is the library's refusal to read without the
+ * parent (libqcow, libvhdi: "missing parent file"; libvmdk: "missing
+ * parent handle"), which no other failure is taken for. */
+bool vdisk_lib_missing_parent(const char *backtrace);
+
 /* The /proc/self/fd name of fd, for a library that opens by name and needs
  * no particular one: 0, or -ENAMETOOLONG. */
 int vdisk_fd_path(int fd, char *path, size_t len);

@@ -13,8 +13,12 @@
  * the block size the metadata region gives, and after every "chunk ratio"
  * of them comes a 1 MiB sector bitmap block.
  *
- * Bounded: a walk stops once it has read CUT_BUDGET bytes of the file;
- * counts from disk are capped before any loop.
+ * Bounded: a walk stops once it has examined CUT_BUDGET bytes of table
+ * entries, each entry counted every time it is looked at (grain tables
+ * that all point at the same bytes cost as much as distinct ones), or has
+ * read CUT_BUDGET bytes of the file; counts from disk are capped before any
+ * loop.  Only a file that ends early says "cut short": an I/O error stops
+ * the walk, and the reads say it.
  */
 #include "vdisk.h"
 #include "probe.h"
@@ -33,6 +37,18 @@
 #define VHDX_REGION_MAX 2047u
 #define VHDX_BLOCK_MIN (1u << 20)
 
+/* A walk's budget: table entries examined, and bytes the file gave. */
+struct walk {
+	struct vdisk_file *f;
+	uint64_t start;          /* f->bytes_read when it began */
+	uint64_t examined;       /* bytes of entries looked at, each time */
+};
+
+static bool walk_on(const struct walk *w)
+{
+	return w->examined < CUT_BUDGET && w->f->bytes_read - w->start < CUT_BUDGET;
+}
+
 /* The end of a block at off of len bytes lies within the file. */
 static bool in_file(const struct vdisk_file *f, uint64_t off, uint64_t len)
 {
@@ -40,16 +56,22 @@ static bool in_file(const struct vdisk_file *f, uint64_t off, uint64_t len)
 }
 
 /* One grain table (entries sectors, grains of grain bytes, covering
- * virtual bytes from base): a grain past the end says so; true then.
- * Grain tables usually lie one after the other: the window reads them. */
-static bool vmdk_table_cut(struct vdisk_file *f, uint64_t gt_off, uint32_t entries, uint64_t grain, uint64_t base,
+ * virtual bytes from base): a grain past the end says so; true then, and
+ * true too when the table does not read (the walk stops).  Grain tables
+ * usually lie one after the other: the window reads them. */
+static bool vmdk_table_cut(struct walk *w, uint64_t gt_off, uint32_t entries, uint64_t grain, uint64_t base,
 			   bool compressed, struct vdisk_error *err)
 {
+	struct vdisk_file *f = w->f;
 	uint8_t e[4];
+	int rc;
 
+	w->examined += 4ull * entries;
 	for (uint32_t j = 0; j < entries; j++) {
 		uint64_t sector;
-		if (vdisk_file_small(f, gt_off + 4ull * j, e, 4)) {
+		if ((rc = vdisk_file_small(f, gt_off + 4ull * j, e, 4))) {
+			if (rc != -ENODATA)
+				return true; /* an I/O error: the reads will say it */
 			err->truncated = true;
 			vdisk_fail(err, 0, "vmdk", "the file ends inside a grain table (cut short)");
 			return true;
@@ -67,9 +89,11 @@ static bool vmdk_table_cut(struct vdisk_file *f, uint64_t gt_off, uint32_t entri
 
 void vdisk_vmdk_find_cut(struct vdisk_file *f, struct vdisk_error *err)
 {
+	struct walk w = {f, f->bytes_read, 0};
 	uint8_t h[80], e[4];
-	uint64_t grain, span, tables, start = f->bytes_read;
+	uint64_t grain, span, tables, gd;
 	uint32_t entries;
+	int rc;
 
 	if (vdisk_file_small(f, 0, h, sizeof(h)) || memcmp(h, "KDMV", 4) || le64(h + 56) == VMDK_GD_AT_END)
 		return;
@@ -80,13 +104,19 @@ void vdisk_vmdk_find_cut(struct vdisk_file *f, struct vdisk_error *err)
 	grain *= VMDK_SECTOR;
 	span = grain * entries;
 	tables = le64(h + 12) / (span / VMDK_SECTOR) + (le64(h + 12) % (span / VMDK_SECTOR) != 0);
-	for (uint64_t i = 0; i < tables && f->bytes_read - start < CUT_BUDGET; i++) {
-		if (vdisk_file_small(f, le64(h + 56) * VMDK_SECTOR + 4 * i, e, 4)) {
+	gd = le64(h + 56);
+	if (gd > f->size / VMDK_SECTOR)
+		return; /* not where libvmdk found it: its reads say what is wrong */
+	for (uint64_t i = 0; i < tables && walk_on(&w); i++) {
+		w.examined += 4;
+		if ((rc = vdisk_file_small(f, gd * VMDK_SECTOR + 4 * i, e, 4))) {
+			if (rc != -ENODATA)
+				return;
 			err->truncated = true;
 			vdisk_fail(err, 0, "vmdk", "the file ends inside its grain directory (cut short)");
 			return;
 		}
-		if (le32(e) && vmdk_table_cut(f, (uint64_t)le32(e) * VMDK_SECTOR, entries, grain, i * span,
+		if (le32(e) && vmdk_table_cut(&w, (uint64_t)le32(e) * VMDK_SECTOR, entries, grain, i * span,
 					      le32(h + 8) & VMDK_COMPRESSED, err))
 			return;
 	}
@@ -174,7 +204,8 @@ static void vhdx_geometry(struct vdisk_file *f, uint32_t *block, uint32_t *chunk
 
 void vdisk_vhdx_find_cut(struct vdisk_file *f, struct vdisk_error *err)
 {
-	uint64_t off, entry, start = f->bytes_read;
+	struct walk w = {f, f->bytes_read, 0};
+	uint64_t off, entry;
 	uint32_t len, block, chunk_ratio;
 	uint8_t e[8];
 
@@ -186,9 +217,10 @@ void vdisk_vhdx_find_cut(struct vdisk_file *f, struct vdisk_error *err)
 		return;
 	}
 	vhdx_geometry(f, &block, &chunk_ratio);
-	for (uint32_t i = 0; i < len / 8 && f->bytes_read - start < CUT_BUDGET; i++) {
+	for (uint32_t i = 0; i < len / 8 && walk_on(&w); i++) {
+		w.examined += 8;
 		if (vdisk_file_small(f, off + 8ull * i, e, 8))
-			return;
+			return; /* the table was checked against the file: an I/O error, or it shrank */
 		entry = le64(e);
 		if ((entry & 7) >= 6 && !in_file(f, entry >> 20 << 20, vhdx_block_bytes(i, block, chunk_ratio))) {
 			err->truncated = true;

@@ -6,10 +6,11 @@
  * 4-byte pattern), DONT_CARE (nothing: zeros here), CRC32 (a checksum,
  * covering no blocks).
  *
- * Bounded: at most SPARSE_CHUNKS_MAX chunks are walked and indexed, every
- * chunk's size is checked against its type, the blocks the header declares
- * and the file, and the walk only moves forward, so a crafted file can make
- * it neither allocate without end nor loop.
+ * Bounded: at most SPARSE_CHUNKS_MAX chunks are walked and indexed (the
+ * index no larger than the file has room for), every chunk's size is
+ * checked against its type, the blocks the header declares and the file,
+ * and the walk only moves forward, so a crafted file can make it neither
+ * allocate without end nor loop.
  */
 #include "vdisk.h"
 #include "probe.h"
@@ -88,7 +89,8 @@ static uint64_t chunk_bytes(const struct sparse *s, uint16_t type, uint32_t bloc
 }
 
 /* Index count blocks from start (none: nothing to index); *block moves
- * past them.  The index has room: one entry per chunk the header declares. */
+ * past them.  The index has room: one entry per chunk whose header is in
+ * the file (index_room()). */
 static void index_chunk(struct sparse *s, uint32_t start, uint32_t count, bool fill, uint64_t data, uint32_t *block)
 {
 	struct chunk *c = &s->chunks[s->nchunks];
@@ -145,15 +147,25 @@ static int walk_chunk(struct sparse *s, uint32_t i, uint64_t *pos, uint32_t *blo
 	return 0;
 }
 
+/* The chunks the index may need: those the header declares, but no more
+ * than the file has room for (each takes a chunk header in it, or is not
+ * indexed), so a short file with a large count allocates little. */
+static uint32_t index_room(const struct sparse *s)
+{
+	uint64_t fit = s->file->size > s->file_header ? (s->file->size - s->file_header) / s->chunk_header : 0;
+
+	return fit < s->total_chunks ? (uint32_t)fit : s->total_chunks;
+}
+
 /* Walk every chunk the header declares.  0 or -errno with err filled. */
 static int walk_chunks(struct sparse *s, struct vdisk_error *err)
 {
 	uint64_t pos = s->file_header;
-	uint32_t block = 0;
+	uint32_t block = 0, room = index_room(s);
 
-	s->chunks = malloc((s->total_chunks ? s->total_chunks : 1) * sizeof(*s->chunks));
+	s->chunks = malloc((room ? room : 1) * sizeof(*s->chunks));
 	if (!s->chunks)
-		return vdisk_fail(err, ENOMEM, "android-sparse", "no memory for %u chunks", s->total_chunks);
+		return vdisk_fail(err, ENOMEM, "android-sparse", "no memory for %u chunks", room);
 	for (uint32_t i = 0; i < s->total_chunks; i++) {
 		int rc = walk_chunk(s, i, &pos, &block, err);
 		if (rc < 0)

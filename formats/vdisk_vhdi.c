@@ -2,7 +2,8 @@
  * vdisk_vhdi.c - Microsoft VHD and VHDX through libvhdi, given
  * /proc/self/fd/N (libvhdi needs no particular name).  A differencing
  * disk's parent locator is reported, never opened: libvhdi refuses reads
- * of the blocks a child leaves to its parent.  A VHD whose footer copy is
+ * of a child without its parent (only that refusal says the parent is
+ * needed: any other failure is the file's own).  A VHD whose footer copy is
  * missing from the end of the file is a cut copy; a VHDX is one when its
  * allocation table points past the end (vdisk_cut.c).
  */
@@ -27,15 +28,23 @@ struct vhdi {
 	char parent[256];
 };
 
+/* libvhdi's failure, its backtrace in trace: "what: its reason". */
+static int say_trace(struct vhdi *v, const char *trace, int errnum, const char *what)
+{
+	char msg[128];
+
+	vdisk_lib_message(msg, sizeof(msg), trace);
+	return vdisk_fail(v->base.err, errnum, v->layer, "%s: %s", what, msg);
+}
+
 static int say_library(struct vhdi *v, libvhdi_error_t **lib_err, int errnum, const char *what)
 {
-	char trace[1024] = "", msg[128];
+	char trace[1024] = "";
 
 	if (*lib_err)
 		libvhdi_error_backtrace_sprint(*lib_err, trace, sizeof(trace));
 	libvhdi_error_free(lib_err);
-	vdisk_lib_message(msg, sizeof(msg), trace);
-	return vdisk_fail(v->base.err, errnum, v->layer, "%s: %s", what, msg);
+	return say_trace(v, trace, errnum, what);
 }
 
 /* The parent's name as the locator gives it; "" when none. */
@@ -58,12 +67,13 @@ static void read_parent(struct vhdi *v)
 static void check_footer(struct vhdi *v)
 {
 	uint8_t cookie[8];
+	int rc;
 
 	if (strcmp(v->layer, "vhd") || v->file->size < VHD_FOOTER)
 		return;
-	if (vdisk_file_small(v->file, v->file->size - VHD_FOOTER, cookie, sizeof(cookie)) == 0 &&
-	    !memcmp(cookie, "conectix", 8))
-		return;
+	rc = vdisk_file_small(v->file, v->file->size - VHD_FOOTER, cookie, sizeof(cookie));
+	if ((rc && rc != -ENODATA) || (!rc && !memcmp(cookie, "conectix", 8)))
+		return; /* there, or an I/O error (libvhdi's reads say it): not a cut copy */
 	v->base.err->truncated = true;
 	vdisk_fail(v->base.err, 0, v->layer, "no footer at the end of the file (cut short)");
 }
@@ -139,7 +149,7 @@ static long vhdi_read(struct vdisk *d, uint64_t off, void *buf, size_t len)
 {
 	struct vhdi *v = (struct vhdi *)d;
 	libvhdi_error_t *lib_err = NULL;
-	char what[200];
+	char what[200], trace[1024] = "";
 	ssize_t n;
 
 	if (off >= v->size)
@@ -149,14 +159,17 @@ static long vhdi_read(struct vdisk *d, uint64_t off, void *buf, size_t len)
 	n = libvhdi_file_read_buffer_at_offset(v->lib, buf, len, (off64_t)off, &lib_err);
 	if (n >= 0 && (size_t)n == len)
 		return (long)n;
-	if (v->differencing) { /* libvhdi reads nothing of a child without its parent */
+	if (lib_err)
+		libvhdi_error_backtrace_sprint(lib_err, trace, sizeof(trace));
+	libvhdi_error_free(&lib_err);
+	if (v->differencing && vdisk_lib_missing_parent(trace)) { /* libvhdi reads nothing of a child without it */
 		v->base.err->needs_parent = true;
 		snprintf(what, sizeof(what), "differencing disk (its parent \"%.100s\" is never opened): read at %llu",
 			 v->parent, (unsigned long long)off);
-		return say_library(v, &lib_err, ENODATA, what);
+		return say_trace(v, trace, ENODATA, what);
 	}
 	snprintf(what, sizeof(what), "read at virtual offset %llu", (unsigned long long)off);
-	return say_library(v, &lib_err, EIO, what);
+	return say_trace(v, trace, EIO, what);
 }
 
 static uint64_t vhdi_size(const struct vdisk *d)

@@ -8,7 +8,8 @@
  * A cut copy is found by walking its grain tables (vdisk_cut.c).
  * Split extents and descriptor files keep their data in other files, which
  * are never opened.  A delta disk's parentFileNameHint is reported; libvmdk
- * reads nothing of it without the parent.
+ * reads nothing of it without the parent (only that refusal of libvmdk's
+ * says the parent is needed: any other failure is the file's own).
  */
 #include "vdisk.h"
 #include "probe.h"
@@ -77,15 +78,23 @@ struct vmdk {
 	char parent[256];
 };
 
+/* libvmdk's failure, its backtrace in trace: "what: its reason". */
+static int say_trace(struct vmdk *v, const char *trace, int errnum, const char *what)
+{
+	char msg[128];
+
+	vdisk_lib_message(msg, sizeof(msg), trace);
+	return vdisk_fail(v->base.err, errnum, "vmdk", "%s: %s", what, msg);
+}
+
 static int say_library(struct vmdk *v, libvmdk_error_t **lib_err, int errnum, const char *what)
 {
-	char trace[1024] = "", msg[128];
+	char trace[1024] = "";
 
 	if (*lib_err)
 		libvmdk_error_backtrace_sprint(*lib_err, trace, sizeof(trace));
 	libvmdk_error_free(lib_err);
-	vdisk_lib_message(msg, sizeof(msg), trace);
-	return vdisk_fail(v->base.err, errnum, "vmdk", "%s: %s", what, msg);
+	return say_trace(v, trace, errnum, what);
 }
 
 /* A plain file name: no directory part, nothing that walks up. */
@@ -237,7 +246,7 @@ static long vmdk_read(struct vdisk *d, uint64_t off, void *buf, size_t len)
 {
 	struct vmdk *v = (struct vmdk *)d;
 	libvmdk_error_t *lib_err = NULL;
-	char what[200];
+	char what[200], trace[1024] = "";
 	ssize_t n;
 
 	if (off >= v->size)
@@ -247,14 +256,17 @@ static long vmdk_read(struct vdisk *d, uint64_t off, void *buf, size_t len)
 	n = libvmdk_handle_read_buffer_at_offset(v->lib, buf, len, (off64_t)off, &lib_err);
 	if (n >= 0 && (size_t)n == len)
 		return (long)n;
-	if (v->parent[0]) { /* libvmdk reads nothing of a delta disk without its parent */
+	if (lib_err)
+		libvmdk_error_backtrace_sprint(lib_err, trace, sizeof(trace));
+	libvmdk_error_free(&lib_err);
+	if (vdisk_lib_missing_parent(trace)) { /* libvmdk reads nothing of a delta disk without its parent */
 		v->base.err->needs_parent = true;
 		snprintf(what, sizeof(what), "delta disk (its parent \"%.100s\" is never opened): read at %llu",
-			 v->parent, (unsigned long long)off);
-		return say_library(v, &lib_err, ENODATA, what);
+			 v->parent[0] ? v->parent : "(not named)", (unsigned long long)off);
+		return say_trace(v, trace, ENODATA, what);
 	}
 	snprintf(what, sizeof(what), "read at virtual offset %llu", (unsigned long long)off);
-	return say_library(v, &lib_err, EIO, what);
+	return say_trace(v, trace, EIO, what);
 }
 
 static uint64_t vmdk_size(const struct vdisk *d)

@@ -534,8 +534,12 @@ static void content_findings(const struct verdict_input *in, const struct tsk_re
 		snprintf(f->message, sizeof(f->message),
 			 "no structure and random-looking bytes (%.100s): an encrypted volume without a header (VeraCrypt, TrueCrypt), media wiped with random data, or compressed data of a format not known here",
 			 v->detail);
-	if ((tsk->inside.status == INSIDE_FAILED || tsk->inside.truncated) &&
-	    strncmp(tsk->inside.failure, "the worker ", 11) && (f = add_finding(v, "INSIDE_UNREADABLE", "low")))
+	/* A container with a failure but done is a differencing image whose
+	 * parent is elsewhere: said in inside, not a finding. */
+	if ((tsk->inside.status == INSIDE_FAILED || tsk->inside.truncated ||
+	     (tsk->inside.failure[0] && v->kind_id == KIND_COMPRESSED)) &&
+	    strcmp(tsk->inside.layer, "magic") && strncmp(tsk->inside.failure, "the worker ", 11) &&
+	    (f = add_finding(v, "INSIDE_UNREADABLE", "low")))
 		snprintf(f->message, sizeof(f->message), "what the %s holds cannot be read: %s%s", tsk->inside.layer,
 			 tsk->inside.failure, tsk->inside.truncated ? " (it ends early: a cut copy?)" : "");
 }

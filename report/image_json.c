@@ -89,7 +89,7 @@ static cJSON *hit_json(const struct probe_hit *h)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(o, "name", h->name);
+	add_text(o, "name", h->name);
 	cJSON_AddStringToObject(o, "class", class_names[h->cls]);
 	cJSON_AddNumberToObject(o, "offset", (double)h->offset);
 	if (h->claimed_size)
@@ -98,12 +98,13 @@ static cJSON *hit_json(const struct probe_hit *h)
 		cJSON_AddNumberToObject(o, "block_size", h->block_size);
 	if (h->label[0])
 		add_text(o, "label", h->label);
-	if (h->label2_key[0] && h->label2[0])
+	/* The key is one of two known ones: a worker's answer names no key. */
+	if (h->label2[0] && (!strcmp(h->label2_key, "label_boot_sector") || !strcmp(h->label2_key, "label_joliet")))
 		add_text(o, h->label2_key, h->label2);
 	if (h->label_codepage[0] && h->label[0])
-		cJSON_AddStringToObject(o, "label_codepage", h->label_codepage);
+		add_text(o, "label_codepage", h->label_codepage);
 	if (h->uuid[0])
-		cJSON_AddStringToObject(o, "uuid", h->uuid);
+		add_text(o, "uuid", h->uuid);
 	if (h->detail[0])
 		add_text(o, "detail", h->detail);
 	return o;
@@ -116,7 +117,7 @@ static cJSON *ptable_json(const struct ident *id)
 	if (!id->scheme[0])
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "scheme", id->scheme);
+	add_text(o, "scheme", id->scheme);
 	parts = cJSON_AddArrayToObject(o, "partitions");
 	for (int i = 0; i < id->nparts; i++) {
 		const struct part_entry *p = &id->parts[i];
@@ -124,7 +125,7 @@ static cJSON *ptable_json(const struct ident *id)
 		cJSON_AddNumberToObject(e, "number", p->number);
 		cJSON_AddNumberToObject(e, "start", (double)p->start);
 		cJSON_AddNumberToObject(e, "length", (double)p->length);
-		cJSON_AddStringToObject(e, "type", p->type);
+		add_text(e, "type", p->type);
 		if (p->name[0])
 			add_text(e, "name", p->name);
 		cJSON_AddBoolToObject(e, "bootable", p->bootable);
@@ -212,7 +213,7 @@ static cJSON *members_json(const struct inside_result *in)
 		json_add_path(e, "name", m->name);
 		cJSON_AddNumberToObject(e, "size", (double)m->size);
 		if (m->what[0])
-			cJSON_AddStringToObject(e, "image", m->what);
+			add_text(e, "image", m->what);
 		else
 			cJSON_AddNullToObject(e, "image");
 		cJSON_AddItemToArray(list, e);
@@ -229,7 +230,7 @@ static cJSON *inside_json(const struct inside_result *in)
 	if (in->status == INSIDE_NOT_RUN)
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "layer", in->layer);
+	add_text(o, "layer", in->layer);
 	cJSON_AddStringToObject(o, "status", in->status == INSIDE_DONE ? "ok" : "failed");
 	if (in->failure[0])
 		add_text(o, "failure", in->failure);
@@ -258,7 +259,7 @@ static cJSON *inside_json(const struct inside_result *in)
 		cJSON_AddBoolToObject(o, "members_cut", in->members_cut);
 	}
 	if (in->xxh128[0])
-		cJSON_AddStringToObject(o, "xxh128", in->xxh128);
+		add_text(o, "xxh128", in->xxh128);
 	return o;
 }
 

@@ -43,7 +43,7 @@ bool named_as_compressed_image(const struct imgscan_config *cfg, const char *pat
 		return false;
 	memcpy(ext, inner + 1, (size_t)(last - inner - 1));
 	ext[last - inner - 1] = '\0';
-	return config_is_image_ext(cfg, ext);
+	return config_is_image_ext(cfg, ext) && !config_is_probe_first_ext(cfg, ext);
 }
 
 static void emit_skipped(struct pipe_state *ps, const struct walk_entry *e, enum skip_reason why)

@@ -119,7 +119,7 @@ static const char *inside_layer(const struct ident *id)
  * answer's inside part goes to r->tsk.inside; a container's answer is
  * The Sleuth Kit's too (its virtual disk), so it replaces r->tsk whole.
  * A worker that failed leaves inside with the reason. */
-static void ask_inside(struct pipe_state *ps, struct active *a, const char *layer, bool container)
+static void ask_inside(struct pipe_state *ps, struct active *a, const char *layer, bool container, bool full)
 {
 	static __thread struct tsk_request req;
 	static __thread struct tsk_result answer;
@@ -131,7 +131,7 @@ static void ask_inside(struct pipe_state *ps, struct active *a, const char *laye
 	snprintf(req.container, sizeof(req.container), "%s", layer);
 	snprintf(req.path, sizeof(req.path), "%s", a->path);
 	req.run_tsk = container && !ps->env->opt->no_tsk;
-	req.inside_full = ps->env->opt->inside == INSIDE_FULL;
+	req.inside_full = full && !container;
 	/* A whole stream to decompress: the time limit grows with the file,
 	 * at 20 MB/s (xz decompresses at 50 to 100 here). */
 	req.extra_seconds = req.inside_full ? (uint32_t)(a->size / 20000000u) : 0;
@@ -167,13 +167,16 @@ static void ask_workers(struct pipe_state *ps, struct active *a, bool all_zero, 
 	struct image_result *r = &a->res;
 	const char *layer = inside_layer(&r->ident);
 	bool inside = ps->env->tsk && ps->env->opt->inside != INSIDE_NONE && a->size > 0;
+	bool full = ps->env->opt->inside == INSIDE_FULL, container = !first_hit_compressed(&r->ident);
 
-	if (inside && layer && !r->inside_asked)
-		ask_inside(ps, a, layer, !first_hit_compressed(&r->ident));
+	/* An inspected stream was looked at in head mode: --inside full reads
+	 * it whole here, once it is known to be an image. */
+	if (inside && layer && (!r->inside_asked || (full && !container && complete)))
+		ask_inside(ps, a, layer, container, full && complete);
 	else if (!r->inside_asked)
 		run_tsk(ps, a, all_zero);
 	if (inside && complete && !all_zero && !r->ident.nhits && !tsk_found(&r->tsk))
-		ask_inside(ps, a, "magic", false);
+		ask_inside(ps, a, "magic", false, false);
 }
 
 bool inspect_image(struct pipe_state *ps, struct active *a)
@@ -185,10 +188,11 @@ bool inspect_image(struct pipe_state *ps, struct active *a)
 	memset(&outer, 0, sizeof(outer));
 	probe_run_all(&v, 0, false, &outer);
 	a->res.inside_asked = true;
-	ask_inside(ps, a, inside_layer(&outer) ? inside_layer(&outer) : "gzip", false);
-	if (in->status != INSIDE_DONE) /* damaged, or the worker failed: the name decides */
-		return named_as_compressed_image(ps->env->cfg, a->path);
-	return inside_holds_image(in);
+	ask_inside(ps, a, inside_layer(&outer) ? inside_layer(&outer) : "gzip", false, false);
+	/* Only "looked, and found no image" makes it another file: one that
+	 * could not be looked into (damaged, a worker that failed) is listed,
+	 * with the reason, and never remembered as another file. */
+	return in->status != INSIDE_DONE || inside_holds_image(in);
 }
 
 static void finish_hashes(struct active *a)

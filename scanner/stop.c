@@ -3,6 +3,7 @@
  */
 #include "stop.h"
 #include "engine.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -41,8 +42,14 @@ static void die_of(int sig)
 	raise(sig);
 }
 
+/* `timeout` (without --foreground) and a shell's job control send one
+ * signal to the process and again to its group: the same signal within a
+ * second is that echo, not a second ^C asking to quit at once. */
+#define ECHO_SECONDS 1.0
+
 static void *wait_for_signal(void *arg)
 {
+	double first_at = 0;
 	sigset_t set;
 	int sig;
 
@@ -59,12 +66,17 @@ static void *wait_for_signal(void *arg)
 		/* Under the lock: once attach(NULL) returns, no wake is in progress
 		 * and the engine may be destroyed. */
 		pthread_mutex_lock(&engine_lock);
+		if (atomic_load(&stop_signal) == sig && monotonic_seconds() - first_at < ECHO_SECONDS) {
+			pthread_mutex_unlock(&engine_lock);
+			continue;
+		}
 		if (atomic_load(&stop_signal) || !wake_engine) {
 			pthread_mutex_unlock(&engine_lock);
 			die_of(sig);
 			continue;
 		}
 		atomic_store(&stop_signal, sig);
+		first_at = monotonic_seconds();
 		wake_engine->ops->wake(wake_engine);
 		pthread_mutex_unlock(&engine_lock);
 	}

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <locale.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,7 +108,9 @@ static void sanitize_ident(struct ident *id)
 	for (size_t i = 0; i < IDENT_MAX_PARTS; i++) {
 		TERMINATE(id->parts[i].type);
 		TERMINATE(id->parts[i].name);
+		id->parts[i].bootable = *(volatile uint8_t *)&id->parts[i].bootable != 0; /* any byte: a bool again */
 	}
+	id->hits_truncated = *(volatile uint8_t *)&id->hits_truncated != 0;
 }
 
 static void sanitize_inside(struct inside_result *in)
@@ -465,6 +468,9 @@ int tsk_worker_main(int sock)
 	static struct wire_request w;
 	static struct tsk_result res;
 	int fd, dfd, rc;
+
+	/* Archive member names in UTF-8 (libarchive converts by the locale). */
+	setlocale(LC_CTYPE, "C.UTF-8");
 
 	while ((rc = recv_request(sock, &w, &fd, &dfd)) == 1) {
 		/* Pages of the image cached before us: 0 lets us read through

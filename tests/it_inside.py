@@ -126,6 +126,27 @@ def build_damaged(d, work):
         f.write(cut)
     # 1 GiB of zeros in 1 MB of zstd: the head is all that is decompressed.
     pipe_to(["sh", "-c", "head -c 1G /dev/zero | zstd -q -1 -c"], os.path.join(d, "bomb.img"))
+    # A tarball whose first member is 1 GiB of zeros: listing past it would
+    # inflate it all; the listing stops instead (members_cut).
+    big = os.path.join(work, "bigtar")
+    os.makedirs(big)
+    itlib.sized(os.path.join(big, "a-zeros.raw"), 1 << 30)
+    with open(os.path.join(big, "b-notes.txt"), "w") as f:
+        f.write("notes\n")
+    pipe_to(["sh", "-c", "tar cf - -C %s a-zeros.raw b-notes.txt | zstd -q -1 -c" % big], os.path.join(d, "bigtar.img"))
+
+
+def build_unusual(d, work, iso, fat):
+    """A stream no one can open here: zstd with a 2 GiB window (libarchive
+    refuses over 128 MiB).  Listed, with the reason, never dropped as
+    another file.  And a zip whose member names are not ASCII."""
+    pipe_to(["sh", "-c", "cat %s | zstd -q --long=31 -c" % fat], os.path.join(d, "backup.zst"))
+    rnd = os.path.join(work, "примечание.bin")
+    with open(rnd, "wb") as f:
+        f.write(os.urandom(200_000))
+    named = os.path.join(work, "диск.iso")
+    shutil.copy(iso, named)
+    itlib.sh("zip", "-q", "-j", os.path.join(d, "two.zip"), rnd, named)
 
 
 class Missing(dict):
@@ -217,16 +238,34 @@ def check_damaged(c, rep):
     bomb = entry(c, rep, "bomb.img")
     c.eq("bomb: only the head decompressed", bomb["inside"]["examined"], 4 << 20)
     c.eq("bomb: no error", bomb["errors"], [])
+    bt = entry(c, rep, "bigtar.img")
+    c.eq("tar with a 1 GiB member: an archive, the listing cut", (bt["kind"], bt["inside"]["members_cut"]),
+         ("archive", True))
+    c.eq("tar with a 1 GiB member: no error (the worker was not timed out)", bt["errors"], [])
+    zs = entry(c, rep, "backup.zst")
+    c.eq("a stream that cannot be opened here is listed, not dropped", (zs["kind"], codes(zs)),
+         ("compressed", ["INSIDE_UNREADABLE"]))
+    two = entry(c, rep, "two.zip")
+    c.eq("member names in UTF-8", sorted(m["name"] for m in two["inside"]["members"]),
+         sorted(["примечание.bin", "диск.iso"]))
+    c.eq("a small zip: every member counted, nothing cut", (two["inside"]["members_total"],
+         two["inside"]["members_cut"]), (2, False))
 
 
 def check_full(c, d, iso, work):
     rc, rep, err = itlib.scan("--inside", "full", "-q", os.path.join(d, "cd.iso.xz"), os.path.join(d, "cds.zip"),
-                              os.path.join(d, "cd.iso"), os.path.join(d, "bomb.img"))
+                              os.path.join(d, "cd.iso"), os.path.join(d, "bomb.img"), os.path.join(d, "two.zip"),
+                              os.path.join(d, "backup.gz"))
+    bk = entry(c, rep, "backup.gz")
+    c.eq("full: an inspected stream (unknown extension) is hashed whole too", bk["inside"].get("xxh128"),
+         itlib.xxhsum(os.path.join(work, "ext4.img")))
     want = itlib.xxhsum(iso)
     c.eq("full: run options say so", rep["run"]["options"]["inside"], "full")
     c.eq("full: the .iso.xz's inner XXH128 is xxhsum of the ISO", entry(c, rep, "cd.iso.xz")["inside"].get("xxh128"), want)
     c.eq("full: ... and the .iso's own", entry(c, rep, "cd.iso")["hashes"]["xxh128"], want)
     c.eq("full: the zip member's too", entry(c, rep, "cds.zip")["inside"].get("xxh128"), want)
+    c.eq("full: the image member, found by its place, not its name", entry(c, rep, "two.zip")["inside"].get("xxh128"),
+         want)
     c.eq("full: inner size", entry(c, rep, "cd.iso.xz")["inside"]["inner_size"], os.path.getsize(iso))
     c.true("full: no inner hash of data that is no image", "xxh128" not in entry(c, rep, "bomb.img")["inside"])
     rc, rep, err = itlib.scan("--inside", "none", "-q", os.path.join(d, "disk.img.gz"))
@@ -242,6 +281,7 @@ def main():
     build_others(d, work, content)
     build_misnamed(d, work, content)
     build_damaged(d, work)
+    build_unusual(d, work, iso, fat)
     rc, rep, err = itlib.scan(d)
     c.true("report written", rep is not None, err)
     check_images(c, rep, d, iso, fat)

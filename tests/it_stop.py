@@ -83,6 +83,30 @@ def check_signal_stop(c, top):
                slow and name in error_of(slow[0]).get("message", ""), slow)
 
 
+def check_signal_echo(c, top):
+    """`timeout` sends its signal to imgscan and again to the process group:
+    the same signal twice within a second is one stop, not a kill: exit 130
+    and a whole report (it used to die, the report cut mid-line)."""
+    backing = os.path.join(top, "echo")
+    random_files(backing, ("a.img", "b-slow.img"), 4 << 20)
+    out = os.path.join(top, "echo.json")
+    with itlib.faultfs(backing, "delay b-slow.img 300\n") as m:
+        proc = subprocess.Popen([itlib.IMGSCAN, "scan", "-q", "--queue-depth", "2", "--images", "1",
+                                 "--read-size", "256K", "-o", out, m], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        status = proc.wait(30)
+    c.eq("SIGINT twice within a second: one stop, exit 130", status, 130)
+    try:
+        rep = json.load(open(out))
+        c.eq("SIGINT twice: a whole report, partial", rep["summary"]["partial"], True)
+    except (OSError, ValueError) as e:
+        c.true("SIGINT twice: a whole report", False, e)
+
+
 def check_sigkill(c, top):
     """SIGKILL cannot be handled; still nothing is left behind: the report
     and the sector lists are written to unnamed (O_TMPFILE) files, named
@@ -213,6 +237,7 @@ def main():
         check_sigchld_ignored(c, top)
         try:
             check_signal_stop(c, top)
+            check_signal_echo(c, top)
             check_stray_sigusr1(c, top)
             check_sigkill(c, top)
             check_lost_read(c, top)
