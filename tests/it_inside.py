@@ -14,6 +14,7 @@ bzip2, lz4, tar, cpio, zip, 7z, dpkg-deb, genisoimage, mkfs.*.
 - --inside full: the XXH128 of the image inside equals xxhsum of the image.
 - A truncated stream is said to be; a decompression bomb costs the head only.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -273,6 +274,26 @@ def check_full(c, d, iso, work):
     c.eq("none: nobody looked", (img["inside"], img["kind"], img["detail"]), (None, "compressed", "gzip"))
 
 
+def check_verify(c, top, d):
+    """verify decides as the scan did which compressed files are images: a
+    gzip'd disk of unknown extension that moved is moved, not missing and
+    new; a gzip'd text is nothing at all."""
+    v = os.path.join(top, "verify")
+    os.makedirs(v)
+    shutil.copy(os.path.join(d, "backup.gz"), v)
+    shutil.copy(os.path.join(d, "changelog.Debian.gz"), os.path.join(v, "notes.img.gz"))
+    report = os.path.join(top, "verify.json")
+    p = subprocess.run([itlib.IMGSCAN, "scan", "-q", "-o", report, v], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.rename(os.path.join(v, "backup.gz"), os.path.join(v, "moved.gz"))
+    out = os.path.join(top, "verified.json")
+    p = subprocess.run([itlib.IMGSCAN, "verify", "-q", "-o", out, report, v], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    with open(out) as f:
+        res = json.load(f)
+    c.eq("verify: a moved gzip'd disk is moved", [i["status"] for i in res["items"]], ["moved"])
+    c.eq("verify: exit 1 (moved)", p.returncode, 1)
+
+
 def main():
     top, d, work = itlib.workspace("archive", "work")
     c = itlib.Checker()
@@ -297,6 +318,7 @@ def main():
     rc, rep, err = itlib.scan(only)
     c.eq("a tree of other files: exit 0, nothing listed", (rc, rep["images"], rep["summary"]["other_files"]), (0, [], 7))
     check_full(c, d, iso, work)
+    check_verify(c, top, d)
     shutil.rmtree(top)
     c.done()
 

@@ -10,6 +10,7 @@
 #include "verify_out.h"
 #include "verify_run.h"
 #include "../config/config.h"
+#include "../scanner/tsk_pool.h"
 #include "../scanner/engine_choice.h"
 #include "../scanner/stop.h"
 #include "../scanner/walk.h"
@@ -25,6 +26,7 @@ struct verify_resources {
 	struct imgscan_config cfg;
 	struct engine_choice ec;
 	struct walker *walk;
+	struct tsk_pool *workers; /* they look inside compressed files, as the scan did */
 	struct verify_out out;
 	bool out_open;
 	bool lock_made;
@@ -51,6 +53,11 @@ static int apply_report_options(struct verify_run *vr)
 		opt->sector_size = (unsigned)d;
 	}
 	opt->all_files = cJSON_IsTrue(json_at(run, "options", "all_files"));
+	/* Which compressed files of unknown extension are images was decided by
+	 * looking inside (the scan's default): decide them the same way. */
+	if (cJSON_IsString(json_at(run, "options", "inside")) &&
+	    strcmp(json_at(run, "options", "inside")->valuestring, "none"))
+		opt->inside = INSIDE_HEAD;
 	opt->follow_symlinks |= cJSON_IsTrue(json_at(run, "options", "follow_symlinks"));
 	for (size_t i = 0; i < vr->report.n; i++)
 		for (int h = 0; h < HASH_COUNT; h++)
@@ -98,6 +105,13 @@ static int setup(struct verify_run *vr, struct verify_resources *res)
 	}
 	if (engine_choose(opt->io, opt->queue_depth, &res->ec))
 		return EXIT_ERRORS;
+	if (opt->inside != INSIDE_NONE &&
+	    tsk_pool_create(res->cfg.tsk_workers ? res->cfg.tsk_workers : opt->jobs,
+			    res->cfg.tsk_timeout_s ? res->cfg.tsk_timeout_s : 20,
+			    res->cfg.tsk_memory_mib ? res->cfg.tsk_memory_mib : 1024, &res->workers)) {
+		fprintf(stderr, "imgscan: verify: cannot set up the worker processes\n");
+		return EXIT_ERRORS;
+	}
 	info.engine = res->ec.name;
 	info.engine_note = res->ec.note;
 	if (walk_open(vr->roots, vr->nroots, opt->follow_symlinks, &res->walk))
@@ -118,6 +132,7 @@ static void teardown(struct verify_run *vr, struct verify_resources *res)
 	if (res->out_open)
 		verify_out_abort(&res->out);
 	walk_close(res->walk);
+	tsk_pool_destroy(res->workers);
 	if (res->ec.engine)
 		res->ec.engine->ops->destroy(res->ec.engine);
 	stop_signals_end();
@@ -164,7 +179,7 @@ static int exit_status(const struct verify_run *vr, const struct verify_counts *
 static int run_pipeline(struct verify_run *vr, struct verify_resources *res, struct run_stats *stats)
 {
 	struct pipeline_env env = {
-		.opt = &vr->vo->scan, .cfg = &res->cfg, .engine = res->ec.engine, .tsk = NULL,
+		.opt = &vr->vo->scan, .cfg = &res->cfg, .engine = res->ec.engine, .tsk = res->workers,
 		.sink = match_sink(vr), .admit = match_admit_hook(vr),
 	};
 	int rc;
