@@ -316,18 +316,30 @@ static struct finding *add_finding(struct verdict *v, const char *code, const ch
 	return f;
 }
 
-/* The file name with its extension replaced (or appended to). */
-static void suggest_name(const struct verdict_input *in, const struct naming_rule *rule, char *out, size_t len)
+/* Is ext one some compressor's rule accepts ("gz", "xz", "zip")? */
+static bool compression_ext(const struct imgscan_config *cfg, const char *ext)
+{
+	for (size_t i = 0; ext[0] && i < cfg->nrules; i++)
+		if (!strncmp(cfg->rules[i].key, "compressed:", 11) && naming_rule_accepts(&cfg->rules[i], ext))
+			return true;
+	return false;
+}
+
+/* The file name with its extension replaced (or appended to: a
+ * compressor's extension; one that names another compressor is replaced,
+ * disk.img.gz holding xz becomes disk.img.xz). */
+static void suggest_name(const struct verdict_input *in, const struct naming_rule *rule,
+			 const struct imgscan_config *cfg, char *out, size_t len)
 {
 	size_t stem = strlen(in->basename);
 
-	if (rule->append[0]) {
+	if (rule->append[0] && !compression_ext(cfg, in->ext)) {
 		snprintf(out, len, "%s.%s", in->basename, rule->append);
 		return;
 	}
 	if (in->ext[0])
 		stem -= strlen(in->ext) + 1;
-	snprintf(out, len, "%.*s.%s", (int)stem, in->basename, rule->suggest);
+	snprintf(out, len, "%.*s.%s", (int)stem, in->basename, rule->append[0] ? rule->append : rule->suggest);
 }
 
 static bool ext_is(const char *ext, const char *want)
@@ -385,7 +397,7 @@ static bool not_image_finding(const struct tsk_result *tsk, const struct verdict
 		 on_optical ? "an optical disc" : "a disk", v->detail,
 		 v->kind_id == KIND_OTHER ? other_hint(tsk->inside.content) : "");
 	if (v->kind_id == KIND_COMPRESSED && rule && rule->append[0])
-		suggest_name(in, rule, f->suggested_name, sizeof(f->suggested_name));
+		suggest_name(in, rule, cfg, f->suggested_name, sizeof(f->suggested_name));
 	else if (v->inner_ext[0])
 		replace_ext(in, v->inner_ext, f->suggested_name, sizeof(f->suggested_name));
 	return true;
@@ -438,7 +450,7 @@ static void naming_finding(const struct ident *id, const struct tsk_result *tsk,
 		snprintf(f->message, sizeof(f->message), "%s image (%s) named .%s", image_kind_name(v->kind_id),
 			 v->detail, ext);
 	}
-	suggest_name(in, rule, f->suggested_name, sizeof(f->suggested_name));
+	suggest_name(in, rule, cfg, f->suggested_name, sizeof(f->suggested_name));
 }
 
 /* The furthest byte any structure claims, and what claims it.  Sums and
