@@ -19,6 +19,7 @@ def main():
     os.makedirs(os.path.join(out, "cds"))
     os.makedirs(os.path.join(out, "disks"))
     os.makedirs(os.path.join(out, "vms"))
+    os.makedirs(os.path.join(out, "downloads"))
     os.makedirs(work)
     src = itlib.content_dir(work, nbytes=2_000_000)
     iso = os.path.join(out, "cds", "install-disc.iso")
@@ -38,6 +39,16 @@ def main():
     itlib.make_qemu(os.path.join(out, "vms", "guest.img"), "qcow2")          # qcow2 named .img
     itlib.make_qemu(os.path.join(out, "vms", "guest.vmdk"), "vmdk")
     itlib.compress(os.path.join(out, "disks", "rootfs.img"), os.path.join(out, "vms", "rootfs-backup.img"), "gzip")
+    # What else a real archive holds: other files (counted, never flagged),
+    # and files named as images that are not images.
+    dl = os.path.join(out, "downloads")
+    itlib.compress(iso, os.path.join(dl, "install-disc.iso.xz"), "xz")    # a compressed image, rightly named
+    itlib.sh("tar", "czf", os.path.join(dl, "sources.tar.gz"), "-C", work, "content")  # another file
+    itlib.sh("tar", "czf", os.path.join(dl, "backup.img"), "-C", work, "content")      # a tarball named .img
+    itlib.sh("zip", "-q", "-j", os.path.join(dl, "manual.docx"), os.path.join(src, "readme.txt"))  # another file
+    with open(os.path.join(dl, "netinst.iso"), "w") as f:                 # a failed download
+        f.write("<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
+                "<body>Try again later.</body></html>\n")
     with open(os.path.join(out, "README.txt"), "w") as f:
         f.write("imgscan demo archive: real images, some of them misnamed.\n")
     shutil.rmtree(work)
