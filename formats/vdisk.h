@@ -1,7 +1,8 @@
 /*
  * vdisk.h - the virtual disk inside a container, behind one small ops
- * table: qcow2 (libqcow), vmdk (libvmdk), vhd and vhdx (libvhdi), vdi and
- * android-sparse (bounded readers of their own block maps, here).  Used in
+ * table: qcow and qcow2 (libqcow, given only clusters checked here), vmdk
+ * (libvmdk), vhd and vhdx (libvhdi), vdi and android-sparse (bounded
+ * readers of their own block maps, here).  Used in
  * the worker process only (formats/inside_container.c): a hostile container
  * costs one image.
  *

@@ -17,8 +17,10 @@
  * entries, each entry counted every time it is looked at (grain tables
  * that all point at the same bytes cost as much as distinct ones), or has
  * read CUT_BUDGET bytes of the file; counts from disk are capped before any
- * loop.  Only a file that ends early says "cut short": an I/O error stops
- * the walk, and the reads say it.
+ * loop.  Each grain table is read whole, apart from the window that holds
+ * the directory (one window for both made them evict each other: 128 KiB
+ * read per 2 KiB table).  Only a file that ends early says "cut short": an
+ * I/O error stops the walk, and the reads say it.
  */
 #include "vdisk.h"
 #include "probe.h"
@@ -33,6 +35,7 @@
 #define VMDK_GD_AT_END UINT64_MAX     /* stream-optimized: the directory is in the footer */
 #define VMDK_COMPRESSED (1u << 16)    /* flags: grains are compressed, of varying length */
 #define VMDK_GRAIN_MAX (1u << 16)     /* sectors (32 MiB); libvmdk's own limit is lower */
+#define VMDK_GT_MAX 4096u             /* entries in a grain table (VMware's are 512) */
 #define VHDX_REGIONS (192u << 10)
 #define VHDX_REGION_MAX 2047u
 #define VHDX_BLOCK_MIN (1u << 20)
@@ -56,28 +59,26 @@ static bool in_file(const struct vdisk_file *f, uint64_t off, uint64_t len)
 }
 
 /* One grain table (entries sectors, grains of grain bytes, covering
- * virtual bytes from base): a grain past the end says so; true then, and
- * true too when the table does not read (the walk stops).  Grain tables
- * usually lie one after the other: the window reads them. */
+ * virtual bytes from base), read whole into gt (room for VMDK_GT_MAX
+ * entries) through the counted reader, past the window that keeps the
+ * grain directory: a grain past the end says so; true then, and true too
+ * when the table does not read (the walk stops). */
 static bool vmdk_table_cut(struct walk *w, uint64_t gt_off, uint32_t entries, uint64_t grain, uint64_t base,
-			   bool compressed, struct vdisk_error *err)
+			   bool compressed, uint8_t *gt, struct vdisk_error *err)
 {
-	struct vdisk_file *f = w->f;
-	uint8_t e[4];
-	int rc;
+	long got = vdisk_file_read(w->f, gt_off, gt, 4ull * entries);
 
 	w->examined += 4ull * entries;
+	if (got < 0)
+		return true; /* an I/O error: the reads will say it */
+	if ((uint64_t)got < 4ull * entries) {
+		err->truncated = true;
+		vdisk_fail(err, 0, "vmdk", "the file ends inside a grain table (cut short)");
+		return true;
+	}
 	for (uint32_t j = 0; j < entries; j++) {
-		uint64_t sector;
-		if ((rc = vdisk_file_small(f, gt_off + 4ull * j, e, 4))) {
-			if (rc != -ENODATA)
-				return true; /* an I/O error: the reads will say it */
-			err->truncated = true;
-			vdisk_fail(err, 0, "vmdk", "the file ends inside a grain table (cut short)");
-			return true;
-		}
-		sector = le32(e);
-		if (sector > 1 && !in_file(f, sector * VMDK_SECTOR, compressed ? 1 : grain)) {
+		uint64_t sector = le32(gt + 4ull * j);
+		if (sector > 1 && !in_file(w->f, sector * VMDK_SECTOR, compressed ? 1 : grain)) {
 			err->truncated = true;
 			vdisk_fail(err, 0, "vmdk", "the file ends before the grain of virtual offset %llu (cut short)",
 				   (unsigned long long)(base + j * grain));
@@ -90,7 +91,7 @@ static bool vmdk_table_cut(struct walk *w, uint64_t gt_off, uint32_t entries, ui
 void vdisk_vmdk_find_cut(struct vdisk_file *f, struct vdisk_error *err)
 {
 	struct walk w = {f, f->bytes_read, 0};
-	uint8_t h[80], e[4];
+	uint8_t h[80], e[4], gt[4 * VMDK_GT_MAX];
 	uint64_t grain, span, tables, gd;
 	uint32_t entries;
 	int rc;
@@ -99,7 +100,7 @@ void vdisk_vmdk_find_cut(struct vdisk_file *f, struct vdisk_error *err)
 		return;
 	grain = le64(h + 20);
 	entries = le32(h + 44);
-	if (!grain || grain > VMDK_GRAIN_MAX || !entries || entries > 4096)
+	if (!grain || grain > VMDK_GRAIN_MAX || !entries || entries > VMDK_GT_MAX)
 		return; /* libvmdk refuses such a header itself */
 	grain *= VMDK_SECTOR;
 	span = grain * entries;
@@ -117,7 +118,7 @@ void vdisk_vmdk_find_cut(struct vdisk_file *f, struct vdisk_error *err)
 			return;
 		}
 		if (le32(e) && vmdk_table_cut(&w, (uint64_t)le32(e) * VMDK_SECTOR, entries, grain, i * span,
-					      le32(h + 8) & VMDK_COMPRESSED, err))
+					      le32(h + 8) & VMDK_COMPRESSED, gt, err))
 			return;
 	}
 }

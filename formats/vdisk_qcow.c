@@ -78,7 +78,7 @@ struct cluster {
 	uint64_t entry;          /* the entry that decided it */
 	const char *damage;      /* CLUSTER_DAMAGED: what is wrong with the entry */
 	int errnum;              /* CLUSTER_IO_ERROR */
-	bool tail_past_eof;      /* compressed data whose last sector the file ends inside */
+	bool tail_past_eof;      /* compressed data whose last sector the file ends inside (a cut copy) */
 };
 
 static bool in_file(const struct qcow *q, uint64_t off, uint64_t len)
@@ -225,9 +225,12 @@ static void damaged(struct cluster *c, uint64_t e, const char *what)
 	c->damage = what;
 }
 
-/* Compressed data from host up to end (bytes): cut when the file ends
- * before its last sector (qemu pads a compressed cluster's data to whole
- * sectors, and may place another's in the tail of that sector). */
+/* Compressed data from host up to end (bytes; qemu pads the file to whole
+ * sectors after it).  When the file ends before its last sector, some of
+ * the data is certainly gone: cut, and refused.  When it ends inside that
+ * sector, the copy was cut too, but what is gone may be padding only (the
+ * data need not fill the sector): said cut, and left to libqcow, which
+ * reads what the file has and fails only where the data is incomplete. */
 static void compressed(const struct qcow *q, uint64_t e, uint64_t host, uint64_t end, struct cluster *c)
 {
 	c->entry = e;
@@ -355,8 +358,8 @@ static void say_cut(struct qcow *q, uint64_t voff)
 }
 
 /* Does one L2 table (for virtual offsets from base) point past the end of
- * the file?  Says so and returns true; l2 is a buffer of the table's
- * size. */
+ * the file (or end inside a compressed cluster's data)?  Says so and
+ * returns true; l2 is a buffer of the table's size. */
 static bool l2_table_cut(struct qcow *q, uint64_t l2_off, uint64_t base, uint8_t *l2)
 {
 	uint64_t bytes = l2_table_bytes(q);
@@ -367,7 +370,7 @@ static bool l2_table_cut(struct qcow *q, uint64_t l2_off, uint64_t base, uint8_t
 	for (uint64_t j = 0; j < bytes / 8; j++) {
 		memset(&c, 0, sizeof(c));
 		classify_l2(q, be64(l2 + 8 * j), &c);
-		if (c.kind == CLUSTER_CUT) {
+		if (c.kind == CLUSTER_CUT || c.tail_past_eof) {
 			say_cut(q, base + (j << q->cluster_bits));
 			return true;
 		}
@@ -418,23 +421,23 @@ static int library_failure(struct qcow *q, uint64_t off, libqcow_error_t **lib_e
 }
 
 /* Clusters [off, off + len), all CLUSTER_DATA, through libqcow.  0 or
- * -errno.  tail_past_eof: one is compressed data the file ends inside, so
- * a failure is the cut's. */
+ * -errno.  tail_past_eof: one is compressed data the file ends inside: a
+ * cut copy, whose failure is the cut's. */
 static int library_read(struct qcow *q, uint64_t off, uint8_t *buf, uint64_t len, bool tail_past_eof)
 {
 	libqcow_error_t *lib_err = NULL;
 	ssize_t n = libqcow_file_read_buffer_at_offset(q->lib, buf, (size_t)len, (off64_t)off, &lib_err);
+	bool ok = n >= 0 && (uint64_t)n == len;
 
-	if (n >= 0 && (uint64_t)n == len)
-		return 0;
 	if (tail_past_eof) {
 		libqcow_error_free(&lib_err);
 		q->base.err->truncated = true;
-		return vdisk_fail(q->base.err, ENODATA, "qcow2",
-				  "the file ends inside the compressed data of virtual offsets %llu to %llu (cut short)",
-				  (unsigned long long)off, (unsigned long long)(off + len));
+		vdisk_fail(q->base.err, ENODATA, "qcow2",
+			   "the file ends inside the compressed data of virtual offsets %llu to %llu (cut short)",
+			   (unsigned long long)off, (unsigned long long)(off + len));
+		return ok ? 0 : -ENODATA;
 	}
-	return library_failure(q, off, &lib_err);
+	return ok ? 0 : library_failure(q, off, &lib_err);
 }
 
 /* A cluster that is not CLUSTER_DATA, [off, off + len) of it into buf:

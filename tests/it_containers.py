@@ -8,13 +8,24 @@ Kit's view of the virtual disk.  Differencing images name their backing file
 and never open it (one backing file, outside the scanned tree, is a FIFO: an
 open would hang); a cut qcow2 and a VDI with a patched block map fail or say
 truncated, with a reason (as do a cut VMDK and VHDX), and the scan goes
-on."""
+on.
+
+The readers themselves (tests/unit_inside_container, beside imgscan) on
+containers made by qemu-img and qemu-io, some with one field patched: what
+each reads of a qcow and qcow2 must be what qemu-img convert -O raw reads
+(version 3's zero clusters, compressed clusters, version 1); entries qemu
+calls corrupt are refused with the reason; a huge virtual size, an
+encrypted version 1 image and a VMDK whose grain tables all overlap are
+answered at once; cut copies are said cut, and an I/O error or a parent
+that is named but not needed is not taken for one."""
+import json
 import os
 import shutil
 import stat
 import struct
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itlib  # noqa: E402
@@ -23,7 +34,7 @@ from itlib import by_name, codes  # noqa: E402
 MIB = 1 << 20
 DISK = 64 * MIB
 PEEK = 4 * MIB + 64 * 1024  # INSIDE_PEEK_BYTES and the tail
-TOOLS = ("qemu-img", "img2simg", "sfdisk", "mkfs.vfat", "mkfs.ext4")
+TOOLS = ("qemu-img", "qemu-io", "img2simg", "sfdisk", "mkfs.vfat", "mkfs.ext4")
 
 
 def fat16_disk(path, work):
@@ -182,12 +193,265 @@ def check_report(c, rep, tree, far, tmp):
     c.eq("the workers' private directories are gone", os.listdir(tmp), [])
 
 
+# ---- the readers, through tests/unit_inside_container ----------------------
+
+def unit_driver():
+    return os.path.join(os.path.dirname(os.path.abspath(itlib.IMGSCAN)), "tests", "unit_inside_container")
+
+
+def dump(path, layer="qcow2", timeout=120, out=None):
+    """The reader's whole virtual disk into out (path + ".out"): its answer
+    (open, size, read: the bytes that read, last: the last read's count or
+    -errno, truncated, needs_parent, why)."""
+    p = subprocess.run([unit_driver(), "--dump", layer, path, out or path + ".out"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=timeout)
+    if p.returncode:
+        raise RuntimeError("unit_inside_container --dump %s: %s" % (path, p.stderr.decode(errors="replace")))
+    return json.loads(p.stdout)
+
+
+def inside(path, layer="qcow2", timeout=120):
+    """The worker's answer for path and the seconds it took; None when it
+    took longer than timeout."""
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run([unit_driver(), layer, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, timeout
+    if p.returncode:
+        raise RuntimeError("unit_inside_container %s: %s" % (path, p.stderr.decode(errors="replace")))
+    return json.loads(p.stdout), time.monotonic() - t0
+
+
+def same_as_qemu(c, path, fmt="qcow2"):
+    """The reader reads all of path, and what qemu-img reads."""
+    name, got = os.path.basename(path), dump(path)
+    ref = path + ".raw"
+    itlib.sh("qemu-img", "convert", "-f", fmt, "-O", "raw", path, ref)
+    c.eq(name + ": reads whole", (got["open"], got["read"], got["why"]), (0, os.path.getsize(ref), ""))
+    with open(path + ".out", "rb") as a, open(ref, "rb") as b:
+        c.true(name + ": reads what qemu-img reads", a.read() == b.read())
+    return got
+
+
+def refused_read(c, path, want, fmt="qcow2"):
+    """Opens, but the read of the damaged cluster fails, saying want; never
+    "cut short"."""
+    name, got = os.path.basename(path), dump(path, fmt)
+    c.true(name + ": read refused: " + want, got["open"] == 0 and got["last"] < 0 and want in got["why"], str(got))
+    c.eq(name + ": not truncated", got["truncated"], False)
+
+
+def qemu_io(path, *cmds, fmt="qcow2"):
+    itlib.sh("qemu-io", "-f", fmt, *[a for cmd in cmds for a in ("-c", cmd)], path)
+
+
+def be(path, off, fmt):
+    with open(path, "rb") as f:
+        f.seek(off)
+        return struct.unpack(fmt, f.read(struct.calcsize(fmt)))[0]
+
+
+def patch(path, off, fmt, value):
+    with open(path, "r+b") as f:
+        f.seek(off)
+        f.write(struct.pack(fmt, value))
+
+
+def l2_entry_at(path, index):
+    """The file offset of L2 entry index of a qcow2's first L2 table."""
+    return (be(path, be(path, 40, ">Q"), ">Q") & 0x00fffffffffffe00) + 8 * index
+
+
+def patterned(path, fmt, size="4M", *opts):
+    """A container of size with a different byte in each 64 KiB."""
+    itlib.sh("qemu-img", "create", "-q", "-f", fmt, *opts, path, size)
+    qemu_io(path, *["write -P %d %dk 64k" % (0x41 + i % 50, 64 * i) for i in range(int(size[:-1]) * 16)], fmt=fmt)
+
+
+def check_qcow2_zero_and_reserved(c, d):
+    """Version 3's zero clusters read as zeros (libqcow 20201213 took the
+    flag for part of the host offset: the header, shifted data, and past
+    its buffer at the last cluster); reserved bits, the flag in version 2
+    and an offset off its cluster are refused, as qemu calls them corrupt."""
+    z = os.path.join(d, "zero-v3.qcow2")
+    patterned(z, "qcow2", "4M", "-o", "compat=1.1")
+    qemu_io(z, "write -z -u 0 64k", "write -z 128k 64k", "write -z 4032k 64k")  # plain, allocated, the file's last
+    c.eq("zero-v3.qcow2: the zero flags are there", [be(z, l2_entry_at(z, i), ">Q") & 1 for i in (0, 2, 63)], [1, 1, 1])
+    same_as_qemu(c, z)
+    for name, index, change, opts, want in (
+            ("reserved.qcow2", 1, lambda e: e | 2, ("-o", "compat=1.1"), "reserved bits are set in its L2 entry"),
+            ("high-reserved.qcow2", 1, lambda e: e | (1 << 56), ("-o", "compat=1.1"), "reserved bits"),
+            ("zero-v2.qcow2", 1, lambda e: e | 1, ("-o", "compat=0.10"), "zero flag of version 3 in a version 2"),
+            ("unaligned.qcow2", 1, lambda e: e + 512, ("-o", "compat=1.1"), "not on a cluster boundary")):
+        path = os.path.join(d, name)
+        patterned(path, "qcow2", "1M", *opts)
+        at = l2_entry_at(path, index)
+        patch(path, at, ">Q", change(be(path, at, ">Q")))
+        refused_read(c, path, want)
+
+
+def check_qcow2_bounds(c, d):
+    """A virtual size beyond what the L1 table maps is refused at once (a
+    read's cluster walk wrapped at 2^64 and ran for hours); a cut compressed
+    cluster is said cut."""
+    huge = os.path.join(d, "huge.qcow2")
+    itlib.sh("qemu-img", "create", "-q", "-f", "qcow2", huge, "64M")
+    patch(huge, 24, ">Q", (1 << 64) - 1)
+    got, took = inside(huge, timeout=60)
+    c.true("huge.qcow2: answered at once", got is not None and took < 20, "%.1f s" % took)
+    c.true("huge.qcow2: refused, saying why", got is not None and got["status"] == "failed" and
+           "more than its L1 table of 1 entries maps" in got["failure"], str(got))
+    raw = os.path.join(d, "text.raw")
+    with open(raw, "wb") as f:
+        for i in range(64):
+            f.write(("%06d the quick brown fox jumps over the lazy dog\n" % i).encode() * 1200)
+    comp = os.path.join(d, "compressed.qcow2")
+    itlib.sh("qemu-img", "convert", "-q", "-c", "-f", "raw", "-O", "qcow2", raw, comp)
+    same_as_qemu(c, comp)
+    for cut in (1000, 100):  # its last sector gone; inside its last sector
+        path = os.path.join(d, "compressed-cut%d.qcow2" % cut)
+        shutil.copy(comp, path)
+        os.truncate(path, os.path.getsize(comp) - cut)
+        got = dump(path)
+        c.true(os.path.basename(path) + ": cut short", got["truncated"] and "cut short" in got["why"], str(got))
+
+
+def check_qcow1(c, d):
+    """Version 1 (qemu's "qcow"): read and checked like version 2, its cut
+    copies said cut, an encrypted one refused."""
+    v1 = os.path.join(d, "v1.qcow")
+    patterned(v1, "qcow", "4M")
+    same_as_qemu(c, v1, "qcow")
+    cut = os.path.join(d, "v1-cut.qcow")
+    shutil.copy(v1, cut)
+    os.truncate(cut, os.path.getsize(v1) - 6000)
+    got = dump(cut)
+    c.true("v1-cut.qcow: cut short", got["truncated"] and "cut short" in got["why"], str(got))
+    comp = os.path.join(d, "v1-compressed.qcow")
+    itlib.sh("qemu-img", "create", "-q", "-f", "qcow", comp, "1M")
+    qemu_io(comp, "write -c -P 0x61 0 4k", "write -P 0x62 64k 8k", "write -c -P 0x63 1020k 4k", fmt="qcow")
+    same_as_qemu(c, comp, "qcow")
+    os.truncate(comp, os.path.getsize(comp) - 5)
+    got = dump(comp)
+    c.true("v1-compressed.qcow cut: cut short", got["truncated"] and "cut short" in got["why"], str(got))
+    enc = os.path.join(d, "encrypted.qcow")
+    itlib.sh("qemu-img", "create", "-q", "-f", "qcow", "--object", "secret,id=s0,data=imgscan", "-o",
+             "encrypt.format=aes,encrypt.key-secret=s0", enc, "4M")
+    got, _ = inside(enc)
+    c.true("encrypted.qcow: refused as encrypted", got["status"] == "failed" and "encrypted" in got["failure"],
+           str(got))
+
+
+def check_qcow2_backing(c, d):
+    """A backing file is one when the header gives its name's offset and
+    length: even a name that begins with a NUL byte, or is too long to
+    keep (said so); a name past the end of the file is damage, not a cut."""
+    base = os.path.join(d, "base.qcow2")
+    itlib.sh("qemu-img", "create", "-q", "-f", "qcow2", base, "4M")
+    nul = os.path.join(d, "nul-backing.qcow2")
+    itlib.sh("qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", nul, cwd=d)
+    patch(nul, be(nul, 8, ">Q"), "B", 0)
+    got, _ = inside(nul)
+    c.true("nul-backing.qcow2: a backing file", "NUL" in got["backing_file"], str(got))
+    got = dump(nul)
+    c.true("nul-backing.qcow2: needs it", got["needs_parent"] and "never opened" in got["why"], str(got))
+    far = os.path.join(d, "backing-past-end.qcow2")
+    itlib.sh("qemu-img", "create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", far, cwd=d)
+    patch(far, 8, ">Q", 1 << 40)
+    got = dump(far)
+    c.true("backing-past-end.qcow2: refused as damage, not cut",
+           got["open"] != 0 and not got["truncated"] and "backing file name" in got["why"] and
+           "cut short" not in got["why"], str(got))
+    sub = os.path.join("d" * 150, "e" * 150 + ".qcow2")
+    os.makedirs(os.path.join(d, os.path.dirname(sub)))
+    shutil.copy(base, os.path.join(d, sub))
+    long_name = os.path.join(d, "long-backing.qcow2")
+    itlib.sh("qemu-img", "create", "-q", "-f", "qcow2", "-b", sub, "-F", "qcow2", long_name, cwd=d)
+    got, _ = inside(long_name)
+    c.eq("long-backing.qcow2: its name said cut", got["backing_file"], "(a name of %d bytes)" % len(sub))
+
+
+def check_vmdk(c, d):
+    """Grain tables that all overlap cost as much as distinct ones (the
+    walk took 40 s and more); the walk reaches the last of 256 tables (the
+    directory and the tables evicted each other from one window, and the
+    budget ran out half way); a delta disk that does not need its parent
+    (parentCID ffffffff) is a cut copy when cut, not one in need of it."""
+    hang = os.path.join(d, "overlapping.vmdk")
+    itlib.sh("qemu-img", "create", "-q", "-f", "vmdk", hang, "64M")
+    with open(hang, "rb") as f:
+        b = bytearray(f.read())
+    tables, entries, grain, gd = 1 << 21, 4096, 16, len(b) // 512
+    cap = tables * entries * grain
+    struct.pack_into("<QQ", b, 12, cap, grain)
+    struct.pack_into("<I", b, 44, entries)
+    struct.pack_into("<QQ", b, 48, gd, gd)
+    desc = bytes(b[512:512 * 21]).replace(b"RW 131072 SPARSE", b"RW %d SPARSE" % cap)
+    b[512:512 * 21] = desc[:512 * 20]
+    b += b"\0" * (4 * tables + 65536)
+    b[gd * 512:gd * 512 + 4 * tables] = struct.pack("<%dI" % tables, *[gd + 4 * k // 512 for k in range(tables)])
+    with open(hang, "wb") as f:
+        f.write(b)
+    got, took = inside(hang, "vmdk", timeout=120)
+    c.true("overlapping.vmdk: answered at once", got is not None and took < 20, "%.1f s" % took)
+    c.true("overlapping.vmdk: read", got is not None and got["status"] == "ok", str(got))
+    big = os.path.join(d, "big-cut.vmdk")
+    itlib.sh("qemu-img", "create", "-q", "-f", "vmdk", big, "8G")
+    qemu_io(big, "write -P 0x41 0 64k", "write -P 0x42 %dk 64k" % (8 * 1024 * 1024 - 64), fmt="vmdk")
+    os.truncate(big, os.path.getsize(big) - 30000)
+    got, _ = inside(big, "vmdk")
+    c.true("big-cut.vmdk: its last grain said cut", got["truncated"] and "cut short" in got["failure"], str(got))
+    base, delta = os.path.join(d, "base.vmdk"), os.path.join(d, "delta.vmdk")
+    itlib.sh("qemu-img", "create", "-q", "-f", "vmdk", base, "4M")
+    itlib.sh("qemu-img", "create", "-q", "-f", "vmdk", "-b", "base.vmdk", "-F", "vmdk", delta, cwd=d)
+    qemu_io(delta, "write -P 0x41 0 4M", fmt="vmdk")
+    with open(delta, "rb") as f:
+        b = bytearray(f.read())
+    at = b.index(b"parentCID=") + len("parentCID=")
+    b[at:at + 8] = b"ffffffff"
+    with open(delta, "wb") as f:
+        f.write(b[:len(b) * 2 // 3])
+    got = dump(delta, "vmdk")
+    c.true("delta.vmdk, parentCID ffffffff, cut: cut short, its parent not needed",
+           got["truncated"] and not got["needs_parent"] and "cut short" in got["why"], str(got))
+
+
+def check_io_errors(c, d):
+    """An I/O error (faultfs: a bad sector on a table) is not a cut copy."""
+    q, v = os.path.join(d, "eio.qcow2"), os.path.join(d, "eio.vmdk")
+    patterned(q, "qcow2", "1M")
+    itlib.sh("qemu-img", "create", "-q", "-f", "vmdk", v, "8G")
+    qemu_io(v, "write -P 0x41 0 64k", fmt="vmdk")
+    first_gt = be(v, be(v, 56, "<Q") * 512, "<I") * 512
+    rules = "eio eio.qcow2 %d 8\neio eio.vmdk %d 4\n" % (l2_entry_at(q, 0), first_gt)
+    try:
+        with itlib.faultfs(d, rules) as mnt:
+            got = dump(os.path.join(mnt, "eio.qcow2"), out=os.path.join(d, "eio.out"))
+            c.true("eio.qcow2: an I/O error, not cut", got["last"] < 0 and not got["truncated"] and
+                   "Input/output error" in got["why"], str(got))
+            got, _ = inside(os.path.join(mnt, "eio.vmdk"), "vmdk")
+            c.true("eio.vmdk: an I/O error in a grain table, not cut", not got["truncated"] and
+                   "cut short" not in got["failure"], str(got))
+    except itlib.FuseUnavailable as e:
+        print("skipped the I/O error cases: %s" % e)
+
+
+def check_readers(c, d):
+    for check in (check_qcow2_zero_and_reserved, check_qcow2_bounds, check_qcow1, check_qcow2_backing, check_vmdk,
+                  check_io_errors):
+        sub = os.path.join(d, check.__name__)
+        os.mkdir(sub)
+        check(c, sub)
+
+
 def main():
     for tool in TOOLS:
         if not shutil.which(tool):
             print("skipped: %s is not installed" % tool)
             sys.exit(77)
-    top, tree, outside, work, tmp = itlib.workspace("tree", "outside", "work", "tmp")
+    top, tree, outside, work, tmp, readers = itlib.workspace("tree", "outside", "work", "tmp", "readers")
     c = itlib.Checker()
     try:
         far = build(tree, outside, work)
@@ -196,6 +460,7 @@ def main():
         c.true("scan finished with a report", rep is not None and status in (0, 1, 2), "%s %s" % (status, err))
         if rep is not None:
             check_report(c, rep, tree, far, tmp)
+        check_readers(c, readers)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     c.done()

@@ -5,13 +5,17 @@
  * Without arguments: the VDI and Android sparse readers on images built
  * here byte by byte, good ones and crafted ones (a map entry past the end,
  * a chunk count of 2^32 - 1, chunks that overrun, cut copies, a
- * differencing VDI without its parent); exit 0 when every check holds.
+ * differencing VDI without its parent, a sparse header alone that declares
+ * a million chunks); exit 0 when every check holds.
  *
  * With arguments, a driver for tests/it_containers.py:
  *   unit_inside_container [--tsk] LAYER FILE
  * opens FILE read-only, answers an "inside" request for it as the worker
  * would (with a private directory of its own for libvmdk's link) and
  * prints the answer as one JSON object, shaped like the report's.
+ *   unit_inside_container --dump LAYER FILE OUT
+ * reads FILE's whole virtual disk through its reader into OUT (for a
+ * comparison with qemu-img convert -O raw) and prints how it went.
  */
 #include "formats/inside.h"
 #include "formats/tsk_glue.h"
@@ -19,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +317,32 @@ static void test_sparse_crafted(void)
 	close_opened(&o);
 }
 
+/* A header alone (28 bytes) that declares SPARSE_CHUNKS_MAX chunks: cut
+ * short, and its index sized by the file (a chunk header each), not by the
+ * count (24 MiB). */
+static void test_sparse_short_index(void)
+{
+	static uint8_t img[28 + 6 * 12 + 3 * SP_BS + 8];
+	struct mallinfo2 before, after;
+	struct opened o;
+
+	make_sparse(img);
+	put32(img + 20, 1u << 20);
+	memset(&o, 0, sizeof(o));
+	o.fd = memfile(img, 28);
+	if (vdisk_file_init(&o.file, o.fd, 28))
+		exit(2);
+	before = mallinfo2();
+	o.rc = vdisk_ops_for("android-sparse")->open(&o.file, &o.err, &o.d);
+	after = mallinfo2();
+	CHECK(o.rc == 0 && o.err.truncated, "sparse: header alone: rc %d truncated %d %s", o.rc, o.err.truncated,
+	      o.err.why);
+	CHECK(after.uordblks + after.hblkhd < before.uordblks + before.hblkhd + (64u << 10),
+	      "sparse: header alone: %zu bytes allocated for its index",
+	      (after.uordblks + after.hblkhd) - (before.uordblks + before.hblkhd));
+	close_opened(&o);
+}
+
 /* inside_container() itself: status, sizes and failure text. */
 static void test_glue(void)
 {
@@ -416,6 +447,59 @@ static void print_result(const struct tsk_result *r)
 	printf("}\n");
 }
 
+/* The reader's way, without inside_container(): the whole virtual disk read
+ * in pieces of DUMP_PIECE bytes (not a power of two, so reads straddle
+ * clusters and grains) into out (zeros left as holes), up to the first read
+ * that fails; one JSON object says how it went.  Exit 0 when the answer was
+ * printed. */
+#define DUMP_PIECE 200000u
+
+static int dump(const char *layer, const char *path, const char *out)
+{
+	static uint8_t buf[DUMP_PIECE];
+	const struct vdisk_ops *ops = vdisk_ops_for(layer);
+	char dir[] = "/tmp/unit-inside-XXXXXX";
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), dfd;
+	struct vdisk_error err = {0};
+	struct vdisk_file file;
+	struct vdisk *d = NULL;
+	uint64_t size = 0, off = 0;
+	long n = 0;
+	struct stat st;
+	int rc;
+
+	if (!ops || fd < 0 || ofd < 0 || fstat(fd, &st) || !mkdtemp(dir) || vdisk_file_init(&file, fd, (uint64_t)st.st_size)) {
+		perror(path);
+		return 2;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	vdisk_set_name_dir(dfd);
+	rc = ops->open(&file, &err, &d);
+	if (!rc) {
+		size = d->ops->size(d);
+		while (off < size) {
+			n = d->ops->read(d, off, buf, sizeof(buf));
+			if (n <= 0 || (!all_bytes(buf, (size_t)n, 0) && pwrite(ofd, buf, (size_t)n, (off_t)off) != n))
+				break;
+			off += (uint64_t)n;
+		}
+		d->ops->close(d);
+	}
+	if (ftruncate(ofd, (off_t)off)) /* zeros are left a hole */
+		perror(out);
+	vdisk_set_name_dir(-1);
+	vdisk_file_release(&file);
+	printf("{\"open\": %d, \"size\": %llu, \"read\": %llu, \"last\": %ld, \"truncated\": %s, "
+	       "\"needs_parent\": %s, \"why\": ", rc, (unsigned long long)size, (unsigned long long)off, n,
+	       err.truncated ? "true" : "false", err.needs_parent ? "true" : "false");
+	json_string(err.why);
+	printf("}\n");
+	close(dfd);
+	close(ofd);
+	close(fd);
+	return rmdir(dir) ? (perror("rmdir: a link was left behind"), 1) : 0;
+}
+
 /* The worker's way, with a private directory of this process's own. */
 static int drive(bool run_tsk, const char *layer, const char *path)
 {
@@ -449,6 +533,8 @@ static int drive(bool run_tsk, const char *layer, const char *path)
 
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "--dump"))
+		return dump(argv[2], argv[3], argv[4]);
 	if (argc > 1) {
 		bool run_tsk = !strcmp(argv[1], "--tsk");
 		if (argc != 3 + run_tsk) {
@@ -461,6 +547,7 @@ int main(int argc, char **argv)
 	test_vdi_crafted();
 	test_sparse_good();
 	test_sparse_crafted();
+	test_sparse_short_index();
 	test_glue();
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);
