@@ -17,6 +17,11 @@ catalog in the data directory, the first scan from a cold page cache, a
 rescan right after it (warm) and one after dropping the caches (cold); each
 rescan must report every image reused and 0 bytes hashed, else the run
 fails.  Large set and the 1,000-image small set; the catalog's size too.
+
+A real tree (--only tree --tree /usr): the cost of deciding what is not an
+image, imgscan beside file -s and find + head -c 4096 over the same
+regular files, warm, at least 5 rounds; needs no data set and writes only
+in its own temporary directory (bench/README.md with --write-readme).
 """
 import argparse
 import json
@@ -660,6 +665,314 @@ def update_readme(text):
             f.write(s)
 
 
+# ---- the cost of deciding what is not an image: a real tree (--only tree) ------
+
+TREE_BEGIN, TREE_END = "<!-- bench:tree:begin -->", "<!-- bench:tree:end -->"
+TREE_MIN_REPS = 5
+TREE_README_REPS = 5  # --write-readme only from a run of at least this many pairs
+# The probes that make a worker look inside (formats/probe_compressed.c,
+# probe_lz4.c): a file of unknown extension starting so is sent to one.
+TREE_WORKER_MAGICS = [("gzip", b"\x1f\x8b\x08"), ("xz", b"\xfd7zXZ\x00"), ("zstd", b"\x28\xb5\x2f\xfd"),
+                      ("bzip2", b"BZh"), ("zip", b"PK\x03\x04"), ("7z", b"7z\xbc\xaf\x27\x1c"),
+                      ("lz4", b"\x04\x22\x4d\x18"), ("lz4", b"\x02\x21\x4c\x18")]
+
+
+def tree_list(tree):
+    """The regular files of the tree, as imgscan's walk finds them: os.walk,
+    symlinks neither followed nor counted.  (paths, total bytes)."""
+    import stat
+    paths, total = [], 0
+    for d, dirs, files in os.walk(tree):
+        dirs.sort()
+        for name in sorted(files):
+            p = os.path.join(d, name)
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                paths.append(p)
+                total += st.st_size
+    return paths, total
+
+
+def tree_magic_count(paths, image_exts, probe_first):
+    """What imgscan will send to a worker, told from the files' first bytes
+    (the magic numbers of the compressed probes; the gzip and bzip2 probes
+    check a byte or two more, so this is an upper bound), and the files it
+    will stream whole for their image extension."""
+    by_magic, named = {}, []
+    for p in paths:
+        base = os.path.basename(p)
+        dot = base.rfind(".")
+        ext = base[dot + 1:].lower() if dot > 0 else ""
+        if ext in image_exts and ext not in probe_first:
+            named.append(p)
+            continue
+        try:
+            with open(p, "rb") as f:
+                head = f.read(8)
+        except OSError:
+            continue
+        for name, magic in TREE_WORKER_MAGICS:
+            if head.startswith(magic):
+                by_magic[name] = by_magic.get(name, 0) + 1
+                break
+    return by_magic, named
+
+
+def tree_strace_count(imgscan, tree, work):
+    """Files imgscan really sent to a worker: one untimed run under strace,
+    counting the distinct files attached (SCM_RIGHTS) to the requests.
+    (files, requests, {extension: files}) or None when strace cannot run."""
+    if not shutil.which("strace"):
+        return None
+    log_path, report = os.path.join(work, "strace.log"), os.path.join(work, "strace-report.json")
+    p = subprocess.run(["strace", "-f", "-qq", "-y", "-e", "trace=sendmsg", "-e", "signal=none", "-o", log_path,
+                        imgscan, "scan", "-q", "-o", report, tree], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if p.returncode not in (0, 1) or not os.path.exists(log_path):
+        log("  strace run failed (exit %d): %s" % (p.returncode, p.stderr.decode(errors="replace").strip()[:200]))
+        return None
+    files, requests = set(), 0
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            if "sendmsg(" not in line or "SCM_RIGHTS" not in line:
+                continue
+            i = line.find("cmsg_data=[")
+            if i < 0:
+                continue
+            requests += 1
+            first = line[i + len("cmsg_data=["):].split(">", 1)[0]  # "7</path/to/file"
+            files.add(first.split("<", 1)[1] if "<" in first else first)
+    os.unlink(log_path)
+    by_ext = {}
+    for f in files:
+        base = os.path.basename(f)
+        ext = base[base.rfind(".") + 1:].lower() if base.rfind(".") > 0 else "(none)"
+        by_ext[ext] = by_ext.get(ext, 0) + 1
+    return {"files": len(files), "requests": requests, "by_extension": by_ext}
+
+
+def disk_read_bytes():
+    """Bytes read from the disks so far (/proc/diskstats, whole disks only:
+    /sys/block has no partitions; loop, ram and zram devices left out): on a
+    warm cache, what a tool read past the page cache."""
+    disks = {d for d in os.listdir("/sys/block") if not d.startswith(("loop", "ram", "zram"))}
+    total = 0
+    with open("/proc/diskstats") as f:
+        for line in f:
+            x = line.split()
+            if len(x) > 5 and x[2] in disks:
+                total += int(x[5]) * 512
+    return total
+
+
+def tree_tools(imgscan, tree, work, paths):
+    """The tools over the same files: imgscan walks the tree itself; file -s
+    is given the list (one process, -f; xargs -0 when a name holds a
+    newline); find + head reads 4 KiB of each file."""
+    import shlex
+    report = os.path.join(work, "imgscan-report.json")
+    if any("\n" in p for p in paths):
+        lst = os.path.join(work, "files.list0")
+        with open(lst, "wb") as f:
+            f.write(b"\0".join(os.fsencode(p) for p in paths) + b"\0")
+        file_cmd = "xargs -0 file -s < %s > /dev/null" % shlex.quote(lst)
+    else:
+        lst = os.path.join(work, "files.list")
+        with open(lst, "wb") as f:
+            f.write(b"\n".join(os.fsencode(p) for p in paths) + b"\n")
+        file_cmd = "file -s -f %s > /dev/null" % shlex.quote(lst)
+    return {
+        "imgscan": [imgscan, "scan", "-q", "-o", report, tree],
+        # Where the time goes: without the worker round trips; with the
+        # first blocks read through the page cache; with neither (the walk,
+        # the opens and the probes alone).
+        "imgscan --inside none": [imgscan, "scan", "-q", "-o", report, "--inside", "none", tree],
+        "imgscan --read-mode buffered": [imgscan, "scan", "-q", "-o", report, "--read-mode", "buffered", tree],
+        "imgscan --inside none --read-mode buffered": [imgscan, "scan", "-q", "-o", report, "--inside", "none",
+                                                       "--read-mode", "buffered", tree],
+        "file -s": (file_cmd, True),
+        "find + head -c 4096": ("find %s -type f -print0 | xargs -0 head -c 4096 > /dev/null" % shlex.quote(tree),
+                                True),
+    }, report
+
+
+def tree_wait_quiet(max_load, max_wait):
+    """Wait (up to max_wait s) until the 1-minute load average is below
+    max_load; other engineers' builds on a 2-core machine skew everything."""
+    t0 = time.monotonic()
+    while os.getloadavg()[0] > max_load and time.monotonic() - t0 < max_wait:
+        log("  load %.2f > %.2f: waiting (%.0f s so far)" % (os.getloadavg()[0], max_load, time.monotonic() - t0))
+        time.sleep(20)
+    load = os.getloadavg()
+    if load[0] > max_load:
+        log("  load still %.2f after %.0f s: measuring anyway (noted in the results)" % (load[0], max_wait))
+    return load
+
+
+def tree_untimed(cmd):
+    if isinstance(cmd, tuple):
+        subprocess.run(["sh", "-c", cmd[0]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def tree_run(tools, report, reps, max_load, max_wait):
+    """`reps` rounds of all tools, the order rotating and reversing from one
+    round to the next.  Warm: each timed run comes right after an untimed
+    run of the same command, which brings what it reads (metadata, first
+    blocks, the program and its libraries) into the page cache.  Right
+    after, not once at the start: this machine's kernel pages out memory
+    not touched for about a minute (DAMON reclaim), so a cache warmed
+    before the other tools ran would be partly cold again."""
+    names = list(tools)
+    runs = []
+    for rep in range(reps):
+        load = tree_wait_quiet(max_load, max_wait)
+        order = names[rep % len(names):] + names[:rep % len(names)]
+        if rep % 2:
+            order.reverse()
+        for name in order:
+            cmd = tools[name]
+            tree_untimed(cmd)
+            disk0 = disk_read_bytes()
+            wall, rss, rc = timed(cmd[0], shell=True) if isinstance(cmd, tuple) else timed(cmd)
+            disk = disk_read_bytes() - disk0
+            own = None
+            if name.startswith("imgscan"):
+                try:
+                    with open(report) as f:
+                        own = json.load(f)["summary"]
+                except (OSError, ValueError, KeyError):
+                    own = None
+            runs.append({"tool": name, "rep": rep, "seconds": wall, "cpu_seconds": LAST_CPU[0],
+                         "peak_rss_kib": rss, "exit": rc, "load_before": load[0], "disk_read_bytes": disk,
+                         "imgscan_wall_seconds": own.get("wall_seconds") if own else None,
+                         "other_files": own.get("other_files") if own else None,
+                         "images": own.get("images") if own else None})
+            log("  rep %d %-42s %7.2f s  CPU %6.2f s  RSS %6d KiB  disk %7.1f MB  exit %d  (load %.2f)" % (
+                rep, name, wall, LAST_CPU[0], rss, disk / 1e6, rc, load[0]))
+    return runs
+
+
+def tree_summary(runs, nfiles):
+    med = statistics.median
+    tools = []
+    for r in runs:
+        if r["tool"] not in tools:
+            tools.append(r["tool"])
+    out = {}
+    for t in tools:
+        rs = [r for r in runs if r["tool"] == t]
+        secs = med(r["seconds"] for r in rs)
+        own = [r["imgscan_wall_seconds"] for r in rs if r["imgscan_wall_seconds"] is not None]
+        out[t] = {"seconds": secs, "files_per_second": nfiles / secs if secs else 0,
+                  "cpu_seconds": med(r["cpu_seconds"] for r in rs), "peak_rss_kib": max(r["peak_rss_kib"] for r in rs),
+                  "disk_read_bytes": med(r["disk_read_bytes"] for r in rs),
+                  "imgscan_wall_seconds": med(own) if own else None, "exits": sorted({r["exit"] for r in rs}),
+                  "n": len(rs)}
+    by_rep = {}
+    for r in runs:
+        by_rep.setdefault(r["rep"], {})[r["tool"]] = r["seconds"]
+    for t in tools:
+        rs = [rep["imgscan"] / rep[t] for rep in by_rep.values() if t in rep and "imgscan" in rep and rep[t] > 0]
+        out[t]["imgscan_time_ratio"] = med(rs) if rs else None
+    return out
+
+
+def tree_md(res):
+    m, s = res["machine"], res["summary"]
+    loads = [r["load_before"] for r in res["runs"]]
+    lines = [TREE_BEGIN,
+             "Tree `%s`: %d regular files, %.2f GB (os.walk, symlinks not followed); %s, %s cores, kernel %s, %s; "
+             "%s; warm page cache (each timed run right after an untimed run of the same command); %d rounds, the "
+             "order rotating; medians (of the wall time, the CPU time and the bytes read from disk); "
+             "1-minute load before a round %.2f to %.2f (median %.2f)." % (
+                 res["tree"], res["files"], res["bytes"] / 1e9, m["cpu"], m["cores"], m["kernel"], m["os"],
+                 m["date"], res["reps"], min(loads), max(loads), statistics.median(loads)),
+             "",
+             "| tool | median s | files/s | CPU s (user + sys) | read from disk MB | peak RSS MiB | "
+             "imgscan time / tool time |",
+             "|---|---|---|---|---|---|---|"]
+    for t, v in s.items():
+        own = " (own %.2f)" % v["imgscan_wall_seconds"] if v["imgscan_wall_seconds"] is not None else ""
+        lines.append("| %s | %.2f%s | %.0f | %.2f | %.0f | %.1f | %s |" % (
+            t, v["seconds"], own, v["files_per_second"], v["cpu_seconds"], v["disk_read_bytes"] / 1e6,
+            v["peak_rss_kib"] / 1024,
+            "-" if v["imgscan_time_ratio"] is None else "%.2f" % v["imgscan_time_ratio"]))
+    w, mc = res["worker"], res["magic"]
+    lines.append("")
+    lines.append("Sent to a worker (one run under strace, counting the files attached to requests): %s. "
+                 "By their first bytes, %d files start like a compressed stream or archive (%s); files "
+                 "named with an image extension (streamed whole): %d. imgscan's report does not say which "
+                 "files went to a worker." % (
+                     "not counted (no strace)" if w is None else "%d files in %d requests (%s)" % (
+                         w["files"], w["requests"], ", ".join("%s %d" % kv for kv in sorted(
+                             w["by_extension"].items(), key=lambda kv: -kv[1])[:6])),
+                     sum(mc["by_magic"].values()), ", ".join("%s %d" % kv for kv in sorted(
+                         mc["by_magic"].items(), key=lambda kv: -kv[1])), len(mc["named"])))
+    lines.append(TREE_END)
+    return "\n".join(lines)
+
+
+def tree_write_readme(section):
+    """Replace the marked tree block of bench/README.md (outside the block a
+    full run rewrites); False when the markers are not there."""
+    with open(README) as f:
+        s = f.read()
+    if TREE_BEGIN not in s or TREE_END not in s:
+        return False
+    s = s[:s.index(TREE_BEGIN)] + section + s[s.index(TREE_END) + len(TREE_END):]
+    with open(README + ".tmp", "w") as f:
+        f.write(s)
+    os.replace(README + ".tmp", README)
+    return True
+
+
+def main_tree(a, imgscan):
+    """--only tree: the cost of deciding what is not an image, on a real
+    tree, beside file -s and find + head.  Writes only in its own temporary
+    directory (report, file list, strace log), removed at the end; with
+    --write-readme also the marked block of bench/README.md."""
+    tree = os.path.abspath(a.tree)
+    reps = 1 if a.quick else max(a.reps, TREE_MIN_REPS)
+    if not shutil.which("file"):
+        sys.exit("bench: --only tree needs file(1)")
+    work = tempfile.mkdtemp(prefix="imgscan-bench-tree-")
+    try:
+        log("listing the regular files of %s" % tree)
+        paths, nbytes = tree_list(tree)
+        log("  %d regular files, %.2f GB" % (len(paths), nbytes / 1e9))
+        cfg = json.loads(subprocess.run([imgscan, "scan", "--print-config"], stdout=subprocess.PIPE,
+                                        check=True).stdout)
+        image_exts = {e.lower() for e in cfg["image_extensions"]}
+        by_magic, named = tree_magic_count(paths, image_exts, {e.lower() for e in cfg.get("probe_first_extensions", [])})
+        log("  by their first bytes: %s; named as images: %d" % (by_magic, len(named)))
+        log("counting the files sent to a worker (one untimed run under strace)")
+        worker = tree_strace_count(imgscan, tree, work)
+        log("  %s" % worker)
+        tools, report = tree_tools(imgscan, tree, work, paths)
+        log("measuring, warm cache, %d rounds" % reps)
+        runs = tree_run(tools, report, reps, a.max_load, a.max_wait)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    res = {"tree": tree, "files": len(paths), "bytes": nbytes, "reps": reps, "machine": machine(), "runs": runs,
+           "summary": tree_summary(runs, len(paths)), "worker": worker,
+           "magic": {"by_magic": by_magic, "named": named}}
+    section = tree_md(res)
+    print(section)
+    print(json.dumps({k: v for k, v in res.items() if k != "magic"} | {"named_as_images": named}, indent=1),
+          file=sys.stderr)
+    if a.write_readme:
+        if reps < TREE_README_REPS:
+            log("fewer than %d rounds: bench/README.md left alone" % TREE_README_REPS)
+        elif tree_write_readme(section):
+            log("bench/README.md: tree section updated")
+        else:
+            log("bench/README.md has no %s ... %s block: left alone" % (TREE_BEGIN, TREE_END))
+
+
 def machine_sane_or_exit():
     """Figures taken while /dev/null is a regular file are void: every
     `> /dev/null` then writes into the page cache."""
@@ -681,15 +994,26 @@ def main():
     ap.add_argument("--no-scaling", action="store_true")
     ap.add_argument("--out", default=RESULTS_DIR)
     ap.add_argument("--quick", action="store_true", help="tiny data set, one repetition (a smoke test)")
-    ap.add_argument("--only", choices=["all", "rescan"], default="all",
+    ap.add_argument("--only", choices=["all", "rescan", "tree"], default="all",
                     help="rescan: only the --state part (first scan from a cold cache, rescan warm and cold, "
                          "catalog size) on the large set and the 1,000-image small set; merged into the "
-                         "results of the last full run")
+                         "results of the last full run.  tree: the cost of deciding what is not an image, "
+                         "imgscan against file -s and find + head over the regular files of --tree (warm "
+                         "cache, at least 5 rounds); needs no data set")
+    ap.add_argument("--tree", default="/usr", help="--only tree: the tree to walk (default /usr)")
+    ap.add_argument("--max-load", type=float, default=1.0,
+                    help="--only tree: wait before each round until the 1-minute load is below this")
+    ap.add_argument("--max-wait", type=float, default=600,
+                    help="--only tree: wait at most this many seconds for the load, then measure anyway")
+    ap.add_argument("--write-readme", action="store_true",
+                    help="--only tree: replace the tree block of bench/README.md with the results")
     a = ap.parse_args()
     machine_sane_or_exit()
     if a.quick:
         a.pool, a.image_size_mib, a.small, a.reps = 2, 64, 200, 1
     imgscan = os.path.abspath(a.imgscan)
+    if a.only == "tree":
+        return main_tree(a, imgscan)
     os.makedirs(a.dir, exist_ok=True)
     REPORT[0] = os.path.join(a.dir, "imgscan-report.json")
     log("data set in %s" % a.dir)

@@ -322,10 +322,19 @@ static void peek_stream(struct source *s, struct peek *pk, struct inside_result 
 {
 	struct archive *a = open_reader(s, false);
 	struct archive_entry *e;
+	int rc = a ? archive_read_next_header(a, &e) : ARCHIVE_FATAL;
 	bool ended;
 	long got;
 
-	if (!a || archive_read_next_header(a, &e) != ARCHIVE_OK) {
+	if (a && rc != ARCHIVE_OK && archive_filter_count(a) > 1 && archive_filter_bytes(a, 0) == 0 && !s->err) {
+		/* A decompressor took it and it holds nothing (gzip of an empty
+		 * file): the raw format has no entry to give. */
+		snprintf(out->content, sizeof(out->content), "empty");
+		out->inner_size_known = 1;
+		archive_read_free(a);
+		return;
+	}
+	if (rc != ARCHIVE_OK) {
 		say_failure(out, out->layer, a, s);
 		if (a)
 			archive_read_free(a);

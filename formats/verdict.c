@@ -391,11 +391,17 @@ static bool not_image_finding(const struct tsk_result *tsk, const struct verdict
 	if (!(v->kind_id == KIND_OTHER || v->kind_id == KIND_ARCHIVE ||
 	      (on_optical && (v->kind_id == KIND_COMPRESSED || v->kind_id == KIND_INITRAMFS || v->kind_id == KIND_BOOT))))
 		return false;
-	if (!(f = add_finding(v, "NOT_AN_IMAGE", "medium")))
+	/* Medium where a disc was expected, or for a web page (a failed
+	 * download); other programs name their own files .dd, .raw or .img
+	 * (Data::Dumper dumps, raw audio): there, an info note. */
+	if (!(f = add_finding(v, "NOT_AN_IMAGE", on_optical || v->kind_id != KIND_OTHER ||
+						    !strcmp(tsk->inside.content, "html") ? "medium" : "info")))
 		return true;
 	snprintf(f->message, sizeof(f->message), "named .%s but not %s image: %s%s", ext,
 		 on_optical ? "an optical disc" : "a disk", v->detail,
 		 v->kind_id == KIND_OTHER ? other_hint(tsk->inside.content) : "");
+	if (!strcmp(f->severity, "info"))
+		return true; /* a note, not a claim that the name is wrong */
 	if (v->kind_id == KIND_COMPRESSED && rule && rule->append[0])
 		suggest_name(in, rule, cfg, f->suggested_name, sizeof(f->suggested_name));
 	else if (v->inner_ext[0])

@@ -80,6 +80,7 @@ def build_others(d, work, content):
     itlib.sh("dpkg-deb", "--build", "-Zxz", pkg, os.path.join(d, "pkg.deb"))
     shutil.copy("/bin/true", os.path.join(d, "true"))
     shutil.copy("/usr/lib/ISOLINUX/isolinux.bin", os.path.join(d, "isolinux.bin"))
+    pipe_to(["gzip", "-9", "-c"], os.path.join(d, "empty.1.gz"), stdin_path="/dev/null")  # a man page stub
     with open(os.path.join(d, "firmware.bin"), "wb") as f:
         f.write(b"\x7fFWR" + bytes(range(256)) * 4000)
 
@@ -198,9 +199,9 @@ def check_images(c, rep, d, iso, fat):
 def check_others(c, rep, rc):
     listed = sorted(os.path.basename(i["path"]) for i in rep["images"])
     for other in ("docs.tar.gz", "changelog.Debian.gz", "app.jar", "book.epub", "pkg.deb", "true",
-                  "isolinux.bin", "firmware.bin"):
+                  "isolinux.bin", "firmware.bin", "empty.1.gz"):
         c.true("other file not listed: " + other, other not in listed, listed)
-    c.eq("other files counted", rep["summary"]["other_files"], 8)
+    c.eq("other files counted", rep["summary"]["other_files"], 9)
 
 
 def check_misnamed(c, rep):
@@ -211,8 +212,12 @@ def check_misnamed(c, rep):
     c.eq("html suggestion", html["suggested_name"], "download.html")
     c.eq("html finding severity", html["findings"][0]["severity"], "medium")
     notes = entry(c, rep, "notes.img")
-    c.eq("text named .img", (notes["kind"], codes(notes), notes["suggested_name"]),
-         ("other", ["NOT_AN_IMAGE"], "notes.txt"))
+    c.eq("text named .img: a note, no rename asked", (notes["kind"], codes(notes), notes["suggested_name"]),
+         ("other", ["NOT_AN_IMAGE"], None))
+    c.eq("text named .img: an info note (other programs use .img, .dd, .raw)", notes["findings"][0]["severity"],
+         "info")
+    c.eq("executable named .iso: medium (a disc was expected)", entry(c, rep, "tool.iso")["findings"][0]["severity"],
+         "medium")
     tool = entry(c, rep, "tool.iso")
     c.eq("executable named .iso", (tool["kind"], codes(tool)), ("other", ["NOT_AN_IMAGE"]))
     c.true("executable: libmagic names it", "ELF" in tool["detail"], tool["detail"])
