@@ -146,3 +146,26 @@ int vdisk_fd_path(int fd, char *path, size_t len)
 {
 	return (size_t)snprintf(path, len, "/proc/self/fd/%d", fd) < len ? 0 : -ENAMETOOLONG;
 }
+
+int vdisk_say_trace(struct vdisk_error *err, const char *layer, const char *trace, int errnum, const char *what)
+{
+	char msg[128];
+
+	vdisk_lib_message(msg, sizeof(msg), trace);
+	return vdisk_fail(err, errnum, layer, "%s: %s", what, msg);
+}
+
+long vdisk_lib_read_failed(struct vdisk_error *err, const char *layer, const char *trace, bool child,
+			   const char *child_what, const char *parent, uint64_t off)
+{
+	char what[200];
+
+	if (child && vdisk_lib_missing_parent(trace)) { /* the library reads nothing of a child without it */
+		err->needs_parent = true;
+		snprintf(what, sizeof(what), "%s (its parent \"%.100s\" is never opened): read at %llu", child_what,
+			 parent, (unsigned long long)off);
+		return vdisk_say_trace(err, layer, trace, ENODATA, what);
+	}
+	snprintf(what, sizeof(what), "read at virtual offset %llu", (unsigned long long)off);
+	return vdisk_say_trace(err, layer, trace, EIO, what);
+}

@@ -115,6 +115,17 @@ void vdisk_lib_message(char *dst, size_t dstlen, const char *backtrace);
  * parent handle"), which no other failure is taken for. */
 bool vdisk_lib_missing_parent(const char *backtrace);
 
+/* A library's failure said in err: "what: <the backtrace's root cause>".
+ * Returns -errnum. */
+int vdisk_say_trace(struct vdisk_error *err, const char *layer, const char *trace, int errnum, const char *what);
+
+/* A virtual-disk read the library refused (libvmdk, libvhdi), its
+ * backtrace in trace: a child whose parent is missing (child: the disk has
+ * one; child_what: "delta disk") sets needs_parent and is -ENODATA; any
+ * other failure is -EIO.  Both are said in err. */
+long vdisk_lib_read_failed(struct vdisk_error *err, const char *layer, const char *trace, bool child,
+			   const char *child_what, const char *parent, uint64_t off);
+
 /* The /proc/self/fd name of fd, for a library that opens by name and needs
  * no particular one: 0, or -ENAMETOOLONG. */
 int vdisk_fd_path(int fd, char *path, size_t len);

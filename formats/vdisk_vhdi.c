@@ -29,14 +29,6 @@ struct vhdi {
 };
 
 /* libvhdi's failure, its backtrace in trace: "what: its reason". */
-static int say_trace(struct vhdi *v, const char *trace, int errnum, const char *what)
-{
-	char msg[128];
-
-	vdisk_lib_message(msg, sizeof(msg), trace);
-	return vdisk_fail(v->base.err, errnum, v->layer, "%s: %s", what, msg);
-}
-
 static int say_library(struct vhdi *v, libvhdi_error_t **lib_err, int errnum, const char *what)
 {
 	char trace[1024] = "";
@@ -44,7 +36,7 @@ static int say_library(struct vhdi *v, libvhdi_error_t **lib_err, int errnum, co
 	if (*lib_err)
 		libvhdi_error_backtrace_sprint(*lib_err, trace, sizeof(trace));
 	libvhdi_error_free(lib_err);
-	return say_trace(v, trace, errnum, what);
+	return vdisk_say_trace(v->base.err, v->layer, trace, errnum, what);
 }
 
 /* The parent's name as the locator gives it; "" when none. */
@@ -149,7 +141,7 @@ static long vhdi_read(struct vdisk *d, uint64_t off, void *buf, size_t len)
 {
 	struct vhdi *v = (struct vhdi *)d;
 	libvhdi_error_t *lib_err = NULL;
-	char what[200], trace[1024] = "";
+	char trace[1024] = "";
 	ssize_t n;
 
 	if (off >= v->size)
@@ -162,14 +154,8 @@ static long vhdi_read(struct vdisk *d, uint64_t off, void *buf, size_t len)
 	if (lib_err)
 		libvhdi_error_backtrace_sprint(lib_err, trace, sizeof(trace));
 	libvhdi_error_free(&lib_err);
-	if (v->differencing && vdisk_lib_missing_parent(trace)) { /* libvhdi reads nothing of a child without it */
-		v->base.err->needs_parent = true;
-		snprintf(what, sizeof(what), "differencing disk (its parent \"%.100s\" is never opened): read at %llu",
-			 v->parent, (unsigned long long)off);
-		return say_trace(v, trace, ENODATA, what);
-	}
-	snprintf(what, sizeof(what), "read at virtual offset %llu", (unsigned long long)off);
-	return say_trace(v, trace, EIO, what);
+	return vdisk_lib_read_failed(v->base.err, v->layer, trace, v->differencing, "differencing disk", v->parent,
+				     off);
 }
 
 static uint64_t vhdi_size(const struct vdisk *d)

@@ -79,14 +79,6 @@ struct vmdk {
 };
 
 /* libvmdk's failure, its backtrace in trace: "what: its reason". */
-static int say_trace(struct vmdk *v, const char *trace, int errnum, const char *what)
-{
-	char msg[128];
-
-	vdisk_lib_message(msg, sizeof(msg), trace);
-	return vdisk_fail(v->base.err, errnum, "vmdk", "%s: %s", what, msg);
-}
-
 static int say_library(struct vmdk *v, libvmdk_error_t **lib_err, int errnum, const char *what)
 {
 	char trace[1024] = "";
@@ -94,7 +86,7 @@ static int say_library(struct vmdk *v, libvmdk_error_t **lib_err, int errnum, co
 	if (*lib_err)
 		libvmdk_error_backtrace_sprint(*lib_err, trace, sizeof(trace));
 	libvmdk_error_free(lib_err);
-	return say_trace(v, trace, errnum, what);
+	return vdisk_say_trace(v->base.err, "vmdk", trace, errnum, what);
 }
 
 /* A plain file name: no directory part, nothing that walks up. */
@@ -246,7 +238,7 @@ static long vmdk_read(struct vdisk *d, uint64_t off, void *buf, size_t len)
 {
 	struct vmdk *v = (struct vmdk *)d;
 	libvmdk_error_t *lib_err = NULL;
-	char what[200], trace[1024] = "";
+	char trace[1024] = "";
 	ssize_t n;
 
 	if (off >= v->size)
@@ -259,14 +251,8 @@ static long vmdk_read(struct vdisk *d, uint64_t off, void *buf, size_t len)
 	if (lib_err)
 		libvmdk_error_backtrace_sprint(lib_err, trace, sizeof(trace));
 	libvmdk_error_free(&lib_err);
-	if (vdisk_lib_missing_parent(trace)) { /* libvmdk reads nothing of a delta disk without its parent */
-		v->base.err->needs_parent = true;
-		snprintf(what, sizeof(what), "delta disk (its parent \"%.100s\" is never opened): read at %llu",
-			 v->parent[0] ? v->parent : "(not named)", (unsigned long long)off);
-		return say_trace(v, trace, ENODATA, what);
-	}
-	snprintf(what, sizeof(what), "read at virtual offset %llu", (unsigned long long)off);
-	return say_trace(v, trace, EIO, what);
+	return vdisk_lib_read_failed(v->base.err, "vmdk", trace, true, "delta disk",
+				     v->parent[0] ? v->parent : "(not named)", off);
 }
 
 static uint64_t vmdk_size(const struct vdisk *d)
