@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_container(const char *layer)
+bool inside_is_container(const char *layer)
 {
 	static const char *const names[] = {"qcow2", "vmdk", "vhd", "vhdx", "vdi", "android-sparse"};
 
@@ -27,7 +27,7 @@ void inside_look(const struct tsk_request *req, int fd, struct tsk_result *res)
 	snprintf(in->layer, sizeof(in->layer), "%s", req->container);
 	if (!strcmp(req->container, "magic"))
 		inside_magic(fd, req->size, in);
-	else if (is_container(req->container))
+	else if (inside_is_container(req->container))
 		inside_container(req, fd, res);
 	else
 		inside_compressed(req, fd, in);

@@ -27,6 +27,10 @@ struct tsk_request;
  * the backstop). */
 void inside_look(const struct tsk_request *req, int fd, struct tsk_result *res);
 
+/* Is layer a container whose virtual disk inside_container() reads
+ * ("qcow2", "vmdk", "vhd", "vhdx", "vdi", "android-sparse")? */
+bool inside_is_container(const char *layer);
+
 /* Does what was found inside make the file an image: a disk, optical or
  * container image in the stream, or an archive member that is one? */
 bool inside_holds_image(const struct inside_result *in);

@@ -190,14 +190,6 @@ static void summarise(const struct ident *id, char *out, size_t len)
 	}
 }
 
-/* Does a member's start look like an image of its own? */
-static bool is_image_ident(const struct ident *id)
-{
-	for (int i = 0; i < id->nhits; i++)
-		if (probe_hit_is_image(&id->hits[i]))
-			return true;
-	return false;
-}
 
 struct peek {
 	uint8_t *buf;         /* INSIDE_PEEK_BYTES */
@@ -256,7 +248,7 @@ static void list_one(struct archive *a, struct archive_entry *e, struct peek *pk
 		if (got > 0) {
 			pk->budget -= (uint64_t)got;
 			probe_bytes(pk->buf, (size_t)got, size, pk->scratch, pk->scratch_len, &id);
-			image = is_image_ident(&id);
+			image = probe_ident_has_image(&id);
 			if (image)
 				summarise(&id, what, sizeof(what));
 		}
@@ -442,7 +434,7 @@ void inside_compressed(const struct tsk_request *req, int fd, struct inside_resu
 		list_members(&s, &pk, out);
 	if (req->inside_full && out->status != INSIDE_FAILED) {
 		int64_t member = image_member(out);
-		if (archive ? member >= 0 : is_image_ident(&out->id))
+		if (archive ? member >= 0 : probe_ident_has_image(&out->id))
 			hash_all(&s, &pk, archive ? member : -1, out);
 	}
 out:

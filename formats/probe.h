@@ -190,12 +190,15 @@ void probe_run_all(const struct probe_view *v, uint64_t base, bool only_fs, stru
 
 /* Cheap test on the first bytes of a file with an unknown extension: is it
  * an image, not one, or a compressed stream or archive whose inside decides
- * (looked at in a worker, formats/inside.h)? */
+ * (looked at in a worker, formats/inside.h; layer gets its format's name,
+ * "gzip", "zip")? */
 enum probe_answer { PROBE_NOT_IMAGE, PROBE_IMAGE, PROBE_LOOK_INSIDE };
-enum probe_answer probe_classify(const struct probe_view *v);
+enum probe_answer probe_classify(const struct probe_view *v, char *layer, size_t layer_len);
 /* A hit that makes a file an image whatever its name (not an archive, a
  * boot or firmware image, or high-entropy data). */
 bool probe_hit_is_image(const struct probe_hit *h);
+/* Does any of id's hits make it an image? */
+bool probe_ident_has_image(const struct ident *id);
 
 extern const struct probe_desc *const probe_table[];
 extern const size_t probe_table_len;

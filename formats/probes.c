@@ -132,10 +132,10 @@ bool probe_hit_is_image(const struct probe_hit *h)
 	}
 }
 
-enum probe_answer probe_classify(const struct probe_view *v)
+enum probe_answer probe_classify(const struct probe_view *v, char *layer, size_t layer_len)
 {
 	static __thread struct ident scratch; /* 20 KiB: not on the reader's stack */
-	bool compressed = false;
+	const char *compressed = NULL;
 
 	memset(&scratch, 0, sizeof(scratch));
 	/* High entropy never makes a file an image: not measured here (half a
@@ -144,17 +144,28 @@ enum probe_answer probe_classify(const struct probe_view *v)
 	for (int i = 0; i < scratch.nhits; i++) {
 		if (probe_hit_is_image(&scratch.hits[i]))
 			return PROBE_IMAGE;
-		compressed |= scratch.hits[i].cls == HIT_COMPRESSED && scratch.hits[i].offset == 0;
+		if (!compressed && scratch.hits[i].cls == HIT_COMPRESSED && scratch.hits[i].offset == 0)
+			compressed = scratch.hits[i].name;
 	}
-	return compressed ? PROBE_LOOK_INSIDE : PROBE_NOT_IMAGE;
+	if (!compressed)
+		return PROBE_NOT_IMAGE;
+	snprintf(layer, layer_len, "%s", compressed);
+	return PROBE_LOOK_INSIDE;
+}
+
+bool probe_ident_has_image(const struct ident *id)
+{
+	for (int i = 0; i < id->nhits && i < IDENT_MAX_HITS; i++)
+		if (probe_hit_is_image(&id->hits[i]))
+			return true;
+	return false;
 }
 
 /* Declared in inside.h: the scanner and the verdict both ask it. */
 bool inside_holds_image(const struct inside_result *in)
 {
-	for (int i = 0; i < in->id.nhits && i < IDENT_MAX_HITS; i++)
-		if (probe_hit_is_image(&in->id.hits[i]))
-			return true;
+	if (probe_ident_has_image(&in->id))
+		return true;
 	for (uint32_t i = 0; i < in->nmembers && i < INSIDE_MAX_MEMBERS; i++)
 		if (in->members[i].what[0])
 			return true;

@@ -59,7 +59,7 @@ static const struct probe_hit *named_hit(const struct ident *id, const char *nam
 	return NULL;
 }
 
-static bool tsk_found_something(const struct tsk_result *tsk)
+bool tsk_found_something(const struct tsk_result *tsk)
 {
 	return tsk->status == TSK_DONE && (tsk->nfs > 0 || tsk->vs_type[0]);
 }
@@ -111,12 +111,14 @@ static void decide_optical(const struct ident *id, struct verdict *v)
 		add_detail(v, "isohybrid (partition table in front of the volume)");
 }
 
+/* The Sleuth Kit saw nothing: for what it did not read (a stream's inside). */
+static const struct tsk_result no_tsk_result;
+
 static void decide_container(const struct probe_hit *h, const struct ident *id, const struct tsk_result *tsk,
 			     struct verdict *v)
 {
 	const struct inside_result *in = &tsk->inside;
 	const struct ident *inner = in->status == INSIDE_DONE ? &in->id : id;
-	struct tsk_result none = {0};
 	char key[40];
 
 	snprintf(key, sizeof(key), "container:%s", !strcmp(h->name, "qcow") ? "qcow2" : h->name);
@@ -125,7 +127,7 @@ static void decide_container(const struct probe_hit *h, const struct ident *id, 
 	/* Our probes on the virtual disk when a worker read it; else on the
 	 * file (a fixed VHD is a raw disk with a footer). */
 	if (in->status == INSIDE_DONE && !in->tsk_ran)
-		tsk = &none;
+		tsk = &no_tsk_result;
 	if (tsk_found_something(tsk) || inner->nhits || inner->scheme[0]) {
 		add_detail(v, "contains");
 		describe_filesystems(inner, tsk, v);
@@ -138,7 +140,6 @@ static void decide_container(const struct probe_hit *h, const struct ident *id, 
 static void describe_held_image(const struct inside_result *in, struct verdict *v)
 {
 	char what[120];
-	struct tsk_result none = {0};
 	struct verdict inner = {0};
 
 	for (uint32_t i = 0; i < in->nmembers && i < INSIDE_MAX_MEMBERS; i++)
@@ -150,7 +151,7 @@ static void describe_held_image(const struct inside_result *in, struct verdict *
 	if (named_hit(&in->id, "iso9660") || named_hit(&in->id, "udf"))
 		decide_optical(&in->id, &inner);
 	else
-		describe_filesystems(&in->id, &none, &inner);
+		describe_filesystems(&in->id, &no_tsk_result, &inner);
 	snprintf(what, sizeof(what), "holding %.100s", inner.detail[0] ? inner.detail : "a disk image");
 	add_detail(v, what);
 }

@@ -68,6 +68,9 @@ struct verdict_input {
 	bool is_device;         /* a block device: its name says nothing of its content */
 };
 
+/* Did The Sleuth Kit find a volume system or a file system? */
+bool tsk_found_something(const struct tsk_result *tsk);
+
 /* Is the kind one a disk or disc image has (not an archive, a boot image,
  * another file)? */
 bool image_kind_is_image(enum image_kind kind);

@@ -95,6 +95,7 @@ struct active {
 	size_t tail_len;
 	uint64_t tail_off;
 	struct image_result res;   /* (holder) */
+	char inspect_layer[16];    /* (reader, then holder once INSPECTING) what to look inside: "gzip" */
 	double t0;
 };
 

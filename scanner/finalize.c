@@ -86,31 +86,17 @@ static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero)
 	tsk_pool_run(ps->env->tsk, &req, a->fd, &a->res.tsk);
 }
 
-/* The layer a worker can look inside: a container whose virtual disk it
- * reads, or a compressed stream or archive at offset 0; NULL for none. */
-static bool first_hit_compressed(const struct ident *id)
+/* The layer a worker can look inside at offset 0: a compressed stream or
+ * archive, or a container whose virtual disk it reads (*container set);
+ * NULL for none (EWF, DMG: read by TSK, or not at all). */
+static const char *inside_layer(const struct ident *id, bool *container)
 {
-	for (int i = 0; i < id->nhits; i++)
-		if (id->hits[i].offset == 0 && (id->hits[i].cls == HIT_COMPRESSED || id->hits[i].cls == HIT_CONTAINER))
-			return id->hits[i].cls == HIT_COMPRESSED;
-	return false;
-}
-
-static const char *inside_layer(const struct ident *id)
-{
-	static const char *const containers[] = {"qcow2", "vmdk", "vhd", "vhdx", "vdi", "android-sparse"};
-
 	for (int i = 0; i < id->nhits; i++) {
 		const struct probe_hit *h = &id->hits[i];
-		if (h->offset != 0)
+		if (h->offset != 0 || (h->cls != HIT_COMPRESSED && h->cls != HIT_CONTAINER))
 			continue;
-		if (h->cls == HIT_COMPRESSED)
-			return h->name;
-		for (size_t k = 0; h->cls == HIT_CONTAINER && k < sizeof(containers) / sizeof(containers[0]); k++)
-			if (!strcmp(h->name, containers[k]))
-				return containers[k];
-		if (h->cls == HIT_CONTAINER)
-			return NULL; /* EWF, DMG: read by TSK, or not at all */
+		*container = h->cls == HIT_CONTAINER;
+		return !*container || inside_is_container(h->name) ? h->name : NULL;
 	}
 	return NULL;
 }
@@ -154,20 +140,16 @@ static void ask_inside(struct pipe_state *ps, struct active *a, const char *laye
 		r->tsk.inside = answer.inside;
 }
 
-static bool tsk_found(const struct tsk_result *tsk)
-{
-	return tsk->status == TSK_DONE && (tsk->nfs > 0 || tsk->vs_type[0]);
-}
-
 /* The workers' part of identification: look inside a compressed file or
  * a container; else The Sleuth Kit; and for a file none of it recognised,
  * libmagic's name for what it is. */
 static void ask_workers(struct pipe_state *ps, struct active *a, bool all_zero, bool complete)
 {
 	struct image_result *r = &a->res;
-	const char *layer = inside_layer(&r->ident);
+	bool container = false;
+	const char *layer = inside_layer(&r->ident, &container);
 	bool inside = ps->env->tsk && ps->env->opt->inside != INSIDE_NONE && a->size > 0;
-	bool full = ps->env->opt->inside == INSIDE_FULL, container = !first_hit_compressed(&r->ident);
+	bool full = ps->env->opt->inside == INSIDE_FULL;
 
 	/* An inspected stream was looked at in head mode: --inside full reads
 	 * it whole here, once it is known to be an image. */
@@ -175,20 +157,16 @@ static void ask_workers(struct pipe_state *ps, struct active *a, bool all_zero, 
 		ask_inside(ps, a, layer, container, full && complete);
 	else if (!r->inside_asked)
 		run_tsk(ps, a, all_zero);
-	if (inside && complete && !all_zero && !r->ident.nhits && !tsk_found(&r->tsk))
+	if (inside && complete && !all_zero && !r->ident.nhits && !tsk_found_something(&r->tsk))
 		ask_inside(ps, a, "magic", false, false);
 }
 
 bool inspect_image(struct pipe_state *ps, struct active *a)
 {
 	const struct inside_result *in = &a->res.tsk.inside;
-	struct probe_view v = {a->ready[0]->buf, a->ready[0]->got, NULL, 0, 0, a->size};
-	static __thread struct ident outer;
 
-	memset(&outer, 0, sizeof(outer));
-	probe_run_all(&v, 0, false, &outer);
 	a->res.inside_asked = true;
-	ask_inside(ps, a, inside_layer(&outer) ? inside_layer(&outer) : "gzip", false, false);
+	ask_inside(ps, a, a->inspect_layer, false, false);
 	/* Only "looked, and found no image" makes it another file: one that
 	 * could not be looked into (damaged, a worker that failed) is listed,
 	 * with the reason, and never remembered as another file. */

@@ -232,7 +232,8 @@ static void decide_probed(struct reader *r, struct active *a, struct slot *s)
 {
 	struct pipe_state *ps = r->ps;
 	struct probe_view v = {s->buf, s->got, NULL, 0, 0, a->size};
-	enum probe_answer answer = r->stop_err ? PROBE_NOT_IMAGE : probe_classify(&v);
+	enum probe_answer answer = r->stop_err ? PROBE_NOT_IMAGE
+					       : probe_classify(&v, a->inspect_layer, sizeof(a->inspect_layer));
 	bool image = answer == PROBE_IMAGE;
 	int fds[2] = {-1, -1};
 
