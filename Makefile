@@ -2,6 +2,7 @@
 #   make scan [ARCHIVE=/some/dir] [REPORT=file]  install, build, scan (a demo archive by default)
 #   make test                                    install, build, run the whole test suite
 #   make bench [BENCH_DIR=/tmp/imgscan-bench]    benchmark against the reference tools
+#   make bench QUICK=1                           the cold and warm ratios alone (a few minutes)
 BUILD      ?= build
 REPORT     ?= $(BUILD)/report.json
 DEMO       ?= $(BUILD)/demo-archive
@@ -43,7 +44,7 @@ test: build
 bench: build
 	@[ -c /dev/null ] || { echo "make bench: /dev/null is not a character device; restore it first (rm /dev/null && mknod -m 666 /dev/null c 1 3)" >&2; exit 1; }
 	@sh tests/install-deps.sh $(BENCH_DEPS)
-	@python3 bench/bench.py --dir $(BENCH_DIR) --imgscan $(BUILD)/imgscan
+	@python3 bench/bench.py --dir $(BENCH_DIR) --imgscan $(BUILD)/imgscan $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(BUILD)

@@ -255,6 +255,7 @@ def medians(runs, set_label):
         if r["set"] == set_label:
             out.setdefault((r["tool"], r["mode"]), []).append(r)
     return {k: {"rate": statistics.median(x["rate"] for x in v),
+                "rates": [x["rate"] for x in sorted(v, key=lambda x: x["rep"])],
                 "seconds": statistics.median(x["seconds"] for x in v),
                 "cpu_seconds": statistics.median(x.get("cpu_seconds", 0) for x in v),
                 "peak_rss_kib": max(x["peak_rss_kib"] for x in v), "n": len(v)} for k, v in out.items()}
@@ -262,48 +263,119 @@ def medians(runs, set_label):
 
 def paired_ratio(runs, set_label, mode, num, den):
     """Median over repetitions of rate(num) / rate(den), both from the same repetition."""
-    by = {}
-    for r in runs:
-        if r["set"] == set_label and r["mode"] == mode:
-            by.setdefault(r["rep"], {})[r["tool"]] = r["rate"]
-    ratios = []
-    for rep in by.values():
-        d = max(rep[t] for t in den) if isinstance(den, (list, tuple)) else rep.get(den)
-        if num in rep and d:
-            ratios.append(rep[num] / d)
+    ratios = paired_ratios(runs, set_label, mode, num, den)
     return statistics.median(ratios) if ratios else None
 
 
+def paired_ratios(runs, set_label, mode, num, den, key="rate"):
+    """Each repetition's key(num) / key(den) (den: one tool, or the best of several), in order."""
+    by = {}
+    for r in runs:
+        if r["set"] == set_label and r["mode"] == mode:
+            by.setdefault(r["rep"], {})[r["tool"]] = r[key]
+    ratios = []
+    for _rep, rep in sorted(by.items()):
+        d = max(rep[t] for t in den if t in rep) if isinstance(den, (list, tuple)) else rep.get(den)
+        if num in rep and d:
+            ratios.append(rep[num] / d)
+    return ratios
+
+
+FIOS = ["fio 1 job QD32 direct", "fio job/file buffered", "fio job/file direct"]
+
+
 def targets(runs, buffers_mib):
-    fios = ["fio 1 job QD32 direct", "fio job/file buffered", "fio job/file direct"]
     rss = max((r["peak_rss_kib"] for r in runs if r["tool"].startswith("imgscan")), default=0)
     t = [
-        ("cold large: imgscan / best fio (physical limit)", paired_ratio(runs, "large", "cold", "imgscan", fios), 0.95),
-        ("warm large: imgscan / xxhsum -H2", paired_ratio(runs, "large", "warm", "imgscan", "xxhsum -H2"), 1.4),
-        ("warm small: imgscan / file -s (images/s)", paired_ratio(runs, "small", "warm", "imgscan", "file -s"), 1.0),
-        ("warm large: imgscan --hash sha256 / rhash --sha256",
-         paired_ratio(runs, "large", "warm", "imgscan --hash sha256", "rhash --sha256"), 1.6),
-        ("cold large: --io uring / --io pread", paired_ratio(runs, "large", "cold", "imgscan --io uring", "imgscan --io pread"), None),
-        ("warm large: --io uring / --io pread", paired_ratio(runs, "large", "warm", "imgscan --io uring", "imgscan --io pread"), None),
-        ("cold small: --io uring / --io pread", paired_ratio(runs, "small", "cold", "imgscan --io uring", "imgscan --io pread"), None),
+        ("cold large: imgscan / best fio (physical limit)", "large", "cold", "imgscan", FIOS, 0.95),
+        ("warm large: imgscan / xxhsum -H2", "large", "warm", "imgscan", "xxhsum -H2", 1.4),
+        ("warm small: imgscan / file -s (images/s)", "small", "warm", "imgscan", "file -s", 1.0),
+        ("warm large: imgscan --hash sha256 / rhash --sha256", "large", "warm", "imgscan --hash sha256",
+         "rhash --sha256", 1.6),
+        ("cold large: --io uring / --io pread", "large", "cold", "imgscan --io uring", "imgscan --io pread", None),
+        ("warm large: --io uring / --io pread", "large", "warm", "imgscan --io uring", "imgscan --io pread", None),
+        ("cold small: --io uring / --io pread", "small", "cold", "imgscan --io uring", "imgscan --io pread", None),
     ]
-    out = [{"target": n, "ratio": r, "goal": g, "met": (r is not None and g is not None and r >= g) if g else None}
-           for n, r, g in t]
+    out = []
+    for name, st, mode, num, den, goal in t:
+        rs = paired_ratios(runs, st, mode, num, den)
+        r = statistics.median(rs) if rs else None
+        out.append({"target": name, "ratio": r, "ratios": rs, "goal": goal,
+                    "met": (r is not None and r >= goal) if goal else None})
     out.append({"target": "peak RSS of imgscan (MiB), goal < 64 + %d of buffers" % buffers_mib,
                 "ratio": rss / 1024, "goal": 64 + buffers_mib, "met": rss / 1024 < 64 + buffers_mib})
     return out
 
 
-def machine():
+def target_rows(tg):
+    rows = []
+    for t in tg:
+        reps = t.get("ratios") or []
+        rows.append("| %s | %s%s | %s | %s |" % (
+            t["target"], "-" if t["ratio"] is None else "%.2f" % t["ratio"],
+            " (%s)" % ", ".join("%.2f" % x for x in reps) if len(reps) > 1 else "",
+            "-" if t["goal"] is None else t["goal"],
+            "-" if t["met"] is None else ("yes" if t["met"] else "**no**")))
+    return rows
+
+
+def disk_of(path):
+    """The whole disk that holds path, as the kernel names it: (name, model)."""
+    try:
+        dev = os.stat(path).st_dev
+        sysdir = os.path.realpath("/sys/dev/block/%d:%d" % (os.major(dev), os.minor(dev)))
+        if os.path.exists(os.path.join(sysdir, "partition")):
+            sysdir = os.path.dirname(sysdir)
+        name = os.path.basename(sysdir)
+        model = ""
+        for f in ("device/model", "device/vendor", "device/device"):
+            try:
+                with open(os.path.join(sysdir, f)) as fh:
+                    model = fh.read().strip()
+            except OSError:
+                continue
+            if model:
+                if f != "device/model":
+                    model = "%s %s" % (f.split("/")[1], model)  # virtio: no model, the PCI vendor id
+                break
+        try:
+            with open(os.path.join(sysdir, "queue/rotational")) as fh:
+                rot = fh.read().strip() == "1"
+        except OSError:
+            rot = None
+        return {"name": name, "model": model, "rotational_flag": rot}
+    except OSError:
+        return {"name": "", "model": "", "rotational_flag": None}
+
+
+def machine(data_dir=None):
     def first(cmd):
         try:
             return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, shell=True).stdout.decode().strip()
         except OSError:
             return ""
-    return {"cpu": first("lscpu | sed -n 's/^Model name: *//p' | head -1"), "cores": os.cpu_count(),
-            "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB, 1),
-            "kernel": platform.release(), "os": first(". /etc/os-release; echo $PRETTY_NAME"),
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    m = {"cpu": first("lscpu | sed -n 's/^Model name: *//p' | head -1"), "cores": os.cpu_count(),
+         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB, 1),
+         "kernel": platform.release(), "os": first(". /etc/os-release; echo $PRETTY_NAME"),
+         "caches": first("lscpu | grep -E '^L[123]' | sed 's/  */ /g' | paste -sd';'"),
+         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    if data_dir:
+        m["disk"] = disk_of(data_dir)
+    return m
+
+
+def machine_line(m):
+    d = m.get("disk") or {}
+    disk = ", disk %s%s" % (d.get("name", "?"), " (%s)" % d["model"] if d.get("model") else "") if d else ""
+    return "%s, %s cores, %s GiB RAM, kernel %s, %s%s; %s" % (
+        m["cpu"], m["cores"], m["memory_gib"], m["kernel"], m["os"], disk, m["date"])
+
+
+def rate_cell(v, unit):
+    """The median, then every repetition's figure in brackets: the noise shows."""
+    fmt = (lambda r: "%.2f" % (r / 1e9)) if unit == "GB/s" else (lambda r: "%.0f" % r)
+    reps = v.get("rates") or []
+    return fmt(v["rate"]) + (" (%s)" % ", ".join(fmt(r) for r in reps) if len(reps) > 1 else "")
 
 
 def table(meds, label, unit, modes):
@@ -319,7 +391,7 @@ def table(meds, label, unit, modes):
         for m in modes:
             v = meds.get((tool, m))
             ref = meds.get(("imgscan", m))
-            cells.append(("%.2f" % (v["rate"] / 1e9) if unit == "GB/s" else "%.0f" % v["rate"]) if v else "-")
+            cells.append(rate_cell(v, unit) if v else "-")
             ratios.append("%.2f" % (ref["rate"] / v["rate"]) if v and ref and v["rate"] else "-")
         rss = max((meds[(tool, m)]["peak_rss_kib"] for m in modes if (tool, m) in meds), default=0)
         cpu = " / ".join("%.2f" % meds[(tool, m)]["cpu_seconds"] if (tool, m) in meds else "-" for m in modes)
@@ -936,7 +1008,7 @@ def main_tree(a, imgscan):
     directory (report, file list, strace log), removed at the end; with
     --write-readme also the marked block of bench/README.md."""
     tree = os.path.abspath(a.tree)
-    reps = 1 if a.quick else max(a.reps, TREE_MIN_REPS)
+    reps = 1 if a.smoke else max(a.reps, TREE_MIN_REPS)
     if not shutil.which("file"):
         sys.exit("bench: --only tree needs file(1)")
     work = tempfile.mkdtemp(prefix="imgscan-bench-tree-")
@@ -983,6 +1055,104 @@ def machine_sane_or_exit():
                  "(rm /dev/null && mknod -m 666 /dev/null c 1 3): no measurement is valid until then")
 
 
+# ---- quick mode: the two ratios of issue 11, on anyone's machine ------------------
+
+def alternate(runs_out, label, mode, tools, paths, units, reps, warmups):
+    """Each repetition runs every tool once, the order reversing from one
+    repetition to the next (A B, B A, ...): pairs taken in the same minutes."""
+    names = list(tools)
+    for rep in range(reps):
+        for name in (names if rep % 2 == 0 else names[::-1]):
+            wall, rss, rc = run_tool(tools[name], mode == "cold", paths, warmups.get(name))
+            runs_out.append({"set": label, "tool": name, "mode": mode, "rep": rep, "seconds": wall,
+                             "cpu_seconds": LAST_CPU[0], "rate": units / wall if wall > 0 else 0,
+                             "peak_rss_kib": rss, "exit": rc})
+            log("  %-5s %-5s rep %d %-24s %6.3f s  CPU %6.3f s%s" % (
+                label, mode, rep, name, wall, LAST_CPU[0], "" if rc in (0, 1) else "  exit %d" % rc))
+            if rc not in (0, 1):
+                sys.exit("bench: %s exited %d" % (name, rc))
+
+
+def quick_rows(runs, large_bytes, nsmall):
+    """(measure, each repetition's figure, median) rows for the quick table."""
+    def figs(label, mode, tool, key, scale=1.0):
+        v = [r[key] * scale for r in sorted(runs, key=lambda r: r["rep"])
+             if r["set"] == label and r["mode"] == mode and r["tool"] == tool]
+        return v
+    rows = []
+    def add(name, vals, fmt):
+        if vals:
+            rows.append((name, ", ".join(fmt % x for x in vals), fmt % statistics.median(vals), vals))
+    fios = [t for t in FIOS if any(r["tool"] == t for r in runs)]
+    for t in ["imgscan"] + fios:
+        add("cold %s GB/s" % t, figs("large", "cold", t, "rate", 1e-9), "%.2f")
+    add("cold imgscan / best fio", paired_ratios(runs, "large", "cold", "imgscan", fios), "%.2f")
+    for t in ("imgscan", "xxhsum -H2"):
+        add("warm %s s" % t, figs("large", "warm", t, "seconds"), "%.3f")
+        add("warm %s CPU s" % t, figs("large", "warm", t, "cpu_seconds"), "%.3f")
+    add("warm imgscan / xxhsum -H2 (speed)", paired_ratios(runs, "large", "warm", "imgscan", "xxhsum -H2"), "%.2f")
+    add("warm CPU per byte, imgscan / xxhsum -H2",
+        paired_ratios(runs, "large", "warm", "imgscan", "xxhsum -H2", key="cpu_seconds"), "%.2f")
+    for t in ("imgscan", "file -s"):
+        add("small warm %s images/s" % t, figs("small", "warm", t, "rate"), "%.0f")
+    add("small warm imgscan / file -s", paired_ratios(runs, "small", "warm", "imgscan", "file -s"), "%.2f")
+    return rows
+
+
+QUICK_GOALS = {"cold imgscan / best fio": (0.95, ">="), "warm imgscan / xxhsum -H2 (speed)": (1.4, ">="),
+               "warm CPU per byte, imgscan / xxhsum -H2": (1.2, "<="), "small warm imgscan / file -s": (1.0, ">=")}
+
+
+def main_quick(a, imgscan):
+    """make bench QUICK=1: the 4 GiB set (two ISO 9660, two ext4), 5
+    alternating cold pairs against fio and warm pairs against xxhsum -H2,
+    and warm pairs against file -s on 2,000 small images; a few minutes."""
+    os.makedirs(a.dir, exist_ok=True)
+    REPORT[0] = os.path.join(a.dir, "imgscan-report.json")
+    large = make_pool(a.dir, 4, GIB)
+    small_dir = make_small(a.dir, 2000, 2000)[2000]
+    small_paths = [os.path.join(small_dir, n) for n in os.listdir(small_dir)]
+    large_bytes = sum(os.path.getsize(f) for f in large)
+    tiny_dir = make_small(a.dir, 2000, 2000)[100]
+    tiny = os.path.join(tiny_dir, sorted(os.listdir(tiny_dir))[0])
+    lt, warmups = large_tools(large, imgscan), large_tools([tiny], imgscan)
+    st, swarm = small_tools(small_dir, imgscan), small_tools(tiny_dir, imgscan)
+    runs = []
+    cold = can_drop_caches()
+    if cold:
+        alternate(runs, "large", "cold", {k: lt[k] for k in ["imgscan"] + FIOS}, large, large_bytes, a.reps, warmups)
+    else:
+        log("not root (cannot drop the page cache): cold pairs skipped")
+    alternate(runs, "large", "warm", {k: lt[k] for k in ("imgscan", "xxhsum -H2")}, large, large_bytes, a.reps, warmups)
+    alternate(runs, "small", "warm", {k: st[k] for k in ("imgscan", "file -s")}, small_paths, len(small_paths),
+              a.reps, swarm)
+    mach = machine(a.dir)
+    rows = quick_rows(runs, large_bytes, len(small_paths))
+    md = ["Quick mode (`make bench QUICK=1`): %s; %d alternating pairs per measure, imgscan at default options." % (
+        machine_line(mach), a.reps), "",
+        "Large set: 4 images, %.2f GB (two ISO 9660, two ext4); small set: %d FAT images of 64 KiB." % (
+            large_bytes / 1e9, len(small_paths)), "",
+        "| measure | each repetition | median | goal |", "|---|---|---|---|"]
+    for name, each, med, vals in rows:
+        g = QUICK_GOALS.get(name)
+        goal = ""
+        if g:
+            m = statistics.median(vals)
+            ok = m >= g[0] if g[1] == ">=" else m <= g[0]
+            goal = "%s %s: %s" % (g[1], g[0], "met" if ok else "**not met**")
+        md.append("| %s | %s | %s | %s |" % (name, each, med, goal))
+    text = "\n".join(md)
+    print(text)
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "quick.json"), "w") as f:
+        json.dump({"machine": mach, "large_bytes": large_bytes, "small_images": len(small_paths), "runs": runs,
+                   "rows": [{"measure": n, "values": v, "median": statistics.median(v)} for n, _e, _m, v in rows]},
+                  f, indent=1)
+    with open(os.path.join(a.out, "quick.md"), "w") as f:
+        f.write(text + "\n")
+    log("results: %s/quick.{json,md}" % a.out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", default="/tmp/imgscan-bench", help="where the data set lives (default /tmp/imgscan-bench)")
@@ -993,7 +1163,10 @@ def main():
     ap.add_argument("--small", type=int, default=2000)
     ap.add_argument("--no-scaling", action="store_true")
     ap.add_argument("--out", default=RESULTS_DIR)
-    ap.add_argument("--quick", action="store_true", help="tiny data set, one repetition (a smoke test)")
+    ap.add_argument("--quick", action="store_true",
+                    help="the 4 GiB set only: 5 alternating cold pairs (imgscan, fio) and warm pairs (imgscan, "
+                         "xxhsum -H2; imgscan, file -s on 2,000 small images): a few minutes")
+    ap.add_argument("--smoke", action="store_true", help="tiny data set, one repetition (a smoke test)")
     ap.add_argument("--only", choices=["all", "rescan", "tree"], default="all",
                     help="rescan: only the --state part (first scan from a cold cache, rescan warm and cold, "
                          "catalog size) on the large set and the 1,000-image small set; merged into the "
@@ -1009,19 +1182,23 @@ def main():
                     help="--only tree: replace the tree block of bench/README.md with the results")
     a = ap.parse_args()
     machine_sane_or_exit()
-    if a.quick:
-        a.pool, a.image_size_mib, a.small, a.reps = 2, 64, 200, 1
     imgscan = os.path.abspath(a.imgscan)
+    if a.quick:
+        if a.reps == 3:
+            a.reps = 5
+        return main_quick(a, imgscan)
+    if a.smoke:
+        a.pool, a.image_size_mib, a.small, a.reps = 2, 64, 200, 1
     if a.only == "tree":
         return main_tree(a, imgscan)
     os.makedirs(a.dir, exist_ok=True)
     REPORT[0] = os.path.join(a.dir, "imgscan-report.json")
     log("data set in %s" % a.dir)
     pool = make_pool(a.dir, min(a.pool, 4) if a.only == "rescan" else a.pool, a.image_size_mib << 20)
-    small_sets = make_small(a.dir, a.small, 10000 if not a.quick else 400)
+    small_sets = make_small(a.dir, a.small, 10000 if not a.smoke else 400)
     large = pool[:4]
     # The figures that go into bench/README.md: 4 x 1 GiB, and 1,000 distinct small images.
-    standard = not a.quick and a.image_size_mib == 1024 and len(large) == 4 and a.small >= 1000
+    standard = not a.smoke and a.image_size_mib == 1024 and len(large) == 4 and a.small >= 1000
     cold = can_drop_caches()
     if a.only == "rescan":
         return main_rescan(a, imgscan, large, small_sets[1000], cold, standard)
@@ -1043,20 +1220,16 @@ def main():
     scal = [] if a.no_scaling else scaling(pool, {k: v for k, v in small_sets.items() if k != a.small or k in (100, 1000, 10000)}, imgscan, a.reps)
     meds_l, meds_s = medians(runs, "large"), medians(runs, "small")
     tg = targets(runs, 32)
-    mach = machine()
+    mach = machine(a.dir)
     svg = plot(meds_l, os.path.join(a.out, "latest.svg"))
-    md = ["Machine: %s, %s cores, %s GiB RAM, kernel %s, %s; %s; %d repetitions, medians%s." % (
-        mach["cpu"], mach["cores"], mach["memory_gib"], mach["kernel"], mach["os"], mach["date"], a.reps,
+    md = ["Machine: %s; %d repetitions, medians%s." % (machine_line(mach), a.reps,
         "" if cold else " (warm only: not root)"),
         "", "Large set: %d images, %.2f GB (ISO 9660 and ext4, incompressible content)" % (len(large), large_bytes / 1e9), "",
         table(meds_l, "large", "GB/s", modes), "",
         "Small set: %d FAT images of 64 KiB" % len(small_paths), "", table(meds_s, "small", "img/s", modes), "",
-        "Targets (medians of ratios paired within one repetition):", "",
+        "Targets (medians of ratios paired within one repetition; each repetition's ratio in brackets):", "",
         "| target | measured | goal | met |", "|---|---|---|---|"]
-    for t in tg:
-        md.append("| %s | %s | %s | %s |" % (t["target"], "-" if t["ratio"] is None else "%.2f" % t["ratio"],
-                                            "-" if t["goal"] is None else t["goal"],
-                                            "-" if t["met"] is None else ("yes" if t["met"] else "**no**")))
+    md += target_rows(tg)
     if scal:
         md += ["", "Scaling (warm):", "", scaling_table(scal)]
     try:
@@ -1071,7 +1244,7 @@ def main():
                    "targets": tg, "scaling": scal, "rescan": resc}, f, indent=1)
     with open(os.path.join(a.out, "latest.md"), "w") as f:
         f.write(text + "\n")
-    if not a.quick:
+    if not a.smoke:
         update_readme(text + ("\n\n![throughput](results/latest.svg)" if svg else ""))
     log("results: %s/latest.{json,md,svg}" % a.out)
 
