@@ -93,7 +93,7 @@ static const char scan_usage[] =
 	"      --direct             the same as --read-mode direct: every read O_DIRECT\n"
 	"      --no-fixed-buffers   do not register the read buffers with io_uring\n"
 	"  -j, --jobs N             hashing threads (default: number of cores)\n"
-	"      --queue-depth N      reads in flight = read buffers (default 32)\n"
+	"      --queue-depth N      reads in flight (default 32; read buffers: 1.5 x N)\n"
 	"      --read-size BYTES    bytes per read, K/M suffix allowed (default 1M)\n"
 	"      --images N           images streamed at once (default 4)\n"
 	"      --sector-size N      sector size for sector hashes: 512, 2048, 4096... (default 4096)\n"

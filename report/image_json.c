@@ -380,6 +380,7 @@ cJSON *image_to_json(const struct image_result *r)
 	cJSON_AddBoolToObject(rd, "noatime", r->noatime);
 	cJSON_AddBoolToObject(rd, "direct", r->direct);
 	cJSON_AddNumberToObject(rd, "seconds", r->seconds);
+	cJSON_AddNumberToObject(rd, "buffer_wait_seconds", r->buffer_wait);
 	cJSON_AddFalseToObject(o, "reused");
 	clock_gettime(CLOCK_REALTIME, &now);
 	format_utc(when, sizeof(when), now.tv_sec, now.tv_nsec);

@@ -285,6 +285,19 @@ static int exit_status(const struct report *r, const struct run_stats *st, int p
 	return r->counted_findings ? EXIT_FINDINGS : EXIT_CLEAN;
 }
 
+/* What the read buffers did over the run (scanner/io_meter.h). */
+static cJSON *pipeline_json(const struct run_stats *st)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(p, "seconds", st->io.seconds);
+	cJSON_AddNumberToObject(p, "reads_in_flight_mean", st->io.reads_in_flight);
+	cJSON_AddNumberToObject(p, "blocks_waiting_mean", st->io.blocks_waiting);
+	cJSON_AddNumberToObject(p, "threads_busy_mean", st->io.threads_busy);
+	cJSON_AddNumberToObject(p, "disk_waited_seconds", st->io.starved_seconds);
+	return p;
+}
+
 static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigned restarts, double secs, int status)
 {
 	cJSON *s = cJSON_CreateObject(), *kinds = cJSON_CreateObject();
@@ -314,6 +327,7 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 	cJSON_AddNumberToObject(s, "bytes_per_second", secs > 0 ? (double)r->bytes / secs : 0);
 	cJSON_AddNumberToObject(s, "direct_fallbacks", st->direct_fallbacks);
 	cJSON_AddBoolToObject(s, "fixed_buffers", st->fixed_buffers);
+	cJSON_AddItemToObject(s, "pipeline", pipeline_json(st));
 	cJSON_AddNumberToObject(s, "tsk_worker_restarts", restarts);
 	cJSON_AddNumberToObject(s, "exit_status", status);
 	return s;

@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "hasher.h"
+#include "io_meter.h"
 #include "pipeline.h"
 #include "result.h"
 #include "sector_file.h"
@@ -65,6 +66,7 @@ struct slot {
 	bool deferred;         /* resident: no I/O, the hashing thread copies it itself */
 	bool direct;           /* the request used the O_DIRECT descriptor */
 	bool drop_after;       /* read through the cache by us: drop it after hashing */
+	double ready_at;       /* (lock) monotonic seconds it became ready to hash */
 };
 
 enum image_phase { IMG_FREE, IMG_PROBING, IMG_INSPECTING, IMG_STREAMING, IMG_DRAINING, IMG_FINALIZING };
@@ -109,7 +111,8 @@ struct pipe_state {
 	uint64_t hashed_bytes;     /* (lock) for progress */
 	bool reader_waiting;       /* (lock) the reader sleeps: wake it on an event */
 	struct slot *slots;
-	unsigned nslots;
+	unsigned nslots;           /* read buffers: max_inflight and a reserve */
+	unsigned max_inflight;     /* reads the engine may hold (the queue depth) */
 	size_t buf_len;            /* each slot's buffer: read_size rounded up to 4 KiB */
 	unsigned *free_slots;      /* (lock) stack of slot indices */
 	unsigned nfree;            /* (lock) */
@@ -120,12 +123,19 @@ struct pipe_state {
 	double next_progress;      /* (reader) */
 	bool buffers_registered;   /* (reader) tried once, at the first O_DIRECT read */
 	struct run_stats *stats;   /* (lock) */
+	unsigned nthreads;         /* hashing threads running */
+	unsigned inflight;         /* (lock) slots held by the engine, all images */
+	unsigned hashing;          /* (lock) slots being hashed */
+	unsigned idle;             /* (lock) hashing threads waiting for work */
+	struct io_meter meter;     /* (lock) */
 };
 
 /* hash_threads.c */
 void *hash_thread(void *ps);
 void release_slot_locked(struct pipe_state *ps, struct slot *s);
 void reader_event_locked(struct pipe_state *ps);
+/* After a change of the counts above: the buffers' time line (io_meter.h). */
+void meter_locked(struct pipe_state *ps);
 /* Close the image's descriptors (buffered, and O_DIRECT if opened). */
 void close_image_fds(struct active *a);
 /* reader.c: drop an undecided file (counted as another file, never

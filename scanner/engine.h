@@ -44,8 +44,9 @@ struct engine_ops {
 	int (*cancel)(struct engine *e);
 	void (*destroy)(struct engine *e);
 	/* Optional: the caller's n buffers of len bytes, buffer i for slot i,
-	 * registered once so reads need not map them each time.  Returns 0 or
-	 * -errno (then reads go on unregistered). */
+	 * registered once so reads need not map them each time; slots n and
+	 * above read unregistered.  Returns 0 or -errno (then reads go on
+	 * unregistered). */
 	int (*register_buffers)(struct engine *e, uint8_t *const *bufs, unsigned n, size_t len);
 };
 

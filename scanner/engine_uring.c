@@ -23,7 +23,7 @@ struct uring_engine {
 	int wake_fd;
 	uint64_t wake_buf;
 	unsigned queued;  /* prepared, not yet submitted */
-	bool fixed;       /* buffers registered: slot i reads into buffer i */
+	unsigned nfixed;  /* buffers registered: slot i < nfixed reads into buffer i */
 };
 
 static int arm_wake(struct uring_engine *u)
@@ -45,7 +45,7 @@ static int uring_queue(struct engine *e, struct io_req *req)
 
 	if (!sqe) /* the ring holds depth + 2 entries: a full one is a bug */
 		return -EBUSY;
-	if (u->fixed)
+	if (req->slot < u->nfixed)
 		io_uring_prep_read_fixed(sqe, req->fd, req->buf, (unsigned)req->len, req->off, (int)req->slot);
 	else
 		io_uring_prep_read(sqe, req->fd, req->buf, (unsigned)req->len, req->off);
@@ -147,7 +147,7 @@ static int uring_register(struct engine *e, uint8_t *const *bufs, unsigned n, si
 	/* Pins the pages: may exceed RLIMIT_MEMLOCK for a non-root user. */
 	rc = io_uring_register_buffers(&u->ring, iov, n);
 	free(iov);
-	u->fixed = rc == 0;
+	u->nfixed = rc == 0 ? n : 0;
 	return rc;
 }
 

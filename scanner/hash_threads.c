@@ -18,6 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Bytes of a resident block copied and hashed at a time (see below). */
+#ifndef COPY_PIECE
+#define COPY_PIECE (256u << 10)
+#endif
+
 /* Something the reader may act on happened; wake it only if it sleeps. */
 void reader_event_locked(struct pipe_state *ps)
 {
@@ -26,6 +31,20 @@ void reader_event_locked(struct pipe_state *ps)
 		ps->reader_waiting = false;
 		ps->env->engine->ops->wake(ps->env->engine);
 	}
+}
+
+void meter_locked(struct pipe_state *ps)
+{
+	unsigned held = ps->nslots - ps->nfree;
+	unsigned waiting = held - ps->inflight - ps->hashing;
+	/* Fewer reads than buffers, no buffer free, and a thread with nothing
+	 * to do: the blocks holding the buffers are ones it cannot hash yet. */
+	bool starved = ps->nfree == 0 && ps->inflight < ps->max_inflight && ps->idle > 0;
+
+	if (held < ps->inflight + ps->hashing) /* a slot on its way between two counts */
+		waiting = 0;
+	io_meter_tick(&ps->meter, ps->inflight, waiting, ps->nthreads > ps->idle ? ps->nthreads - ps->idle : 0,
+		      starved);
 }
 
 void release_slot_locked(struct pipe_state *ps, struct slot *s)
@@ -38,6 +57,7 @@ void release_slot_locked(struct pipe_state *ps, struct slot *s)
 	s->drop_after = false;
 	s->img = NULL;
 	ps->free_slots[ps->nfree++] = s->req.slot;
+	meter_locked(ps);
 	reader_event_locked(ps);
 }
 
@@ -104,23 +124,30 @@ static void hash_bytes(struct active *a, uint64_t off, const uint8_t *data, size
 	}
 }
 
-/* A resident block: copy it here, on the core that hashes it, into buf
- * (this thread's own buffer, which stays in its core's cache), then hash
- * it.  Returns 0, or -errno (0 bytes: -ENODATA, the file shrank) with *at
- * the offset that failed. */
+/* A resident block: copied here, on the core that hashes it, a piece at a
+ * time into buf (this thread's own buffer), each piece hashed while it is
+ * still in the core's L2 (a whole 1 MiB block overflows the 512 KiB L2 of
+ * some processors, and the hash then reads it back from L3 or memory).
+ * Returns 0, or -errno (0 bytes: -ENODATA, the file shrank) with *at the
+ * offset that failed. */
 static int read_hash_deferred(struct active *a, struct slot *s, uint8_t *buf, uint64_t *at)
 {
 	while (s->got < s->want) {
-		ssize_t n = pread(a->fd, buf + s->got, s->want - s->got, (off_t)(s->off + s->got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*at = s->off + s->got;
-			return n < 0 ? -errno : -ENODATA;
+		size_t want = s->want - s->got < COPY_PIECE ? s->want - s->got : COPY_PIECE, have = 0;
+
+		while (have < want) { /* whole pieces: the sector hashes need whole sectors */
+			ssize_t n = pread(a->fd, buf + have, want - have, (off_t)(s->off + s->got + have));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				*at = s->off + s->got + have;
+				return n < 0 ? -errno : -ENODATA;
+			}
+			have += (size_t)n;
 		}
-		s->got += (size_t)n;
+		hash_bytes(a, s->off + s->got, buf, want);
+		s->got += want;
 	}
-	hash_bytes(a, s->off, buf, s->got);
 	return 0;
 }
 
@@ -131,30 +158,34 @@ static bool finalizable_locked(const struct active *a)
 	return a->phase == IMG_DRAINING || (a->phase == IMG_STREAMING && a->hashed_seq == a->nblocks);
 }
 
-/* Find work: an image whose next block is ready, or one to finalize. */
+/* Find work.  First an image to finalize or inspect: that frees its place
+ * for the next image.  Then, of the images whose next block (in order) is
+ * ready, the one whose block has waited longest: any thread takes any
+ * image's block, so a block never waits for a particular thread. */
 static struct active *pick_locked(struct pipe_state *ps, struct slot **block)
 {
+	struct active *best = NULL;
+	struct slot *best_s = NULL;
+
+	*block = NULL;
 	for (unsigned i = 0; i < ps->nact; i++) {
 		struct active *a = &ps->act[i];
 		struct slot *s;
 
-		if (a->phase == IMG_INSPECTING && !a->claimed) {
-			*block = NULL;
+		if (a->claimed)
+			continue;
+		if (a->phase == IMG_INSPECTING || finalizable_locked(a))
 			return a;
-		}
-		if ((a->phase != IMG_STREAMING && a->phase != IMG_DRAINING) || a->claimed)
+		if (a->phase != IMG_STREAMING)
 			continue;
 		s = a->ready[a->hashed_seq % ps->nslots];
-		if (a->phase == IMG_STREAMING && s && s->seq == a->hashed_seq) {
-			*block = s;
-			return a;
-		}
-		if (finalizable_locked(a)) {
-			*block = NULL;
-			return a;
+		if (s && s->seq == a->hashed_seq && (!best_s || s->ready_at < best_s->ready_at)) {
+			best = a;
+			best_s = s;
 		}
 	}
-	return NULL;
+	*block = best_s;
+	return best;
 }
 
 void close_image_fds(struct active *a)
@@ -229,6 +260,9 @@ static void hash_block_locked(struct pipe_state *ps, struct active *a, struct sl
 
 	a->claimed = true;
 	a->ready[s->seq % ps->nslots] = NULL;
+	a->res.buffer_wait += monotonic_seconds() - s->ready_at;
+	ps->hashing++;
+	meter_locked(ps);
 	pthread_mutex_unlock(&ps->lock);
 	if (s->deferred)
 		rc = read_hash_deferred(a, s, piece ? piece : s->buf, &at);
@@ -239,6 +273,7 @@ static void hash_block_locked(struct pipe_state *ps, struct active *a, struct sl
 	s->drop_after = false; /* done, outside the lock */
 	pthread_mutex_lock(&ps->lock);
 	a->claimed = false;
+	ps->hashing--;
 	if (rc == 0) {
 		a->hashed_seq++;
 		ps->hashed_bytes += s->got;
@@ -256,10 +291,9 @@ void *hash_thread(void *arg)
 {
 	struct pipe_state *ps = arg;
 	uint8_t *scratch = malloc(HEAD_CAP);
-	/* Resident blocks are copied here, a whole block at a time: a buffer of
-	 * this thread's own stays hot in its core's cache (measured: smaller
-	 * pieces cost more in page-cache lookups than they save). */
-	uint8_t *piece = aligned_alloc(4096, ps->buf_len);
+	/* Resident blocks are copied here, COPY_PIECE at a time: a buffer of
+	 * this thread's own stays hot in its core's cache. */
+	uint8_t *piece = aligned_alloc(4096, COPY_PIECE);
 	struct active *a;
 	struct slot *s;
 
@@ -269,7 +303,11 @@ void *hash_thread(void *arg)
 		if (!a) {
 			if (ps->stopping)
 				break;
+			ps->idle++;
+			meter_locked(ps);
 			pthread_cond_wait(&ps->work, &ps->lock);
+			ps->idle--;
+			meter_locked(ps);
 			continue;
 		}
 		if (s)

@@ -13,6 +13,7 @@
 #define IMGSCAN_PIPELINE_H
 
 #include "engine.h"
+#include "io_meter.h"
 #include "result.h"
 #include "tsk_pool.h"
 #include "walk.h"
@@ -63,6 +64,7 @@ struct run_stats {
 	bool fixed_buffers;      /* the read buffers are registered with io_uring */
 	unsigned lost_buffers;   /* after a failed engine: buffers it never gave back */
 	int stop_signal;         /* the signal that stopped the run early, or 0 */
+	struct io_figures io;    /* what the buffers did (io_meter.h) */
 };
 
 struct pipeline_env {

@@ -35,18 +35,21 @@
 /* ---- reads ------------------------------------------------------------ */
 
 /* Registered buffers pay off for O_DIRECT reads; buffered io_uring reads
- * into them were measured much slower (punted to kernel workers). */
+ * into them were measured much slower (punted to kernel workers).  Only
+ * the first queue-depth buffers: registering pins them (and makes them
+ * resident), and the reserve is used only when blocks wait to be hashed. */
 static void register_slot_buffers(struct pipe_state *ps)
 {
-	uint8_t **bufs = calloc(ps->nslots, sizeof(*bufs));
+	unsigned n = ps->max_inflight < ps->nslots ? ps->max_inflight : ps->nslots;
+	uint8_t **bufs = calloc(n, sizeof(*bufs));
 
 	if (!bufs)
 		return;
-	for (unsigned i = 0; i < ps->nslots; i++)
+	for (unsigned i = 0; i < n; i++)
 		bufs[i] = ps->slots[i].buf;
 	/* Failure is not an error: reads then map the buffers each time. */
 	ps->stats->fixed_buffers =
-		ps->env->engine->ops->register_buffers(ps->env->engine, bufs, ps->nslots, ps->buf_len) == 0;
+		ps->env->engine->ops->register_buffers(ps->env->engine, bufs, n, ps->buf_len) == 0;
 	free(bufs);
 }
 
@@ -124,7 +127,7 @@ static int next_block_locked(struct reader *r, struct active *a)
 	size_t rs = ps->env->opt->read_size;
 	struct slot *s;
 
-	if (!ps->nfree)
+	if (!ps->nfree || ps->inflight >= ps->max_inflight)
 		return 0;
 	s = &ps->slots[ps->free_slots[--ps->nfree]];
 	s->img = a;
@@ -138,13 +141,17 @@ static int next_block_locked(struct reader *r, struct active *a)
 	cache_state(ps, a, s);
 	if (s->cached_before && a->phase == IMG_STREAMING) { /* no I/O: the hashing thread copies it */
 		s->deferred = true;
+		s->ready_at = monotonic_seconds();
 		a->ready[s->seq % ps->nslots] = s;
+		meter_locked(ps);
 		pthread_cond_signal(&ps->work);
 		return 1;
 	}
 	if (!a->dfd_tried)
 		start_direct(ps, a);
 	a->inflight++;
+	ps->inflight++;
+	meter_locked(ps);
 	return queue_read(r, s) ? -EBUSY : 1;
 }
 
@@ -244,6 +251,7 @@ static void decide_probed(struct reader *r, struct active *a, struct slot *s)
 		 * (inspect_locked()); block 0 waits in ready[] meanwhile. */
 		pthread_mutex_lock(&ps->lock);
 		a->phase = IMG_INSPECTING;
+		s->ready_at = monotonic_seconds();
 		a->ready[s->seq % ps->nslots] = s;
 		pthread_cond_signal(&ps->work);
 		pthread_mutex_unlock(&ps->lock);
@@ -256,6 +264,7 @@ static void decide_probed(struct reader *r, struct active *a, struct slot *s)
 	pthread_mutex_lock(&ps->lock);
 	if (image) {
 		a->phase = IMG_STREAMING;
+		s->ready_at = monotonic_seconds();
 		a->ready[s->seq % ps->nslots] = s;
 		pthread_cond_signal(&ps->work);
 	} else { /* not an image, or a stop came before we could tell */
@@ -285,6 +294,8 @@ static void on_completion(struct reader *r, struct slot *s)
 	}
 	pthread_mutex_lock(&ps->lock);
 	a->inflight--;
+	ps->inflight--;
+	meter_locked(ps);
 	if (a->phase == IMG_DRAINING) { /* failed or stopping meanwhile */
 		release_slot_locked(ps, s);
 		pthread_cond_broadcast(&ps->work);
@@ -312,6 +323,7 @@ static void on_completion(struct reader *r, struct slot *s)
 		break;
 	case READ_DONE:
 		s->got = s->want; /* an O_DIRECT read may go past a file that grew */
+		s->ready_at = monotonic_seconds();
 		a->ready[s->seq % ps->nslots] = s;
 		pthread_cond_signal(&ps->work);
 		pthread_mutex_unlock(&ps->lock);
@@ -332,6 +344,7 @@ static void on_completion(struct reader *r, struct slot *s)
 	}
 	/* Ask again for what is missing: sent by the next submit. */
 	a->inflight++;
+	ps->inflight++;
 	pthread_mutex_unlock(&ps->lock);
 	if (queue_read(r, s))
 		r->stop_err = r->stop_err ? r->stop_err : -EBUSY;
@@ -437,6 +450,7 @@ static void abandon_lost_slots(struct reader *r)
 		struct slot *s = &ps->slots[i];
 		if (s->in_engine && s->img) {
 			s->img->inflight--;
+			ps->inflight--;
 			s->img->keep_fds = true;
 			s->img = NULL;
 		}

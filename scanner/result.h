@@ -51,6 +51,7 @@ struct image_result {
 	struct scan_error errors[RESULT_MAX_ERRORS];
 	int nerrors;
 	double seconds;
+	double buffer_wait;     /* seconds its read blocks waited, ready, for a hashing thread */
 };
 
 /* Record an error (keeps the first RESULT_MAX_ERRORS). */
