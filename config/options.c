@@ -93,9 +93,11 @@ static const char scan_usage[] =
 	"      --direct             the same as --read-mode direct: every read O_DIRECT\n"
 	"      --no-fixed-buffers   do not register the read buffers with io_uring\n"
 	"  -j, --jobs N             hashing threads (default: number of cores)\n"
-	"      --queue-depth N      reads in flight (default 32; read buffers: 1.5 x N)\n"
+	"      --queue-depth N      reads in flight, at most (default 32, and below that what the\n"
+	"                           disk is measured to like; given, it is fixed; buffers: 1.5 x N)\n"
 	"      --read-size BYTES    bytes per read, K/M suffix allowed (default 1M)\n"
-	"      --images N           images streamed at once (default 4)\n"
+	"      --images N           images streamed at once, at most (default 4, and below that\n"
+	"                           what the disk is measured to like; given, it is fixed)\n"
 	"      --sector-size N      sector size for sector hashes: 512, 2048, 4096... (default 4096)\n"
 	"\n"
 	"Identification:\n"
@@ -238,8 +240,12 @@ int options_apply(int c, const char *arg, struct scan_options *opt, int *stop)
 		break;
 	case OPT_NO_FIXED: opt->no_fixed_buffers = true; break;
 	case 'j': if (parse_uint(arg, 1, 256, &opt->jobs, "-j")) return EXIT_USAGE; break;
-	case OPT_QD: if (parse_uint(arg, 1, 4096, &opt->queue_depth, "--queue-depth")) return EXIT_USAGE; break;
-	case OPT_IMAGES: if (parse_uint(arg, 1, 256, &opt->max_images, "--images")) return EXIT_USAGE; break;
+	case OPT_QD: if (parse_uint(arg, 1, 4096, &opt->queue_depth, "--queue-depth")) return EXIT_USAGE;
+		opt->queue_depth_set = true;
+		break;
+	case OPT_IMAGES: if (parse_uint(arg, 1, 256, &opt->max_images, "--images")) return EXIT_USAGE;
+		opt->max_images_set = true;
+		break;
 	case OPT_READ_SIZE:
 		sz = parse_size(arg);
 		if (sz < 4096 || sz > (64ll << 20) || (sz & 4095))

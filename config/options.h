@@ -42,10 +42,12 @@ struct scan_options {
 	char output_expanded[4096];/* storage for output when -o held strftime fields */
 	enum out_format format;
 	unsigned jobs;             /* hashing worker threads */
-	unsigned queue_depth;      /* reads in flight, = number of read buffers */
+	unsigned queue_depth;      /* reads in flight at most (read buffers: 1.5 x) */
+	bool queue_depth_set;      /* given by the user: not adapted (scanner/adapt.h) */
 	size_t read_size;          /* bytes per read, a multiple of sector_size */
 	unsigned sector_size;
-	unsigned max_images;       /* images streamed at once */
+	unsigned max_images;       /* images streamed at once, at most */
+	bool max_images_set;       /* given by the user: not adapted */
 	enum io_choice io;
 	enum read_mode read_mode;
 	bool no_fixed_buffers;     /* do not register the buffers with io_uring */

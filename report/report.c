@@ -295,6 +295,10 @@ static cJSON *pipeline_json(const struct run_stats *st)
 	cJSON_AddNumberToObject(p, "blocks_waiting_mean", st->io.blocks_waiting);
 	cJSON_AddNumberToObject(p, "threads_busy_mean", st->io.threads_busy);
 	cJSON_AddNumberToObject(p, "disk_waited_seconds", st->io.starved_seconds);
+	cJSON_AddNumberToObject(p, "queue_depth", adapt_settled(&st->adapt, ADAPT_DEPTH));
+	cJSON_AddNumberToObject(p, "images", adapt_settled(&st->adapt, ADAPT_IMAGES));
+	cJSON_AddNumberToObject(p, "adapt_trials", st->adapt.trials);
+	cJSON_AddNumberToObject(p, "adapt_changes", st->adapt.changes);
 	return p;
 }
 

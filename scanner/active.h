@@ -112,7 +112,9 @@ struct pipe_state {
 	bool reader_waiting;       /* (lock) the reader sleeps: wake it on an event */
 	struct slot *slots;
 	unsigned nslots;           /* read buffers: max_inflight and a reserve */
-	unsigned max_inflight;     /* reads the engine may hold (the queue depth) */
+	unsigned max_inflight;     /* (lock) reads the engine may hold: the queue depth in force */
+	unsigned max_images;       /* (lock) images in flight at most, in force (<= nact) */
+	uint64_t disk_bytes;       /* (lock) bytes the engine's reads brought in */
 	size_t buf_len;            /* each slot's buffer: read_size rounded up to 4 KiB */
 	unsigned *free_slots;      /* (lock) stack of slot indices */
 	unsigned nfree;            /* (lock) */

@@ -172,10 +172,16 @@ static int setup_active(struct pipe_state *ps, struct active *a, struct walk_ent
 
 static struct active *free_active_locked(struct pipe_state *ps)
 {
-	for (unsigned i = 0; i < ps->nact; i++)
-		if (ps->act[i].phase == IMG_FREE)
-			return &ps->act[i];
-	return NULL;
+	struct active *free = NULL;
+	unsigned busy = 0;
+
+	for (unsigned i = 0; i < ps->nact; i++) {
+		if (ps->act[i].phase != IMG_FREE)
+			busy++;
+		else if (!free)
+			free = &ps->act[i];
+	}
+	return busy < ps->max_images ? free : NULL; /* the images in flight in force (adapt.h) */
 }
 
 void count_other_locked(struct pipe_state *ps, uint64_t bytes)

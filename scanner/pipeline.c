@@ -106,6 +106,7 @@ int pipeline_run(const struct pipeline_env *env, struct walker *walk, struct run
 	ps.env = env;
 	ps.stats = stats;
 	ps.max_inflight = env->opt->queue_depth;
+	ps.max_images = env->opt->max_images;
 	ps.nslots = env->opt->queue_depth + reserve_slots(env->opt->queue_depth);
 	ps.nact = env->opt->max_images;
 	ps.buf_len = (env->opt->read_size + 4095) & ~(size_t)4095;

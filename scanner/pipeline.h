@@ -12,6 +12,7 @@
 #ifndef IMGSCAN_PIPELINE_H
 #define IMGSCAN_PIPELINE_H
 
+#include "adapt.h"
 #include "engine.h"
 #include "io_meter.h"
 #include "result.h"
@@ -65,6 +66,7 @@ struct run_stats {
 	unsigned lost_buffers;   /* after a failed engine: buffers it never gave back */
 	int stop_signal;         /* the signal that stopped the run early, or 0 */
 	struct io_figures io;    /* what the buffers did (io_meter.h) */
+	struct adapt adapt;      /* the queue depth and images in flight it settled on */
 };
 
 struct pipeline_env {

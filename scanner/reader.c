@@ -295,6 +295,8 @@ static void on_completion(struct reader *r, struct slot *s)
 	pthread_mutex_lock(&ps->lock);
 	a->inflight--;
 	ps->inflight--;
+	if (res > 0)
+		ps->disk_bytes += (uint64_t)res;
 	meter_locked(ps);
 	if (a->phase == IMG_DRAINING) { /* failed or stopping meanwhile */
 		release_slot_locked(ps, s);
@@ -348,6 +350,44 @@ static void on_completion(struct reader *r, struct slot *s)
 	pthread_mutex_unlock(&ps->lock);
 	if (queue_read(r, s))
 		r->stop_err = r->stop_err ? r->stop_err : -EBUSY;
+}
+
+/* ---- adapting to the disk (adapt.h) ----------------------------------- */
+
+#define ADAPT_WINDOW 0.25     /* seconds */
+#define ADAPT_MIN_BYTES (32u << 20) /* and at least this much read in it */
+
+/* Was the disk the limit over the window: the queue kept (mostly) full,
+ * and hashing capacity to spare? */
+static bool disk_bound(const struct pipe_state *ps, double inflight, double busy)
+{
+	return inflight >= 0.75 * ps->max_inflight && busy < ps->nthreads - 0.25;
+}
+
+static void adapt_turn(struct reader *r)
+{
+	struct pipe_state *ps = r->ps;
+	double now = monotonic_seconds(), dt = now - r->win_start;
+	double inflight, busy, rate;
+	uint64_t bytes;
+
+	if (dt < ADAPT_WINDOW)
+		return;
+	pthread_mutex_lock(&ps->lock);
+	meter_locked(ps); /* the integrals up to now */
+	inflight = (ps->meter.inflight_s - r->win_inflight_s) / dt;
+	busy = (ps->meter.busy_s - r->win_busy_s) / dt;
+	bytes = ps->disk_bytes - r->win_disk_bytes;
+	rate = (double)bytes / dt;
+	if (bytes >= ADAPT_MIN_BYTES && disk_bound(ps, inflight, busy) && adapt_window(&r->adapt, rate)) {
+		ps->max_inflight = r->adapt.value[ADAPT_DEPTH];
+		ps->max_images = r->adapt.value[ADAPT_IMAGES];
+	}
+	r->win_start = now;
+	r->win_inflight_s = ps->meter.inflight_s;
+	r->win_busy_s = ps->meter.busy_s;
+	r->win_disk_bytes = ps->disk_bytes;
+	pthread_mutex_unlock(&ps->lock);
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -567,6 +607,7 @@ static bool reader_turn(struct reader *r)
 	if (r->walk_done && !any_active(ps))
 		return false;
 	maybe_progress(ps);
+	adapt_turn(r);
 	rc = wait_for_work(r, seen, rc < 0);
 	if (rc < 0)
 		stop_early(r, rc == -EINTR ? -EIO : rc);
@@ -578,10 +619,14 @@ int reader_run(struct pipe_state *ps, struct walker *w)
 	struct reader r = {.ps = ps, .e = ps->env->engine, .w = w, .drain_seconds = DRAIN_SECONDS};
 
 	load_engine_fault(&r);
+	adapt_init(&r.adapt, ps->max_inflight, ps->env->opt->queue_depth_set, ps->max_images,
+		   ps->env->opt->max_images_set);
+	r.win_start = monotonic_seconds();
 	while (reader_turn(&r))
 		;
 	if (r.stop_err)
 		drain(&r);
 	free(r.pending.path);
+	ps->stats->adapt = r.adapt;
 	return r.stop_err;
 }

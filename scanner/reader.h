@@ -8,6 +8,7 @@
 #define IMGSCAN_READER_H
 
 #include "active.h"
+#include "adapt.h"
 
 struct reader {
 	struct pipe_state *ps;
@@ -23,6 +24,10 @@ struct reader {
 	uint64_t fail_after;      /* test hooks only: the engine "fails" after this many */
 	double drain_seconds;     /* how long a drain waits for the kernel */
 	int stop_err;             /* -errno: the run stops early */
+	struct adapt adapt;       /* the queue depth and images in flight in force */
+	double win_start;         /* the adaptation window: when it began, */
+	double win_inflight_s, win_busy_s; /* and the meter's integrals then */
+	uint64_t win_disk_bytes;
 };
 
 /* Admit walked entries while there is an image slot free.  Returns 0, or
