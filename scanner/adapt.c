@@ -10,6 +10,7 @@
 #define GAIN_DOWN 1.05    /* a step down must be this much faster to stay */
 #define LOSS_UP 0.98      /* a step up may be this much slower and stay */
 #define TRIAL_WINDOWS 2   /* a trial is judged on its mean over this many windows */
+#define RESET_WINDOWS 8   /* windows in a row not limited by the disk: back to the ceilings */
 
 void adapt_init(struct adapt *ad, unsigned depth, bool depth_fixed, unsigned images, bool images_fixed)
 {
@@ -87,8 +88,30 @@ static bool start_trial(struct adapt *ad)
 	return false;
 }
 
+bool adapt_not_limited(struct adapt *ad)
+{
+	bool changed = false;
+
+	if (++ad->unlimited < RESET_WINDOWS)
+		return false;
+	ad->unlimited = 0;
+	ad->trying = -1;
+	ad->base = 0;
+	for (int k = 0; k < ADAPT_KNOBS; k++) {
+		if (!ad->fixed[k] && ad->value[k] != ad->max[k]) {
+			ad->value[k] = ad->max[k];
+			changed = true;
+		}
+		ad->wait[k] = FIRST_WAIT + (unsigned)k;
+		ad->backoff[k] = FIRST_WAIT;
+		ad->down[k] = true;
+	}
+	return changed;
+}
+
 bool adapt_window(struct adapt *ad, double rate)
 {
+	ad->unlimited = 0;
 	if (ad->trying >= 0) {
 		int k = ad->trying;
 		unsigned trial = ad->value[k];

@@ -36,6 +36,7 @@ struct adapt {
 	unsigned backoff[ADAPT_KNOBS];  /* the wait after its next trial that does not pay */
 	bool down[ADAPT_KNOBS];         /* the direction of its next trial */
 	unsigned next;                  /* the knob whose turn it is */
+	unsigned unlimited;             /* windows in a row the disk was not the limit */
 	unsigned changes;               /* steps kept over the run */
 	unsigned trials;
 };
@@ -46,6 +47,14 @@ void adapt_init(struct adapt *ad, unsigned depth, bool depth_fixed, unsigned ima
  * the values in force.  Returns true when a value changed (a trial
  * started, or was undone): the caller applies ad->value[]. */
 bool adapt_window(struct adapt *ad, double rate);
+
+/* A window in which the disk was not the limit (the hashing was, or the
+ * files are too small to fill the queue).  After two seconds of those the
+ * ceilings come back: what suited one phase of the run (large images on a
+ * rotating disk) must not hold back the next (cached images, which want
+ * every image in flight to keep every hashing thread busy, or a tree of
+ * small files).  Returns true when a value changed. */
+bool adapt_not_limited(struct adapt *ad);
 
 /* The knob's value outside any trial: the one it settled on. */
 unsigned adapt_settled(const struct adapt *ad, enum adapt_knob k);

@@ -355,7 +355,7 @@ static void on_completion(struct reader *r, struct slot *s)
 /* ---- adapting to the disk (adapt.h) ----------------------------------- */
 
 #define ADAPT_WINDOW 0.25     /* seconds */
-#define ADAPT_MIN_BYTES (32u << 20) /* and at least this much read in it */
+#define ADAPT_MIN_BYTES (4u << 20)  /* and at least this much read in it (a slow disk: 16 MB/s) */
 
 /* Was the disk the limit over the window: the queue kept (mostly) full,
  * and hashing capacity to spare? */
@@ -379,7 +379,8 @@ static void adapt_turn(struct reader *r)
 	busy = (ps->meter.busy_s - r->win_busy_s) / dt;
 	bytes = ps->disk_bytes - r->win_disk_bytes;
 	rate = (double)bytes / dt;
-	if (bytes >= ADAPT_MIN_BYTES && disk_bound(ps, inflight, busy) && adapt_window(&r->adapt, rate)) {
+	if (bytes >= ADAPT_MIN_BYTES && disk_bound(ps, inflight, busy) ? adapt_window(&r->adapt, rate)
+									: adapt_not_limited(&r->adapt)) {
 		ps->max_inflight = r->adapt.value[ADAPT_DEPTH];
 		ps->max_images = r->adapt.value[ADAPT_IMAGES];
 	}

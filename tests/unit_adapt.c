@@ -104,6 +104,19 @@ int main(void)
 	CHECK(ad.trials < 1200 / 4);
 	printf("flat: depth %u images %u, %u trials, %u kept\n", ad.value[0], ad.value[1], ad.trials, ad.changes);
 
+	/* A rotating disk's phase, then two seconds in which the disk was not
+	 * the limit (cached images, small files): the ceilings come back. */
+	adapt_init(&ad, 32, false, 4, false);
+	run(&ad, seek_bound, 400, 0.05, &all);
+	CHECK(adapt_settled(&ad, ADAPT_IMAGES) == 1);
+	for (int i = 0; i < 7; i++)
+		CHECK(!adapt_not_limited(&ad));
+	CHECK(adapt_not_limited(&ad));
+	CHECK(ad.value[ADAPT_DEPTH] == 32 && ad.value[ADAPT_IMAGES] == 4 && ad.trying < 0);
+	/* and it finds the one image again when the disk limits once more */
+	run(&ad, seek_bound, 400, 0.05, &all);
+	CHECK(adapt_settled(&ad, ADAPT_IMAGES) == 1);
+
 	/* Set by the user: never changed, whatever the disk. */
 	adapt_init(&ad, 32, true, 4, true);
 	run(&ad, seek_bound, 400, 0.05, &all);
