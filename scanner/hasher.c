@@ -1,11 +1,15 @@
 /*
- * hasher.c - XXH128 of the image and XXH3-64 per sector in one pass.
- * The two hashes walk the same 64 KiB chunk one after the other so the
- * second pass reads from cache, not memory.  The x86 dispatch entry points
- * of Debian's libxxhash pick AVX2/AVX-512 at run time.
+ * hasher.c - XXH128 of the image and XXH3-64 per sector as the bytes stream
+ * past, in 64 KiB chunks (the optional OpenSSL digests read each chunk from
+ * cache).  When sectors are a multiple of 1024 bytes, xxh3_fused.c computes
+ * both XXH3 hashes in one pass over each byte; otherwise (512-byte sectors)
+ * libxxhash walks the chunk twice, once per hash, and a short last sector
+ * always goes to libxxhash.  The x86 dispatch entry points of Debian's
+ * libxxhash pick AVX2/AVX-512 at run time.
  */
 #include "hasher.h"
 #include "sector_file.h"
+#include "xxh3_fused.h"
 
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
@@ -21,6 +25,14 @@
 
 #define CHUNK (64u << 10)
 #define CANON_BATCH 512 /* sector hashes buffered before the list is updated */
+
+/* What h->whole points to: the image digest, ours when sectors are a
+ * multiple of XXH3_FUSED_ALIGN (fused), libxxhash's otherwise. */
+struct whole {
+	XXH3_state_t *lib;
+	bool fused;
+	struct xxh3_whole own;
+};
 
 static uint64_t zero_sector_hash(uint32_t sector_size)
 {
@@ -55,12 +67,13 @@ static const EVP_MD *crypto_md(int i)
 
 int hasher_init(struct hasher *h, unsigned crypto_mask)
 {
+	struct whole *w;
 	bool ok;
 
 	memset(h, 0, sizeof(*h));
-	h->whole = XXH3_createState();
+	h->whole = w = calloc(1, sizeof(*w));
 	h->list = XXH3_createState();
-	ok = h->whole && h->list;
+	ok = w && h->list && (w->lib = XXH3_createState()) != NULL;
 	for (int i = 0; i < HASH_COUNT && ok; i++)
 		if (crypto_mask & (1u << i))
 			ok = (h->crypto[i] = EVP_MD_CTX_new()) != NULL;
@@ -73,7 +86,11 @@ int hasher_init(struct hasher *h, unsigned crypto_mask)
 
 void hasher_free(struct hasher *h)
 {
-	XXH3_freeState(h->whole);
+	struct whole *w = h->whole;
+
+	if (w)
+		XXH3_freeState(w->lib);
+	free(w);
 	XXH3_freeState(h->list);
 	h->whole = h->list = NULL;
 	for (int i = 0; i < HASH_COUNT; i++) {
@@ -84,28 +101,33 @@ void hasher_free(struct hasher *h)
 
 void hasher_reset(struct hasher *h, uint32_t sector_size, struct sector_file *out)
 {
+	struct whole *w = h->whole;
+
 	if (h->sector_size != sector_size)
 		h->zero_hash = zero_sector_hash(sector_size);
 	h->sector_size = sector_size;
 	h->sectors = h->zero_sectors = h->bytes = 0;
 	h->out = out;
-	XXH3_128bits_reset(h->whole);
+	w->fused = sector_size % XXH3_FUSED_ALIGN == 0;
+	XXH3_128bits_reset(w->lib);
+	xxh3_whole_reset(&w->own);
 	XXH3_128bits_reset(h->list);
 	for (int i = 0; i < HASH_COUNT; i++)
 		if (h->crypto[i])
 			EVP_DigestInit_ex(h->crypto[i], crypto_md(i), NULL);
 }
 
-/* Sector hashes of one chunk, into the list digest and the list file. */
-static int hash_sectors(struct hasher *h, const uint8_t *p, size_t len)
+/* Sector hashes of one chunk, into the list digest and the list file.
+ * pre: the hashes of its sectors (all whole), or NULL to compute them. */
+static int hash_sectors(struct hasher *h, const uint8_t *p, size_t len, const uint64_t *pre)
 {
 	uint8_t canon[CANON_BATCH][8];
-	size_t n = 0;
+	size_t n = 0, n_all = 0;
 	int rc = 0;
 
 	while (len) {
 		size_t k = len < h->sector_size ? len : h->sector_size;
-		XXH64_hash_t s = XXH3_64bits(p, k);
+		XXH64_hash_t s = pre ? pre[n_all++] : XXH3_64bits(p, k);
 
 		/* A zero sector has the zero hash; confirm before counting. */
 		if (k == h->sector_size && s == h->zero_hash && is_zero(p, k))
@@ -131,8 +153,43 @@ static int hash_sectors(struct hasher *h, const uint8_t *p, size_t len)
 	return rc;
 }
 
+/* One chunk, the way the old two-pass code did it: libxxhash twice. */
+static int hash_chunk_lib(struct hasher *h, const uint8_t *p, size_t len)
+{
+	struct whole *w = h->whole;
+
+	XXH3_128bits_update(w->lib, p, len);
+	return hash_sectors(h, p, len, NULL);
+}
+
+/* One chunk in one pass: its whole sectors through the fused call (which
+ * refuses, -EINVAL, a stream off a 1024-byte boundary: a caller that broke
+ * the piece contract); what is left, a short last sector, through our
+ * streaming state and libxxhash.  Returns 0 or -errno. */
+static int hash_chunk_fused(struct hasher *h, const uint8_t *p, size_t len)
+{
+	struct whole *w = h->whole;
+	uint64_t sums[CHUNK / XXH3_FUSED_ALIGN];
+	size_t n = len / h->sector_size, done = n * h->sector_size;
+	int rc = 0, r;
+
+	if (n && xxh3_fused_sectors(&w->own, p, n, h->sector_size, sums) == 0) {
+		rc = hash_sectors(h, p, done, sums);
+		p += done;
+		len -= done;
+	}
+	if (len) {
+		xxh3_whole_update(&w->own, p, len);
+		r = hash_sectors(h, p, len, NULL);
+		if (r && !rc)
+			rc = r;
+	}
+	return rc;
+}
+
 int hasher_update(struct hasher *h, const uint8_t *buf, size_t len)
 {
+	const struct whole *w = h->whole;
 	size_t chunk = h->sector_size > CHUNK ? h->sector_size : CHUNK;
 	int rc = 0, r;
 
@@ -140,11 +197,10 @@ int hasher_update(struct hasher *h, const uint8_t *buf, size_t len)
 	while (len) {
 		size_t k = len < chunk ? len : chunk;
 
-		XXH3_128bits_update(h->whole, buf, k);
 		for (int i = 0; i < HASH_COUNT; i++)
 			if (h->crypto[i])
 				EVP_DigestUpdate(h->crypto[i], buf, k);
-		r = hash_sectors(h, buf, k);
+		r = w->fused ? hash_chunk_fused(h, buf, k) : hash_chunk_lib(h, buf, k);
 		if (r && !rc)
 			rc = r;
 		buf += k;
@@ -174,7 +230,9 @@ static void hex128(XXH128_hash_t v, char out[33])
 
 void hasher_final(struct hasher *h, char whole_hex[33], char list_hex[33], char crypto_hex[HASH_COUNT][HASH_HEX_MAX])
 {
-	hex128(XXH3_128bits_digest(h->whole), whole_hex);
+	const struct whole *w = h->whole;
+
+	hex128(w->fused ? xxh3_whole_digest(&w->own) : XXH3_128bits_digest(w->lib), whole_hex);
 	hex128(XXH3_128bits_digest(h->list), list_hex);
 	for (int i = 0; i < HASH_COUNT; i++) {
 		unsigned char md[EVP_MAX_MD_SIZE];
