@@ -19,9 +19,16 @@
 #include <unistd.h>
 
 /* Bytes of a resident block copied and hashed at a time (see below). */
-#ifndef COPY_PIECE
 #define COPY_PIECE (256u << 10)
-#endif
+
+/* The piece: COPY_PIECE, or one sector where sectors are larger, so that
+ * every piece is whole sectors (sector sizes are powers of two). */
+static size_t piece_len(const struct pipe_state *ps)
+{
+	size_t sector = ps->env->opt->sector_size;
+
+	return sector > COPY_PIECE ? sector : COPY_PIECE;
+}
 
 /* Something the reader may act on happened; wake it only if it sleeps. */
 void reader_event_locked(struct pipe_state *ps)
@@ -130,10 +137,10 @@ static void hash_bytes(struct active *a, uint64_t off, const uint8_t *data, size
  * some processors, and the hash then reads it back from L3 or memory).
  * Returns 0, or -errno (0 bytes: -ENODATA, the file shrank) with *at the
  * offset that failed. */
-static int read_hash_deferred(struct active *a, struct slot *s, uint8_t *buf, uint64_t *at)
+static int read_hash_deferred(struct active *a, struct slot *s, uint8_t *buf, size_t piece, uint64_t *at)
 {
 	while (s->got < s->want) {
-		size_t want = s->want - s->got < COPY_PIECE ? s->want - s->got : COPY_PIECE, have = 0;
+		size_t want = s->want - s->got < piece ? s->want - s->got : piece, have = 0;
 
 		while (have < want) { /* whole pieces: the sector hashes need whole sectors */
 			ssize_t n = pread(a->fd, buf + have, want - have, (off_t)(s->off + s->got + have));
@@ -265,7 +272,7 @@ static void hash_block_locked(struct pipe_state *ps, struct active *a, struct sl
 	meter_locked(ps);
 	pthread_mutex_unlock(&ps->lock);
 	if (s->deferred)
-		rc = read_hash_deferred(a, s, piece ? piece : s->buf, &at);
+		rc = read_hash_deferred(a, s, piece ? piece : s->buf, piece ? piece_len(ps) : ps->buf_len, &at);
 	else
 		hash_bytes(a, s->off, s->buf, s->got);
 	if (s->drop_after) /* we brought it into the cache: do not leave it behind */
@@ -291,9 +298,9 @@ void *hash_thread(void *arg)
 {
 	struct pipe_state *ps = arg;
 	uint8_t *scratch = malloc(HEAD_CAP);
-	/* Resident blocks are copied here, COPY_PIECE at a time: a buffer of
+	/* Resident blocks are copied here, a piece at a time: a buffer of
 	 * this thread's own stays hot in its core's cache. */
-	uint8_t *piece = aligned_alloc(4096, COPY_PIECE);
+	uint8_t *piece = aligned_alloc(4096, piece_len(ps));
 	struct active *a;
 	struct slot *s;
 

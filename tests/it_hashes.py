@@ -82,7 +82,7 @@ def main():
                                                check=True).stdout.decode().split()[0]
                      for n in names for algo in ("md5", "sha1", "sha256")}
         for engine in ("uring", "pread"):
-            for sector in (512, 2048, 4096):
+            for sector in (512, 2048, 4096, 1 << 20):  # 1 MiB: larger than the copy piece
                 hd = os.path.join(top, "lists-%s-%d" % (engine, sector))
                 os.makedirs(hd)
                 status, rep, err = itlib.scan("--io", engine, "--sector-size", sector, "--sector-hashes", hd,
