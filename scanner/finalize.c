@@ -73,17 +73,24 @@ static const char *tsk_container(const struct ident *id, bool all_zero, uint64_t
 	return "raw";
 }
 
-static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero)
+static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero, bool complete)
 {
 	static __thread struct tsk_request req;
 	const char *container = tsk_container(&a->res.ident, all_zero, a->size);
+	/* Every byte hashed, and all of them kept for the probes (an image of
+	 * up to HEAD_CAP bytes): the worker gets those bytes instead of
+	 * reading the file again, from the disk (the stream dropped what it
+	 * read), for the price of a copy (see tsk_pool_run()). */
+	const uint8_t *whole = complete && a->head_len == a->size && !strcmp(container ? container : "", "raw")
+				       ? a->head
+				       : NULL;
 
 	if (!ps->env->tsk || ps->env->opt->no_tsk || !container)
 		return;
 	tsk_request_fill(&req, &a->res.ident, a->path, a->size, container);
-	/* The worker reads the descriptor we hashed from, never the path: the
-	 * name may point elsewhere by now. */
-	tsk_pool_run(ps->env->tsk, &req, a->fd, &a->res.tsk);
+	/* The worker reads the descriptor we hashed from (or those bytes),
+	 * never the path: the name may point elsewhere by now. */
+	tsk_pool_run(ps->env->tsk, &req, a->fd, whole, &a->res.tsk);
 }
 
 /* The layer a worker can look inside at offset 0: a compressed stream or
@@ -121,7 +128,7 @@ static void ask_inside(struct pipe_state *ps, struct active *a, const char *laye
 	/* A whole stream to decompress: the time limit grows with the file,
 	 * at 20 MB/s (xz decompresses at 50 to 100 here). */
 	req.extra_seconds = req.inside_full ? (uint32_t)(a->size / 20000000u) : 0;
-	tsk_pool_run(ps->env->tsk, &req, a->fd, &answer);
+	tsk_pool_run(ps->env->tsk, &req, a->fd, NULL, &answer);
 	if (answer.status != TSK_DONE) {
 		memset(&answer.inside, 0, sizeof(answer.inside));
 		answer.inside.status = INSIDE_FAILED;
@@ -156,7 +163,7 @@ static void ask_workers(struct pipe_state *ps, struct active *a, bool all_zero, 
 	if (inside && layer && (!r->inside_asked || (full && !container && complete)))
 		ask_inside(ps, a, layer, container, full && complete);
 	else if (!r->inside_asked)
-		run_tsk(ps, a, all_zero);
+		run_tsk(ps, a, all_zero, complete);
 	if (inside && complete && !all_zero && !r->ident.nhits && !tsk_found_something(&r->tsk))
 		ask_inside(ps, a, "magic", false, false);
 }

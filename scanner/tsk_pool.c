@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -40,6 +41,10 @@ struct worker {
 	dev_t link_dev;
 	ino_t link_ino;
 	char link_name[32];
+	/* Its image buffer (TSK_WORKER_IMAGE_FD): made at its first start and
+	 * kept across restarts; -1/NULL: none (images go by descriptor). */
+	int shm_fd;
+	uint8_t *shm;
 };
 
 /* A worker to start, handed to the spawner thread (see spawn()). */
@@ -116,7 +121,7 @@ int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, str
 	p->timeout_s = timeout_s;
 	p->mem_bytes = (rlim_t)mem_mib << 20;
 	for (unsigned i = 0; i < MAX_WORKERS; i++)
-		p->w[i].link_dfd = -1;
+		p->w[i].link_dfd = p->w[i].shm_fd = -1;
 	if (!tmp || !*tmp || strlen(tmp) >= sizeof(p->tmpdir))
 		tmp = "/tmp";
 	snprintf(p->tmpdir, sizeof(p->tmpdir), "%s", tmp);
@@ -212,17 +217,17 @@ static void remove_link_dir(const struct tsk_pool *p, struct worker *w)
 	w->link_name[0] = '\0';
 }
 
-/* Every descriptor from 3 up: close_range(2), or one by one where the
- * kernel lacks it.  Async-signal-safe. */
-static void close_from_3(void)
+/* Every descriptor from first up: close_range(2), or one by one where
+ * the kernel lacks it.  Async-signal-safe. */
+static void close_from(int first)
 {
 	struct rlimit nofile;
 
-	if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
+	if (syscall(SYS_close_range, (unsigned)first, ~0u, 0u) == 0)
 		return;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) || nofile.rlim_cur > (1u << 20))
 		nofile.rlim_cur = 1u << 20;
-	for (rlim_t fd = 3; fd < nofile.rlim_cur; fd++)
+	for (rlim_t fd = (rlim_t)first; fd < nofile.rlim_cur; fd++)
 		close((int)fd);
 }
 
@@ -242,10 +247,11 @@ static int dup_keep(int from, int to)
  * block SIGINT/SIGTERM/SIGUSR1 for stop.c), ignores SIGINT, SIGTERM, SIGHUP
  * and SIGUSR1 (sent to a whole process group, they are for imgscan: the pool
  * kills its workers itself), and
- * keeps only its socket (fd 0) and /dev/null (1, 2): nothing else of ours
- * or of our caller's crosses the exec.
+ * keeps only its socket (fd 0), /dev/null (1, 2) and its image buffer (3,
+ * when it has one): nothing else of ours or of our caller's crosses the
+ * exec.
  */
-static void exec_worker(int sock, pid_t parent, const struct rlimit *lim)
+static void exec_worker(int sock, int shm_fd, pid_t parent, const struct rlimit *lim)
 {
 	static char *const argv[] = {"imgscan", "--tsk-worker", NULL};
 	struct sigaction ign = {.sa_handler = SIG_IGN};
@@ -269,7 +275,9 @@ static void exec_worker(int sock, pid_t parent, const struct rlimit *lim)
 	/* TSK must never print into our output */
 	if (devnull < 0 || dup_keep(devnull, 1) || dup_keep(devnull, 2))
 		_exit(127);
-	close_from_3();
+	if (shm_fd >= 0 && dup_keep(shm_fd, TSK_WORKER_IMAGE_FD))
+		_exit(127);
+	close_from(shm_fd >= 0 ? TSK_WORKER_IMAGE_FD + 1 : TSK_WORKER_IMAGE_FD);
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 	/* ASan and TSan reserve terabytes of shadow address space: no
 	 * limit there (TSan's worker dies of SIGSEGV under one). */
@@ -281,6 +289,40 @@ static void exec_worker(int sock, pid_t parent, const struct rlimit *lim)
 	_exit(127);
 }
 
+/*
+ * The worker's image buffer: a memfd of TSK_SHARED_MAX bytes, mapped here
+ * for writing, then sealed (no other writable mapping, no resizing), so the
+ * worker, running TSK on hostile images, can only read it; we only ever
+ * write it.  Made once per worker slot; without it (an old kernel without
+ * F_SEAL_FUTURE_WRITE, no memory) images go by descriptor.
+ */
+static void make_image_buffer(struct worker *w)
+{
+	int made = memfd_create("imgscan-tsk-image", MFD_CLOEXEC | MFD_ALLOW_SEALING), fd;
+	void *m;
+
+	if (made < 0)
+		return;
+	/* Above the descriptors the child sets up before moving it to
+	 * TSK_WORKER_IMAGE_FD (0 to 3), so none of them lands on it. */
+	fd = fcntl(made, F_DUPFD_CLOEXEC, TSK_WORKER_IMAGE_FD + 1);
+	close(made);
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, TSK_SHARED_MAX) ||
+	    (m = mmap(NULL, TSK_SHARED_MAX, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		return;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL)) {
+		munmap(m, TSK_SHARED_MAX);
+		close(fd);
+		return;
+	}
+	w->shm_fd = fd;
+	w->shm = m;
+}
+
 /* Start one worker: called on the spawner thread only. */
 static int spawn_here(struct tsk_pool *p, struct worker *w)
 {
@@ -290,9 +332,11 @@ static int spawn_here(struct tsk_pool *p, struct worker *w)
 
 	if ((rc = tsk_worker_socketpair(sv)) != 0)
 		return rc;
+	if (w->shm_fd < 0)
+		make_image_buffer(w);
 	pid = fork();
 	if (pid == 0)
-		exec_worker(sv[1], parent, &lim);
+		exec_worker(sv[1], w->shm_fd, parent, &lim);
 	rc = pid < 0 ? -errno : 0;
 	close(sv[1]);
 	if (rc) {
@@ -429,18 +473,26 @@ static void fail(struct tsk_result *res, enum tsk_status status, const char *wha
  * received nothing) is not blamed on this image: it is replaced and the
  * request sent once more.  0, or -errno with res filled. */
 static int send_request(struct tsk_pool *p, struct worker *w, const struct tsk_request *req, int image_fd,
-			struct tsk_result *res)
+			const uint8_t *image, struct tsk_result *res)
 {
+	bool share = image && req->size <= TSK_SHARED_MAX && !strcmp(req->op, "tsk") && !strcmp(req->container, "raw");
 	int rc = 0;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
+		uint32_t shared_len = 0;
+
 		if (!w->pid && (rc = spawn(p, w)) != 0) {
 			fail(res, TSK_WORKER_ERROR, "cannot start a worker", -rc);
 			return rc;
 		}
 		if (strcmp(req->container, "raw") && w->link_dfd < 0)
 			make_link_dir(p, w);
-		rc = tsk_worker_send(w->sock, req, image_fd, w->link_dfd, test_fault(p, req));
+		/* The worker is idle: its buffer is ours to fill. */
+		if (share && w->shm) {
+			memcpy(w->shm, image, (size_t)req->size);
+			shared_len = (uint32_t)req->size;
+		}
+		rc = tsk_worker_send(w->sock, req, image_fd, shared_len, w->link_dfd, test_fault(p, req));
 		if (rc != -EPIPE)
 			break;
 		reap(p, w, 0, NULL);
@@ -455,12 +507,12 @@ static int send_request(struct tsk_pool *p, struct worker *w, const struct tsk_r
 
 /* One request on one worker; on any failure the worker is replaced. */
 static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_request *req, int image_fd,
-		   struct tsk_result *res)
+		   const uint8_t *image, struct tsk_result *res)
 {
 	bool killed;
 	int rc, status;
 
-	if (send_request(p, w, req, image_fd, res))
+	if (send_request(p, w, req, image_fd, image, res))
 		return;
 	rc = tsk_worker_receive(w->sock, res, monotonic_seconds() + p->timeout_s + req->extra_seconds);
 	if (rc == 0)
@@ -484,7 +536,8 @@ static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_reques
 	count_restart(p);
 }
 
-void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, struct tsk_result *res)
+void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, const uint8_t *image,
+		  struct tsk_result *res)
 {
 	struct worker *w = NULL;
 
@@ -503,7 +556,7 @@ void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_f
 	w->busy = true;
 	pthread_mutex_unlock(&p->lock);
 
-	run_on(p, w, req, image_fd, res);
+	run_on(p, w, req, image_fd, image, res);
 	if (res->status == TSK_OUT_OF_MEMORY) {
 		/* An allocation failed in the worker (its allocator said ENOMEM):
 		 * it survived, its heap may not have. */
@@ -550,6 +603,11 @@ void tsk_pool_destroy(struct tsk_pool *p)
 	pthread_cond_broadcast(&p->spawn_cv);
 	pthread_mutex_unlock(&p->spawn_lock);
 	pthread_join(p->spawner, NULL);
+	for (unsigned i = 0; i < MAX_WORKERS; i++)
+		if (p->w[i].shm_fd >= 0) {
+			munmap(p->w[i].shm, TSK_SHARED_MAX);
+			close(p->w[i].shm_fd);
+		}
 	if (p->tmp_dfd >= 0)
 		close(p->tmp_dfd);
 	pthread_mutex_destroy(&p->spawn_lock);

@@ -16,9 +16,12 @@ struct tsk_pool;
 /* Returns 0 or -errno.  Workers start lazily, on first use. */
 int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, struct tsk_pool **out);
 /* Identify the image open on image_fd (the worker reads only that
- * descriptor; the caller keeps it open and owns it).  Blocking;
+ * descriptor; the caller keeps it open and owns it).  image: NULL, or the
+ * whole image's bytes (req->size of them, the ones hashed), which a small
+ * raw image then travels as (see tsk_worker_send()).  Blocking;
  * thread-safe.  res->status says how it went. */
-void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, struct tsk_result *res);
+void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, const uint8_t *image,
+		  struct tsk_result *res);
 void tsk_pool_destroy(struct tsk_pool *p);
 /* Workers replaced after a failure, over the whole run. */
 unsigned tsk_pool_restarts(struct tsk_pool *p);

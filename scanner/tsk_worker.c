@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <limits.h>
 #include <locale.h>
 #include <poll.h>
@@ -21,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +35,8 @@ struct wire_request {
 	uint32_t magic;
 	struct tsk_request req;
 	uint8_t has_dir;              /* the second descriptor is the private directory for container names */
+	uint32_t shared_len;          /* the whole image (req.size bytes) is in the worker's image
+				       * buffer: no descriptor comes; 0: read it through the descriptor */
 #ifdef IMGSCAN_TEST_HOOKS
 	char fault[16];               /* "crash", "hang", "alloc", "garble", "" */
 #endif
@@ -44,35 +49,41 @@ int tsk_worker_socketpair(int sv[2])
 
 /* ---- pool side ---- */
 
-int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, int link_dfd, const char *fault)
+int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, uint32_t shared_len, int link_dfd,
+		    const char *fault)
 {
 	static __thread struct wire_request w;
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(2 * sizeof(int))];
 	} ctl;
-	int fds[2] = {image_fd, link_dfd}, nfds = link_dfd >= 0 ? 2 : 1;
+	int fds[2] = {image_fd, link_dfd}, nfds = shared_len ? 0 : link_dfd >= 0 ? 2 : 1;
 	struct iovec iov = {&w, sizeof(w)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
 	memset(&w, 0, sizeof(w));
 	w.magic = REQ_MAGIC;
 	w.req = *req;
-	w.has_dir = link_dfd >= 0;
+	w.shared_len = shared_len;
+	w.has_dir = !shared_len && link_dfd >= 0;
 #ifdef IMGSCAN_TEST_HOOKS
 	snprintf(w.fault, sizeof(w.fault), "%s", fault ? fault : "");
 #else
 	(void)fault;
 #endif
-	memset(&ctl, 0, sizeof(ctl));
-	msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+	}
 	do
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -151,8 +162,55 @@ static void sanitize_result(struct tsk_result *res)
 		TERMINATE(res->errors[i]);
 }
 
+/*
+ * An answer on the wire: the struct's fixed part up to its first array
+ * (nparts included), then only the used entries of each array, each count
+ * first, and the inside part only when an "inside" request filled it (its
+ * status is set then; otherwise it is all zero and not sent).  A FAT image's
+ * answer is some 200 bytes instead of the whole struct's 31 KB, which the
+ * worker copied into the socket and we out of it for every image.
+ */
+#define ANSWER_HEAD offsetof(struct tsk_result, parts)
+
+/* The next len bytes of the message into dst: false when it is too short. */
+static bool take(const uint8_t *msg, size_t n, size_t *at, void *dst, size_t len)
+{
+	if (n - *at < len)
+		return false;
+	memcpy(dst, msg + *at, len);
+	*at += len;
+	return true;
+}
+
+/* The packed answer msg[0, n) into res (every part not sent zeroed):
+ * 0, or -EPIPE for anything but one whole answer. */
+static int unpack_answer(const uint8_t *msg, size_t n, struct tsk_result *res)
+{
+	size_t at = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (!take(msg, n, &at, res, ANSWER_HEAD) || res->magic != RES_MAGIC || res->nparts > TSK_MAX_PARTS ||
+	    !take(msg, n, &at, res->parts, res->nparts * sizeof(res->parts[0])) ||
+	    !take(msg, n, &at, &res->nfs, sizeof(res->nfs)) || res->nfs > TSK_MAX_FS ||
+	    !take(msg, n, &at, res->fs, res->nfs * sizeof(res->fs[0])) ||
+	    !take(msg, n, &at, &res->nerrors, sizeof(res->nerrors)) || res->nerrors > TSK_MAX_ERRORS ||
+	    !take(msg, n, &at, res->errors, res->nerrors * sizeof(res->errors[0])))
+		return -EPIPE;
+	if (at == n)
+		return 0;
+	if (!take(msg, n, &at, &res->inside, sizeof(res->inside)) || at != n || !res->inside.status)
+		return -EPIPE;
+	return 0;
+}
+
 int tsk_worker_receive(int sock, struct tsk_result *res, double deadline)
 {
+	/* Room for the largest answer, and a byte more to see a longer one. */
+	static __thread union {
+		struct tsk_result align;
+		uint8_t bytes[sizeof(struct tsk_result) + 16];
+	} wire;
+
 	for (;;) {
 		struct pollfd pfd = {sock, POLLIN, 0};
 		double left = deadline - monotonic_seconds();
@@ -169,11 +227,11 @@ int tsk_worker_receive(int sock, struct tsk_result *res, double deadline)
 			continue;
 		if (rc == 0)
 			continue; /* the deadline check above decides */
-		n = recv(sock, res, sizeof(*res), MSG_TRUNC);
+		n = recv(sock, wire.bytes, sizeof(wire.bytes), MSG_TRUNC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* One message is one whole answer: anything else is a broken worker. */
-		if (n != (ssize_t)sizeof(*res) || res->magic != RES_MAGIC)
+		if (n < 0 || (size_t)n > sizeof(wire.bytes) || unpack_answer(wire.bytes, (size_t)n, res))
 			return -EPIPE;
 		sanitize_result(res);
 		return 0;
@@ -185,8 +243,9 @@ int tsk_worker_receive(int sock, struct tsk_result *res, double deadline)
 /* The next request and its descriptors: the image's (*fd) and, when the
  * request says one comes, the private directory's (*dfd); -1 for one that
  * did not arrive (the worker's descriptor limit, or a sender without one).
- * 1: a request; 0: the pool closed the socket; -EPROTO: not one of our
- * messages. */
+ * A request whose image is in the image buffer (w->shared_len) comes with
+ * no descriptor.  1: a request; 0: the pool closed the socket; -EPROTO:
+ * not one of our messages. */
 static int recv_request(int sock, struct wire_request *w, int *fd, int *dfd)
 {
 	int got_fds[2] = {-1, -1};
@@ -219,7 +278,8 @@ static int recv_request(int sock, struct wire_request *w, int *fd, int *dfd)
 				close(got);
 		}
 	}
-	if (n != (ssize_t)sizeof(*w) || (msg.msg_flags & MSG_TRUNC) || w->magic != REQ_MAGIC) {
+	if (n != (ssize_t)sizeof(*w) || (msg.msg_flags & MSG_TRUNC) || w->magic != REQ_MAGIC ||
+	    w->shared_len > TSK_SHARED_MAX || (w->shared_len && (w->shared_len != w->req.size || ngot))) {
 		for (unsigned i = 0; i < ngot; i++)
 			close(got_fds[i]);
 		return -EPROTO;
@@ -235,15 +295,35 @@ static int recv_request(int sock, struct wire_request *w, int *fd, int *dfd)
 	return 1;
 }
 
+/* The answer, packed (see unpack_answer()). */
 static int send_answer(int sock, struct tsk_result *res)
 {
+	uint32_t nparts = res->nparts < TSK_MAX_PARTS ? res->nparts : TSK_MAX_PARTS;
+	uint32_t nfs = res->nfs < TSK_MAX_FS ? res->nfs : TSK_MAX_FS;
+	uint32_t nerrors = res->nerrors < TSK_MAX_ERRORS ? res->nerrors : TSK_MAX_ERRORS;
+	struct iovec iov[] = {
+		{res, ANSWER_HEAD},
+		{res->parts, nparts * sizeof(res->parts[0])},
+		{&res->nfs, sizeof(res->nfs)},
+		{res->fs, nfs * sizeof(res->fs[0])},
+		{&res->nerrors, sizeof(res->nerrors)},
+		{res->errors, nerrors * sizeof(res->errors[0])},
+		{&res->inside, res->inside.status ? sizeof(res->inside) : 0},
+	};
+	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = sizeof(iov) / sizeof(iov[0])};
+	size_t want = 0;
 	ssize_t n;
 
 	res->magic = RES_MAGIC;
+	res->nparts = nparts;
+	res->nfs = nfs;
+	res->nerrors = nerrors;
+	for (size_t i = 0; i < sizeof(iov) / sizeof(iov[0]); i++)
+		want += iov[i].iov_len;
 	do
-		n = send(sock, res, sizeof(*res), MSG_NOSIGNAL);
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(*res) ? 0 : -EPIPE;
+	return n == (ssize_t)want ? 0 : -EPIPE;
 }
 
 /* A fresh answer: "done" (which may still carry errors). */
@@ -293,6 +373,33 @@ static void identify_raw(const struct wire_request *w, int fd, bool cold, struct
 	page_cache_reader_release(&rd);
 	if (plain >= 0)
 		close(plain);
+}
+
+/* A raw image the pool put in the image buffer (see tsk_worker_send()):
+ * TSK reads it from memory. */
+struct image_bytes {
+	const uint8_t *bytes;
+	uint64_t len;
+};
+
+static long read_bytes(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	const struct image_bytes *m = ctx;
+
+	if (off >= m->len)
+		return 0;
+	if (len > m->len - off)
+		len = (size_t)(m->len - off);
+	memcpy(buf, m->bytes + off, len);
+	return (long)len;
+}
+
+static void identify_bytes(const struct wire_request *w, const uint8_t *image, struct tsk_result *res)
+{
+	struct image_bytes m = {image, w->shared_len};
+	struct tsk_source src = {read_bytes, &m, NULL};
+
+	tsk_glue_identify(&w->req, &src, res);
 }
 
 /*
@@ -422,15 +529,24 @@ static bool inject_fault(const char *fault, struct tsk_result *res)
 }
 #endif
 
-/* One request: answer in res.  cold: none of the image was cached before
- * (it is dropped whole afterwards, see release_image()). */
-static void serve(const struct wire_request *w, int fd, int dfd, bool cold, struct tsk_result *res)
+/* One request: answer in res.  image: the image buffer (NULL: none),
+ * which holds the image when w->shared_len says so (no descriptor comes
+ * then).  cold: none of the image was cached before (it is dropped whole
+ * afterwards, see release_image()). */
+static void serve(const struct wire_request *w, const uint8_t *image, int fd, int dfd, bool cold,
+		  struct tsk_result *res)
 {
-	if (fd < 0) {
+	if (fd < 0 && !w->shared_len) {
 		start_answer(res);
 		res->status = TSK_WORKER_ERROR;
 		snprintf(res->failure, sizeof(res->failure),
 			 "the worker received no image descriptor (its descriptor limit?)");
+		return;
+	}
+	if (w->shared_len && !image) {
+		start_answer(res);
+		res->status = TSK_WORKER_ERROR;
+		snprintf(res->failure, sizeof(res->failure), "the worker could not map its image buffer");
 		return;
 	}
 #ifdef IMGSCAN_TEST_HOOKS
@@ -442,7 +558,9 @@ static void serve(const struct wire_request *w, int fd, int dfd, bool cold, stru
 		vdisk_set_name_dir(dfd); /* where libvmdk's extent gets its name (link_container()'s way) */
 		inside_look(&w->req, fd, res);
 		vdisk_set_name_dir(-1);
-	} else if (!strcmp(w->req.container, "raw"))
+	} else if (w->shared_len)
+		identify_bytes(w, image, res);
+	else if (!strcmp(w->req.container, "raw"))
 		identify_raw(w, fd, cold, res);
 	else
 		identify_container(w, fd, dfd, res);
@@ -463,10 +581,28 @@ static void release_image(int fd, int dfd, bool cold)
 	close(fd);
 }
 
+/* The image buffer the pool left on TSK_WORKER_IMAGE_FD, mapped read-only
+ * (it is sealed against any other mapping), its descriptor closed: NULL
+ * when there is none. */
+static const uint8_t *map_image_buffer(void)
+{
+	int seals = fcntl(TSK_WORKER_IMAGE_FD, F_GET_SEALS);
+	void *p = MAP_FAILED;
+	struct stat st;
+
+	if (seals < 0)
+		return NULL; /* closed, or not a memfd: nothing of ours */
+	if ((seals & F_SEAL_FUTURE_WRITE) && !fstat(TSK_WORKER_IMAGE_FD, &st) && st.st_size == TSK_SHARED_MAX)
+		p = mmap(NULL, TSK_SHARED_MAX, PROT_READ, MAP_SHARED, TSK_WORKER_IMAGE_FD, 0);
+	close(TSK_WORKER_IMAGE_FD);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 int tsk_worker_main(int sock)
 {
 	static struct wire_request w;
 	static struct tsk_result res;
+	const uint8_t *image = map_image_buffer();
 	int fd, dfd, rc;
 
 	/* Archive member names in UTF-8 (libarchive converts by the locale). */
@@ -478,7 +614,7 @@ int tsk_worker_main(int sock)
 		 * does not. */
 		bool cold = fd >= 0 && page_cache_pages(fd, 0, w.req.size) == 0;
 
-		serve(&w, fd, dfd, cold, &res);
+		serve(&w, image, fd, dfd, cold, &res);
 		rc = send_answer(sock, &res);
 		release_image(fd, dfd, cold);
 		if (rc)

@@ -12,7 +12,11 @@ IMGSCAN_TEST_TSK_FAULT) and the release imgscan:
 - a damaged image whose TSK error mentions "alloc" is not out of memory
   (decided by the worker's allocator, not by message text): no restart;
 - workers close each image's descriptor: a thousand images under a limit of
-  64 open descriptors all get their answer;
+  64 open descriptors all get their answer (images over 1 MiB: smaller
+  ones go to the worker through its image buffer, with no descriptor);
+- small images, sent through the worker's image buffer, are answered also
+  next to a worker that crashed, hung or ran out of memory (the buffer
+  outlives the worker);
 - the private directory for container links is used only through its
   descriptor: another user renaming it in a world-writable, non-sticky
   $TMPDIR and putting a symlink to a victim directory in its place removes
@@ -37,6 +41,9 @@ import itlib  # noqa: E402
 from itlib import by_name  # noqa: E402
 
 
+SMALL_GOOD = 8  # 64 KiB images: through the workers' image buffers
+
+
 def fault_cases(c, d):
     cases = (("crash", "crashed: SIGSEGV", "crashed"), ("hang", "timed out after 2 s", "timed-out"),
              ("alloc", "out of memory", "out-of-memory"))
@@ -57,6 +64,10 @@ def fault_cases(c, d):
         for i in range(6):
             g = by_name(rep, "good%d.img" % i)
             c.eq(fault + ": good%d unharmed" % i, (g["identification"]["tsk"]["status"], g["status"]), ("ok", "ok"))
+        for i in range(SMALL_GOOD):
+            g = by_name(rep, "small%d.img" % i)
+            fs = [(f["type"], f["offset"]) for f in g["identification"]["tsk"]["filesystems"]]
+            c.eq(fault + ": small%d answered" % i, (g["identification"]["tsk"]["status"], fs), ("ok", [("fat12", 0)]))
         c.true(fault + ": bounded time", took < 30, "%.1f s" % took)
 
 
@@ -138,15 +149,32 @@ def alloc_message_is_not_oom(c, top):
          "ok")
 
 
+def sparse_copy(src, dst, block=4096):
+    """dst as src, its all-zero blocks left as holes."""
+    with open(src, "rb") as f:
+        data = f.read()
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for off in range(0, len(data), block):
+            piece = data[off:off + block]
+            if piece.count(0) != len(piece):
+                os.pwrite(fd, piece, off)
+        os.ftruncate(fd, len(data))
+    finally:
+        os.close(fd)
+
+
 def no_descriptor_leak(c, top, count=1000, limit=64):
     """One worker, a thousand images, 64 descriptors per process: a
-    descriptor kept per image would run out after some 60."""
+    descriptor kept per image would run out after some 60.  The images are
+    just over 1 MiB, so each goes to the worker as its descriptor (sparse
+    copies: little disk)."""
     d = os.path.join(top, "many")
     os.makedirs(d)
     first = os.path.join(d, "img0000.img")
-    itlib.make_fat(first, 12, "MANY", 256 << 10)
+    itlib.make_fat(first, 12, "MANY", (1 << 20) + (64 << 10))
     for i in range(1, count):
-        shutil.copyfile(first, os.path.join(d, "img%04d.img" % i))
+        sparse_copy(first, os.path.join(d, "img%04d.img" % i))
 
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
@@ -376,6 +404,8 @@ def main():
         for i in range(6):
             itlib.make_fat(os.path.join(d, "good%d.img" % i), 16, "GOOD%d" % i, 16 << 20)
         itlib.make_fat(os.path.join(d, "victim.img"), 16, "VICTIM", 16 << 20)
+        for i in range(SMALL_GOOD):
+            itlib.make_fat(os.path.join(d, "small%d.img" % i), 12, "SMALL%d" % i, 64 << 10)
         fault_cases(c, d)
         broken_answer(c, d)
         if release:
