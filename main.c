@@ -2,8 +2,8 @@
  * main.c - imgscan's entry point: parse the options, set up the run (config,
  * I/O engine, Sleuth Kit workers, report), run the pipeline, exit with the
  * status the report decided.  `imgscan verify` is verify/verify.c's.
- * `imgscan --tsk-worker` is the Sleuth Kit worker process that the pool
- * starts (not for users).
+ * The Sleuth Kit workers are another program, imgscan-worker
+ * (scanner/worker_main.c), built beside this one.
  */
 #include "catalog/incremental.h"
 #include "catalog/run_lock.h"
@@ -136,8 +136,10 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 		return EXIT_ERRORS;
 	/* The workers run The Sleuth Kit and look inside compressed files and
 	 * containers: started lazily, so a run that needs neither starts none. */
-	if ((!opt->no_tsk || opt->inside != INSIDE_NONE) && tsk_pool_create(opt->tsk_workers, opt->tsk_timeout_s, opt->tsk_memory_mib, &rr->tsk)) {
-		fprintf(stderr, "imgscan: cannot set up the Sleuth Kit workers\n");
+	if ((!opt->no_tsk || opt->inside != INSIDE_NONE) &&
+	    (rc = tsk_pool_create(opt->tsk_workers, opt->tsk_timeout_s, opt->tsk_memory_mib, &rr->tsk))) {
+		fprintf(stderr, "imgscan: cannot set up the Sleuth Kit workers (the program imgscan-worker, "
+			"beside imgscan): %s\n", strerror(-rc));
 		return EXIT_ERRORS;
 	}
 	rr->info.tsk_workers = opt->no_tsk && opt->inside == INSIDE_NONE ? 0 : opt->tsk_workers;
@@ -227,8 +229,6 @@ int main(int argc, char **argv)
 	struct scan_options opt;
 	int exit_now, status;
 
-	if (argc == 2 && !strcmp(argv[1], "--tsk-worker"))
-		return tsk_worker_main(TSK_WORKER_SOCKET_FD);
 	signal(SIGPIPE, SIG_IGN); /* a dead worker or a closed pipe is an error, not a kill */
 	signal(SIGCHLD, SIG_DFL); /* inherited ignored, workers would be reaped behind the pool's back */
 	if (argc >= 2 && !strcmp(argv[1], "verify"))

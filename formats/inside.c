@@ -8,17 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-bool inside_is_container(const char *layer)
-{
-	static const char *const names[] = {"qcow2", "vmdk", "vhd", "vhdx", "vdi", "android-sparse"};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(layer, names[i]))
-			return true;
-	return false;
-}
-
-
 void inside_look(const struct tsk_request *req, int fd, struct tsk_result *res)
 {
 	struct inside_result *in = &res->inside;

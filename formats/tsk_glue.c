@@ -144,14 +144,6 @@ static TSK_IMG_INFO *open_image(const struct tsk_request *req, const struct tsk_
 	return img;
 }
 
-static const char *hint_at(const struct tsk_request *req, uint64_t off)
-{
-	for (uint32_t i = 0; i < req->nhints && i < TSK_MAX_HINTS; i++)
-		if (req->hints[i].offset == off)
-			return req->hints[i].type;
-	return NULL;
-}
-
 static bool fs_seen(const struct tsk_result *res, uint64_t off)
 {
 	for (uint32_t i = 0; i < res->nfs; i++)
@@ -164,7 +156,7 @@ static bool fs_seen(const struct tsk_result *res, uint64_t off)
 static void try_fs(TSK_IMG_INFO *img, uint64_t off, const struct tsk_request *req, bool expected,
 		   struct tsk_result *res)
 {
-	const char *hint = hint_at(req, off);
+	const char *hint = tsk_request_hint(req, off);
 	TSK_FS_TYPE_ENUM type = hint ? tsk_fs_type_toid(hint) : TSK_FS_TYPE_DETECT;
 	TSK_FS_INFO *fs;
 	struct tsk_fs *out;
@@ -356,23 +348,4 @@ int tsk_container_file_name(const struct tsk_request *req, tsk_read_fn read, voi
 		return -ENAMETOOLONG;
 	memcpy(name, fixed, strlen(fixed) + 1);
 	return 0;
-}
-
-void tsk_request_fill(struct tsk_request *req, const struct ident *id, const char *path, uint64_t size,
-		      const char *container)
-{
-	memset(req, 0, sizeof(*req));
-	req->size = size;
-	snprintf(req->op, sizeof(req->op), "tsk");
-	snprintf(req->container, sizeof(req->container), "%s", container);
-	snprintf(req->path, sizeof(req->path), "%s", path);
-	req->has_ptable = id->scheme[0] != '\0';
-	for (int i = 0; i < id->nhits && req->nhints < TSK_MAX_HINTS; i++) {
-		const struct probe_hit *h = &id->hits[i];
-		if (!h->tsk_hint[0] || hint_at(req, h->offset))
-			continue;
-		req->hints[req->nhints].offset = h->offset;
-		snprintf(req->hints[req->nhints].type, sizeof(req->hints[0].type), "%s", h->tsk_hint);
-		req->nhints++;
-	}
 }

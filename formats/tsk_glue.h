@@ -53,7 +53,11 @@ struct tsk_source {
 	const char *container_path;
 };
 
-/* Fill the request's hints from what our probes found. */
+/* The file-system type our probes expect at offset off, or NULL
+ * (tsk_request.c). */
+const char *tsk_request_hint(const struct tsk_request *req, uint64_t off);
+
+/* Fill the request's hints from what our probes found (tsk_request.c). */
 void tsk_request_fill(struct tsk_request *req, const struct ident *id, const char *path, uint64_t size,
 		      const char *container);
 

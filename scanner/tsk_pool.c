@@ -1,13 +1,16 @@
 /*
  * tsk_pool.c - worker processes for the Sleuth Kit step (see tsk_pool.h).
- * A worker is started with fork + exec of /proc/self/exe, so it begins with
- * a clean process image whatever our threads were doing at fork time.  The
+ * A worker is started with fork + exec of imgscan-worker, the program built
+ * beside imgscan (opened once, when the pool is made, and executed through
+ * that descriptor: a binary rebuilt or moved during the run is never
+ * mixed in), so it begins with a clean process image whatever our threads
+ * were doing at fork time.  The
  * pool owns each worker's process, its socket and its private directory for
  * container names; tsk_worker.c owns what goes over the socket.
  */
 #include "tsk_pool.h"
 #include "clock.h"
-#include "tsk_worker.h"
+#include "tsk_wire.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -28,6 +32,15 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 64
+
+/* The worker program, in the directory of the running imgscan. */
+#ifdef IMGSCAN_TEST_HOOKS
+#define WORKER_PROGRAM "imgscan-testhooks-worker"
+#else
+#define WORKER_PROGRAM "imgscan-worker"
+#endif
+/* Where the child puts the program's descriptor before executing it. */
+#define WORKER_EXE_FD (TSK_WORKER_IMAGE_FD + 1)
 
 struct worker {
 	pid_t pid;                     /* 0: not running */
@@ -61,6 +74,9 @@ struct tsk_pool {
 	unsigned n;
 	unsigned timeout_s;
 	rlim_t mem_bytes;
+	int exe_fd;                   /* the worker program, open (O_PATH), above WORKER_EXE_FD */
+	char stamp[96];               /* the protocol stamp it must answer to (tsk_wire.h) */
+	char *argv[4];
 	char tmpdir[PATH_MAX / 8];    /* where the workers' directories go */
 	int tmp_dfd;                  /* tmpdir, open (-1: unusable: containers fail) */
 	unsigned restarts;            /* (lock) */
@@ -109,6 +125,45 @@ static const char *test_fault(const struct tsk_pool *p, const struct tsk_request
 
 static void *spawner_main(void *arg);
 
+/* Open the worker program beside our own executable: 0 or -errno. */
+static int open_worker_program(struct tsk_pool *p)
+{
+	char self[PATH_MAX], path[PATH_MAX + sizeof(WORKER_PROGRAM) + 1];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *execfn;
+	char *slash;
+	int fd;
+
+	if (n > 0) {
+		self[n] = '\0';
+	} else { /* no /proc (a chroot, a minimal container): the name we were started by */
+		execfn = (const char *)getauxval(AT_EXECFN);
+		if (!execfn || strlen(execfn) >= sizeof(self))
+			return -ENOENT;
+		snprintf(self, sizeof(self), "%s", execfn);
+	}
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -ENOENT;
+	slash[1] = '\0';
+	snprintf(path, sizeof(path), "%s%s", self, WORKER_PROGRAM);
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Above the descriptors the child sets up (0 to WORKER_EXE_FD), so
+	 * none of them lands on it before it is moved. */
+	p->exe_fd = fcntl(fd, F_DUPFD_CLOEXEC, WORKER_EXE_FD + 1);
+	close(fd);
+	if (p->exe_fd < 0)
+		return -errno;
+	tsk_wire_stamp(p->stamp, sizeof(p->stamp));
+	p->argv[0] = WORKER_PROGRAM;
+	p->argv[1] = "--tsk-worker";
+	p->argv[2] = p->stamp;
+	p->argv[3] = NULL;
+	return 0;
+}
+
 int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, struct tsk_pool **out)
 {
 	struct tsk_pool *p = calloc(1, sizeof(*p));
@@ -122,6 +177,11 @@ int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, str
 	p->mem_bytes = (rlim_t)mem_mib << 20;
 	for (unsigned i = 0; i < MAX_WORKERS; i++)
 		p->w[i].link_dfd = p->w[i].shm_fd = -1;
+	rc = open_worker_program(p);
+	if (rc) {
+		free(p);
+		return rc;
+	}
 	if (!tmp || !*tmp || strlen(tmp) >= sizeof(p->tmpdir))
 		tmp = "/tmp";
 	snprintf(p->tmpdir, sizeof(p->tmpdir), "%s", tmp);
@@ -251,9 +311,8 @@ static int dup_keep(int from, int to)
  * when it has one): nothing else of ours or of our caller's crosses the
  * exec.
  */
-static void exec_worker(int sock, int shm_fd, pid_t parent, const struct rlimit *lim)
+static void exec_worker(const struct tsk_pool *p, int sock, int shm_fd, pid_t parent, const struct rlimit *lim)
 {
-	static char *const argv[] = {"imgscan", "--tsk-worker", NULL};
 	struct sigaction ign = {.sa_handler = SIG_IGN};
 	sigset_t none;
 	int devnull;
@@ -275,9 +334,15 @@ static void exec_worker(int sock, int shm_fd, pid_t parent, const struct rlimit 
 	/* TSK must never print into our output */
 	if (devnull < 0 || dup_keep(devnull, 1) || dup_keep(devnull, 2))
 		_exit(127);
-	if (shm_fd >= 0 && dup_keep(shm_fd, TSK_WORKER_IMAGE_FD))
+	if (shm_fd < 0)
+		close(TSK_WORKER_IMAGE_FD); /* whatever is there is not its buffer */
+	else if (dup_keep(shm_fd, TSK_WORKER_IMAGE_FD))
 		_exit(127);
-	close_from(shm_fd >= 0 ? TSK_WORKER_IMAGE_FD + 1 : TSK_WORKER_IMAGE_FD);
+	/* The program's descriptor closes itself at the exec (FD_CLOEXEC
+	 * stays set: dup3 with O_CLOEXEC), once the kernel holds the file. */
+	if (dup3(p->exe_fd, WORKER_EXE_FD, O_CLOEXEC) < 0)
+		_exit(127);
+	close_from(WORKER_EXE_FD + 1);
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 	/* ASan and TSan reserve terabytes of shadow address space: no
 	 * limit there (TSan's worker dies of SIGSEGV under one). */
@@ -285,7 +350,7 @@ static void exec_worker(int sock, int shm_fd, pid_t parent, const struct rlimit 
 #else
 	(void)lim;
 #endif
-	execv("/proc/self/exe", argv);
+	fexecve(WORKER_EXE_FD, p->argv, environ);
 	_exit(127);
 }
 
@@ -304,8 +369,8 @@ static void make_image_buffer(struct worker *w)
 	if (made < 0)
 		return;
 	/* Above the descriptors the child sets up before moving it to
-	 * TSK_WORKER_IMAGE_FD (0 to 3), so none of them lands on it. */
-	fd = fcntl(made, F_DUPFD_CLOEXEC, TSK_WORKER_IMAGE_FD + 1);
+	 * TSK_WORKER_IMAGE_FD (0 to WORKER_EXE_FD), so none of them lands on it. */
+	fd = fcntl(made, F_DUPFD_CLOEXEC, WORKER_EXE_FD + 1);
 	close(made);
 	if (fd < 0)
 		return;
@@ -336,7 +401,7 @@ static int spawn_here(struct tsk_pool *p, struct worker *w)
 		make_image_buffer(w);
 	pid = fork();
 	if (pid == 0)
-		exec_worker(sv[1], w->shm_fd, parent, &lim);
+		exec_worker(p, sv[1], w->shm_fd, parent, &lim);
 	rc = pid < 0 ? -errno : 0;
 	close(sv[1]);
 	if (rc) {
@@ -449,8 +514,11 @@ static void describe_death(int status, bool killed, struct tsk_result *res)
 				 " (may be out of memory)");
 	} else {
 		res->status = TSK_WORKER_ERROR;
-		snprintf(res->failure, sizeof(res->failure), "worker exited with status %d",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		snprintf(res->failure, sizeof(res->failure), "worker exited with status %d%s",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			 WIFEXITED(status) && WEXITSTATUS(status) == 126
+				 ? " (" WORKER_PROGRAM " is from another build of imgscan: rebuild both)"
+				 : WIFEXITED(status) && WEXITSTATUS(status) == 127 ? " (it could not be started)" : "");
 	}
 }
 
@@ -610,6 +678,7 @@ void tsk_pool_destroy(struct tsk_pool *p)
 		}
 	if (p->tmp_dfd >= 0)
 		close(p->tmp_dfd);
+	close(p->exe_fd);
 	pthread_mutex_destroy(&p->spawn_lock);
 	pthread_cond_destroy(&p->spawn_cv);
 	pthread_mutex_destroy(&p->lock);

@@ -1,6 +1,6 @@
 /*
  * tsk_pool.h - the fence around The Sleuth Kit: a small pool of worker
- * processes (this binary, re-executed with --tsk-worker; see tsk_worker.h),
+ * processes (the program imgscan-worker beside this one; see tsk_worker.h),
  * reused across images, each under an address-space limit, each answer
  * awaited under a wall-clock limit.  A worker that crashes, hangs or runs out
  * of memory is killed and replaced; the image gets the reason and the scan
@@ -13,7 +13,8 @@
 
 struct tsk_pool;
 
-/* Returns 0 or -errno.  Workers start lazily, on first use. */
+/* Returns 0 or -errno (-ENOENT: no imgscan-worker beside our program).
+ * Workers start lazily, on first use. */
 int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, struct tsk_pool **out);
 /* Identify the image open on image_fd (the worker reads only that
  * descriptor; the caller keeps it open and owns it).  image: NULL, or the

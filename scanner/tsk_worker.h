@@ -65,7 +65,7 @@ int tsk_worker_receive(int sock, struct tsk_result *res, double deadline);
 /* ---- worker side ---- */
 
 /* The worker's loop, until the pool closes the socket: 0, or 2 on a
- * protocol error.  `imgscan --tsk-worker` runs it. */
+ * protocol error.  imgscan-worker (worker_main.c) runs it. */
 int tsk_worker_main(int sock);
 
 #endif

@@ -140,8 +140,7 @@ def check_unreadable(c, top):
         os.chmod(p, 0o755)
     # The build tree may sit under a directory nobody cannot enter: run a copy.
     exe = os.path.join(top, "imgscan-copy")
-    shutil.copy(itlib.IMGSCAN, exe)
-    os.chmod(exe, 0o755)
+    itlib.copy_imgscan(exe)
     p = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", exe, "scan", "-q",
                         d], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
     c.eq("unreadable file exits 2", p.returncode, 2)

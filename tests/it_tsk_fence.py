@@ -8,7 +8,10 @@ IMGSCAN_TEST_TSK_FAULT) and the release imgscan:
 - a worker told to crash, hang or exhaust its memory is killed and replaced;
   that image's identification is reported as failed with the reason, next to
   what our own probes found, and every other image is still done;
-- the release binary has no fault injection: the variable is ignored;
+- the release programs have no fault injection: the variable is ignored;
+- the worker is the program imgscan-worker beside imgscan, of the same
+  build: another build's refuses to serve (every image says so, the scan
+  ends), and a missing one is said at the start;
 - a damaged image whose TSK error mentions "alloc" is not out of memory
   (decided by the worker's allocator, not by message text): no restart;
 - workers close each image's descriptor: a thousand images under a limit of
@@ -85,11 +88,18 @@ def broken_answer(c, d):
     c.true("garble: not waited for", took < 20, "%.1f s" % took)
 
 
+def worker_program(imgscan):
+    """The worker program built beside an imgscan binary."""
+    d, name = os.path.split(os.path.abspath(imgscan))
+    return os.path.join(d, name + "-worker")
+
+
 def release_ignores_faults(c, d, release):
-    """The shipped binary carries no fault injection at all."""
-    with open(release, "rb") as f:
-        c.true("release: no fault-injection code", b"(test fault)" not in f.read())
-    with open(itlib.IMGSCAN, "rb") as f:
+    """The shipped programs carry no fault injection at all."""
+    for prog in (release, worker_program(release)):
+        with open(prog, "rb") as f:
+            c.true("release: no fault-injection code in " + os.path.basename(prog), b"(test fault)" not in f.read())
+    with open(worker_program(itlib.IMGSCAN), "rb") as f:
         c.true("testhooks: fault-injection code present", b"(test fault)" in f.read())
     hooks, itlib.IMGSCAN = itlib.IMGSCAN, release
     try:
@@ -396,6 +406,37 @@ def worker_hygiene(c, top):
         os.close(rd)
 
 
+def worker_from_elsewhere(c, d, release):
+    """imgscan runs the worker program beside it, and only one of its own
+    build: another build's worker (here the test-hooks one, named
+    imgscan-worker) refuses to serve, every image says why, the scan ends;
+    with no worker program at all, the run says so and exits 2."""
+    work = tempfile.mkdtemp(prefix="imgscan-stale-")
+    try:
+        shutil.copy(release, os.path.join(work, "imgscan"))
+        shutil.copy(worker_program(itlib.IMGSCAN), os.path.join(work, "imgscan-worker"))
+        small = [os.path.join(d, "small%d.img" % i) for i in range(2)]
+        hooks, itlib.IMGSCAN = itlib.IMGSCAN, os.path.join(work, "imgscan")
+        try:
+            t0 = time.monotonic()
+            code, rep, err = itlib.scan("--tsk-timeout", "5", *small)
+            took = time.monotonic() - t0
+            c.eq("stale worker: exit 2", code, 2)
+            c.true("stale worker: no wait for the time limit", took < 4, "%.1f s" % took)
+            for p in small:
+                msgs = [e["message"] for e in by_name(rep, os.path.basename(p))["errors"]]
+                c.true("stale worker: %s says another build" % os.path.basename(p),
+                       any("another build" in m for m in msgs), repr(msgs))
+            os.unlink(os.path.join(work, "imgscan-worker"))
+            code, rep, err = itlib.scan(*small)
+            c.eq("no worker program: exit 2", code, 2)
+            c.true("no worker program: said", "imgscan-worker" in err, err)
+        finally:
+            itlib.IMGSCAN = hooks
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     top, d = itlib.workspace("a")
     release = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
@@ -410,6 +451,7 @@ def main():
         broken_answer(c, d)
         if release:
             release_ignores_faults(c, d, release)
+            worker_from_elsewhere(c, d, release)
         else:  # ctest passes it; an ad-hoc run may not
             print("no release binary given (second argument): its check is skipped")
         alloc_message_is_not_oom(c, top)

@@ -313,8 +313,7 @@ def check_unreadable(c, top, report_src):
     os.chmod(rep, 0o644)
     # The build tree may sit under a directory nobody cannot enter: run a copy.
     exe = os.path.join(top, "imgscan-copy")
-    shutil.copy(itlib.IMGSCAN, exe)
-    os.chmod(exe, 0o755)
+    itlib.copy_imgscan(exe)
     try:
         p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", exe, "verify", rep, d],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)

@@ -228,6 +228,19 @@ def workspace(*subdirs):
     return (top, *made)
 
 
+def copy_imgscan(exe):
+    """Copy imgscan to exe, and its worker program (NAME-worker beside it:
+    imgscan-worker, imgscan-testhooks-worker) beside that, under the name
+    the program looks for: a copy runs like the original."""
+    shutil.copy(IMGSCAN, exe)
+    os.chmod(exe, 0o755)
+    name = os.path.basename(IMGSCAN) + "-worker"
+    worker = os.path.join(os.path.dirname(exe), name)
+    shutil.copy(os.path.join(os.path.dirname(os.path.abspath(IMGSCAN)), name), worker)
+    os.chmod(worker, 0o755)
+    return exe
+
+
 def setup():
     global IMGSCAN
     if len(sys.argv) > 1:

@@ -8,7 +8,7 @@ src=$1
 out=$2
 faultfs=${3:-}
 cmake -S "$src" -B "$out" -DIMGSCAN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build "$out" -j2 --target imgscan imgscan-testhooks >/dev/null
+cmake --build "$out" -j2 --target imgscan imgscan-testhooks >/dev/null  # and their worker programs
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 python3 "$src/tests/it_hashes.py" "$out/imgscan"
 python3 "$src/tests/it_verify.py" "$out/imgscan"

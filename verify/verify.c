@@ -106,10 +106,11 @@ static int setup(struct verify_run *vr, struct verify_resources *res)
 	if (engine_choose(opt->io, opt->queue_depth, &res->ec))
 		return EXIT_ERRORS;
 	if (opt->inside != INSIDE_NONE &&
-	    tsk_pool_create(res->cfg.tsk_workers ? res->cfg.tsk_workers : opt->jobs,
-			    res->cfg.tsk_timeout_s ? res->cfg.tsk_timeout_s : 20,
-			    res->cfg.tsk_memory_mib ? res->cfg.tsk_memory_mib : 1024, &res->workers)) {
-		fprintf(stderr, "imgscan: verify: cannot set up the worker processes\n");
+	    (rc = tsk_pool_create(res->cfg.tsk_workers ? res->cfg.tsk_workers : opt->jobs,
+				  res->cfg.tsk_timeout_s ? res->cfg.tsk_timeout_s : 20,
+				  res->cfg.tsk_memory_mib ? res->cfg.tsk_memory_mib : 1024, &res->workers))) {
+		fprintf(stderr, "imgscan: verify: cannot set up the worker processes (the program imgscan-worker, "
+			"beside imgscan): %s\n", strerror(-rc));
 		return EXIT_ERRORS;
 	}
 	info.engine = res->ec.name;

@@ -1,0 +1,57 @@
+/*
+ * tsk_wire.h - what goes over a worker's socket, for its two ends: the
+ * pool's (tsk_wire.c, in imgscan) and the worker's (tsk_worker.c, in
+ * imgscan-worker).  The two programs are built together from one tree; the
+ * worker refuses to start for a pool whose protocol stamp differs from its
+ * own (TSK_WIRE_STAMP), so a stale worker binary never answers.
+ */
+#ifndef IMGSCAN_TSK_WIRE_H
+#define IMGSCAN_TSK_WIRE_H
+
+#include "tsk_worker.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REQ_MAGIC 0x54534b33u /* "TSK3": the image's descriptor, and the directory's, travel with each request */
+#define RES_MAGIC 0x54534b52u
+
+struct wire_request {
+	uint32_t magic;
+	struct tsk_request req;
+	uint8_t has_dir;              /* the second descriptor is the private directory for container names */
+	uint32_t shared_len;          /* the whole image (req.size bytes) is in the worker's image
+				       * buffer: no descriptor comes; 0: read it through the descriptor */
+#ifdef IMGSCAN_TEST_HOOKS
+	char fault[16];               /* "crash", "hang", "alloc", "garble", "" */
+#endif
+};
+
+/*
+ * An answer on the wire: the struct's fixed part up to its first array
+ * (nparts included), then only the used entries of each array, each count
+ * first, and the inside part only when an "inside" request filled it (its
+ * status is set then; otherwise it is all zero and not sent).  A FAT image's
+ * answer is some 200 bytes instead of the whole struct's 31 KB, which the
+ * worker copied into the socket and we out of it for every image.
+ */
+#define ANSWER_HEAD offsetof(struct tsk_result, parts)
+
+/* The stamp the pool passes to the worker (its argv[2]): the version, the
+ * test hooks, and the sizes of both messages.  The worker exits at once
+ * (status 126) when its own differs.  Inline: each end computes it with
+ * its own build's settings. */
+#include <stdio.h>
+
+static inline void tsk_wire_stamp(char *buf, size_t len)
+{
+#ifdef IMGSCAN_TEST_HOOKS
+	const char *hooks = "+hooks";
+#else
+	const char *hooks = "";
+#endif
+	snprintf(buf, len, "%s%s:%zu:%zu", IMGSCAN_VERSION, hooks, sizeof(struct wire_request),
+		 sizeof(struct tsk_result));
+}
+
+#endif
