@@ -165,6 +165,12 @@ static int setup_active(struct pipe_state *ps, struct active *a, struct walk_ent
 	a->tail_off = size > TAIL_CAP ? size - TAIL_CAP : 0;
 	a->sf = NULL;
 	hasher_reset(&a->hasher, opt->sector_size, NULL);
+	/* The first image to read: the Sleuth Kit workers will be needed, so
+	 * they start now, beside the reads, not when the first image ends. */
+	if (!probing && !ps->workers_started && ps->env->tsk && !opt->no_tsk) {
+		tsk_pool_prestart(ps->env->tsk);
+		ps->workers_started = true;
+	}
 	if (opt->sector_hash_dir && !probing)
 		open_sector_file(a, opt->sector_hash_dir);
 	return 0;

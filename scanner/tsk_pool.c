@@ -88,6 +88,9 @@ struct tsk_pool {
 	pthread_cond_t spawn_cv;
 	struct spawn_req *spawn_req;  /* (spawn_lock) the one pending request */
 	bool spawn_quit;              /* (spawn_lock) */
+	bool prestart;                /* (spawn_lock) start the idle workers that are not running */
+	bool prestarting;             /* (spawn_lock) the spawner is starting one of them */
+	unsigned prestart_next;       /* (spawner thread) the next worker to look at */
 #ifdef IMGSCAN_TEST_HOOKS
 	char fault[16];               /* test-only: the fault and the path part that triggers it */
 	char fault_match[256];
@@ -415,6 +418,34 @@ static int spawn_here(struct tsk_pool *p, struct worker *w)
 
 /* The spawner thread: forks the workers asked for, one at a time, until
  * the pool goes. */
+/* Start the next worker that is neither running nor in use, for prestart
+ * (each at most once: one that fails to start is left to the first
+ * request, which says why); false when none is left.  Called on the
+ * spawner thread, without the spawn lock.  The worker is held (busy)
+ * meanwhile, so no request picks it half started. */
+static bool prestart_one(struct tsk_pool *p)
+{
+	struct worker *w = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	while (!w && p->prestart_next < p->n) {
+		struct worker *c = &p->w[p->prestart_next++];
+		if (!c->busy && !c->pid)
+			w = c;
+	}
+	if (w)
+		w->busy = true;
+	pthread_mutex_unlock(&p->lock);
+	if (!w)
+		return false;
+	spawn_here(p, w);
+	pthread_mutex_lock(&p->lock);
+	w->busy = false;
+	pthread_cond_signal(&p->idle);
+	pthread_mutex_unlock(&p->lock);
+	return true;
+}
+
 static void *spawner_main(void *arg)
 {
 	struct tsk_pool *p = arg;
@@ -423,10 +454,22 @@ static void *spawner_main(void *arg)
 	for (;;) {
 		struct spawn_req *r;
 
-		while (!p->spawn_req && !p->spawn_quit)
+		bool more;
+
+		while (!p->spawn_req && !p->prestart && !p->spawn_quit)
 			pthread_cond_wait(&p->spawn_cv, &p->spawn_lock);
-		if (!p->spawn_req)
+		if (!p->spawn_req && p->spawn_quit)
 			break;
+		if (!p->spawn_req) { /* prestart; a request waiting always goes first */
+			p->prestarting = true;
+			pthread_mutex_unlock(&p->spawn_lock);
+			more = prestart_one(p);
+			pthread_mutex_lock(&p->spawn_lock);
+			p->prestarting = false;
+			p->prestart = p->prestart && more;
+			pthread_cond_broadcast(&p->spawn_cv); /* tsk_pool_destroy() may wait for it */
+			continue;
+		}
 		r = p->spawn_req;
 		pthread_mutex_unlock(&p->spawn_lock);
 		r->rc = spawn_here(p, r->w);
@@ -604,6 +647,14 @@ static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_reques
 	count_restart(p);
 }
 
+void tsk_pool_prestart(struct tsk_pool *p)
+{
+	pthread_mutex_lock(&p->spawn_lock);
+	p->prestart = true;
+	pthread_cond_broadcast(&p->spawn_cv);
+	pthread_mutex_unlock(&p->spawn_lock);
+}
+
 void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, const uint8_t *image,
 		  struct tsk_result *res)
 {
@@ -658,6 +709,12 @@ void tsk_pool_destroy(struct tsk_pool *p)
 {
 	if (!p)
 		return;
+	/* No worker starts behind our back from here on. */
+	pthread_mutex_lock(&p->spawn_lock);
+	p->prestart = false;
+	while (p->prestarting)
+		pthread_cond_wait(&p->spawn_cv, &p->spawn_lock);
+	pthread_mutex_unlock(&p->spawn_lock);
 	/* Closing its socket ends the worker's loop; the kill is for one that
 	 * does not end. */
 	for (unsigned i = 0; i < p->n; i++)

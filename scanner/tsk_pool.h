@@ -23,6 +23,11 @@ int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, str
  * thread-safe.  res->status says how it went. */
 void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, const uint8_t *image,
 		  struct tsk_result *res);
+/* Start the workers now, in the background (returns at once): the run
+ * knows it will need them, and a worker's start (loading The Sleuth Kit's
+ * libraries, from the disk on a cold start) should not wait for the first
+ * image to be finished. */
+void tsk_pool_prestart(struct tsk_pool *p);
 void tsk_pool_destroy(struct tsk_pool *p);
 /* Workers replaced after a failure, over the whole run. */
 unsigned tsk_pool_restarts(struct tsk_pool *p);
