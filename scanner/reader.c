@@ -56,8 +56,9 @@ static void register_slot_buffers(struct pipe_state *ps)
 /* The first block of an image that needs the disk: open the O_DIRECT
  * descriptor (through /proc/self/fd: the file we hold, never the path
  * again), and register the read buffers at the first such block of the run.
- * Lazy, so that images read from the page cache pay for neither. */
-static void start_direct(struct pipe_state *ps, struct active *a)
+ * Lazy, so that images read from the page cache pay for neither.  Called
+ * with the lock held (fill_slots()). */
+static void start_direct_locked(struct pipe_state *ps, struct active *a)
 {
 	const struct scan_options *opt = ps->env->opt;
 	char self[64];
@@ -66,11 +67,8 @@ static void start_direct(struct pipe_state *ps, struct active *a)
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", a->fd);
 	a->dfd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_DIRECT | (a->res.noatime ? O_NOATIME : 0));
 	a->direct = a->res.direct = a->dfd >= 0;
-	if (opt->read_mode == READ_DIRECT && a->dfd < 0) {
-		pthread_mutex_lock(&ps->lock);
-		ps->stats->direct_fallbacks++;
-		pthread_mutex_unlock(&ps->lock);
-	}
+	if (opt->read_mode == READ_DIRECT && a->dfd < 0)
+		ps->stats->direct_fallbacks++; /* under the lock we were called with */
 	if (a->direct && !ps->buffers_registered && ps->env->engine->ops->register_buffers &&
 	    !opt->no_fixed_buffers) {
 		ps->buffers_registered = true;
@@ -148,7 +146,7 @@ static int next_block_locked(struct reader *r, struct active *a)
 		return 1;
 	}
 	if (!a->dfd_tried)
-		start_direct(ps, a);
+		start_direct_locked(ps, a);
 	a->inflight++;
 	ps->inflight++;
 	meter_locked(ps);

@@ -4,7 +4,8 @@ read.buffer_wait_seconds) is there and coherent; the queue depth and images
 in flight it adapts stay within the ceilings, and values given on the
 command line stay as given; the reserve of buffers and the any-thread
 hashing order leave every digest equal to xxhsum's, with the O_DIRECT path,
-the page-cache path, one hashing thread and several."""
+the page-cache path, one hashing thread and several; --direct on a file
+that refuses O_DIRECT ends."""
 import os
 import shutil
 import subprocess
@@ -55,6 +56,28 @@ def check_run(c, what, rep, paths, qd_max, images_max, fixed=False):
              itlib.xxhsum(path))
 
 
+def direct_refused(c):
+    """--direct on a file that refuses O_DIRECT when it is opened (a sysfs
+    attribute; FUSE and network file systems do the same): read buffered,
+    counted as a fallback, and the scan ends.  The reader once took its own
+    lock again there and hung until SIGKILL."""
+    cands = ["/sys/kernel/mm/transparent_hugepage/enabled", "/sys/devices/system/cpu/online",
+             "/sys/kernel/mm/transparent_hugepage/defrag"]
+    path = next((p for p in cands if os.path.isfile(p) and os.path.getsize(p) > 0), None)
+    if not path:
+        print("no sysfs attribute here: the O_DIRECT refusal check is skipped")
+        return
+    try:
+        status, rep, err = itlib.scan("--direct", "--all-files", "--no-tsk", "-q", path, timeout=30)
+    except subprocess.TimeoutExpired:
+        c.true("--direct, O_DIRECT refused: the scan ends", False, "still running after 30 s")
+        return
+    c.true("--direct, O_DIRECT refused: the file is listed", rep is not None and len(rep["images"]) == 1,
+           err)
+    if rep:
+        c.eq("--direct, O_DIRECT refused: one fallback", rep["summary"]["direct_fallbacks"], 1)
+
+
 def main():
     top, src, imgs = itlib.workspace("src", "imgs")
     c = itlib.Checker()
@@ -85,6 +108,7 @@ def main():
         c.eq("warm: exit status", status, 0)
         if rep:
             check_run(c, "warm", rep, paths, 32, 4)
+        direct_refused(c)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     c.done()
