@@ -85,6 +85,7 @@ struct active {
 	int dfd;                   /* (reader) O_DIRECT, opened at the first read that needs the disk; -1 */
 	bool direct;               /* (reader) engine reads use dfd */
 	bool dfd_tried;            /* (reader) */
+	bool last_read;            /* (reader) its latest block needed a read (not in the page cache) */
 	uint64_t size;             /* (reader) bytes to read, from fstat of the open file */
 	uint64_t next_off;         /* (reader) */
 	uint64_t next_seq;         /* (reader) */
@@ -129,6 +130,7 @@ struct pipe_state {
 	unsigned nthreads;         /* hashing threads running */
 	unsigned inflight;         /* (lock) slots held by the engine, all images */
 	unsigned hashing;          /* (lock) slots being hashed */
+	unsigned inspecting;       /* (lock) slots held by an image being looked into (block 0) */
 	unsigned idle;             /* (lock) hashing threads waiting for work */
 	struct io_meter meter;     /* (lock) */
 };
@@ -139,6 +141,9 @@ void release_slot_locked(struct pipe_state *ps, struct slot *s);
 void reader_event_locked(struct pipe_state *ps);
 /* After a change of the counts above: the buffers' time line (io_meter.h). */
 void meter_locked(struct pipe_state *ps);
+/* Images that still read (or will: probed, inspected): what the images
+ * in flight in force (max_images) bounds. */
+unsigned images_reading_locked(const struct pipe_state *ps);
 /* Close the image's descriptors (buffered, and O_DIRECT if opened). */
 void close_image_fds(struct active *a);
 /* reader.c: drop an undecided file (counted as another file, never

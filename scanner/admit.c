@@ -157,6 +157,7 @@ static int setup_active(struct pipe_state *ps, struct active *a, struct walk_ent
 	a->fd = fd;
 	a->dfd = -1; /* opened at the first block that needs the disk */
 	a->dfd_tried = opt->read_mode == READ_BUFFERED;
+	a->last_read = false;
 	a->direct = a->res.direct = false;
 	a->size = a->res.size = size;
 	a->next_off = a->next_seq = 0;
@@ -176,18 +177,19 @@ static int setup_active(struct pipe_state *ps, struct active *a, struct walk_ent
 	return 0;
 }
 
+/* A free image slot, if fewer images than the number in force (adapt.h)
+ * are still reading: one whose reads are over and is being hashed to the
+ * end or identified does not hold the disk back. */
 static struct active *free_active_locked(struct pipe_state *ps)
 {
 	struct active *free = NULL;
-	unsigned busy = 0;
 
-	for (unsigned i = 0; i < ps->nact; i++) {
-		if (ps->act[i].phase != IMG_FREE)
-			busy++;
-		else if (!free)
+	for (unsigned i = 0; i < ps->nact; i++)
+		if (ps->act[i].phase == IMG_FREE) {
 			free = &ps->act[i];
-	}
-	return busy < ps->max_images ? free : NULL; /* the images in flight in force (adapt.h) */
+			break;
+		}
+	return free && images_reading_locked(ps) < ps->max_images ? free : NULL;
 }
 
 void count_other_locked(struct pipe_state *ps, uint64_t bytes)

@@ -40,18 +40,43 @@ void reader_event_locked(struct pipe_state *ps)
 	}
 }
 
+unsigned images_reading_locked(const struct pipe_state *ps)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ps->nact; i++) {
+		const struct active *a = &ps->act[i];
+		n += a->phase == IMG_PROBING || a->phase == IMG_INSPECTING ||
+		     (a->phase == IMG_STREAMING && (a->next_off < a->size || a->inflight));
+	}
+	return n;
+}
+
+/* Some image's next block in order is ready and no thread holds it: an
+ * idle thread is about to take it. */
+static bool hashable_block_locked(const struct pipe_state *ps)
+{
+	for (unsigned i = 0; i < ps->nact; i++) {
+		const struct active *a = &ps->act[i];
+		const struct slot *s = a->ready ? a->ready[a->hashed_seq % ps->nslots] : NULL;
+		if (a->phase == IMG_STREAMING && !a->claimed && s && s->seq == a->hashed_seq)
+			return true;
+	}
+	return false;
+}
+
 void meter_locked(struct pipe_state *ps)
 {
 	unsigned held = ps->nslots - ps->nfree;
-	unsigned waiting = held - ps->inflight - ps->hashing;
+	unsigned waiting = held - ps->inflight - ps->hashing - ps->inspecting;
 	/* Fewer reads than buffers, no buffer free, and a thread with nothing
 	 * to do: the blocks holding the buffers are ones it cannot hash yet. */
-	bool starved = ps->nfree == 0 && ps->inflight < ps->max_inflight && ps->idle > 0;
+	bool starved = ps->nfree == 0 && ps->inflight < ps->max_inflight && ps->idle > 0 && !hashable_block_locked(ps);
 
-	if (held < ps->inflight + ps->hashing) /* a slot on its way between two counts */
+	if (held < ps->inflight + ps->hashing + ps->inspecting) /* a slot on its way between two counts */
 		waiting = 0;
 	io_meter_tick(&ps->meter, ps->inflight, waiting, ps->nthreads > ps->idle ? ps->nthreads - ps->idle : 0,
-		      starved);
+		      starved, held > ps->inspecting);
 }
 
 void release_slot_locked(struct pipe_state *ps, struct slot *s)
@@ -240,7 +265,9 @@ static void inspect_locked(struct pipe_state *ps, struct active *a)
 		open_sector_file(a, ps->env->opt->sector_hash_dir);
 	pthread_mutex_lock(&ps->lock);
 	a->claimed = false;
+	ps->inspecting--;
 	if (image && !ps->stop_err) {
+		first->ready_at = monotonic_seconds(); /* waiting to be hashed from now */
 		a->phase = IMG_STREAMING;
 		pthread_cond_signal(&ps->work); /* block 0 is ready to hash */
 		reader_event_locked(ps);         /* and the reader may read on */

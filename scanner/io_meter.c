@@ -4,21 +4,23 @@
 #include "io_meter.h"
 #include "clock.h"
 
-void io_meter_tick(struct io_meter *m, unsigned inflight, unsigned waiting, unsigned busy, bool starved)
+void io_meter_tick(struct io_meter *m, unsigned inflight, unsigned waiting, unsigned busy, bool starved, bool active)
 {
 	double now = monotonic_seconds();
 
-	if (m->start == 0) {
-		m->start = m->last = now;
-	} else {
+	if (m->active) { /* the counts held since the last tick */
 		double dt = now - m->last;
 		m->inflight_s += dt * m->inflight;
 		m->waiting_s += dt * m->waiting;
 		m->busy_s += dt * m->busy;
 		if (m->starved)
 			m->starved_s += dt;
-		m->last = now;
+		m->end = now;
+	} else if (active && m->start == 0) {
+		m->start = m->end = now;
 	}
+	m->last = now;
+	m->active = active;
 	m->inflight = inflight;
 	m->waiting = waiting;
 	m->busy = busy;
@@ -27,7 +29,7 @@ void io_meter_tick(struct io_meter *m, unsigned inflight, unsigned waiting, unsi
 
 void io_meter_figures(const struct io_meter *m, struct io_figures *out)
 {
-	double t = m->last - m->start;
+	double t = m->end - m->start;
 
 	out->seconds = t;
 	out->reads_in_flight = t > 0 ? m->inflight_s / t : 0;

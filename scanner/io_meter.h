@@ -8,7 +8,9 @@
  *
  * The counts are kept by the pipeline under its lock; io_meter_tick()
  * integrates the previous counts up to now, and is called, under the same
- * lock, after every change of them.
+ * lock, after every change of them.  Only the time in which some block was
+ * being read, waiting or hashed counts (not the walk before the first
+ * read, nor The Sleuth Kit's step after the last block).
  */
 #ifndef IMGSCAN_IO_METER_H
 #define IMGSCAN_IO_METER_H
@@ -16,7 +18,8 @@
 #include <stdbool.h>
 
 struct io_meter {
-	double start, last;       /* monotonic seconds: the first and the latest tick */
+	double start, end, last;  /* monotonic seconds: the first and last active moments, the latest tick */
+	bool active;              /* at the latest tick: a block read, waiting or hashed */
 	unsigned inflight;        /* reads held by the engine */
 	unsigned waiting;         /* read blocks ready, not yet taken by a hashing thread */
 	unsigned busy;            /* hashing threads at work on a block */
@@ -25,11 +28,11 @@ struct io_meter {
 };
 
 /* Integrate the counts held since the last tick, then take the new ones. */
-void io_meter_tick(struct io_meter *m, unsigned inflight, unsigned waiting, unsigned busy, bool starved);
+void io_meter_tick(struct io_meter *m, unsigned inflight, unsigned waiting, unsigned busy, bool starved, bool active);
 
 /* The run's figures (for the report's summary). */
 struct io_figures {
-	double seconds;           /* from the first read to the last hashed block */
+	double seconds;           /* time in which a block was read, waiting or hashed */
 	double reads_in_flight;   /* time-weighted means */
 	double blocks_waiting;
 	double threads_busy;

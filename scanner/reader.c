@@ -40,7 +40,7 @@
  * resident), and the reserve is used only when blocks wait to be hashed. */
 static void register_slot_buffers(struct pipe_state *ps)
 {
-	unsigned n = ps->max_inflight < ps->nslots ? ps->max_inflight : ps->nslots;
+	unsigned qd = ps->env->opt->queue_depth, n = qd < ps->nslots ? qd : ps->nslots;
 	uint8_t **bufs = calloc(n, sizeof(*bufs));
 
 	if (!bufs)
@@ -107,37 +107,68 @@ static int queue_read(struct reader *r, struct slot *s)
  * from the cache), none (drop what a buffered read brings in), or some (a
  * buffered read leaves them all cached: dropping would evict pages someone
  * else cached).  Where the kernel cannot tell, as none. */
-static void cache_state(struct pipe_state *ps, struct active *a, struct slot *s)
+static void cache_state(struct pipe_state *ps, struct active *a, uint64_t off, size_t want, bool *all, bool *none)
 {
 	long cached = 0;
 
 	if (ps->env->opt->read_mode != READ_DIRECT)
-		cached = page_cache_pages(a->fd, s->off, s->want);
-	s->cached_before = cached > 0 && (uint64_t)cached >= page_cache_span(s->off, s->want);
-	s->none_cached = cached <= 0;
+		cached = page_cache_pages(a->fd, off, want);
+	*all = cached > 0 && (uint64_t)cached >= page_cache_span(off, want);
+	*none = cached <= 0;
+}
+
+/* A free slot off the stack: for a read, one whose buffer is registered
+ * with the engine (the first queue-depth ones) where one is free; for a
+ * block copied from the cache (its buffer unused), one of the reserve. */
+static struct slot *take_slot_locked(struct pipe_state *ps, bool for_read)
+{
+	unsigned registered = ps->env->opt->queue_depth, pick = ps->nfree - 1, idx;
+
+	for (unsigned i = ps->nfree; i-- > 0;)
+		if ((ps->free_slots[i] < registered) == for_read) {
+			pick = i;
+			break;
+		}
+	idx = ps->free_slots[pick];
+	ps->free_slots[pick] = ps->free_slots[--ps->nfree];
+	return &ps->slots[idx];
 }
 
 /* Take a free buffer for a's next block: 1 when taken, 0 when none is
- * free, -errno when the engine refused it (the slot is then back). */
+ * free or the engine holds all the reads it may (a block in the page
+ * cache still goes: it needs no read), -errno when the engine refused it
+ * (the slot is then back). */
 static int next_block_locked(struct reader *r, struct active *a)
 {
 	struct pipe_state *ps = r->ps;
 	size_t rs = ps->env->opt->read_size;
+	size_t want = a->size - a->next_off < rs ? (size_t)(a->size - a->next_off) : rs;
+	bool all, none, deferred;
 	struct slot *s;
 
-	if (!ps->nfree || ps->inflight >= ps->max_inflight)
+	if (!ps->nfree)
 		return 0;
-	s = &ps->slots[ps->free_slots[--ps->nfree]];
+	/* The queue is full and this image's last block needed a read: no
+	 * residency check for nothing. */
+	if (ps->inflight >= ps->max_inflight && a->last_read)
+		return 0;
+	cache_state(ps, a, a->next_off, want, &all, &none);
+	deferred = all && a->phase == IMG_STREAMING;
+	a->last_read = !deferred;
+	if (!deferred && ps->inflight >= ps->max_inflight)
+		return 0;
+	s = take_slot_locked(ps, !deferred);
 	s->img = a;
 	s->off = a->next_off;
-	s->want = a->size - a->next_off < rs ? (size_t)(a->size - a->next_off) : rs;
+	s->want = want;
 	s->got = 0;
 	s->retries = 0;
 	s->seq = a->next_seq++;
 	s->drop_after = s->deferred = false;
+	s->cached_before = all;
+	s->none_cached = none;
 	a->next_off += s->want;
-	cache_state(ps, a, s);
-	if (s->cached_before && a->phase == IMG_STREAMING) { /* no I/O: the hashing thread copies it */
+	if (deferred) { /* no I/O: the hashing thread copies it */
 		s->deferred = true;
 		s->ready_at = monotonic_seconds();
 		a->ready[s->seq % ps->nslots] = s;
@@ -249,7 +280,7 @@ static void decide_probed(struct reader *r, struct active *a, struct slot *s)
 		 * (inspect_locked()); block 0 waits in ready[] meanwhile. */
 		pthread_mutex_lock(&ps->lock);
 		a->phase = IMG_INSPECTING;
-		s->ready_at = monotonic_seconds();
+		ps->inspecting++; /* block 0 is held for the worker, not waiting to be hashed */
 		a->ready[s->seq % ps->nslots] = s;
 		pthread_cond_signal(&ps->work);
 		pthread_mutex_unlock(&ps->lock);
@@ -355,6 +386,11 @@ static void on_completion(struct reader *r, struct slot *s)
 #define ADAPT_WINDOW 0.25     /* seconds */
 #define ADAPT_MIN_BYTES (4u << 20)  /* and at least this much read in it (a slow disk: 16 MB/s) */
 
+static bool adapts(const struct adapt *ad)
+{
+	return !ad->fixed[ADAPT_DEPTH] || !ad->fixed[ADAPT_IMAGES];
+}
+
 /* Was the disk the limit over the window: the queue kept (mostly) full,
  * and hashing capacity to spare? */
 static bool disk_bound(const struct pipe_state *ps, double inflight, double busy)
@@ -367,6 +403,7 @@ static void adapt_turn(struct reader *r)
 	struct pipe_state *ps = r->ps;
 	double now = monotonic_seconds(), dt = now - r->win_start;
 	double inflight, busy, rate;
+	bool pending, changed = false;
 	uint64_t bytes;
 
 	if (dt < ADAPT_WINDOW)
@@ -377,8 +414,13 @@ static void adapt_turn(struct reader *r)
 	busy = (ps->meter.busy_s - r->win_busy_s) / dt;
 	bytes = ps->disk_bytes - r->win_disk_bytes;
 	rate = (double)bytes / dt;
-	if (bytes >= ADAPT_MIN_BYTES && disk_bound(ps, inflight, busy) ? adapt_window(&r->adapt, rate)
-									: adapt_not_limited(&r->adapt)) {
+	/* Fewer images in flight takes effect only as images end: until then
+	 * a window measures the old value and says nothing of the trial. */
+	pending = r->adapt.trying == ADAPT_IMAGES && images_reading_locked(ps) > ps->max_images;
+	if (!pending)
+		changed = bytes >= ADAPT_MIN_BYTES && disk_bound(ps, inflight, busy) ? adapt_window(&r->adapt, rate)
+										   : adapt_not_limited(&r->adapt);
+	if (changed) {
 		ps->max_inflight = r->adapt.value[ADAPT_DEPTH];
 		ps->max_images = r->adapt.value[ADAPT_IMAGES];
 	}
@@ -446,8 +488,9 @@ static int wait_for_work(struct reader *r, uint64_t seen, bool submit_pending)
 	sleep = ps->events == seen && !stop_requested();
 	ps->reader_waiting = sleep;
 	pthread_mutex_unlock(&ps->lock);
-	/* With reads the kernel has not taken yet, only nap: they must go out. */
-	n = reap_some(r, !sleep ? 0 : submit_pending ? 10 : -1);
+	/* With reads the kernel has not taken yet, only nap: they must go out.
+	 * While the pipeline adapts, wake at least once a window. */
+	n = reap_some(r, !sleep ? 0 : submit_pending ? 10 : adapts(&r->adapt) ? (int)(ADAPT_WINDOW * 1000) : -1);
 	if (sleep) {
 		pthread_mutex_lock(&ps->lock);
 		ps->reader_waiting = false;

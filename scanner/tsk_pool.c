@@ -205,6 +205,7 @@ int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, str
 		pthread_cond_destroy(&p->idle);
 		if (p->tmp_dfd >= 0)
 			close(p->tmp_dfd);
+		close(p->exe_fd);
 		free(p);
 		return -rc;
 	}

@@ -38,7 +38,8 @@ struct wire_request {
 #define ANSWER_HEAD offsetof(struct tsk_result, parts)
 
 /* The stamp the pool passes to the worker (its argv[2]): the version, the
- * test hooks, and the sizes of both messages.  The worker exits at once
+ * test hooks, a digest of the headers that define the messages (computed
+ * by CMake), and the sizes of both messages.  The worker exits at once
  * (status 126) when its own differs.  Inline: each end computes it with
  * its own build's settings. */
 #include <stdio.h>
@@ -50,7 +51,7 @@ static inline void tsk_wire_stamp(char *buf, size_t len)
 #else
 	const char *hooks = "";
 #endif
-	snprintf(buf, len, "%s%s:%zu:%zu", IMGSCAN_VERSION, hooks, sizeof(struct wire_request),
+	snprintf(buf, len, "%s%s:%s:%zu:%zu", IMGSCAN_VERSION, hooks, IMGSCAN_WIRE_DIGEST, sizeof(struct wire_request),
 		 sizeof(struct tsk_result));
 }
 
