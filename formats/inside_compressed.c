@@ -147,32 +147,16 @@ static long read_entry(struct archive *a, uint8_t *buf, size_t len, bool *ended)
 	return (long)got;
 }
 
-struct buffer_view {
-	const uint8_t *p;
-	size_t len;
-};
-
-static long buffer_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-	const struct buffer_view *b = ctx;
-
-	if (off >= b->len)
-		return 0;
-	if (len > b->len - off)
-		len = (size_t)(b->len - off);
-	memcpy(buf, b->p + off, len);
-	return (long)len;
-}
 
 /* Our probes over decompressed bytes (partition heads read from them too). */
 static void probe_bytes(const uint8_t *p, size_t len, uint64_t size, uint8_t *scratch, size_t scratch_len,
 			struct ident *id)
 {
 	struct probe_view v = {p, len, NULL, 0, 0, size};
-	struct buffer_view b = {p, len};
+	struct tsk_buffer b = {p, len};
 
 	memset(id, 0, sizeof(*id));
-	identify_image(&v, buffer_read, &b, scratch, scratch_len, id);
+	identify_image(&v, tsk_read_buffer, &b, scratch, scratch_len, id);
 }
 
 /* "iso9660", "mbr, fat16": what a member's start is, for the listing. */

@@ -349,3 +349,15 @@ int tsk_container_file_name(const struct tsk_request *req, tsk_read_fn read, voi
 	memcpy(name, fixed, strlen(fixed) + 1);
 	return 0;
 }
+
+long tsk_read_buffer(void *ctx, uint64_t off, void *buf, size_t len)
+{
+	const struct tsk_buffer *b = ctx;
+
+	if (off >= b->len)
+		return 0;
+	if (len > b->len - off)
+		len = (size_t)(b->len - off);
+	memcpy(buf, b->bytes + off, len);
+	return (long)len;
+}

@@ -43,6 +43,15 @@ struct tsk_request {
 /* Read len bytes at off: the count (short only at the end), or -errno. */
 typedef long (*tsk_read_fn)(void *ctx, uint64_t off, void *buf, size_t len);
 
+/* Bytes in memory, read as an image: tsk_read_buffer() with a struct
+ * tsk_buffer as its ctx (a small image the pool shared, a decompressed
+ * head). */
+struct tsk_buffer {
+	const uint8_t *bytes;
+	uint64_t len;
+};
+long tsk_read_buffer(void *ctx, uint64_t off, void *buf, size_t len);
+
 /* Where the glue gets the image's bytes. */
 struct tsk_source {
 	tsk_read_fn read;        /* raw images: every byte TSK reads comes through here */

@@ -165,29 +165,12 @@ static void identify_raw(const struct wire_request *w, int fd, bool cold, struct
 		close(plain);
 }
 
-/* A raw image the pool put in the image buffer (see tsk_worker_send()):
- * TSK reads it from memory. */
-struct image_bytes {
-	const uint8_t *bytes;
-	uint64_t len;
-};
-
-static long read_bytes(void *ctx, uint64_t off, void *buf, size_t len)
-{
-	const struct image_bytes *m = ctx;
-
-	if (off >= m->len)
-		return 0;
-	if (len > m->len - off)
-		len = (size_t)(m->len - off);
-	memcpy(buf, m->bytes + off, len);
-	return (long)len;
-}
-
 static void identify_bytes(const struct wire_request *w, const uint8_t *image, struct tsk_result *res)
 {
-	struct image_bytes m = {image, w->shared_len};
-	struct tsk_source src = {read_bytes, &m, NULL};
+	/* A raw image the pool put in the image buffer (see
+	 * tsk_worker_send()): TSK reads it from memory. */
+	struct tsk_buffer m = {image, w->shared_len};
+	struct tsk_source src = {tsk_read_buffer, &m, NULL};
 
 	tsk_glue_identify(&w->req, &src, res);
 }
