@@ -135,7 +135,8 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 	if (make_engine(opt, rr))
 		return EXIT_ERRORS;
 	/* The workers run The Sleuth Kit and look inside compressed files and
-	 * containers: started lazily, so a run that needs neither starts none. */
+	 * containers: started as images are opened (tsk_pool_prestart()) or at
+	 * first use, so a run that reads no image starts none. */
 	if ((!opt->no_tsk || opt->inside != INSIDE_NONE) &&
 	    (rc = tsk_pool_create(opt->tsk_workers, opt->tsk_timeout_s, opt->tsk_memory_mib, &rr->tsk))) {
 		fprintf(stderr, "imgscan: cannot set up the Sleuth Kit workers (the program imgscan-worker, "

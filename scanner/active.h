@@ -125,7 +125,7 @@ struct pipe_state {
 	unsigned rr;               /* (reader) round-robin cursor */
 	double next_progress;      /* (reader) */
 	bool buffers_registered;   /* (reader) tried once, at the first O_DIRECT read */
-	bool workers_started;      /* (reader) tsk_pool_prestart() was called */
+	unsigned images_opened;    /* (reader) images opened to be read, for tsk_pool_prestart() (to 64) */
 	struct run_stats *stats;   /* (lock) */
 	unsigned nthreads;         /* hashing threads running */
 	unsigned inflight;         /* (lock) slots held by the engine, all images */

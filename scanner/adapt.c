@@ -130,6 +130,19 @@ bool adapt_window(struct adapt *ad, double rate)
 	return start_trial(ad);
 }
 
+bool adapt_abandon(struct adapt *ad)
+{
+	int k = ad->trying;
+
+	if (k < 0)
+		return false;
+	ad->trying = -1;
+	ad->value[k] = ad->before;
+	ad->base = 0;
+	ad->wait[k] = ad->backoff[k];
+	return true;
+}
+
 unsigned adapt_settled(const struct adapt *ad, enum adapt_knob k)
 {
 	return ad->trying == (int)k ? ad->before : ad->value[k];

@@ -56,6 +56,12 @@ bool adapt_window(struct adapt *ad, double rate);
  * small files).  Returns true when a value changed. */
 bool adapt_not_limited(struct adapt *ad);
 
+/* The trial in progress could not be measured (fewer images in flight
+ * take effect only as images end, and they did not): undone, to be tried
+ * again later, not held against the value.  Returns true when a value
+ * changed. */
+bool adapt_abandon(struct adapt *ad);
+
 /* The knob's value outside any trial: the one it settled on. */
 unsigned adapt_settled(const struct adapt *ad, enum adapt_knob k);
 

@@ -166,12 +166,11 @@ static int setup_active(struct pipe_state *ps, struct active *a, struct walk_ent
 	a->tail_off = size > TAIL_CAP ? size - TAIL_CAP : 0;
 	a->sf = NULL;
 	hasher_reset(&a->hasher, opt->sector_size, NULL);
-	/* The first image to read: the Sleuth Kit workers will be needed, so
-	 * they start now, beside the reads, not when the first image ends. */
-	if (!probing && !ps->workers_started && ps->env->tsk && !opt->no_tsk) {
-		tsk_pool_prestart(ps->env->tsk);
-		ps->workers_started = true;
-	}
+	/* An image to read: a Sleuth Kit worker will be needed for it, so one
+	 * starts now, beside the reads, not when the image ends (one more per
+	 * image opened, up to the pool's size). */
+	if (!probing && ps->images_opened < 64 && ps->env->tsk && !opt->no_tsk)
+		tsk_pool_prestart(ps->env->tsk, ++ps->images_opened);
 	if (opt->sector_hash_dir && !probing)
 		open_sector_file(a, opt->sector_hash_dir);
 	return 0;

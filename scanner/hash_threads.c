@@ -47,7 +47,8 @@ unsigned images_reading_locked(const struct pipe_state *ps)
 	for (unsigned i = 0; i < ps->nact; i++) {
 		const struct active *a = &ps->act[i];
 		n += a->phase == IMG_PROBING || a->phase == IMG_INSPECTING ||
-		     (a->phase == IMG_STREAMING && (a->next_off < a->size || a->inflight));
+		     (a->phase == IMG_STREAMING && (a->next_off < a->size || a->inflight)) ||
+		     (a->phase == IMG_DRAINING && a->inflight); /* failed, its reads still in the disk */
 	}
 	return n;
 }
@@ -266,6 +267,7 @@ static void inspect_locked(struct pipe_state *ps, struct active *a)
 	pthread_mutex_lock(&ps->lock);
 	a->claimed = false;
 	ps->inspecting--;
+	meter_locked(ps);
 	if (image && !ps->stop_err) {
 		first->ready_at = monotonic_seconds(); /* waiting to be hashed from now */
 		a->phase = IMG_STREAMING;

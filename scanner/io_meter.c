@@ -15,9 +15,7 @@ void io_meter_tick(struct io_meter *m, unsigned inflight, unsigned waiting, unsi
 		m->busy_s += dt * m->busy;
 		if (m->starved)
 			m->starved_s += dt;
-		m->end = now;
-	} else if (active && m->start == 0) {
-		m->start = m->end = now;
+		m->active_s += dt;
 	}
 	m->last = now;
 	m->active = active;
@@ -29,7 +27,7 @@ void io_meter_tick(struct io_meter *m, unsigned inflight, unsigned waiting, unsi
 
 void io_meter_figures(const struct io_meter *m, struct io_figures *out)
 {
-	double t = m->end - m->start;
+	double t = m->active_s;
 
 	out->seconds = t;
 	out->reads_in_flight = t > 0 ? m->inflight_s / t : 0;

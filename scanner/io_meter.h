@@ -18,8 +18,9 @@
 #include <stdbool.h>
 
 struct io_meter {
-	double start, end, last;  /* monotonic seconds: the first and last active moments, the latest tick */
+	double last;              /* monotonic seconds: the latest tick */
 	bool active;              /* at the latest tick: a block read, waiting or hashed */
+	double active_s;          /* time active, over the run */
 	unsigned inflight;        /* reads held by the engine */
 	unsigned waiting;         /* read blocks ready, not yet taken by a hashing thread */
 	unsigned busy;            /* hashing threads at work on a block */

@@ -135,9 +135,11 @@ static struct slot *take_slot_locked(struct pipe_state *ps, bool for_read)
 }
 
 /* Take a free buffer for a's next block: 1 when taken, 0 when none is
- * free or the engine holds all the reads it may (a block in the page
- * cache still goes: it needs no read), -errno when the engine refused it
- * (the slot is then back). */
+ * free, BLOCK_WAITS when the block needs a read and the engine holds all
+ * the reads it may (another image's block in the page cache still goes:
+ * it needs no read), -errno when the engine refused it (the slot is then
+ * back). */
+#define BLOCK_WAITS 2
 static int next_block_locked(struct reader *r, struct active *a)
 {
 	struct pipe_state *ps = r->ps;
@@ -151,12 +153,12 @@ static int next_block_locked(struct reader *r, struct active *a)
 	/* The queue is full and this image's last block needed a read: no
 	 * residency check for nothing. */
 	if (ps->inflight >= ps->max_inflight && a->last_read)
-		return 0;
+		return BLOCK_WAITS;
 	cache_state(ps, a, a->next_off, want, &all, &none);
 	deferred = all && a->phase == IMG_STREAMING;
 	a->last_read = !deferred;
 	if (!deferred && ps->inflight >= ps->max_inflight)
-		return 0;
+		return BLOCK_WAITS;
 	s = take_slot_locked(ps, !deferred);
 	s->img = a;
 	s->off = a->next_off;
@@ -209,6 +211,10 @@ static int fill_slots(struct reader *r)
 			rc = next_block_locked(r, &ps->act[idx]);
 			if (rc == 0)
 				goto out;
+			if (rc == BLOCK_WAITS) { /* this image waits for the queue; others may go */
+				rc = 0;
+				continue;
+			}
 			if (rc > 0) {
 				ps->rr = idx + 1;
 				taken++;
@@ -282,6 +288,7 @@ static void decide_probed(struct reader *r, struct active *a, struct slot *s)
 		a->phase = IMG_INSPECTING;
 		ps->inspecting++; /* block 0 is held for the worker, not waiting to be hashed */
 		a->ready[s->seq % ps->nslots] = s;
+		meter_locked(ps);
 		pthread_cond_signal(&ps->work);
 		pthread_mutex_unlock(&ps->lock);
 		return;
@@ -384,6 +391,7 @@ static void on_completion(struct reader *r, struct slot *s)
 /* ---- adapting to the disk (adapt.h) ----------------------------------- */
 
 #define ADAPT_WINDOW 0.25     /* seconds */
+#define ADAPT_MAX_PENDING 8   /* windows an images trial may wait to take effect */
 #define ADAPT_MIN_BYTES (4u << 20)  /* and at least this much read in it (a slow disk: 16 MB/s) */
 
 static bool adapts(const struct adapt *ad)
@@ -417,7 +425,10 @@ static void adapt_turn(struct reader *r)
 	/* Fewer images in flight takes effect only as images end: until then
 	 * a window measures the old value and says nothing of the trial. */
 	pending = r->adapt.trying == ADAPT_IMAGES && images_reading_locked(ps) > ps->max_images;
-	if (!pending)
+	r->pending_windows = pending ? r->pending_windows + 1 : 0;
+	if (r->pending_windows > ADAPT_MAX_PENDING) /* the images are long: tried again later */
+		changed = adapt_abandon(&r->adapt);
+	else if (!pending)
 		changed = bytes >= ADAPT_MIN_BYTES && disk_bound(ps, inflight, busy) ? adapt_window(&r->adapt, rate)
 										   : adapt_not_limited(&r->adapt);
 	if (changed) {

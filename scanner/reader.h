@@ -28,6 +28,7 @@ struct reader {
 	double win_start;         /* the adaptation window: when it began, */
 	double win_inflight_s, win_busy_s; /* and the meter's integrals then */
 	uint64_t win_disk_bytes;
+	unsigned pending_windows; /* windows in a row an images trial has not taken effect */
 };
 
 /* Admit walked entries while there is an image slot free.  Returns 0, or

@@ -44,6 +44,7 @@
 
 struct worker {
 	pid_t pid;                     /* 0: not running */
+	bool served;                   /* it has answered a request since it started */
 	int sock;                      /* our end of its socket */
 	bool busy;                     /* (pool lock) */
 	/* Its private directory for container names, made at its first
@@ -88,9 +89,9 @@ struct tsk_pool {
 	pthread_cond_t spawn_cv;
 	struct spawn_req *spawn_req;  /* (spawn_lock) the one pending request */
 	bool spawn_quit;              /* (spawn_lock) */
-	bool prestart;                /* (spawn_lock) start the idle workers that are not running */
+	unsigned prestart_target;     /* (spawn_lock) workers to start ahead of need, the first ones */
 	bool prestarting;             /* (spawn_lock) the spawner is starting one of them */
-	unsigned prestart_next;       /* (spawner thread) the next worker to look at */
+	unsigned prestart_next;       /* (spawn_lock) the next worker to look at */
 #ifdef IMGSCAN_TEST_HOOKS
 	char fault[16];               /* test-only: the fault and the path part that triggers it */
 	char fault_match[256];
@@ -413,39 +414,37 @@ static int spawn_here(struct tsk_pool *p, struct worker *w)
 		return rc;
 	}
 	w->pid = pid;
+	w->served = false;
 	w->sock = sv[0];
 	return 0;
 }
 
-/* The spawner thread: forks the workers asked for, one at a time, until
- * the pool goes. */
-/* Start the next worker that is neither running nor in use, for prestart
- * (each at most once: one that fails to start is left to the first
- * request, which says why); false when none is left.  Called on the
- * spawner thread, without the spawn lock.  The worker is held (busy)
- * meanwhile, so no request picks it half started. */
-static bool prestart_one(struct tsk_pool *p)
+/* Start worker index ahead of need, if it is neither running nor in use
+ * (each is started ahead once at most: one that fails to start is left to
+ * the first request, which says why).  Called on the spawner thread,
+ * without the spawn lock.  The worker is held (busy) meanwhile, so no
+ * request picks it half started. */
+static void prestart_one(struct tsk_pool *p, unsigned index)
 {
 	struct worker *w = NULL;
 
 	pthread_mutex_lock(&p->lock);
-	while (!w && p->prestart_next < p->n) {
-		struct worker *c = &p->w[p->prestart_next++];
-		if (!c->busy && !c->pid)
-			w = c;
-	}
+	if (!p->w[index].busy && !p->w[index].pid)
+		w = &p->w[index];
 	if (w)
 		w->busy = true;
 	pthread_mutex_unlock(&p->lock);
 	if (!w)
-		return false;
+		return;
 	spawn_here(p, w);
 	pthread_mutex_lock(&p->lock);
 	w->busy = false;
 	pthread_cond_signal(&p->idle);
 	pthread_mutex_unlock(&p->lock);
-	return true;
 }
+
+/* The spawner thread: forks the workers asked for, one at a time, until
+ * the pool goes. */
 
 static void *spawner_main(void *arg)
 {
@@ -455,19 +454,19 @@ static void *spawner_main(void *arg)
 	for (;;) {
 		struct spawn_req *r;
 
-		bool more;
+		unsigned index;
 
-		while (!p->spawn_req && !p->prestart && !p->spawn_quit)
+		while (!p->spawn_req && p->prestart_next >= p->prestart_target && !p->spawn_quit)
 			pthread_cond_wait(&p->spawn_cv, &p->spawn_lock);
 		if (!p->spawn_req && p->spawn_quit)
 			break;
 		if (!p->spawn_req) { /* prestart; a request waiting always goes first */
+			index = p->prestart_next++;
 			p->prestarting = true;
 			pthread_mutex_unlock(&p->spawn_lock);
-			more = prestart_one(p);
+			prestart_one(p, index);
 			pthread_mutex_lock(&p->spawn_lock);
 			p->prestarting = false;
-			p->prestart = p->prestart && more;
 			pthread_cond_broadcast(&p->spawn_cv); /* tsk_pool_destroy() may wait for it */
 			continue;
 		}
@@ -584,6 +583,13 @@ static void fail(struct tsk_result *res, enum tsk_status status, const char *wha
  * worker that died while idle (the send finds its socket closed: it
  * received nothing) is not blamed on this image: it is replaced and the
  * request sent once more.  0, or -errno with res filled. */
+/* The worker program exited before serving: another build's (126), or it
+ * could not be executed (127). */
+static bool failed_to_start(int status)
+{
+	return WIFEXITED(status) && (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127);
+}
+
 static int send_request(struct tsk_pool *p, struct worker *w, const struct tsk_request *req, int image_fd,
 			const uint8_t *image, struct tsk_result *res)
 {
@@ -607,6 +613,14 @@ static int send_request(struct tsk_pool *p, struct worker *w, const struct tsk_r
 		rc = tsk_worker_send(w->sock, req, image_fd, shared_len, w->link_dfd, test_fault(p, req));
 		if (rc != -EPIPE)
 			break;
+		if (!w->served) { /* gone before it served at all: why, if it said (not a restart) */
+			int status = reap(p, w, 0.5, NULL);
+			if (failed_to_start(status)) {
+				describe_death(status, false, res);
+				return -EPIPE;
+			}
+			continue;
+		}
 		reap(p, w, 0, NULL);
 		count_restart(p);
 	}
@@ -627,8 +641,10 @@ static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_reques
 	if (send_request(p, w, req, image_fd, image, res))
 		return;
 	rc = tsk_worker_receive(w->sock, res, monotonic_seconds() + p->timeout_s + req->extra_seconds);
-	if (rc == 0)
+	if (rc == 0) {
+		w->served = true;
 		return;
+	}
 	if (rc == -ECANCELED) { /* the run is stopping: not the worker's fault */
 		reap(p, w, 0, NULL);
 		fail(res, TSK_STOPPED, "stopped: the scan was stopped", 0);
@@ -644,15 +660,21 @@ static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_reques
 		 * how it died) or sent something broken (killed). */
 		status = reap(p, w, 0.5, &killed);
 		describe_death(status, killed, res);
+		if (!w->served && failed_to_start(status))
+			return; /* it never ran: not a restart */
 	}
 	count_restart(p);
 }
 
-void tsk_pool_prestart(struct tsk_pool *p)
+void tsk_pool_prestart(struct tsk_pool *p, unsigned workers)
 {
 	pthread_mutex_lock(&p->spawn_lock);
-	p->prestart = true;
-	pthread_cond_broadcast(&p->spawn_cv);
+	if (workers > p->n)
+		workers = p->n;
+	if (workers > p->prestart_target) {
+		p->prestart_target = workers;
+		pthread_cond_broadcast(&p->spawn_cv);
+	}
 	pthread_mutex_unlock(&p->spawn_lock);
 }
 
@@ -712,7 +734,7 @@ void tsk_pool_destroy(struct tsk_pool *p)
 		return;
 	/* No worker starts behind our back from here on. */
 	pthread_mutex_lock(&p->spawn_lock);
-	p->prestart = false;
+	p->prestart_target = 0;
 	while (p->prestarting)
 		pthread_cond_wait(&p->spawn_cv, &p->spawn_lock);
 	pthread_mutex_unlock(&p->spawn_lock);

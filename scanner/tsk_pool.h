@@ -14,7 +14,7 @@
 struct tsk_pool;
 
 /* Returns 0 or -errno (-ENOENT: no imgscan-worker beside our program).
- * Workers start lazily, on first use. */
+ * Workers start ahead of need (tsk_pool_prestart()) or at first use. */
 int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, struct tsk_pool **out);
 /* Identify the image open on image_fd (the worker reads only that
  * descriptor; the caller keeps it open and owns it).  image: NULL, or the
@@ -23,11 +23,11 @@ int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, str
  * thread-safe.  res->status says how it went. */
 void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, const uint8_t *image,
 		  struct tsk_result *res);
-/* Start the workers now, in the background (returns at once): the run
- * knows it will need them, and a worker's start (loading The Sleuth Kit's
- * libraries, from the disk on a cold start) should not wait for the first
- * image to be finished. */
-void tsk_pool_prestart(struct tsk_pool *p);
+/* Have the first `workers` workers started, in the background (returns at
+ * once): the run knows it will need them, and a worker's start (loading
+ * The Sleuth Kit's libraries, from the disk on a cold start) should not
+ * wait for an image to be finished.  Each is started ahead once at most. */
+void tsk_pool_prestart(struct tsk_pool *p, unsigned workers);
 void tsk_pool_destroy(struct tsk_pool *p);
 /* Workers replaced after a failure, over the whole run. */
 unsigned tsk_pool_restarts(struct tsk_pool *p);

@@ -427,6 +427,7 @@ def worker_from_elsewhere(c, d, release):
                 msgs = [e["message"] for e in by_name(rep, os.path.basename(p))["errors"]]
                 c.true("stale worker: %s says another build" % os.path.basename(p),
                        any("another build" in m for m in msgs), repr(msgs))
+            c.eq("stale worker: not counted as restarts", rep["summary"]["tsk_worker_restarts"], 0)
             os.unlink(os.path.join(work, "imgscan-worker"))
             code, rep, err = itlib.scan(*small)
             c.eq("no worker program: exit 2", code, 2)

@@ -117,6 +117,20 @@ int main(void)
 	run(&ad, seek_bound, 400, 0.05, &all);
 	CHECK(adapt_settled(&ad, ADAPT_IMAGES) == 1);
 
+	/* A trial that could not take effect is undone without being held
+	 * against the value: tried again after the usual wait. */
+	adapt_init(&ad, 32, false, 4, false);
+	for (int i = 0; i < 4 && ad.trying < 0; i++)
+		adapt_window(&ad, 100e6);
+	CHECK(ad.trying >= 0);
+	{
+		int k = ad.trying;
+		unsigned backoff = ad.backoff[k];
+		CHECK(adapt_abandon(&ad));
+		CHECK(ad.trying < 0 && ad.value[k] == ad.max[k] && ad.backoff[k] == backoff && ad.base == 0);
+		CHECK(!adapt_abandon(&ad));
+	}
+
 	/* Set by the user: never changed, whatever the disk. */
 	adapt_init(&ad, 32, true, 4, true);
 	run(&ad, seek_bound, 400, 0.05, &all);
