@@ -1219,7 +1219,7 @@ def main():
                     small_tools(tiny_dir, imgscan))
     scal = [] if a.no_scaling else scaling(pool, {k: v for k, v in small_sets.items() if k != a.small or k in (100, 1000, 10000)}, imgscan, a.reps)
     meds_l, meds_s = medians(runs, "large"), medians(runs, "small")
-    tg = targets(runs, 32)
+    tg = targets(runs, 48)  # read buffers: 1.5 x the queue depth of 32, 1 MiB each
     mach = machine(a.dir)
     svg = plot(meds_l, os.path.join(a.out, "latest.svg"))
     md = ["Machine: %s; %d repetitions, medians%s." % (machine_line(mach), a.reps,
