@@ -99,7 +99,8 @@ cJSON *run_tool_json(void)
 
 	cJSON_AddStringToObject(tool, "name", "imgscan");
 	cJSON_AddStringToObject(tool, "version", IMGSCAN_VERSION);
-	cJSON_AddStringToObject(tool, "schema", "https://imgscan.invalid/schema/1 (report/SCHEMA.md)");
+	cJSON_AddStringToObject(tool, "schema", "https://imgscan.invalid/schema/1/report.schema.json (report/SCHEMA.md)");
+	cJSON_AddNumberToObject(tool, "schema_version", REPORT_SCHEMA_VERSION);
 	return tool;
 }
 

@@ -22,7 +22,12 @@ struct report_run_info {
 	unsigned tsk_memory_mib;
 };
 
-/* {"name": "imgscan", "version", "schema"}. */
+/* The version of report/SCHEMA.md and report/report.schema.json that the
+ * reports follow: raised when a field changes meaning or goes away (new
+ * fields do not raise it). */
+#define REPORT_SCHEMA_VERSION 1
+
+/* {"name": "imgscan", "version", "schema", "schema_version"}. */
 cJSON *run_tool_json(void);
 /* run.options: the effective options. */
 cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_config *cfg,
