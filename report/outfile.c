@@ -303,6 +303,12 @@ void outfile_write(struct outfile *o, const char *text, size_t len)
 		o->err = errno ? errno : EIO;
 }
 
+void outfile_flush_stream(struct outfile *o)
+{
+	if (!o->err && o->how != OUT_ATOMIC && fflush(o->f))
+		o->err = errno ? errno : EIO;
+}
+
 static void sync_dir(const char *path)
 {
 	char copy[PATH_MAX];

@@ -59,6 +59,10 @@ struct outfile {
 /* path NULL or "-": stdout.  Returns 0 or -errno / -OUTFILE_E*. */
 int outfile_open(struct outfile *o, const char *path);
 void outfile_write(struct outfile *o, const char *text, size_t len);
+/* Where a reader may be reading as we write (stdout, a pipe, a FIFO, a
+ * device): hand what was written to it now.  An atomic file, which nobody
+ * sees before the commit, is left to its buffer. */
+void outfile_flush_stream(struct outfile *o);
 /* Flush; for atomic files fsync, rename into place, fsync the directory.
  * Returns 0 or -errno (the temporary file is removed on failure). */
 int outfile_commit(struct outfile *o);

@@ -55,6 +55,10 @@ static void write_json_line(struct report *r, cJSON *obj, const char *prefix)
 		outfile_write(&r->out, prefix, strlen(prefix));
 	outfile_write(&r->out, text, strlen(text));
 	outfile_write(&r->out, "\n", 1);
+	/* A line is whole as its image finishes: `scan --format jsonl | loader`
+	 * streams (stdout to a pipe is block-buffered: every line came at the
+	 * end of the scan). */
+	outfile_flush_stream(&r->out);
 	free(text);
 }
 

@@ -6,10 +6,12 @@ command line stay as given; the reserve of buffers and the any-thread
 hashing order leave every digest equal to xxhsum's, with the O_DIRECT path,
 the page-cache path, one hashing thread and several; --direct on a file
 that refuses O_DIRECT ends."""
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itlib  # noqa: E402
@@ -78,6 +80,34 @@ def direct_refused(c):
         c.eq("--direct, O_DIRECT refused: one fallback", rep["summary"]["direct_fallbacks"], 1)
 
 
+def jsonl_streams(c, top):
+    """`scan --format jsonl | loader` streams: each image's line reaches the
+    pipe when the image is done, not all at the end (stdout to a pipe is
+    block-buffered).  A small image first, then one whose reads take 0.3 s
+    each (faultfs's delay): the first image line must arrive well before
+    the summary."""
+    back = os.path.join(top, "slow")
+    os.makedirs(back)
+    itlib.make_fat(os.path.join(back, "a-fast.img"), 12, "FAST", 1 << 20)
+    itlib.make_fat(os.path.join(back, "b-slow.img"), 16, "SLOW", 16 << 20)
+    try:
+        with itlib.faultfs(back, "delay b-slow.img 300\n") as mnt:
+            p = subprocess.Popen([itlib.IMGSCAN, "scan", "-q", "--no-tsk", "--images", "1", "--read-mode", "buffered",
+                                  "--read-size", "4M", "--format", "jsonl", mnt], stdout=subprocess.PIPE)
+            arrived = {}
+            for line in p.stdout:
+                kind = json.loads(line)["type"]
+                arrived.setdefault(kind, time.monotonic())
+            p.wait(timeout=120)
+    except itlib.FuseUnavailable as e:
+        print("FUSE unavailable (%s): the JSONL streaming check is skipped" % e)
+        return
+    c.true("JSONL: an image line and a summary", "image" in arrived and "summary" in arrived, arrived)
+    if "image" in arrived and "summary" in arrived:
+        gap = arrived["summary"] - arrived["image"]
+        c.true("JSONL: the first image line arrives long before the summary", gap > 0.8, "%.2f s" % gap)
+
+
 def main():
     top, src, imgs = itlib.workspace("src", "imgs")
     c = itlib.Checker()
@@ -109,6 +139,7 @@ def main():
         if rep:
             check_run(c, "warm", rep, paths, 32, 4)
         direct_refused(c)
+        jsonl_streams(c, top)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     c.done()
