@@ -12,6 +12,19 @@
 #define TRIAL_WINDOWS 2   /* a trial is judged on its mean over this many windows */
 #define RESET_WINDOWS 8   /* windows in a row not limited by the disk: back to the ceilings */
 
+/* The search from the start: no trial, no yardstick, every knob's first
+ * trial after FIRST_WAIT windows, downwards. */
+static void fresh_search(struct adapt *ad)
+{
+	ad->trying = -1;
+	ad->base = 0;
+	for (int k = 0; k < ADAPT_KNOBS; k++) {
+		ad->wait[k] = FIRST_WAIT + (unsigned)k; /* not both in one window */
+		ad->backoff[k] = FIRST_WAIT;
+		ad->down[k] = true;
+	}
+}
+
 void adapt_init(struct adapt *ad, unsigned depth, bool depth_fixed, unsigned images, bool images_fixed)
 {
 	memset(ad, 0, sizeof(*ad));
@@ -21,12 +34,7 @@ void adapt_init(struct adapt *ad, unsigned depth, bool depth_fixed, unsigned ima
 	ad->value[ADAPT_IMAGES] = ad->max[ADAPT_IMAGES] = images;
 	ad->min[ADAPT_IMAGES] = 1;
 	ad->fixed[ADAPT_IMAGES] = images_fixed;
-	ad->trying = -1;
-	for (int k = 0; k < ADAPT_KNOBS; k++) {
-		ad->wait[k] = FIRST_WAIT + (unsigned)k; /* not both in one window */
-		ad->backoff[k] = FIRST_WAIT;
-		ad->down[k] = true;
-	}
+	fresh_search(ad);
 }
 
 static unsigned step(const struct adapt *ad, int k, bool down)
@@ -95,17 +103,12 @@ bool adapt_not_limited(struct adapt *ad)
 	if (++ad->unlimited < RESET_WINDOWS)
 		return false;
 	ad->unlimited = 0;
-	ad->trying = -1;
-	ad->base = 0;
-	for (int k = 0; k < ADAPT_KNOBS; k++) {
+	for (int k = 0; k < ADAPT_KNOBS; k++)
 		if (!ad->fixed[k] && ad->value[k] != ad->max[k]) {
 			ad->value[k] = ad->max[k];
 			changed = true;
 		}
-		ad->wait[k] = FIRST_WAIT + (unsigned)k;
-		ad->backoff[k] = FIRST_WAIT;
-		ad->down[k] = true;
-	}
+	fresh_search(ad);
 	return changed;
 }
 

@@ -109,8 +109,10 @@ void hasher_reset(struct hasher *h, uint32_t sector_size, struct sector_file *ou
 	h->sectors = h->zero_sectors = h->bytes = 0;
 	h->out = out;
 	w->fused = sector_size % XXH3_FUSED_ALIGN == 0;
-	XXH3_128bits_reset(w->lib);
-	xxh3_whole_reset(&w->own);
+	if (w->fused)
+		xxh3_whole_reset(&w->own);
+	else
+		XXH3_128bits_reset(w->lib);
 	XXH3_128bits_reset(h->list);
 	for (int i = 0; i < HASH_COUNT; i++)
 		if (h->crypto[i])

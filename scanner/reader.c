@@ -34,13 +34,20 @@
 
 /* ---- reads ------------------------------------------------------------ */
 
+/* The slots whose buffers are registered with the engine: the first
+ * queue-depth ones (the reserve beyond them is not). */
+static unsigned registered_slots(const struct pipe_state *ps)
+{
+	return ps->env->opt->queue_depth;
+}
+
 /* Registered buffers pay off for O_DIRECT reads; buffered io_uring reads
  * into them were measured much slower (punted to kernel workers).  Only
  * the first queue-depth buffers: registering pins them (and makes them
  * resident), and the reserve is used only when blocks wait to be hashed. */
 static void register_slot_buffers(struct pipe_state *ps)
 {
-	unsigned qd = ps->env->opt->queue_depth, n = qd < ps->nslots ? qd : ps->nslots;
+	unsigned n = registered_slots(ps);
 	uint8_t **bufs = calloc(n, sizeof(*bufs));
 
 	if (!bufs)
@@ -122,7 +129,7 @@ static void cache_state(struct pipe_state *ps, struct active *a, uint64_t off, s
  * block copied from the cache (its buffer unused), one of the reserve. */
 static struct slot *take_slot_locked(struct pipe_state *ps, bool for_read)
 {
-	unsigned registered = ps->env->opt->queue_depth, pick = ps->nfree - 1, idx;
+	unsigned registered = registered_slots(ps), pick = ps->nfree - 1, idx;
 
 	for (unsigned i = ps->nfree; i-- > 0;)
 		if ((ps->free_slots[i] < registered) == for_read) {

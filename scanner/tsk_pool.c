@@ -445,7 +445,6 @@ static void prestart_one(struct tsk_pool *p, unsigned index)
 
 /* The spawner thread: forks the workers asked for, one at a time, until
  * the pool goes. */
-
 static void *spawner_main(void *arg)
 {
 	struct tsk_pool *p = arg;
@@ -453,7 +452,6 @@ static void *spawner_main(void *arg)
 	pthread_mutex_lock(&p->spawn_lock);
 	for (;;) {
 		struct spawn_req *r;
-
 		unsigned index;
 
 		while (!p->spawn_req && p->prestart_next >= p->prestart_target && !p->spawn_quit)
@@ -572,6 +570,13 @@ static void count_restart(struct tsk_pool *p)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* The worker program exited before serving: another build's (126), or it
+ * could not be executed (127). */
+static bool failed_to_start(int status)
+{
+	return WIFEXITED(status) && (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127);
+}
+
 static void fail(struct tsk_result *res, enum tsk_status status, const char *what, int err)
 {
 	memset(res, 0, sizeof(*res));
@@ -583,13 +588,6 @@ static void fail(struct tsk_result *res, enum tsk_status status, const char *wha
  * worker that died while idle (the send finds its socket closed: it
  * received nothing) is not blamed on this image: it is replaced and the
  * request sent once more.  0, or -errno with res filled. */
-/* The worker program exited before serving: another build's (126), or it
- * could not be executed (127). */
-static bool failed_to_start(int status)
-{
-	return WIFEXITED(status) && (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127);
-}
-
 static int send_request(struct tsk_pool *p, struct worker *w, const struct tsk_request *req, int image_fd,
 			const uint8_t *image, struct tsk_result *res)
 {
