@@ -227,6 +227,14 @@ def run_tool(cmd, cold, paths, warmup=None):
     return timed(cmd)
 
 
+def measure_once(label, mode, rep, name, cmd, paths, units, warmup):
+    """One timed run of one tool: its record (the figures every table and
+    ratio is made from)."""
+    wall, rss, rc = run_tool(cmd, mode == "cold", paths, warmup)
+    return {"set": label, "tool": name, "mode": mode, "rep": rep, "seconds": wall, "cpu_seconds": LAST_CPU[0],
+            "rate": units / wall if wall > 0 else 0, "peak_rss_kib": rss, "exit": rc}
+
+
 def run_set(label, tools, paths, units, reps, modes, warmups):
     """All tools, every mode, `reps` times, the order rotating per repetition."""
     names = list(tools)
@@ -237,13 +245,12 @@ def run_set(label, tools, paths, units, reps, modes, warmups):
             order.reverse()
         for mode in modes:
             for name in order:
-                wall, rss, rc = run_tool(tools[name], mode == "cold", paths, warmups.get(name))
-                rate = units / wall if wall > 0 else 0
-                runs.append({"set": label, "tool": name, "mode": mode, "rep": rep, "seconds": wall,
-                             "cpu_seconds": LAST_CPU[0], "rate": rate, "peak_rss_kib": rss, "exit": rc})
+                r = measure_once(label, mode, rep, name, tools[name], paths, units, warmups.get(name))
+                runs.append(r)
                 log("  %-6s rep %d %-24s %7.2f s %9.2f %s  RSS %6d KiB%s" % (
-                    mode, rep, name, wall, rate / 1e9 if label == "large" else rate,
-                    "GB/s" if label == "large" else "img/s", rss, "" if rc in (0, 1) else "  exit %d" % rc))
+                    mode, rep, name, r["seconds"], r["rate"] / 1e9 if label == "large" else r["rate"],
+                    "GB/s" if label == "large" else "img/s", r["peak_rss_kib"],
+                    "" if r["exit"] in (0, 1) else "  exit %d" % r["exit"]))
     return runs
 
 
@@ -1063,17 +1070,16 @@ def alternate(runs_out, label, mode, tools, paths, units, reps, warmups):
     names = list(tools)
     for rep in range(reps):
         for name in (names if rep % 2 == 0 else names[::-1]):
-            wall, rss, rc = run_tool(tools[name], mode == "cold", paths, warmups.get(name))
-            runs_out.append({"set": label, "tool": name, "mode": mode, "rep": rep, "seconds": wall,
-                             "cpu_seconds": LAST_CPU[0], "rate": units / wall if wall > 0 else 0,
-                             "peak_rss_kib": rss, "exit": rc})
+            r = measure_once(label, mode, rep, name, tools[name], paths, units, warmups.get(name))
+            runs_out.append(r)
             log("  %-5s %-5s rep %d %-24s %6.3f s  CPU %6.3f s%s" % (
-                label, mode, rep, name, wall, LAST_CPU[0], "" if rc in (0, 1) else "  exit %d" % rc))
-            if rc not in (0, 1):
-                sys.exit("bench: %s exited %d" % (name, rc))
+                label, mode, rep, name, r["seconds"], r["cpu_seconds"],
+                "" if r["exit"] in (0, 1) else "  exit %d" % r["exit"]))
+            if r["exit"] not in (0, 1):
+                sys.exit("bench: %s exited %d" % (name, r["exit"]))
 
 
-def quick_rows(runs, large_bytes, nsmall):
+def quick_rows(runs):
     """(measure, each repetition's figure, median) rows for the quick table."""
     def figs(label, mode, tool, key, scale=1.0):
         v = [r[key] * scale for r in sorted(runs, key=lambda r: r["rep"])
@@ -1110,10 +1116,10 @@ def main_quick(a, imgscan):
     os.makedirs(a.dir, exist_ok=True)
     REPORT[0] = os.path.join(a.dir, "imgscan-report.json")
     large = make_pool(a.dir, 4, GIB)
-    small_dir = make_small(a.dir, 2000, 2000)[2000]
+    small_sets = make_small(a.dir, 2000, 2000)
+    small_dir, tiny_dir = small_sets[2000], small_sets[100]
     small_paths = [os.path.join(small_dir, n) for n in os.listdir(small_dir)]
     large_bytes = sum(os.path.getsize(f) for f in large)
-    tiny_dir = make_small(a.dir, 2000, 2000)[100]
     tiny = os.path.join(tiny_dir, sorted(os.listdir(tiny_dir))[0])
     lt, warmups = large_tools(large, imgscan), large_tools([tiny], imgscan)
     st, swarm = small_tools(small_dir, imgscan), small_tools(tiny_dir, imgscan)
@@ -1127,7 +1133,7 @@ def main_quick(a, imgscan):
     alternate(runs, "small", "warm", {k: st[k] for k in ("imgscan", "file -s")}, small_paths, len(small_paths),
               a.reps, swarm)
     mach = machine(a.dir)
-    rows = quick_rows(runs, large_bytes, len(small_paths))
+    rows = quick_rows(runs)
     md = ["Quick mode (`make bench QUICK=1`): %s; %d alternating pairs per measure, imgscan at default options." % (
         machine_line(mach), a.reps), "",
         "Large set: 4 images, %.2f GB (two ISO 9660, two ext4); small set: %d FAT images of 64 KiB." % (
