@@ -39,6 +39,7 @@ static int crypto_hash_parse(const char *list)
 static const char top_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
 	"       imgscan verify [OPTIONS] REPORT [PATH...]\n"
+	"       imgscan load --db DB REPORT...\n"
 	"       imgscan --help | --version\n"
 	"\n"
 	"imgscan streams every disk image under PATH (directories are walked\n"
@@ -50,8 +51,10 @@ static const char top_usage[] =
 	"  scan     scan images and write a report\n"
 	"  verify   read the images an earlier report lists again and say which are\n"
 	"           unchanged, changed, missing, moved (and, under PATH, new)\n"
+	"  load     load reports into an SQLite or PostgreSQL evidence database\n"
 	"\n"
-	"Run `imgscan scan --help` or `imgscan verify --help` for the options.\n";
+	"Run `imgscan scan --help`, `imgscan verify --help` or `imgscan load --help`\n"
+	"for the options.\n";
 
 static const char scan_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
