@@ -128,14 +128,19 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t errle
 	struct catalog *c;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
 
+	char buf[4096];
+	const char *literal = sqlite_guard_literal(path, buf, sizeof(buf));
+
 	*out = NULL;
+	if (!literal)
+		return snprintf(err, errlen, "the path is too long"), -1;
 	if (sqlite_guard_open_check(path, &catalog_owner, err, errlen))
 		return -1;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return snprintf(err, errlen, "%s", strerror(ENOMEM)), -1;
 	pthread_mutex_init(&c->lock, NULL);
-	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(literal, &c->db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", c->db ? sqlite3_errmsg(c->db) : "cannot open");
 		goto fail;
 	}

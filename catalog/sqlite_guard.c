@@ -32,6 +32,38 @@ static int check_kind(const char *path, const struct sqlite_owner *o, struct sta
 	return 0;
 }
 
+const char *sqlite_guard_literal(const char *path, char *buf, size_t len)
+{
+	if (path[0] == '/')
+		return path;
+	/* "file:x?vfs=..." or ":memory:" would be read as a URI or a database
+	 * in memory (Debian's SQLite takes URIs): "./" keeps it a file name. */
+	if ((size_t)snprintf(buf, len, "./%s", path) >= len)
+		return NULL;
+	return buf;
+}
+
+/* SQLite's own files beside the database (FILE-wal, -shm, -journal) are
+ * written and deleted by it: another user's, or a FIFO, is refused. */
+static int check_side_files(const char *path, const struct stat *db, const struct sqlite_owner *o, char *err,
+			    size_t errlen)
+{
+	static const char *const suffix[] = {"-wal", "-shm", "-journal"};
+	char side[4096];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if ((size_t)snprintf(side, sizeof(side), "%s%s", path, suffix[i]) >= sizeof(side))
+			return snprintf(err, errlen, "the path is too long"), -1;
+		if (lstat(side, &st))
+			continue;
+		if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != (db ? db->st_uid : geteuid()))
+			return snprintf(err, errlen, "%s exists and is not the %s's own (a regular file with one name, "
+					"of the same owner); left untouched", side, o->noun), -1;
+	}
+	return 0;
+}
+
 int sqlite_guard_file(const char *path, const struct sqlite_owner *o, char *err, size_t errlen)
 {
 	unsigned char hdr[108]; /* the file header, and page 1's b-tree header */
@@ -40,8 +72,10 @@ int sqlite_guard_file(const char *path, const struct sqlite_owner *o, char *err,
 	ssize_t n;
 	int fd, rc = check_kind(path, o, &st, err, errlen);
 
-	if (rc)
-		return rc > 0 ? 0 : -1;
+	if (rc < 0 || check_side_files(path, rc > 0 ? NULL : &st, o, err, errlen))
+		return -1;
+	if (rc > 0)
+		return 0;
 	if (st.st_size == 0)
 		return 0; /* SQLite makes a new database of an empty file */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -96,14 +130,18 @@ int sqlite_guard_identity(sqlite3 *db, const struct sqlite_owner *o, int64_t *ve
 int sqlite_guard_open_check(const char *path, const struct sqlite_owner *o, char *err, size_t errlen)
 {
 	sqlite3 *ro = NULL;
+	char buf[4096];
+	const char *literal = sqlite_guard_literal(path, buf, sizeof(buf));
 	int64_t version;
 	int rc;
 
+	if (!literal)
+		return snprintf(err, errlen, "the path is too long"), -1;
 	if (sqlite_guard_file(path, o, err, errlen))
 		return -1;
 	if (access(path, F_OK))
 		return 0; /* made new */
-	if (sqlite3_open_v2(path, &ro, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) !=
+	if (sqlite3_open_v2(literal, &ro, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "cannot open it: %s", ro ? sqlite3_errmsg(ro) : "out of memory");
 		rc = -1;

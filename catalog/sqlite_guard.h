@@ -21,6 +21,10 @@ struct sqlite_owner {
 	const char *noun;          /* "catalog": said in messages */
 };
 
+/* The name to give sqlite3_open_v2 for the file path: path itself when
+ * absolute, else "./path" in buf (NULL when it does not fit), so that
+ * SQLite never reads it as a URI ("file:...") or as ":memory:". */
+const char *sqlite_guard_literal(const char *path, char *buf, size_t len);
 /* Returns 0 (ours, new, or absent) or -1 with the reason in err. */
 int sqlite_guard_file(const char *path, const struct sqlite_owner *o, char *err, size_t errlen);
 /* The same through SQLite: returns 0 with *version, or -1 with err set. */

@@ -3,38 +3,42 @@
  */
 #include "db.h"
 
+#include <libpq-fe.h>
+
 #include <stdio.h>
 #include <string.h>
 
-/* "password=..." in the query part: its value replaced in place. */
-static void hide_query_password(char *s)
+/* What a PostgreSQL URI names, from libpq's own parse of it: the
+ * password never appears, however the URI spells it. */
+static void pg_shown(const char *spec, char *out, size_t len)
 {
-	char *p = strchr(s, '?');
+	static const char *const shown[] = {"host", "hostaddr", "port", "dbname", "user"};
+	PQconninfoOption *opts = PQconninfoParse(spec, NULL);
+	size_t n;
 
-	while (p && (p = strstr(p, "password="))) {
-		char *v = p + 9, *end = v + strcspn(v, "&");
-
-		if (p[-1] == '?' || p[-1] == '&') {
-			memmove(v + 3, end, strlen(end) + 1);
-			memcpy(v, "***", 3);
-		}
-		p = v;
+	if (!opts) {
+		snprintf(out, len, "(a connection URI libpq cannot parse; not shown, it may hold a password)");
+		return;
 	}
+	n = (size_t)snprintf(out, len, "postgresql (");
+	for (PQconninfoOption *o = opts; o->keyword && n < len; o++)
+		for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+			if (o->val && o->val[0] && !strcmp(o->keyword, shown[i]))
+				n += (size_t)snprintf(out + n, len - n, "%s%s=%s", out[n - 1] == '(' ? "" : " ", o->keyword,
+						      o->val);
+	if (n < len)
+		snprintf(out + n, len - n, ")");
+	PQconninfoFree(opts);
 }
 
 void db_spec_shown(const char *spec, char *out, size_t len)
 {
-	const char *scheme = strstr(spec, "://"), *at, *colon;
-
-	snprintf(out, len, "%s", spec);
-	if (!scheme || strncmp(spec, "postgres", 8))
-		return;
-	at = strchr(scheme + 3, '@');
-	colon = memchr(scheme + 3, ':', at ? (size_t)(at - scheme - 3) : 0);
-	if (at && colon) /* user:password@: the password stays out of logs */
-		snprintf(out, len, "%.*s:***%s", (int)(colon - spec), spec, at);
-	if (len > 3)
-		hide_query_password(out);
+	if (!strncmp(spec, "sqlite:", 7))
+		snprintf(out, len, "%s", spec);
+	else if (!strncmp(spec, "postgresql://", 13) || !strncmp(spec, "postgres://", 11))
+		pg_shown(spec, out, len);
+	else
+		snprintf(out, len, "(not shown)");
 }
 
 int db_open(const char *spec, struct db **out, bool *usage, char *err, size_t errlen)

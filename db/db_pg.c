@@ -205,8 +205,10 @@ static int flush(struct db_pg *d, char *err, size_t errlen)
 		if (PQputCopyData(d->conn, b->p, (int)b->len) != 1 || PQputCopyEnd(d->conn, NULL) != 1)
 			return fail_msg("cannot copy", PQerrorMessage(d->conn), err, errlen);
 		while ((res = PQgetResult(d->conn))) {
+			/* rows go in batches: the bad one may be on any line read so far */
 			if (!rc && PQresultStatus(res) != PGRES_COMMAND_OK)
-				rc = fail_msg(def->name, PQresultErrorMessage(res), err, errlen);
+				rc = fail_msg("when the rows read so far were written (the fault may be on an earlier line)",
+					      PQresultErrorMessage(res), err, errlen);
 			PQclear(res);
 		}
 		d->buffered -= b->len;
@@ -291,7 +293,12 @@ int db_pg_open(const char *conninfo, struct db **out, char *err, size_t errlen)
 {
 	struct db_pg *d;
 
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+
 	*out = NULL;
+	if (!opts) /* libpq's message would quote the text, which may hold a password */
+		return snprintf(err, errlen, "not a connection URI libpq can parse"), -1;
+	PQconninfoFree(opts);
 	if (!(d = calloc(1, sizeof(*d))))
 		return snprintf(err, errlen, "out of memory"), -1;
 	d->base.ops = &pg_ops;

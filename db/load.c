@@ -8,6 +8,7 @@
 #include "load.h"
 #include "db.h"
 #include "load_rows.h"
+#include "spool.h"
 #include "../config/options.h"
 #include "../scanner/clock.h"
 #include "../verify/report_read.h"
@@ -20,8 +21,8 @@ static const char load_usage[] =
 	"Usage: imgscan load --db DB [-q] REPORT...\n"
 	"\n"
 	"Load scan reports (JSON or JSON lines; '-' reads one from stdin, so\n"
-	"'imgscan scan --format jsonl ... | imgscan load --db DB -' loads a scan as it\n"
-	"runs) into an evidence database: runs, images, digests, findings, partitions,\n"
+	"'imgscan scan --format jsonl ... | imgscan load --db DB -' reads a scan as it\n"
+	"runs, and writes it when its summary arrives) into an evidence database: runs, images, digests, findings, partitions,\n"
 	"file systems (imgscan's and The Sleuth Kit's), errors and skipped entries, with\n"
 	"the views 'scanned' and 'duplicates' (db/SCHEMA.md). The schema is made when\n"
 	"the database has none.\n"
@@ -141,12 +142,17 @@ static int load_one(struct db *db, const char *path, bool quiet)
 	struct loader L = {.db = db, .head = &head, .lr = {.db = db, .source = path}};
 	struct report_visitor v = {.image = on_image, .skipped = on_skipped, .ctx = &L};
 	char err[600] = "";
-	double t0 = monotonic_seconds();
+	double t0;
+	bool spooled;
+	FILE *f;
 	int rc;
 
+	if (!(f = spool_open(path, &spooled, err, sizeof(err))))
+		goto fail;
+	t0 = monotonic_seconds(); /* the load, not the wait for a pipe */
 	if (db->ops->begin(db, err, sizeof(err)) || db->ops->new_run_key(db, &L.lr.run_key, err, sizeof(err)))
 		goto fail;
-	if (report_visit(path, &head, &v, err, sizeof(err)) || (rc = finish(&L, err, sizeof(err))) < 0)
+	if (report_visit_stream(f, &head, &v, err, sizeof(err)) || (rc = finish(&L, err, sizeof(err))) < 0)
 		goto fail;
 	if (rc == 1) {
 		db->ops->rollback(db);
@@ -163,11 +169,14 @@ static int load_one(struct db *db, const char *path, bool quiet)
 			run_id_of(&head), L.images, (unsigned long long)L.lr.rows, s, s > 0 ? L.images / s : 0);
 	}
 	report_head_free(&head);
+	fclose(f);
 	return 0;
 fail:
 	db->ops->rollback(db);
 	fprintf(stderr, "imgscan load: %s: %s; nothing of it was loaded\n", path, err);
 	report_head_free(&head);
+	if (f)
+		fclose(f);
 	return -1;
 }
 
@@ -208,7 +217,10 @@ int load_main(int argc, char **argv)
 		char shown[512];
 
 		db_spec_shown(spec, shown, sizeof(shown));
-		fprintf(stderr, "imgscan load: --db %s: %s\n", shown, err);
+		if (usage)
+			fprintf(stderr, "imgscan load: %s\n", err);
+		else
+			fprintf(stderr, "imgscan load: --db %s: %s\n", shown, err);
 		return usage ? EXIT_USAGE : EXIT_ERRORS;
 	}
 	for (int i = optind; i < argc; i++)

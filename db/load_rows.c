@@ -67,6 +67,11 @@ static int set_json(struct row *r, const char *name, const cJSON *v, char *err, 
 		free(text);
 		return snprintf(err, errlen, "out of memory"), -1;
 	}
+	/* a string anywhere in it (a field this schema does not break out) */
+	if (!utf8_valid(text, strlen(text))) {
+		free(text);
+		return snprintf(err, errlen, "a string in the %s object is not valid UTF-8", name), -1;
+	}
 	r->owned[r->nowned++] = text;
 	*col(r, name) = (struct dv){.t = DV_JSON, .s = text};
 	return 0;
@@ -114,8 +119,9 @@ static int want_text(struct row *r, const char *name, const cJSON *o, const char
 	return 0;
 }
 
-/* A whole number of bytes (or a count): 0 <= v < 2^63, or 2^64 read as
- * NULL (the report's "more than any disk"). */
+/* A whole number of bytes (or a count): 0 <= v < 2^53, where JSON
+ * numbers (doubles) tell every integer apart, or 2^64 read as NULL (the
+ * report's "more than any disk"). */
 static int want_int(struct row *r, const char *name, const cJSON *o, const char *key, bool required,
 		    const char *where, char *err, size_t errlen)
 {
@@ -125,9 +131,9 @@ static int want_int(struct row *r, const char *name, const cJSON *o, const char 
 	if (!v)
 		return required ? bad(err, errlen, where, key, "is missing") : 0;
 	d = cJSON_IsNumber(v) ? v->valuedouble : -1;
-	if (d < 0 || d != floor(d) || (d >= 0x1p63 && d != 0x1p64))
-		return bad(err, errlen, where, key, "is not a whole number from 0 to 2^64");
-	if (d < 0x1p63)
+	if (d < 0 || d != floor(d) || (d >= 0x1p53 && d != 0x1p64))
+		return bad(err, errlen, where, key, "is not a whole number below 2^53 (or 2^64: more than any disk)");
+	if (d < 0x1p53)
 		set_int(r, name, (int64_t)d);
 	return 0;
 }

@@ -228,13 +228,37 @@ def bad_reports(top, r_json, r_jsonl):
     doc["images"][1]["index"] = doc["images"][0]["index"]
     with open(os.path.join(top, "twice.json"), "w") as f:
         json.dump(doc, f)
-    out["twice.json"] = ("images", "")
+    out["twice.json"] = ("images", "nique" if "UNIQUE" in text else "")  # checked per backend below
+    # a second run member (with the id of a run loaded already) must not
+    # make the report look loaded
+    doc = json.loads(text)
+    with open(r_json) as f:
+        loaded_run = json.load(f)["run"]
+    with open(os.path.join(top, "two-runs.json"), "w") as f:
+        body = json.dumps(doc)[1:]
+        f.write('{"run": %s, %s' % (json.dumps(loaded_run), body))
+    out["two-runs.json"] = ("line", "a second \"run\" member")
+    # bytes that are not UTF-8 in a field the schema does not break out
+    with open(r_jsonl, "rb") as f:
+        blines = with_new_run_id(f.read().decode()).encode().splitlines(keepends=True)
+    blines[3] = blines[3].replace(b'{"index"', b'{"x_extra":"\xff\xfe","index"', 1)
+    with open(os.path.join(top, "not-utf8.jsonl"), "wb") as f:
+        f.writelines(blines)
+    out["not-utf8.jsonl"] = ("line 4", "UTF-8")
+    # a size JSON cannot hold exactly
+    lines = with_new_run_id(open(r_jsonl).read()).splitlines(keepends=True)
+    lines[2] = re.sub(r'"size":\d+', '"size":9007199254740993', lines[2], count=1)
+    with open(os.path.join(top, "huge.jsonl"), "w") as f:
+        f.writelines(lines)
+    out["huge.jsonl"] = ("line 3", "2^53")
     return {os.path.join(top, k): v for k, v in out.items()}
 
 
 def check_atomic(c, db, label, bad, good):
     before = counts(db)
     for path, (where, field) in bad.items():
+        if path.endswith("twice.json"):  # found by the database: its words
+            field = "UNIQUE" if label == "sqlite" else "duplicate key"
         rc, err = load(db.spec, path)
         name = os.path.basename(path)
         c.eq("%s: %s is refused (exit 2)" % (label, name), rc, 2)
@@ -330,9 +354,43 @@ def check_usage(c, report):
     c.eq("load without --db: 64", load_noargs(report), 64)
     rc, err = load("mysql://x/y", report)
     c.eq("load --db mysql://: 64", rc, 64)
-    rc, err = load("postgresql://who:s3cret@/nodb?host=/nonexistent-dir&password=hunter2", report)
-    c.eq("an unreachable server: exit 2", rc, 2)
-    c.true("...the password is not printed", "s3cret" not in err and "hunter2" not in err, err)
+    for uri in ("postgresql://who:s3cret@/nodb?host=/nonexistent-dir&password=hunter2",
+                "postgresql:///x?sslpassword=s3cret&host=/nonexistent-dir",
+                "postgresql:///x?%70assword=s3cret&host=/nonexistent-dir",
+                "postgresql://u:s3%zzcret@/x",
+                "host=/nonexistent-dir password=s3cret"):
+        rc, err = load(uri, report)
+        c.true("%s: exit 2 or 64" % uri.split("s3")[0], rc in (2, 64), str(rc))
+        c.true("%s: the password is not printed" % uri.split("s3")[0], "s3" not in err and "hunter2" not in err,
+               err)
+
+
+def check_sqlite_names(c, top, report):
+    """SQLite would read "file:..." as a URI and ":memory:" as no file at
+    all: load takes every name as a file name."""
+    for name in (":memory:", "file:x.db?mode=memory"):
+        p = run("load", "--db", "sqlite:" + name, report, cwd=top)
+        c.eq("sqlite:%s loads (exit 0)" % name, p.returncode, 0)
+        path = os.path.join(top, name)
+        c.true("sqlite:%s is the file of that name" % name, os.path.isfile(path))
+        if os.path.isfile(path):
+            c.eq("sqlite:%s holds the run" % name, Sqlite(path).q("SELECT count(*) FROM runs"), [("1",)])
+
+
+def check_lock_while_piped(c, db, label, piped, other):
+    """A load reading a pipe holds no lock while it waits: another load
+    goes through meanwhile."""
+    with open(piped, "rb") as f:
+        data = f.read()
+    p = subprocess.Popen([itlib.IMGSCAN, "load", "--db", db.spec, "-"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p.stdin.write(data[:len(data) // 2])
+    p.stdin.flush()
+    rc, err = load(db.spec, other, timeout=50)
+    c.eq("%s: a load while another waits on a pipe goes through" % label, rc, 0)
+    p.stdin.write(data[len(data) // 2:])
+    p.stdin.close()
+    c.eq("%s: ...and the piped one loads at its end" % label, p.wait(timeout=120), 0)
 
 
 def load_noargs(report):
@@ -351,7 +409,7 @@ def make_archive(top):
 
 
 def check_all(c, db, label, want, reports, bad, archive, game_path, day):
-    r_json, r_jsonl, r_more, r_four = reports
+    r_json, r_jsonl, r_more, r_four, r_five, r_six = reports
     rc, err = load(db.spec, r_json, r_jsonl)
     c.eq("%s: two reports load (exit 0)" % label, rc, 0)
     c.eq("%s: ...each said" % label, err.count(" loaded: "), 2)
@@ -361,6 +419,7 @@ def check_all(c, db, label, want, reports, bad, archive, game_path, day):
     check_atomic(c, db, label, bad, r_more)
     check_pipe(c, db, label, archive)
     check_concurrent(c, db, label, r_four)
+    check_lock_while_piped(c, db, label, r_five, r_six)
 
 
 def main():
@@ -369,11 +428,14 @@ def main():
     c = itlib.Checker()
     try:
         archive = make_archive(top)
-        r_json, r_jsonl, r_more, r_four = (os.path.join(top, n) for n in ("r1.json", "r2.jsonl", "r3.json", "r4.json"))
+        r_json, r_jsonl, r_more, r_four, r_five, r_six = (os.path.join(top, n) for n in (
+            "r1.json", "r2.jsonl", "r3.json", "r4.json", "r5.jsonl", "r6.json"))
         run("scan", "-q", "--hash", "md5,sha256", "-o", r_json, archive)
         run("scan", "-q", "--format", "jsonl", "-o", r_jsonl, archive)
         run("scan", "-q", "-o", r_more, archive)
         run("scan", "-q", "-o", r_four, archive)
+        run("scan", "-q", "--format", "jsonl", "-o", r_five, archive)
+        run("scan", "-q", "-o", r_six, archive)
         want = expected([r_json, r_jsonl])
         bad = bad_reports(top, r_json, r_jsonl)
         game = read_report(r_json)[1]
@@ -382,14 +444,15 @@ def main():
 
         if mode == "sqlite":
             db = Sqlite(os.path.join(top, "evidence.db"))
-            check_all(c, db, "sqlite", want, (r_json, r_jsonl, r_more, r_four), bad, archive, game_path, day)
+            check_all(c, db, "sqlite", want, (r_json, r_jsonl, r_more, r_four, r_five, r_six), bad, archive, game_path, day)
             check_sqlite_guard(c, top, r_json, archive)
             check_usage(c, r_json)
+            check_sqlite_names(c, top, r_json)
         else:
             try:
                 with itlib.postgres_server() as pg:
                     db = Postgres(pg())
-                    check_all(c, db, "postgresql", want, (r_json, r_jsonl, r_more, r_four), bad, archive, game_path, day)
+                    check_all(c, db, "postgresql", want, (r_json, r_jsonl, r_more, r_four, r_five, r_six), bad, archive, game_path, day)
                     foreign = Postgres(pg())
                     foreign.q("CREATE TABLE runs (note text); INSERT INTO runs VALUES ('theirs')")
                     rc, err = load(foreign.spec, r_json)

@@ -31,6 +31,7 @@ struct reader {
 	size_t nimages, nskipped;
 	char type[16];             /* the first object's "type" ("run" for JSON lines) */
 	bool has_images;           /* the first object has an "images" member */
+	bool has_skipped;          /* ...and a "skipped" member (read when asked for) */
 	bool is_verify;            /* ... or "verify" and "items": a verify result */
 };
 
@@ -66,6 +67,8 @@ static int read_images(struct reader *r)
 {
 	int c;
 
+	if (r->has_images) /* which list would be the report's? */
+		return js_fail(&r->js, "a second \"images\" member: two reports joined together?");
 	r->has_images = true;
 	if (js_expect(&r->js, '[', "the \"images\" array"))
 		return -1;
@@ -108,6 +111,9 @@ static int read_skipped(struct reader *r)
 {
 	int c;
 
+	if (r->has_skipped)
+		return js_fail(&r->js, "a second \"skipped\" member: two reports joined together?");
+	r->has_skipped = true;
 	if (js_expect(&r->js, '[', "the \"skipped\" array"))
 		return -1;
 	if (js_skip_ws(&r->js) == ']')
@@ -131,13 +137,16 @@ static int keep_object(struct reader *r, cJSON **slot, const char *what)
 {
 	cJSON *v;
 
+	/* A second one would silently replace the first: a run id checked
+	 * (by load, for one) that is not the report's. */
+	if (*slot)
+		return js_fail(&r->js, "a second \"%s\" member: two reports joined together?", what);
 	if (js_value(&r->js, true) || !(v = js_parse(&r->js, what)))
 		return -1;
 	if (!cJSON_IsObject(v)) {
 		cJSON_Delete(v);
 		return js_fail(&r->js, "\"%s\" is not an object", what);
 	}
-	cJSON_Delete(*slot);
 	*slot = v;
 	return 0;
 }
@@ -219,7 +228,10 @@ static int one_line(struct reader *r, cJSON *o, bool *summary)
 		return js_fail(&r->js, "a second run line: two reports joined together?");
 	}
 	if (!strcmp(type->valuestring, "summary")) {
-		cJSON_Delete(r->head->summary);
+		if (r->head->summary) {
+			cJSON_Delete(o);
+			return js_fail(&r->js, "a second summary line: two reports joined together?");
+		}
 		r->head->summary = o;
 		*summary = true;
 		return 0;
@@ -327,16 +339,13 @@ int report_read(const char *path, struct report_head *head, report_image_fn imag
 	return report_visit(path, head, &v, err, errlen);
 }
 
-int report_visit(const char *path, struct report_head *head, const struct report_visitor *v, char *err,
-		 size_t errlen)
+int report_visit_stream(FILE *f, struct report_head *head, const struct report_visitor *v, char *err,
+			size_t errlen)
 {
 	struct reader r = {.head = head, .image = v->image, .skipped = v->skipped, .ctx = v->ctx};
-	FILE *f;
 	int rc, rerr;
 
 	memset(head, 0, sizeof(*head));
-	if (!(f = open_report(path, err, errlen)))
-		return -1;
 	js_init(&r.js, f, err, errlen);
 	rc = read_report(&r);
 	if (!rc)
@@ -347,10 +356,23 @@ int report_visit(const char *path, struct report_head *head, const struct report
 		rc = -1;
 	}
 	js_free(&r.js);
-	if (f != stdin)
-		fclose(f);
 	if (rc)
 		report_head_free(head);
+	return rc;
+}
+
+int report_visit(const char *path, struct report_head *head, const struct report_visitor *v, char *err,
+		 size_t errlen)
+{
+	FILE *f;
+	int rc;
+
+	memset(head, 0, sizeof(*head));
+	if (!(f = open_report(path, err, errlen)))
+		return -1;
+	rc = report_visit_stream(f, head, v, err, errlen);
+	if (f != stdin)
+		fclose(f);
 	return rc;
 }
 

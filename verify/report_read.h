@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum report_format { REPORT_JSON, REPORT_JSONL };
 
@@ -53,6 +54,9 @@ struct report_visitor {
 };
 int report_visit(const char *path, struct report_head *head, const struct report_visitor *v, char *err,
 		 size_t errlen);
+/* The same over a stream the caller opened (and closes). */
+int report_visit_stream(FILE *f, struct report_head *head, const struct report_visitor *v, char *err,
+			size_t errlen);
 
 /* One image as a command needs it to find and check the file again. */
 struct listed_image {

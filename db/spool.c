@@ -1,0 +1,107 @@
+/*
+ * spool.c - a report's stream, pipes read to their end first (spool.h).
+ * The temporary file is made with O_TMPFILE in $TMPDIR (or /tmp): it has
+ * no name, nobody else can open it, and it is gone when load exits.
+ */
+#include "spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int temp_fd(char *err, size_t errlen)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (!dir || dir[0] != '/')
+		dir = "/tmp";
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		snprintf(err, errlen, "cannot make a temporary file in %s to hold the piped report: %s", dir,
+			 strerror(errno));
+	return fd;
+}
+
+/* Copy in to out until the end of in. */
+static int copy_all(int in, int out, char *err, size_t errlen)
+{
+	static char buf[1 << 16];
+	ssize_t n;
+
+	for (;;) {
+		n = read(in, buf, sizeof(buf));
+		if (n == 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return snprintf(err, errlen, "cannot read it: %s", strerror(errno)), -1;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return snprintf(err, errlen, "cannot keep the piped report in a temporary file: %s",
+						w < 0 ? strerror(errno) : "no space"), -1;
+			off += w;
+		}
+	}
+}
+
+static FILE *spool_fd(int in, char *err, size_t errlen)
+{
+	int tmp = temp_fd(err, errlen);
+	FILE *f;
+
+	if (tmp < 0)
+		return NULL;
+	if (copy_all(in, tmp, err, errlen) || lseek(tmp, 0, SEEK_SET) != 0) {
+		if (!err[0])
+			snprintf(err, errlen, "cannot rewind the temporary file: %s", strerror(errno));
+		close(tmp);
+		return NULL;
+	}
+	if (!(f = fdopen(tmp, "r"))) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		close(tmp);
+	}
+	return f;
+}
+
+FILE *spool_open(const char *path, bool *spooled, char *err, size_t errlen)
+{
+	bool is_stdin = !strcmp(path, "-");
+	int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	FILE *f;
+
+	*spooled = false;
+	err[0] = '\0';
+	if (fd < 0 || fstat(fd, &st)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return snprintf(err, errlen, "a directory, not a report"), NULL;
+	}
+	if (S_ISREG(st.st_mode)) {
+		if (!(f = fdopen(fd, "r"))) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			close(fd);
+		}
+		return f;
+	}
+	*spooled = true;
+	f = spool_fd(fd, err, errlen);
+	close(fd);
+	return f;
+}
