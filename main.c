@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "config/options.h"
 #include "report/outfile.h"
+#include "report/provenance.h"
 #include "report/report.h"
 #include "scanner/engine.h"
 #include "scanner/engine_choice.h"
@@ -234,6 +235,10 @@ int main(int argc, char **argv)
 	signal(SIGCHLD, SIG_DFL); /* inherited ignored, workers would be reaped behind the pool's back */
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
 		return verify_main(argc, argv);
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		provenance_print(stdout, engine_uring_probe());
+		return fflush(stdout) ? EXIT_ERRORS : EXIT_CLEAN;
+	}
 	status = options_parse(argc, argv, &opt, &exit_now);
 	if (exit_now)
 		return status;
