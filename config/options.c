@@ -40,6 +40,8 @@ static const char top_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
 	"       imgscan verify [OPTIONS] REPORT [PATH...]\n"
 	"       imgscan --help | --version\n"
+	"           (--version: the library versions, the kernel, whether io_uring\n"
+	"           can be used here)\n"
 	"\n"
 	"imgscan streams every disk image under PATH (directories are walked\n"
 	"recursively), hashes it (XXH128 of the whole file, XXH3-64 of every sector),\n"
