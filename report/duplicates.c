@@ -247,13 +247,15 @@ cJSON *dup_groups_json(struct dup_index *d)
 
 	if (d->err)
 		return NULL;
-	qsort(d->e, d->n, sizeof(*d->e), cmp_entry);
+	if (d->n) /* qsort's array may not be NULL, even empty */
+		qsort(d->e, d->n, sizeof(*d->e), cmp_entry);
 	groups = find_groups(d, &n, &d->err);
 	if (d->err) {
 		free(groups);
 		return NULL;
 	}
-	qsort(groups, n, sizeof(*groups), cmp_group);
+	if (n)
+		qsort(groups, n, sizeof(*groups), cmp_group);
 	arr = cJSON_CreateArray();
 	for (size_t i = 0; arr && i < n; i++)
 		cJSON_AddItemToArray(arr, group_json(d, &groups[i]));
