@@ -9,6 +9,7 @@
 #include "catalog/run_lock.h"
 #include "config/config.h"
 #include "config/options.h"
+#include "db/load.h"
 #include "report/outfile.h"
 #include "report/provenance.h"
 #include "report/report.h"
@@ -235,6 +236,8 @@ int main(int argc, char **argv)
 	signal(SIGCHLD, SIG_DFL); /* inherited ignored, workers would be reaped behind the pool's back */
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
 		return verify_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "load"))
+		return load_main(argc, argv);
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		provenance_print(stdout, engine_uring_probe());
 		return fflush(stdout) ? EXIT_ERRORS : EXIT_CLEAN;

@@ -4,6 +4,7 @@
  */
 #include "catalog.h"
 #include "../scanner/clock.h"
+#include "sqlite_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -92,111 +93,14 @@ static int db_fail(struct catalog *c, const char *what)
 	return -1;
 }
 
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Before SQLite touches anything: only a regular file (or nothing) may be
- * opened, and one that is not ours, or newer, is left as it is. */
-static int check_file(const char *path, char *err, size_t errlen)
-{
-	unsigned char hdr[108]; /* the file header, and page 1's b-tree header */
-	bool tables;
-	struct stat st;
-	ssize_t n;
-	int fd;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s", strerror(errno)), -1);
-	if (S_ISLNK(st.st_mode))
-		return snprintf(err, errlen, "is a symbolic link (give the catalog's own path)"), -1;
-	if (!S_ISREG(st.st_mode))
-		return snprintf(err, errlen, "not a regular file"), -1;
-	if (st.st_nlink != 1) /* another name of it may be someone's file */
-		return snprintf(err, errlen, "has %ju hard links (a catalog has one name)", (uintmax_t)st.st_nlink), -1;
-	if (st.st_size == 0)
-		return 0; /* SQLite makes a new database of an empty file */
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return snprintf(err, errlen, "%s", strerror(errno)), -1;
-	n = pread(fd, hdr, sizeof(hdr), 0);
-	close(fd);
-	if (n != (ssize_t)sizeof(hdr) || memcmp(hdr, "SQLite format 3", 16))
-		return snprintf(err, errlen, "not an SQLite database (damaged, or another kind of file); left untouched"), -1;
-	/* Ours carry our application id; a database without it is ours only
-	 * while it is new: version 0 and no table in its schema page (page 1's
-	 * b-tree: a leaf with cells, or an interior page, holds tables). This
-	 * is decided here, before SQLite may write to it (a WAL checkpoint). */
-	tables = hdr[100] == 0x05 || (hdr[100] == 0x0d && (hdr[103] || hdr[104]));
-	if (be32(hdr + 68) != CATALOG_APPLICATION_ID && (be32(hdr + 68) || be32(hdr + 60) || tables))
-		return snprintf(err, errlen, "an SQLite database that is not an imgscan catalog; left untouched"), -1;
-	if (be32(hdr + 60) > CATALOG_VERSION)
-		return snprintf(err, errlen, "written by a newer imgscan (catalog version %u; this one knows up to %d); left untouched",
-				be32(hdr + 60), CATALOG_VERSION), -1;
-	return 0;
-}
-
-static int pragma_int(sqlite3 *db, const char *sql, int64_t *out)
-{
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The same checks through SQLite (a newer version may sit in the WAL),
- * then the schema brought forward to CATALOG_VERSION. */
-/* Ours, and not newer, as SQLite sees it (with what its WAL holds).
- * Returns 0 with *version, or -1 with the reason in c->error. */
-static int check_identity(struct catalog *c, sqlite3 *db, int64_t *version)
-{
-	int64_t app = 0, tables = 0;
-
-	if (pragma_int(db, "PRAGMA user_version", version) || pragma_int(db, "PRAGMA application_id", &app) ||
-	    pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables))
-		return set_error(c, "cannot read the catalog: %s", sqlite3_errmsg(db)), -1;
-	if (*version > CATALOG_VERSION)
-		return set_error(c, "written by a newer imgscan (catalog version %lld; this one knows up to %d); left untouched",
-				 (long long)*version, CATALOG_VERSION), -1;
-	if (app != CATALOG_APPLICATION_ID && (app || *version || tables))
-		return set_error(c, "an SQLite database that is not an imgscan catalog; left untouched"), -1;
-	return 0;
-}
-
-/* An existing file is first looked at through a read-only connection,
- * which never writes the database (a read-write one would checkpoint a
- * foreign file's WAL into it on closing). */
-static int check_read_only(struct catalog *c, const char *path)
-{
-	sqlite3 *ro = NULL;
-	int64_t version = 0;
-	int rc = 0;
-
-	if (access(path, F_OK))
-		return 0; /* made new */
-	if (sqlite3_open_v2(path, &ro, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		set_error(c, "cannot open it: %s", ro ? sqlite3_errmsg(ro) : "out of memory");
-		rc = -1;
-	} else {
-		rc = check_identity(c, ro, &version);
-	}
-	sqlite3_close(ro);
-	return rc;
-}
+static const struct sqlite_owner catalog_owner = {CATALOG_APPLICATION_ID, CATALOG_VERSION, "catalog"};
 
 static int check_and_migrate(struct catalog *c)
 {
 	int64_t version = 0;
 	char *msg = NULL, sql[128];
 
-	if (check_identity(c, c->db, &version))
+	if (sqlite_guard_identity(c->db, &catalog_owner, &version, c->error, sizeof(c->error)))
 		return -1;
 	if (sqlite3_exec(c->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", NULL, NULL, NULL))
 		return db_fail(c, "cannot set the journal mode");
@@ -225,14 +129,12 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t errle
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
-	if (check_file(path, err, errlen))
+	if (sqlite_guard_open_check(path, &catalog_owner, err, errlen))
 		return -1;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return snprintf(err, errlen, "%s", strerror(ENOMEM)), -1;
 	pthread_mutex_init(&c->lock, NULL);
-	if (check_read_only(c, path))
-		goto fail_msg;
 	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", c->db ? sqlite3_errmsg(c->db) : "cannot open");
 		goto fail;

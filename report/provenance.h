@@ -8,7 +8,8 @@
  * pkg-config gave when imgscan was built).  The worker-only libraries (The
  * Sleuth Kit, libarchive, libmagic, libqcow, libvmdk, libvhdi) are always
  * "build": imgscan does not load them (start-up time, see CMakeLists.txt),
- * and liburing 2.3 has no version call.
+ * liburing 2.3 has no version call, and libpq is linked by `imgscan load`
+ * only, not by the library this file is in.
  */
 #ifndef IMGSCAN_PROVENANCE_H
 #define IMGSCAN_PROVENANCE_H

@@ -350,3 +350,69 @@ def faultfs(backing_dir, rules_text, trace=False):
             print("faultfs: %s is still mounted or busy; left in place" % mnt)
         else:
             shutil.rmtree(td, ignore_errors=True)
+
+
+# ---- a throwaway PostgreSQL server (Debian's postgresql package) ----------
+import glob  # noqa: E402
+
+
+class PostgresUnavailable(Exception):
+    """No PostgreSQL server can run here (not installed, or it would not
+    start): a test catching it prints the reason and exits 77 (skipped)."""
+
+
+@contextlib.contextmanager
+def postgres_server(fsync=False):
+    """Start a PostgreSQL server of its own: initdb into a fresh temporary
+    directory, listening only on a unix socket there (no TCP port), trust
+    authentication for the user "imgscan"; stopped and removed afterwards.
+    As root it runs as the "postgres" user (the server refuses root).
+    Yields a function db(name) giving a libpq URI for a new database."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                  key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    if not bins:
+        raise PostgresUnavailable("no PostgreSQL server installed (/usr/lib/postgresql/*/bin/initdb)")
+    bindir = os.path.dirname(bins[-1])
+    top = tempfile.mkdtemp(prefix="imgscan-pg-")
+    as_user = []
+    if os.geteuid() == 0:
+        import pwd
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            shutil.rmtree(top)
+            raise PostgresUnavailable("running as root and there is no postgres user to run the server as")
+        os.chown(top, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, log = os.path.join(top, "data"), os.path.join(top, "log")
+    opts = "-k %s -c listen_addresses='' -c max_connections=20" % top
+    if not fsync:
+        opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    started = False
+    try:
+        p = subprocess.run(as_user + [os.path.join(bindir, "initdb"), "-D", data, "-U", "imgscan",
+                                      "--auth=trust", "-E", "UTF8", "--locale=C"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        if p.returncode:
+            raise PostgresUnavailable("initdb failed: %s" % p.stdout.decode(errors="replace")[-400:])
+        p = subprocess.run(as_user + [os.path.join(bindir, "pg_ctl"), "-D", data, "-o", opts, "-l", log,
+                                      "-w", "-t", "60", "start"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        if p.returncode:
+            with open(log, errors="replace") as f:
+                raise PostgresUnavailable("the server did not start: %s" % f.read()[-400:])
+        started = True
+        count = [0]
+
+        def db(name=None):
+            count[0] += 1
+            name = name or "db%d" % count[0]
+            sh("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+               "postgresql:///postgres?host=%s&user=imgscan" % top, "-c", "CREATE DATABASE %s" % name)
+            return "postgresql:///%s?host=%s&user=imgscan" % (name, top)
+        yield db
+    finally:
+        if started:
+            subprocess.run(as_user + [os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        shutil.rmtree(top, ignore_errors=True)

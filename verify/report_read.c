@@ -26,8 +26,9 @@ struct reader {
 	struct jstream js;
 	struct report_head *head;
 	report_image_fn image;
+	report_image_fn skipped;   /* NULL: skipped entries are passed over */
 	void *ctx;
-	size_t nimages;
+	size_t nimages, nskipped;
 	char type[16];             /* the first object's "type" ("run" for JSON lines) */
 	bool has_images;           /* the first object has an "images" member */
 	bool is_verify;            /* ... or "verify" and "items": a verify result */
@@ -84,6 +85,47 @@ static int read_images(struct reader *r)
 	}
 }
 
+/* One skipped entry (taken: freed here), handed to the caller. */
+static int hand_skipped(struct reader *r, cJSON *s)
+{
+	char msg[320] = "";
+	int rc;
+
+	if (!cJSON_IsObject(s)) {
+		cJSON_Delete(s);
+		return js_fail(&r->js, "skipped[%zu] is not an object", r->nskipped);
+	}
+	rc = r->skipped(r->ctx, s, r->nskipped, msg, sizeof(msg));
+	cJSON_Delete(s);
+	if (rc)
+		return js_fail(&r->js, "skipped[%zu]: %s", r->nskipped, msg[0] ? msg : "refused");
+	r->nskipped++;
+	return 0;
+}
+
+/* "skipped": [ {...}, ... ] of a JSON document, for a caller that wants it. */
+static int read_skipped(struct reader *r)
+{
+	int c;
+
+	if (js_expect(&r->js, '[', "the \"skipped\" array"))
+		return -1;
+	if (js_skip_ws(&r->js) == ']')
+		return js_next(&r->js), 0;
+	for (;;) {
+		cJSON *s;
+
+		if (js_value(&r->js, true) || !(s = js_parse(&r->js, "skipped entry")) || hand_skipped(r, s))
+			return -1;
+		c = js_skip_ws(&r->js);
+		js_next(&r->js);
+		if (c == ']')
+			return 0;
+		if (c != ',')
+			return js_fail(&r->js, "expected ',' or ']' after skipped[%zu]", r->nskipped - 1);
+	}
+}
+
 /* A small member kept whole (tool, run, summary): an object. */
 static int keep_object(struct reader *r, cJSON **slot, const char *what)
 {
@@ -133,6 +175,8 @@ static int read_member(struct reader *r)
 		return keep_object(r, &r->head->summary, "summary");
 	if (!strcmp(key, "\"type\""))
 		return keep_type(r);
+	if (!strcmp(key, "\"skipped\"") && r->skipped)
+		return read_skipped(r);
 	if (!strcmp(key, "\"verify\"") || !strcmp(key, "\"items\""))
 		r->is_verify = true;
 	return js_value(&r->js, false);
@@ -180,7 +224,9 @@ static int one_line(struct reader *r, cJSON *o, bool *summary)
 		*summary = true;
 		return 0;
 	}
-	cJSON_Delete(o); /* "skipped", and types a later imgscan may add */
+	if (!strcmp(type->valuestring, "skipped") && r->skipped)
+		return hand_skipped(r, o);
+	cJSON_Delete(o); /* types a later imgscan may add */
 	return 0;
 }
 
@@ -276,7 +322,15 @@ static int check_count(const struct reader *r, char *err, size_t errlen)
 int report_read(const char *path, struct report_head *head, report_image_fn image, void *ctx, char *err,
 		size_t errlen)
 {
-	struct reader r = {.head = head, .image = image, .ctx = ctx};
+	struct report_visitor v = {.image = image, .ctx = ctx};
+
+	return report_visit(path, head, &v, err, errlen);
+}
+
+int report_visit(const char *path, struct report_head *head, const struct report_visitor *v, char *err,
+		 size_t errlen)
+{
+	struct reader r = {.head = head, .image = v->image, .skipped = v->skipped, .ctx = v->ctx};
 	FILE *f;
 	int rc, rerr;
 

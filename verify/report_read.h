@@ -41,6 +41,19 @@ int report_read(const char *path, struct report_head *head, report_image_fn imag
 		size_t errlen);
 void report_head_free(struct report_head *head);
 
+/* What a caller wants of a report: every image and, when skipped is not
+ * NULL, every skipped entry (n counts them from 0), in report order.  For
+ * JSON lines head->tool and head->run are filled before the first call
+ * (the run line comes first); a JSON document has its run after its
+ * images, so there they are known only when report_visit returns. */
+struct report_visitor {
+	report_image_fn image;
+	report_image_fn skipped;
+	void *ctx;
+};
+int report_visit(const char *path, struct report_head *head, const struct report_visitor *v, char *err,
+		 size_t errlen);
+
 /* One image as a command needs it to find and check the file again. */
 struct listed_image {
 	char *path;                /* the exact bytes (path, or path_b64 when path_lossy), NUL-terminated */
