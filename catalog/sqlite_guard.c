@@ -108,6 +108,7 @@ int sqlite_guard_open_check(const char *path, const struct sqlite_owner *o, char
 		snprintf(err, errlen, "cannot open it: %s", ro ? sqlite3_errmsg(ro) : "out of memory");
 		rc = -1;
 	} else {
+		sqlite3_busy_timeout(ro, 60000); /* another process may be making it */
 		rc = sqlite_guard_identity(ro, o, &version, err, errlen);
 	}
 	sqlite3_close(ro);

@@ -16,6 +16,7 @@
 const char *const crypto_hash_names[HASH_COUNT] = {"md5", "sha1", "sha256"};
 const char *const read_mode_names[3] = {"auto", "buffered", "direct"};
 const char *const inside_mode_names[3] = {"head", "none", "full"};
+const char *const format_names[3] = {"json", "jsonl", "case"};
 
 /* "sha256,md5" as a mask of 1 << enum crypto_hash; -1 for an unknown name. */
 static int crypto_hash_parse(const char *list)
@@ -39,6 +40,7 @@ static int crypto_hash_parse(const char *list)
 static const char top_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
 	"       imgscan verify [OPTIONS] REPORT [PATH...]\n"
+	"       imgscan load --db DB REPORT...\n"
 	"       imgscan --help | --version\n"
 	"           (--version: the library versions, the kernel, whether io_uring\n"
 	"           can be used here)\n"
@@ -52,8 +54,10 @@ static const char top_usage[] =
 	"  scan     scan images and write a report\n"
 	"  verify   read the images an earlier report lists again and say which are\n"
 	"           unchanged, changed, missing, moved (and, under PATH, new)\n"
+	"  load     load reports into an SQLite or PostgreSQL evidence database\n"
 	"\n"
-	"Run `imgscan scan --help` or `imgscan verify --help` for the options.\n";
+	"Run `imgscan scan --help`, `imgscan verify --help` or `imgscan load --help`\n"
+	"for the options.\n";
 
 static const char scan_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
@@ -67,7 +71,10 @@ static const char scan_usage[] =
 	"                           literal %): a regular\n"
 	"                           file atomically, a symlink's target atomically, a device, FIFO or\n"
 	"                           /dev/fd/N directly; a block device or a directory is refused\n"
-	"      --format json|jsonl  one JSON document (default) or one object per line\n"
+	"      --format json|jsonl|case  one JSON document (default), one object per line, or\n"
+	"                           CASE/UCO JSON-LD (the evidence-interchange ontology:\n"
+	"                           images as File observables, the run as an investigative\n"
+	"                           action; report/CASE.md)\n"
 	"  -q, --quiet              no progress line and no human summary on stderr\n"
 	"      --hash LIST          also compute these whole-image digests: md5,sha1,sha256\n"
 	"      --sector-hashes DIR  also write each image's sector-hash list to DIR/<xxh128>.xxh3s\n"
@@ -214,9 +221,11 @@ int options_apply(int c, const char *arg, struct scan_options *opt, int *stop)
 	case 'o': opt->output = arg; break;
 	case 'q': opt->quiet = true; break;
 	case OPT_FORMAT:
-		if (strcmp(arg, "json") == 0) opt->format = FMT_JSON;
-		else if (strcmp(arg, "jsonl") == 0) opt->format = FMT_JSONL;
-		else return options_usage_error(opt, "--format must be json or jsonl", arg);
+		for (u = 0; u < 3 && strcmp(arg, format_names[u]); u++)
+			;
+		if (u == 3)
+			return options_usage_error(opt, "--format must be json, jsonl or case", arg);
+		opt->format = (enum out_format)u;
 		break;
 	case OPT_SECTOR_HASHES: opt->sector_hash_dir = arg; break;
 	case OPT_ALL_FILES: opt->all_files = true; break;

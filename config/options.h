@@ -30,7 +30,8 @@ extern const char *const read_mode_names[3];
 enum crypto_hash { HASH_MD5, HASH_SHA1, HASH_SHA256, HASH_COUNT };
 #define HASH_HEX_MAX 65
 extern const char *const crypto_hash_names[HASH_COUNT];
-enum out_format { FMT_JSON, FMT_JSONL };
+enum out_format { FMT_JSON, FMT_JSONL, FMT_CASE };
+extern const char *const format_names[3];
 /* --inside: how far to look inside compressed files and containers. */
 enum inside_mode { INSIDE_HEAD, INSIDE_NONE, INSIDE_FULL };
 extern const char *const inside_mode_names[3];

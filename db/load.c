@@ -117,6 +117,22 @@ static const char *run_id_of(const struct report_head *h)
 	return cJSON_IsString(id) ? id->valuestring : "?";
 }
 
+/* The commit failed: was it because another load of the same report
+ * committed first (the run id is unique)?  Then it is in, unchanged. */
+static bool loaded_meanwhile(struct db *db, const struct report_head *h, const char *path, bool quiet)
+{
+	bool found = false;
+	char err[200];
+
+	db->ops->rollback(db);
+	if (db->ops->run_loaded(db, run_id_of(h), &found, err, sizeof(err)) || !found)
+		return false;
+	if (!quiet)
+		fprintf(stderr, "imgscan load: %s: run %s was loaded by another load meanwhile: unchanged\n", path,
+			run_id_of(h));
+	return true;
+}
+
 /* One report, in one transaction.  Returns 0 (loaded, or loaded before)
  * or -1 (said why; the database is as it was). */
 static int load_one(struct db *db, const char *path, bool quiet)
@@ -137,13 +153,14 @@ static int load_one(struct db *db, const char *path, bool quiet)
 		if (!quiet)
 			fprintf(stderr, "imgscan load: %s: run %s is in the database already: unchanged\n", path,
 				run_id_of(&head));
-	} else {
-		if (db->ops->commit(db, err, sizeof(err)))
+	} else if (db->ops->commit(db, err, sizeof(err))) {
+		if (!loaded_meanwhile(db, &head, path, quiet))
 			goto fail;
+	} else if (!quiet) {
 		double s = monotonic_seconds() - t0;
-		if (!quiet)
-			fprintf(stderr, "imgscan load: %s: run %s loaded: %zu images, %llu rows in %.2f s (%.0f images/s)\n",
-				path, run_id_of(&head), L.images, (unsigned long long)L.lr.rows, s, s > 0 ? L.images / s : 0);
+
+		fprintf(stderr, "imgscan load: %s: run %s loaded: %zu images, %llu rows in %.2f s (%.0f images/s)\n", path,
+			run_id_of(&head), L.images, (unsigned long long)L.lr.rows, s, s > 0 ? L.images / s : 0);
 	}
 	report_head_free(&head);
 	return 0;

@@ -159,7 +159,7 @@ CREATE TABLE skipped (
 
 -- Every image with its run and its XXH128: the usual starting point.
 CREATE VIEW scanned AS
-  SELECT r.run_id, r.started, r.host, i.idx, i.path, i.name, i.extension, i.size, i.kind, i.detail,
+  SELECT r.run_id, r.started, r.host, i.run_key, i.idx, i.path, i.name, i.extension, i.size, i.kind, i.detail,
          i.misnamed, i.suggested_name, i.status, d.value AS xxh128
   FROM images i
   JOIN runs r ON r.run_key = i.run_key

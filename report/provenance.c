@@ -107,7 +107,8 @@ void provenance_print(FILE *f, int uring_rc)
 	const char *from;
 	char buf[256];
 
-	fprintf(f, "imgscan %s (report schema %d)\n", IMGSCAN_VERSION, REPORT_SCHEMA_VERSION);
+	fprintf(f, "imgscan %s\n", IMGSCAN_VERSION); /* alone on the first line, for scripts */
+	fprintf(f, "report schema: %d\n", REPORT_SCHEMA_VERSION);
 	fprintf(f, "kernel: %s\n", provenance_kernel(buf, sizeof(buf)));
 	if (uring_rc == 0)
 		fprintf(f, "io_uring: available\n");

@@ -2,6 +2,7 @@
  * report.c - streams the report (see report.h and SCHEMA.md).
  */
 #include "report.h"
+#include "case_json.h"
 #include "duplicates.h"
 #include "image_json.h"
 #include "outfile.h"
@@ -34,6 +35,7 @@ struct report {
 	uint64_t images, image_errors, findings, counted_findings, misnamed, bytes;
 	uint64_t reused, bytes_reused;
 	struct kind_count kinds[12];
+	struct case_doc *case_doc; /* --format case: the document being streamed */
 	cJSON *catalog;            /* summary.catalog, or NULL */
 	struct dup_index *dups;    /* summary.duplicates: every image with a digest */
 	bool catalog_failed;       /* the catalog could not be used: exit status 2 */
@@ -69,6 +71,36 @@ static cJSON *run_json(struct report *r, const struct imgscan_config *cfg, const
 	return run_object_json(r->opt, &r->t0_wall, info, run_options_json(r->opt, cfg, info));
 }
 
+/* What opens the document: the run line (JSONL), the tool object (JSON),
+ * the @context and the tool's nodes (CASE).  0 or -ENOMEM. */
+static int write_head(struct report *r)
+{
+	cJSON *tool = run_tool_json();
+	char *text;
+
+	if (r->opt->format == FMT_CASE) {
+		r->case_doc = case_open(&r->out, tool, r->run, r->opt->npaths, r->opt->paths);
+		cJSON_Delete(tool);
+		return r->case_doc ? 0 : -ENOMEM;
+	}
+	if (r->opt->format == FMT_JSONL) {
+		cJSON *line = cJSON_CreateObject();
+		cJSON_AddStringToObject(line, "type", "run");
+		cJSON_AddItemToObject(line, "tool", tool);
+		cJSON_AddItemReferenceToObject(line, "run", r->run);
+		write_json_line(r, line, NULL);
+		cJSON_Delete(line);
+		return 0;
+	}
+	text = cJSON_PrintUnformatted(tool);
+	outfile_write(&r->out, "{\"tool\":", 8);
+	outfile_write(&r->out, text, text ? strlen(text) : 0);
+	outfile_write(&r->out, ",\n\"images\":[\n", 13);
+	free(text);
+	cJSON_Delete(tool);
+	return 0;
+}
+
 int report_open(const struct scan_options *opt, const struct imgscan_config *cfg,
 		const struct report_run_info *info, struct report **out)
 {
@@ -92,21 +124,14 @@ int report_open(const struct scan_options *opt, const struct imgscan_config *cfg
 	pthread_mutex_init(&r->lock, NULL);
 	r->run = run_json(r, cfg, info);
 	r->skipped = cJSON_CreateArray();
-	if (opt->format == FMT_JSONL) {
-		cJSON *line = cJSON_CreateObject();
-		cJSON_AddStringToObject(line, "type", "run");
-		cJSON_AddItemToObject(line, "tool", run_tool_json());
-		cJSON_AddItemReferenceToObject(line, "run", r->run);
-		write_json_line(r, line, NULL);
-		cJSON_Delete(line);
-	} else {
-		cJSON *tool = run_tool_json();
-		char *text = cJSON_PrintUnformatted(tool);
-		outfile_write(&r->out, "{\"tool\":", 8);
-		outfile_write(&r->out, text, strlen(text));
-		outfile_write(&r->out, ",\n\"images\":[\n", 13);
-		free(text);
-		cJSON_Delete(tool);
+	rc = write_head(r);
+	if (rc) {
+		outfile_abort(&r->out);
+		cJSON_Delete(r->run);
+		cJSON_Delete(r->skipped);
+		pthread_mutex_destroy(&r->lock);
+		free(r);
+		return rc;
 	}
 	*out = r;
 	return 0;
@@ -201,7 +226,9 @@ void report_image_json(struct report *r, cJSON *obj)
 {
 	pthread_mutex_lock(&r->lock);
 	tally_locked(r, obj);
-	if (r->opt->format == FMT_JSONL) {
+	if (r->opt->format == FMT_CASE) {
+		case_write_image(r->case_doc, obj);
+	} else if (r->opt->format == FMT_JSONL) {
 		cJSON_DeleteItemFromObjectCaseSensitive(obj, "type");
 		cJSON_AddStringToObject(obj, "type", "image");
 		write_json_line(r, obj, NULL);
@@ -231,7 +258,9 @@ void report_skipped(void *report, const struct skipped_entry *s)
 	r->symlinks += s->reason == SKIP_SYMLINK;
 	r->specials += s->reason == SKIP_SPECIAL;
 	r->walk_errors += s->reason == SKIP_WALK_ERROR;
-	if (r->opt->format == FMT_JSONL) {
+	if (r->opt->format == FMT_CASE) {
+		cJSON_Delete(obj); /* counted in the summary; not an image, no node */
+	} else if (r->opt->format == FMT_JSONL) {
 		cJSON_AddStringToObject(obj, "type", "skipped");
 		write_json_line(r, obj, NULL);
 		cJSON_Delete(obj);
@@ -379,7 +408,9 @@ int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_r
 
 	run_add_stop_json(summary, stats, pipeline_rc);
 	run_add_end(r->run, when, sizeof(when));
-	if (r->opt->format == FMT_JSONL) {
+	if (r->opt->format == FMT_CASE) {
+		case_close(r->case_doc, r->run, summary);
+	} else if (r->opt->format == FMT_JSONL) {
 		cJSON_AddStringToObject(summary, "type", "summary");
 		cJSON_AddStringToObject(summary, "end", when);
 		write_json_line(r, summary, NULL);

@@ -44,7 +44,7 @@ cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_con
 		json_add_path(o, "sector_hashes_dir", opt->sector_hash_dir);
 	else
 		cJSON_AddNullToObject(o, "sector_hashes_dir");
-	cJSON_AddStringToObject(o, "format", opt->format == FMT_JSONL ? "jsonl" : "json");
+	cJSON_AddStringToObject(o, "format", format_names[opt->format]);
 	json_add_path(o, "config", cfg->source);
 	cJSON_AddBoolToObject(o, "tsk", info->tsk_workers > 0);
 	cJSON_AddNumberToObject(o, "tsk_workers", info->tsk_workers);

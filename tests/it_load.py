@@ -269,6 +269,18 @@ def check_pipe(c, db, label, archive):
     c.true("%s: ...naming stdin" % label, "-: run " in p.stderr.decode(), p.stderr.decode())
 
 
+def check_concurrent(c, db, label, report):
+    """Three loads of one report at once: all succeed, one run is in."""
+    before = int(counts(db)["runs"])
+    procs = [subprocess.Popen([itlib.IMGSCAN, "load", "--db", db.spec, report], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE) for _ in range(3)]
+    rcs = [p.wait(timeout=300) for p in procs]
+    errs = [p.stderr.read().decode(errors="replace") for p in procs]
+    c.eq("%s: three loads of one report at once all exit 0" % label, rcs, [0, 0, 0])
+    c.eq("%s: ...one of them loads it" % label, sum(" loaded: " in e for e in errs), 1)
+    c.eq("%s: ...and the run is in once" % label, int(counts(db)["runs"]), before + 1)
+
+
 # ---- the SQLite file is guarded --------------------------------------------
 
 def sha(path):
@@ -339,7 +351,7 @@ def make_archive(top):
 
 
 def check_all(c, db, label, want, reports, bad, archive, game_path, day):
-    r_json, r_jsonl, r_more = reports
+    r_json, r_jsonl, r_more, r_four = reports
     rc, err = load(db.spec, r_json, r_jsonl)
     c.eq("%s: two reports load (exit 0)" % label, rc, 0)
     c.eq("%s: ...each said" % label, err.count(" loaded: "), 2)
@@ -348,6 +360,7 @@ def check_all(c, db, label, want, reports, bad, archive, game_path, day):
     check_idempotent(c, db, label, [r_json, r_jsonl])
     check_atomic(c, db, label, bad, r_more)
     check_pipe(c, db, label, archive)
+    check_concurrent(c, db, label, r_four)
 
 
 def main():
@@ -356,10 +369,11 @@ def main():
     c = itlib.Checker()
     try:
         archive = make_archive(top)
-        r_json, r_jsonl, r_more = (os.path.join(top, n) for n in ("r1.json", "r2.jsonl", "r3.json"))
+        r_json, r_jsonl, r_more, r_four = (os.path.join(top, n) for n in ("r1.json", "r2.jsonl", "r3.json", "r4.json"))
         run("scan", "-q", "--hash", "md5,sha256", "-o", r_json, archive)
         run("scan", "-q", "--format", "jsonl", "-o", r_jsonl, archive)
         run("scan", "-q", "-o", r_more, archive)
+        run("scan", "-q", "-o", r_four, archive)
         want = expected([r_json, r_jsonl])
         bad = bad_reports(top, r_json, r_jsonl)
         game = read_report(r_json)[1]
@@ -368,14 +382,14 @@ def main():
 
         if mode == "sqlite":
             db = Sqlite(os.path.join(top, "evidence.db"))
-            check_all(c, db, "sqlite", want, (r_json, r_jsonl, r_more), bad, archive, game_path, day)
+            check_all(c, db, "sqlite", want, (r_json, r_jsonl, r_more, r_four), bad, archive, game_path, day)
             check_sqlite_guard(c, top, r_json, archive)
             check_usage(c, r_json)
         else:
             try:
                 with itlib.postgres_server() as pg:
                     db = Postgres(pg())
-                    check_all(c, db, "postgresql", want, (r_json, r_jsonl, r_more), bad, archive, game_path, day)
+                    check_all(c, db, "postgresql", want, (r_json, r_jsonl, r_more, r_four), bad, archive, game_path, day)
                     foreign = Postgres(pg())
                     foreign.q("CREATE TABLE runs (note text); INSERT INTO runs VALUES ('theirs')")
                     rc, err = load(foreign.spec, r_json)

@@ -94,6 +94,8 @@ int verify_options_parse(int argc, char **argv, struct verify_options *vo, int *
 		if (rc || stop)
 			return rc;
 	}
+	if (opt->format == FMT_CASE) /* scan's writer; a verify result has no CASE form */
+		return options_usage_error(opt, "--format must be json or jsonl", "case");
 	if (options_expand_output(opt))
 		return EXIT_USAGE;
 	if (optind >= argc)
