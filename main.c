@@ -11,6 +11,7 @@
 #include "config/options.h"
 #include "db/load.h"
 #include "report/outfile.h"
+#include "report/provenance.h"
 #include "report/report.h"
 #include "scanner/engine.h"
 #include "scanner/engine_choice.h"
@@ -237,6 +238,10 @@ int main(int argc, char **argv)
 		return verify_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "load"))
 		return load_main(argc, argv);
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
+		provenance_print(stdout, engine_uring_probe());
+		return fflush(stdout) ? EXIT_ERRORS : EXIT_CLEAN;
+	}
 	status = options_parse(argc, argv, &opt, &exit_now);
 	if (exit_now)
 		return status;

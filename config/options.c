@@ -42,6 +42,8 @@ static const char top_usage[] =
 	"       imgscan verify [OPTIONS] REPORT [PATH...]\n"
 	"       imgscan load --db DB REPORT...\n"
 	"       imgscan --help | --version\n"
+	"           (--version: the library versions, the kernel, whether io_uring\n"
+	"           can be used here)\n"
 	"\n"
 	"imgscan streams every disk image under PATH (directories are walked\n"
 	"recursively), hashes it (XXH128 of the whole file, XXH3-64 of every sector),\n"
@@ -326,8 +328,6 @@ int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now
 		return fputs(top_usage, stderr), *exit_now = 1, EXIT_USAGE;
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return fputs(top_usage, stdout), *exit_now = 1, EXIT_CLEAN;
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
-		return printf("imgscan %s\n", IMGSCAN_VERSION), *exit_now = 1, EXIT_CLEAN;
 	if (strcmp(argv[1], "scan") != 0)
 		return *exit_now = 1, options_usage_error(opt, "unknown command", argv[1]);
 	optind = 2;

@@ -71,8 +71,9 @@ struct scan_options {
 	const char *command;       /* "scan" or "verify": named in usage errors */
 };
 
-/* Parse argv.  Returns 0 to run a scan, or an exit status (0 after --help or
- * --version, EXIT_USAGE after a usage error, already explained on stderr). */
+/* Parse argv.  Returns 0 to run a scan, or an exit status (0 after --help,
+ * EXIT_USAGE after a usage error, already explained on stderr).  --version
+ * is main.c's (it asks the kernel and the libraries). */
 int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now);
 
 /* For the other commands' parsers (verify/), which take a subset of scan's

@@ -3,6 +3,7 @@
  */
 #include "report.h"
 #include "case_json.h"
+#include "duplicates.h"
 #include "image_json.h"
 #include "outfile.h"
 #include "pathenc.h"
@@ -36,6 +37,7 @@ struct report {
 	struct kind_count kinds[12];
 	struct case_doc *case_doc; /* --format case: the document being streamed */
 	cJSON *catalog;            /* summary.catalog, or NULL */
+	struct dup_index *dups;    /* summary.duplicates: every image with a digest */
 	bool catalog_failed;       /* the catalog could not be used: exit status 2 */
 	char *misnamed_lines;      /* stderr summary, bounded */
 	size_t misnamed_len;
@@ -66,7 +68,7 @@ static void write_json_line(struct report *r, cJSON *obj, const char *prefix)
 
 static cJSON *run_json(struct report *r, const struct imgscan_config *cfg, const struct report_run_info *info)
 {
-	return run_object_json(r->opt, &r->t0_wall, run_options_json(r->opt, cfg, info));
+	return run_object_json(r->opt, &r->t0_wall, info, run_options_json(r->opt, cfg, info));
 }
 
 /* What opens the document: the run line (JSONL), the tool object (JSON),
@@ -111,8 +113,11 @@ int report_open(const struct scan_options *opt, const struct imgscan_config *cfg
 	r->first_image = true;
 	clock_gettime(CLOCK_REALTIME, &r->t0_wall);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0_mono);
-	rc = outfile_open(&r->out, opt->output);
+	rc = dup_index_create(&r->dups);
+	if (!rc)
+		rc = outfile_open(&r->out, opt->output);
 	if (rc) {
+		dup_index_free(r->dups);
 		free(r);
 		return rc;
 	}
@@ -203,6 +208,7 @@ static void tally_locked(struct report *r, const cJSON *img)
 		r->bytes += json_u64(cJSON_GetObjectItemCaseSensitive(img, "read"), "bytes");
 	}
 	r->image_errors += cJSON_GetArraySize(errors) > 0;
+	dup_note(r->dups, img); /* a failure is sticky: the report fails at the end */
 	count_kind(r, json_str(img, "kind"));
 	cJSON_ArrayForEach(f, findings) {
 		const char *suggested = json_str(f, "suggested_name");
@@ -338,6 +344,7 @@ static cJSON *pipeline_json(const struct run_stats *st)
 static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigned restarts, double secs, int status)
 {
 	cJSON *s = cJSON_CreateObject(), *kinds = cJSON_CreateObject();
+	cJSON *dups = dup_groups_json(r->dups);
 
 	cJSON_AddNumberToObject(s, "entries", (double)st->entries);
 	cJSON_AddNumberToObject(s, "images", (double)r->images);
@@ -356,6 +363,9 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 	cJSON_AddNumberToObject(s, "bytes_hashed", (double)r->bytes);
 	cJSON_AddNumberToObject(s, "images_reused", (double)r->reused);
 	cJSON_AddNumberToObject(s, "bytes_reused", (double)r->bytes_reused);
+	if (!dups) /* out of memory: no report rather than one with groups missing */
+		r->out.err = r->out.err ? r->out.err : ENOMEM;
+	cJSON_AddItemToObject(s, "duplicates", dups ? dups : cJSON_CreateArray());
 	if (r->catalog)
 		cJSON_AddItemReferenceToObject(s, "catalog", r->catalog);
 	else
@@ -429,6 +439,7 @@ int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_r
 		print_human(r, stats, secs, status);
 	cJSON_Delete(summary);
 	cJSON_Delete(r->catalog);
+	dup_index_free(r->dups);
 	cJSON_Delete(r->run);
 	cJSON_Delete(r->skipped);
 	free(r->misnamed_lines);

@@ -5,6 +5,7 @@
 #include "image_json.h"
 #include "outfile.h"
 #include "pathenc.h"
+#include "provenance.h"
 #include "../config/config.h"
 #include "../config/options.h"
 #include "../config/version.h"
@@ -96,15 +97,19 @@ void json_add_path_array(cJSON *obj, const char *key, int argc, char **args)
 cJSON *run_tool_json(void)
 {
 	cJSON *tool = cJSON_CreateObject();
+	char kernel[128];
 
 	cJSON_AddStringToObject(tool, "name", "imgscan");
 	cJSON_AddStringToObject(tool, "version", IMGSCAN_VERSION);
 	cJSON_AddStringToObject(tool, "schema", "https://imgscan.invalid/schema/1/report.schema.json (report/SCHEMA.md)");
 	cJSON_AddNumberToObject(tool, "schema_version", REPORT_SCHEMA_VERSION);
+	cJSON_AddItemToObject(tool, "libraries", provenance_libraries_json());
+	cJSON_AddStringToObject(tool, "kernel", provenance_kernel(kernel, sizeof(kernel)));
 	return tool;
 }
 
-cJSON *run_object_json(const struct scan_options *opt, const struct timespec *start, cJSON *options)
+cJSON *run_object_json(const struct scan_options *opt, const struct timespec *start,
+			const struct report_run_info *info, cJSON *options)
 {
 	cJSON *run = cJSON_CreateObject();
 	char buf[64], host[256] = "";
@@ -121,6 +126,9 @@ cJSON *run_object_json(const struct scan_options *opt, const struct timespec *st
 		cJSON_AddNullToObject(run, "output");
 	json_add_path_array(run, "argv", opt->argc, opt->argv);
 	cJSON_AddItemToObject(run, "options", options);
+	/* The engine the run chose, not the one asked for: auto may have
+	 * fallen back to pread (options.io_note says why). */
+	cJSON_AddBoolToObject(run, "io_uring", !strcmp(info->engine, "uring"));
 	return run;
 }
 

@@ -27,15 +27,18 @@ struct report_run_info {
  * fields do not raise it). */
 #define REPORT_SCHEMA_VERSION 1
 
-/* {"name": "imgscan", "version", "schema", "schema_version"}. */
+/* {"name": "imgscan", "version", "schema", "schema_version", "libraries",
+ * "kernel"} (report/provenance.h). */
 cJSON *run_tool_json(void);
 /* run.options: the effective options. */
 cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_config *cfg,
 			const struct report_run_info *info);
 /* The run object: a fresh random id, start, host, output (as expanded, or
- * null for stdout), argv (and argv_b64 when an argument is not UTF-8) and
- * options (taken: the run object owns it).  No "end": the caller adds it. */
-cJSON *run_object_json(const struct scan_options *opt, const struct timespec *start, cJSON *options);
+ * null for stdout), argv (and argv_b64 when an argument is not UTF-8),
+ * options (taken: the run object owns it) and io_uring (info->engine is
+ * "uring").  No "end": the caller adds it. */
+cJSON *run_object_json(const struct scan_options *opt, const struct timespec *start,
+		       const struct report_run_info *info, cJSON *options);
 /* Add "end" (now, UTC) to run; when is filled with it too. */
 void run_add_end(cJSON *run, char *when, size_t len);
 /* summary.partial and summary.stopped_by (and lost_buffers after a failed

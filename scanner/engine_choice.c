@@ -36,3 +36,13 @@ int engine_choose(enum io_choice io, unsigned queue_depth, struct engine_choice 
 	out->name = "pread";
 	return rc;
 }
+
+int engine_uring_probe(void)
+{
+	struct engine *e = NULL;
+	int rc = engine_uring_create(1, &e);
+
+	if (!rc)
+		e->ops->destroy(e);
+	return rc;
+}

@@ -22,5 +22,9 @@ struct engine_choice {
  * stderr); IO_URING insists; IO_PREAD takes pread.  The struct must stay
  * where it is while note is used.  Returns 0 or -errno (said on stderr). */
 int engine_choose(enum io_choice io, unsigned queue_depth, struct engine_choice *out);
+/* Whether io_uring can be used here: an engine is set up as a run would
+ * (the sysctl, a ring) and taken down again.  Returns 0 or the -errno it
+ * was refused with.  Quiet. */
+int engine_uring_probe(void);
 
 #endif

@@ -241,7 +241,7 @@ def check_odd_name(c, g, arch, files):
 
 
 def check_action(c, g, argv, arch, files):
-    version = itlib.sh(itlib.IMGSCAN, "--version").stdout.decode().split()[-1]
+    version = itlib.sh(itlib.IMGSCAN, "--version").stdout.decode().splitlines()[0].split()[1]  # "imgscan 0.1.0"
     rows = query(g, """SELECT ?a ?start ?end ?status ?tool ?name ?version ?type WHERE {
         ?a a case-investigation:InvestigativeAction ; uco-action:startTime ?start ; uco-action:endTime ?end ;
            uco-action:actionStatus ?status ; uco-action:instrument ?tool .

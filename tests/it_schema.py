@@ -7,7 +7,8 @@ report/SCHEMA.md name the same fields.
 Reports of every kind the demo archive holds (optical, raw CD, disks with
 MBR and GPT, containers, compressed files, archives, a web page), plus
 names that are not UTF-8, an empty file, a cut ISO, a symlink and a FIFO,
-with --hash, --sector-hashes and a --state catalog: as a JSON document and
+a copy of an image under another name (summary.duplicates), with --hash,
+--sector-hashes and a --state catalog: as a JSON document and
 as JSON lines, a rescan of reused entries, an image that cannot be read
 (a read error from faultfs, when FUSE is available), and verify's result
 (unchanged, changed, missing, new) in both forms.  The validator is strict:
@@ -70,6 +71,8 @@ def make_odd(d, demo):
         data = f.read()
     with open(os.path.join(d, "cut.iso"), "wb") as f:
         f.write(data[:len(data) // 2])
+    with open(os.path.join(d.encode(), b"copy\xffdisc.iso"), "wb") as f:  # summary.duplicates
+        f.write(data)
 
 
 def run(*args):
@@ -94,6 +97,8 @@ def scans(c, top, arch):
     c.true("a name that is not UTF-8", any(i.get("path_lossy") for i in rep["images"]))
     c.true("findings", any(i["findings"] for i in rep["images"]))
     c.true("skipped entries", len(rep["skipped"]) >= 2)
+    c.true("a duplicate group with a name that is not UTF-8",
+           any(i.get("path_lossy") for g in rep["summary"]["duplicates"] for i in g["images"]))
     p = run("scan", "-q", "--hash", "md5,sha1,sha256", "--sector-hashes", lists, "--state", cat, "-o",
             os.path.join(top, "again.json"), arch)
     with open(os.path.join(top, "again.json")) as f:

@@ -73,7 +73,7 @@ int verify_out_open(struct verify_out *o, struct verify_run *vr, const struct im
 
 	if (rc)
 		return rc;
-	o->run = run_object_json(opt, &vr->t0_wall, run_options_json(opt, cfg, info));
+	o->run = run_object_json(opt, &vr->t0_wall, info, run_options_json(opt, cfg, info));
 	tool = run_tool_json();
 	verify = verify_json(vr);
 	if (opt->format == FMT_JSONL) {

@@ -1,0 +1,29 @@
+/*
+ * duplicates.h - summary.duplicates: the images whose whole-file XXH128 is
+ * the same, i.e. one image stored under two or more names.  The report is
+ * streamed, so this keeps only what a group needs of each image: its
+ * digest, size, index and path bytes (about 48 bytes plus the path).
+ * Not thread-safe: the report calls it under its own lock.
+ */
+#ifndef IMGSCAN_DUPLICATES_H
+#define IMGSCAN_DUPLICATES_H
+
+#include <cjson/cJSON.h>
+
+struct dup_index;
+
+/* Returns 0 or -ENOMEM. */
+int dup_index_create(struct dup_index **out);
+/* Note one image object (image_json.h's form: read in this run or taken
+ * from the catalog).  Images without hashes.xxh128 (not read completely)
+ * and empty images (size 0: every empty file has the same digest, which
+ * says nothing about copies) are left out.  Returns 0 or -ENOMEM; a failure
+ * is sticky: dup_groups_json() then fails too, so no partial list goes out. */
+int dup_note(struct dup_index *d, const cJSON *img);
+/* The groups of two or more images, as summary.duplicates (SCHEMA.md):
+ * largest size first, then by digest; a group's images by index.  NULL
+ * when memory ran out (now or in an earlier dup_note()). */
+cJSON *dup_groups_json(struct dup_index *d);
+void dup_index_free(struct dup_index *d);
+
+#endif
