@@ -176,7 +176,7 @@ CREATE VIEW scanned AS
 CREATE VIEW duplicates AS
   SELECT run_id, xxh128, size, copies, idx, path FROM (
     SELECT r.run_id, d.value AS xxh128, i.size, i.idx, i.path,
-           count(*) OVER (PARTITION BY d.run_key, d.value) AS copies
+           count(*) OVER (PARTITION BY d.run_key, d.value, i.size) AS copies
     FROM digests d
     JOIN images i ON i.run_key = d.run_key AND i.idx = d.idx
     JOIN runs r ON r.run_key = d.run_key
