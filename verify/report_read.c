@@ -22,17 +22,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A list of the report the caller is handed element by element. */
+struct list {
+	const char *name;          /* "images", "skipped" */
+	const char *array, *element; /* in messages: "the \"images\" array", "image object" */
+	report_image_fn fn;
+	size_t *n;                 /* elements handed so far */
+	bool *seen;                /* the document had this member already */
+};
+
 struct reader {
 	struct jstream js;
 	struct report_head *head;
-	report_image_fn image;
-	report_image_fn skipped;   /* NULL: skipped entries are passed over */
 	void *ctx;
 	size_t nimages, nskipped;
 	char type[16];             /* the first object's "type" ("run" for JSON lines) */
 	bool has_images;           /* the first object has an "images" member */
 	bool has_skipped;          /* ...and a "skipped" member (read when asked for) */
 	bool is_verify;            /* ... or "verify" and "items": a verify result */
+	struct list images, skipped;
 };
 
 const cJSON *json_at(const cJSON *obj, const char *key1, const char *key2)
@@ -44,91 +52,48 @@ const cJSON *json_at(const cJSON *obj, const char *key1, const char *key2)
 	return v;
 }
 
-/* One image object (taken: freed here), handed to the caller. */
-static int hand_image(struct reader *r, cJSON *img)
+/* One element (taken: freed here), handed to the caller. */
+static int hand(struct reader *r, const struct list *l, cJSON *o)
 {
 	char msg[320] = "";
 	int rc;
 
-	if (!cJSON_IsObject(img)) {
-		cJSON_Delete(img);
-		return js_fail(&r->js, "images[%zu] is not an object", r->nimages);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return js_fail(&r->js, "%s[%zu] is not an object", l->name, *l->n);
 	}
-	rc = r->image(r->ctx, img, r->nimages, msg, sizeof(msg));
-	cJSON_Delete(img);
+	rc = l->fn(r->ctx, o, *l->n, msg, sizeof(msg));
+	cJSON_Delete(o);
 	if (rc)
-		return js_fail(&r->js, "images[%zu]: %s", r->nimages, msg[0] ? msg : "refused");
-	r->nimages++;
+		return js_fail(&r->js, "%s[%zu]: %s", l->name, *l->n, msg[0] ? msg : "refused");
+	(*l->n)++;
 	return 0;
 }
 
-/* "images": [ {...}, ... ] of a JSON document, one element at a time. */
-static int read_images(struct reader *r)
+/* "images": [ {...}, ... ] (or "skipped") of a JSON document, one element
+ * at a time. */
+static int read_list(struct reader *r, const struct list *l)
 {
 	int c;
 
-	if (r->has_images) /* which list would be the report's? */
-		return js_fail(&r->js, "a second \"images\" member: two reports joined together?");
-	r->has_images = true;
-	if (js_expect(&r->js, '[', "the \"images\" array"))
+	if (*l->seen) /* which list would be the report's? */
+		return js_fail(&r->js, "a second \"%s\" member: two reports joined together?", l->name);
+	*l->seen = true;
+	if (js_expect(&r->js, '[', l->array))
 		return -1;
 	if (js_skip_ws(&r->js) == ']')
 		return js_next(&r->js), 0;
 	for (;;) {
-		cJSON *img;
+		cJSON *o;
 
-		if (js_value(&r->js, true) || !(img = js_parse(&r->js, "image object")) || hand_image(r, img))
+		if (js_value(&r->js, true) || !(o = js_parse(&r->js, l->element)) || hand(r, l, o))
 			return -1;
 		c = js_skip_ws(&r->js);
 		js_next(&r->js);
 		if (c == ']')
 			return 0;
 		if (c != ',')
-			return js_fail(&r->js, "expected ',' or ']' after images[%zu]", r->nimages - 1);
-	}
-}
-
-/* One skipped entry (taken: freed here), handed to the caller. */
-static int hand_skipped(struct reader *r, cJSON *s)
-{
-	char msg[320] = "";
-	int rc;
-
-	if (!cJSON_IsObject(s)) {
-		cJSON_Delete(s);
-		return js_fail(&r->js, "skipped[%zu] is not an object", r->nskipped);
-	}
-	rc = r->skipped(r->ctx, s, r->nskipped, msg, sizeof(msg));
-	cJSON_Delete(s);
-	if (rc)
-		return js_fail(&r->js, "skipped[%zu]: %s", r->nskipped, msg[0] ? msg : "refused");
-	r->nskipped++;
-	return 0;
-}
-
-/* "skipped": [ {...}, ... ] of a JSON document, for a caller that wants it. */
-static int read_skipped(struct reader *r)
-{
-	int c;
-
-	if (r->has_skipped)
-		return js_fail(&r->js, "a second \"skipped\" member: two reports joined together?");
-	r->has_skipped = true;
-	if (js_expect(&r->js, '[', "the \"skipped\" array"))
-		return -1;
-	if (js_skip_ws(&r->js) == ']')
-		return js_next(&r->js), 0;
-	for (;;) {
-		cJSON *s;
-
-		if (js_value(&r->js, true) || !(s = js_parse(&r->js, "skipped entry")) || hand_skipped(r, s))
-			return -1;
-		c = js_skip_ws(&r->js);
-		js_next(&r->js);
-		if (c == ']')
-			return 0;
-		if (c != ',')
-			return js_fail(&r->js, "expected ',' or ']' after skipped[%zu]", r->nskipped - 1);
+			return js_fail(&r->js, "expected ',' or ']' after %s[%zu]", l->name, *l->n - 1);
 	}
 }
 
@@ -175,7 +140,7 @@ static int read_member(struct reader *r)
 	if (js_expect(&r->js, ':', "':' after a member name"))
 		return -1;
 	if (!strcmp(key, "\"images\""))
-		return read_images(r);
+		return read_list(r, &r->images);
 	if (!strcmp(key, "\"tool\""))
 		return keep_object(r, &r->head->tool, "tool");
 	if (!strcmp(key, "\"run\""))
@@ -184,8 +149,8 @@ static int read_member(struct reader *r)
 		return keep_object(r, &r->head->summary, "summary");
 	if (!strcmp(key, "\"type\""))
 		return keep_type(r);
-	if (!strcmp(key, "\"skipped\"") && r->skipped)
-		return read_skipped(r);
+	if (!strcmp(key, "\"skipped\"") && r->skipped.fn)
+		return read_list(r, &r->skipped);
 	if (!strcmp(key, "\"verify\"") || !strcmp(key, "\"items\""))
 		r->is_verify = true;
 	return js_value(&r->js, false);
@@ -222,7 +187,7 @@ static int one_line(struct reader *r, cJSON *o, bool *summary)
 		return js_fail(&r->js, "a line without a \"type\"");
 	}
 	if (!strcmp(type->valuestring, "image"))
-		return hand_image(r, o);
+		return hand(r, &r->images, o);
 	if (!strcmp(type->valuestring, "run")) {
 		cJSON_Delete(o);
 		return js_fail(&r->js, "a second run line: two reports joined together?");
@@ -236,8 +201,8 @@ static int one_line(struct reader *r, cJSON *o, bool *summary)
 		*summary = true;
 		return 0;
 	}
-	if (!strcmp(type->valuestring, "skipped") && r->skipped)
-		return hand_skipped(r, o);
+	if (!strcmp(type->valuestring, "skipped") && r->skipped.fn)
+		return hand(r, &r->skipped, o);
 	cJSON_Delete(o); /* types a later imgscan may add */
 	return 0;
 }
@@ -342,8 +307,12 @@ int report_read(const char *path, struct report_head *head, report_image_fn imag
 int report_visit_stream(FILE *f, struct report_head *head, const struct report_visitor *v, char *err,
 			size_t errlen)
 {
-	struct reader r = {.head = head, .image = v->image, .skipped = v->skipped, .ctx = v->ctx};
+	struct reader r = {.head = head, .ctx = v->ctx};
 	int rc, rerr;
+
+	r.images = (struct list){"images", "the \"images\" array", "image object", v->image, &r.nimages, &r.has_images};
+	r.skipped = (struct list){"skipped", "the \"skipped\" array", "skipped entry", v->skipped, &r.nskipped,
+				  &r.has_skipped};
 
 	memset(head, 0, sizeof(*head));
 	js_init(&r.js, f, err, errlen);
