@@ -9,13 +9,13 @@
 #include "catalog/run_lock.h"
 #include "config/config.h"
 #include "config/options.h"
-#include "db/load.h"
 #include "report/outfile.h"
 #include "report/provenance.h"
 #include "report/report.h"
 #include "scanner/engine.h"
 #include "scanner/engine_choice.h"
 #include "scanner/pipeline.h"
+#include "scanner/sibling.h"
 #include "scanner/stop.h"
 #include "scanner/tsk_pool.h"
 #include "scanner/tsk_worker.h"
@@ -227,6 +227,22 @@ static int run_scan(struct scan_options *opt)
 	return status;
 }
 
+/* imgscan load is the program imgscan-load beside this one: scans do not
+ * load libpq and the twenty libraries it brings. */
+static int run_load(char **argv)
+{
+	char path[4096];
+	int rc = sibling_path("imgscan-load", path, sizeof(path));
+
+	if (!rc) {
+		execv(path, argv);
+		rc = -errno;
+	}
+	fprintf(stderr, "imgscan: cannot run imgscan-load (the program beside imgscan that loads reports): %s\n",
+		strerror(-rc));
+	return EXIT_ERRORS;
+}
+
 int main(int argc, char **argv)
 {
 	struct scan_options opt;
@@ -237,7 +253,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "verify"))
 		return verify_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "load"))
-		return load_main(argc, argv);
+		return run_load(argv);
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		provenance_print(stdout, engine_uring_probe());
 		return fflush(stdout) ? EXIT_ERRORS : EXIT_CLEAN;

@@ -61,7 +61,7 @@ static const struct lib_version libs[] = {
 	{"libcjson", IMGSCAN_BUILD_CJSON, cjson_runtime, "imgscan"},
 	{"libcrypto", IMGSCAN_BUILD_CRYPTO, crypto_runtime, "imgscan"},
 	{"sqlite3", IMGSCAN_BUILD_SQLITE, sqlite_runtime, "imgscan"},
-	{"libpq", IMGSCAN_BUILD_PQ, NULL, "imgscan (load)"},
+	{"libpq", IMGSCAN_BUILD_PQ, NULL, "imgscan-load"},
 	{"libarchive", IMGSCAN_BUILD_ARCHIVE, NULL, "imgscan-worker"},
 	{"libmagic", IMGSCAN_BUILD_MAGIC, NULL, "imgscan-worker"},
 	{"libqcow", IMGSCAN_BUILD_QCOW, NULL, "imgscan-worker"},

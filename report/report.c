@@ -93,6 +93,8 @@ static int write_head(struct report *r)
 		return 0;
 	}
 	text = cJSON_PrintUnformatted(tool);
+	if (!text) /* never a document with a hole where the tool goes */
+		r->out.err = r->out.err ? r->out.err : ENOMEM;
 	outfile_write(&r->out, "{\"tool\":", 8);
 	outfile_write(&r->out, text, text ? strlen(text) : 0);
 	outfile_write(&r->out, ",\n\"images\":[\n", 13);
@@ -113,7 +115,8 @@ int report_open(const struct scan_options *opt, const struct imgscan_config *cfg
 	r->first_image = true;
 	clock_gettime(CLOCK_REALTIME, &r->t0_wall);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0_mono);
-	rc = dup_index_create(&r->dups);
+	/* CASE output does not carry the groups: no index to keep */
+	rc = opt->format == FMT_CASE ? 0 : dup_index_create(&r->dups);
 	if (!rc)
 		rc = outfile_open(&r->out, opt->output);
 	if (rc) {
@@ -129,6 +132,7 @@ int report_open(const struct scan_options *opt, const struct imgscan_config *cfg
 		outfile_abort(&r->out);
 		cJSON_Delete(r->run);
 		cJSON_Delete(r->skipped);
+		dup_index_free(r->dups);
 		pthread_mutex_destroy(&r->lock);
 		free(r);
 		return rc;
@@ -208,7 +212,8 @@ static void tally_locked(struct report *r, const cJSON *img)
 		r->bytes += json_u64(cJSON_GetObjectItemCaseSensitive(img, "read"), "bytes");
 	}
 	r->image_errors += cJSON_GetArraySize(errors) > 0;
-	dup_note(r->dups, img); /* a failure is sticky: the report fails at the end */
+	if (r->dups)
+		dup_note(r->dups, img); /* a failure is sticky: the groups are left out at the end */
 	count_kind(r, json_str(img, "kind"));
 	cJSON_ArrayForEach(f, findings) {
 		const char *suggested = json_str(f, "suggested_name");
@@ -344,7 +349,7 @@ static cJSON *pipeline_json(const struct run_stats *st)
 static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigned restarts, double secs, int status)
 {
 	cJSON *s = cJSON_CreateObject(), *kinds = cJSON_CreateObject();
-	cJSON *dups = dup_groups_json(r->dups);
+	cJSON *dups = r->dups ? dup_groups_json(r->dups) : NULL;
 
 	cJSON_AddNumberToObject(s, "entries", (double)st->entries);
 	cJSON_AddNumberToObject(s, "images", (double)r->images);
@@ -363,9 +368,11 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 	cJSON_AddNumberToObject(s, "bytes_hashed", (double)r->bytes);
 	cJSON_AddNumberToObject(s, "images_reused", (double)r->reused);
 	cJSON_AddNumberToObject(s, "bytes_reused", (double)r->bytes_reused);
-	if (!dups) /* out of memory: no report rather than one with groups missing */
-		r->out.err = r->out.err ? r->out.err : ENOMEM;
-	cJSON_AddItemToObject(s, "duplicates", dups ? dups : cJSON_CreateArray());
+	/* out of memory for the groups: null (not known), never a partial
+	 * list, and the rest of the report is kept */
+	if (r->dups && !dups && !r->opt->quiet)
+		fprintf(stderr, "imgscan: not enough memory to group the duplicate images: summary.duplicates is null\n");
+	cJSON_AddItemToObject(s, "duplicates", dups ? dups : cJSON_CreateNull());
 	if (r->catalog)
 		cJSON_AddItemReferenceToObject(s, "catalog", r->catalog);
 	else

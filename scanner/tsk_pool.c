@@ -9,6 +9,7 @@
  * container names; tsk_worker.c owns what goes over the socket.
  */
 #include "tsk_pool.h"
+#include "sibling.h"
 #include "clock.h"
 #include "tsk_wire.h"
 
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -132,25 +132,11 @@ static void *spawner_main(void *arg);
 /* Open the worker program beside our own executable: 0 or -errno. */
 static int open_worker_program(struct tsk_pool *p)
 {
-	char self[PATH_MAX], path[PATH_MAX + sizeof(WORKER_PROGRAM) + 1];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	const char *execfn;
-	char *slash;
-	int fd;
+	char path[PATH_MAX + sizeof(WORKER_PROGRAM) + 1];
+	int fd, rc = sibling_path(WORKER_PROGRAM, path, sizeof(path));
 
-	if (n > 0) {
-		self[n] = '\0';
-	} else { /* no /proc (a chroot, a minimal container): the name we were started by */
-		execfn = (const char *)getauxval(AT_EXECFN);
-		if (!execfn || strlen(execfn) >= sizeof(self))
-			return -ENOENT;
-		snprintf(self, sizeof(self), "%s", execfn);
-	}
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -ENOENT;
-	slash[1] = '\0';
-	snprintf(path, sizeof(path), "%s%s", self, WORKER_PROGRAM);
+	if (rc)
+		return rc;
 	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -99,6 +99,14 @@ def scans(c, top, arch):
     c.true("skipped entries", len(rep["skipped"]) >= 2)
     c.true("a duplicate group with a name that is not UTF-8",
            any(i.get("path_lossy") for g in rep["summary"]["duplicates"] for i in g["images"]))
+    # a version-1 report of an imgscan before the fields added later: still valid
+    old = json.loads(json.dumps(rep))
+    for obj, key in ((old["tool"], "libraries"), (old["tool"], "kernel"), (old["run"], "io_uring"),
+                     (old["summary"], "duplicates")):
+        del obj[key]
+    check(c, "JSON report of an older imgscan (no libraries, kernel, io_uring, duplicates)", vdoc, old)
+    old["summary"]["duplicates"] = None
+    check(c, "JSON report whose duplicates could not be kept (null)", vdoc, old)
     p = run("scan", "-q", "--hash", "md5,sha1,sha256", "--sector-hashes", lists, "--state", cat, "-o",
             os.path.join(top, "again.json"), arch)
     with open(os.path.join(top, "again.json")) as f:

@@ -1,7 +1,8 @@
 #!/bin/sh
 # ASan/UBSan build of imgscan and its tests; runs the unit tests and the
 # identification and hashing tests on real images with the sanitized binary,
-# verify (its report reader is fed malformed reports), the duplicate
+# verify and load (their report reader is fed malformed reports; load's
+# rows, COPY buffers and the spool of a piped report), the CASE export, the duplicate
 # groups (sorted and freed at the report's end), and the reader-fault
 # and stop tests (a read abandoned by a drain must never be written into
 # freed memory).
@@ -20,6 +21,9 @@ python3 "$src/tests/it_identify.py" "$out/imgscan"
 python3 "$src/tests/it_hashes.py" "$out/imgscan"
 python3 "$src/tests/it_verify.py" "$out/imgscan"
 python3 "$src/tests/it_duplicates.py" "$out/imgscan"
+python3 "$src/tests/it_load.py" "$out/imgscan" sqlite
+python3 "$src/tests/it_load.py" "$out/imgscan" postgresql || [ $? = 77 ]
+/usr/bin/python3 "$src/tests/it_case.py" "$out/imgscan" || [ $? = 77 ]
 python3 "$src/tests/it_inside.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_reader_faults.py" "$out/imgscan"
 FAULTFS=$faultfs python3 "$src/tests/it_stop.py" "$out/imgscan"
