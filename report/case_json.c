@@ -133,9 +133,36 @@ static char *option_text(const cJSON *v)
 	return NULL;
 }
 
-/* argv, one entry per argument in order ("argv[0]", ...), then the
- * effective options ("option:jobs", ...). */
-static void write_configuration(struct case_doc *d, const cJSON *run)
+/* Provenance (SCHEMA.md, "tool" and "run"): "library:<name>" =
+ * "<version> (<from>)" for each of tool.libraries, "kernel" = tool.kernel,
+ * "io_uring" = "true"/"false" from run.io_uring.  A field that is absent,
+ * or not of its type, gives no entry. */
+static void add_provenance(struct case_doc *d, cJSON *config, const cJSON *tool, const cJSON *run)
+{
+	const cJSON *lib, *kernel = cJSON_GetObjectItemCaseSensitive(tool, "kernel"),
+		*uring = cJSON_GetObjectItemCaseSensitive(run, "io_uring");
+	char item[64], value[160];
+
+	cJSON_ArrayForEach(lib, cJSON_GetObjectItemCaseSensitive(tool, "libraries")) {
+		const char *version = case_get_str(lib, "version"), *from = case_get_str(lib, "from");
+		if (!lib->string || !version[0])
+			continue;
+		snprintf(item, sizeof(item), "library:%s", lib->string);
+		if (from[0])
+			snprintf(value, sizeof(value), "%s (%s)", version, from);
+		else
+			snprintf(value, sizeof(value), "%s", version);
+		add_entry(d, config, item, value, NULL);
+	}
+	if (cJSON_IsString(kernel))
+		add_entry(d, config, "kernel", kernel->valuestring, NULL);
+	if (cJSON_IsBool(uring))
+		add_entry(d, config, "io_uring", cJSON_IsTrue(uring) ? "true" : "false", NULL);
+}
+
+/* argv, one entry per argument in order ("argv[0]", ...), the effective
+ * options ("option:jobs", ...), then the provenance (add_provenance). */
+static void write_configuration(struct case_doc *d, const cJSON *tool, const cJSON *run)
 {
 	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(run, "argv"), *b64 = cJSON_GetObjectItemCaseSensitive(run,
 		"argv_b64"), *v;
@@ -162,6 +189,7 @@ static void write_configuration(struct case_doc *d, const cJSON *run)
 		add_entry(d, config, item, text, NULL);
 		free(text);
 	}
+	add_provenance(d, config, tool, run);
 	write_node(d, config);
 }
 
@@ -203,7 +231,7 @@ struct case_doc *case_open(struct outfile *out, const cJSON *tool, const cJSON *
 	case_id(d->configured_id, &d->ns, "ConfiguredTool", "configured-tool");
 	outfile_write(out, context, strlen(context));
 	write_tools(d, tool);
-	write_configuration(d, run);
+	write_configuration(d, tool, run);
 	write_paths(d, npaths, paths);
 	return d;
 }

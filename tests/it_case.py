@@ -6,14 +6,22 @@ what real tools say of them.
 
 Images made here by real tools: an ISO (genisoimage), a FAT floppy
 (mkfs.vfat), an MBR disk with an ext4 partition (sfdisk, mkfs.ext4), a FAT
-image named .iso (misnamed), an empty file, a name that is not UTF-8, and,
-where FUSE is available, an image that fails with a read error (faultfs).
-Checked: one File per image with its name and size; its MD5, SHA-256 and
+image named .iso (misnamed), an empty file, a name that is not UTF-8,
+copies of the floppy under names with a double quote, a backslash, a
+control character (\x01), '#', '%20' and spaces, and, where FUSE is
+available, an image that fails with a read error (faultfs).
+Checked: one File per image with its name and size, each odd name exact in
+fileName and filePath; its MD5, SHA-256 and
 XXH128 equal md5sum's, sha256sum's and xxhsum -H2's; the file systems and
 the partition (against sfdisk --json); the misnamed image's Annotation and
 suggested name; the action's tool, version, argv, times, objects and
-results; and that every type and property in the graph is in the subset
-report/CASE.md documents, with no blank node.
+results; the provenance entries of its Configuration (each library equal
+to the JSON report's tool.libraries, the kernel to `uname -r`, io_uring to
+the JSON report's run.io_uring); CASE.md's duplicates query; and that
+every type and property in the graph is in the subset report/CASE.md
+documents, with no blank node.  A run stopped by SIGINT (a Sleuth Kit
+worker made to hang by imgscan-testhooks, as tests/it_stop.py does) still
+writes a whole document: exit status 130, actionStatus "Error".
 
 CASE's SHACL shapes are not checked: neither case-utils nor pyshacl is
 packaged by Debian (apt-cache search finds neither), and the suite installs
@@ -24,8 +32,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itlib  # noqa: E402
@@ -54,6 +64,9 @@ SPARQL_PREFIXES = "".join("PREFIX %s: <%s>\n" % kv for kv in PREFIXES.items())
 CORE = Namespace(PREFIXES["uco-core"])
 OBS = Namespace(PREFIXES["uco-observable"])
 VOCAB = Namespace(PREFIXES["uco-vocabulary"])
+# Copies of floppy.img: names JSON, IRIs or a shell could get wrong.
+ODD_NAMES = ['quote".img', "back\\slash.img", "ctl\x01char.img", "hash#1.img", "pct%20.img",
+             "with  two spaces .img"]
 
 
 def expand(curie):
@@ -90,6 +103,8 @@ def make_images(top):
     open(os.path.join(arch, "empty.img"), "wb").close()
     with open(os.path.join(arch.encode(), b"bad\xffname.img"), "wb") as f:
         f.write(b"\x01" * 8192)
+    for name in ODD_NAMES:
+        shutil.copy(os.path.join(arch, "floppy.img"), os.path.join(arch, name))
     return arch
 
 
@@ -128,6 +143,58 @@ def check_files(c, g, arch):
         c.eq("%s: sizeInBytes" % name, r.size.toPython(), os.path.getsize(real))
         c.eq("%s: sizeInBytes is xsd:integer" % name, r.size.datatype, XSD.integer)
     return files
+
+
+def check_odd_names(c, g, arch, files):
+    """Each odd name is one File, its fileName and filePath exact."""
+    for name in ODD_NAMES:
+        r = files.get(name)
+        c.true("%r: a File with that exact fileName" % name, r is not None, sorted(files))
+        if r is not None:
+            c.eq("%r: filePath exact" % name, str(r.path), os.path.join(arch, name))
+
+
+def check_duplicates_query(c, g, arch):
+    """summary.duplicates is not mapped; CASE.md's query finds the groups
+    from the Files' XXH128: here the floppy and its copies."""
+    with open(CASE_MD) as f:
+        blocks = re.findall(r"```sparql\n(.*?)```", f.read(), re.S)
+    text = [b for b in blocks if "GROUP BY" in b]
+    c.eq("CASE.md has one duplicates query", len(text), 1)
+    if len(text) != 1:
+        return
+    rows = [(str(r.value), int(r.size), int(r.copies)) for r in g.query(text[0])]
+    floppy = os.path.join(arch, "floppy.img")
+    c.eq("CASE.md's duplicates query: the floppy and its copies", rows,
+         [(tool_digest("xxhsum", floppy), os.path.getsize(floppy), 1 + len(ODD_NAMES))])
+
+
+def config_entries(g, configured):
+    rows = query(g, """SELECT ?name ?value WHERE { <%s> uco-configuration:usesConfiguration ?conf .
+        ?conf uco-configuration:configurationEntry ?e . ?e uco-configuration:itemName ?name ;
+        uco-configuration:itemValue ?value . }""" % configured)
+    return {str(r.name): str(r.value) for r in rows}
+
+
+def configured_tool(g):
+    rows = query(g, "SELECT ?t WHERE { ?a a case-investigation:InvestigativeAction ; uco-action:instrument ?t }")
+    return rows[0].t if len(rows) == 1 else None
+
+
+def check_provenance(c, g, arch):
+    """The Configuration's library:<name>, kernel and io_uring entries:
+    those of the JSON report of the same scan, the kernel `uname -r`."""
+    p = subprocess.run([itlib.IMGSCAN, "scan", "-q", "--hash", "md5,sha256", arch], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+    rep = json.loads(p.stdout)
+    got = config_entries(g, configured_tool(g))
+    libs = {k[len("library:"):]: v for k, v in got.items() if k.startswith("library:")}
+    want = {k: "%s (%s)" % (v["version"], v["from"]) for k, v in rep["tool"]["libraries"].items()}
+    c.true("provenance: the JSON report names libraries", len(want) >= 11, want)
+    c.eq("provenance: library entries = the JSON report's tool.libraries", libs, want)
+    c.eq("provenance: kernel = uname -r", got.get("kernel"), itlib.sh("uname", "-r").stdout.decode().strip())
+    c.eq("provenance: io_uring = the JSON report's run.io_uring", got.get("io_uring"),
+         "true" if rep["run"]["io_uring"] else "false")
 
 
 def path_b64(g, f):
@@ -255,10 +322,7 @@ def check_action(c, g, argv, arch, files):
     c.eq("tool name and version", (str(a.name), str(a.version)), ("imgscan", version))
     c.true("start <= end, xsd:dateTime", a.start.datatype == XSD.dateTime and str(a.start) <= str(a.end))
     c.eq("action status", str(a.status), "Complete/Finish")
-    entries = query(g, """SELECT ?name ?value WHERE { <%s> uco-configuration:usesConfiguration ?conf .
-        ?conf uco-configuration:configurationEntry ?e . ?e uco-configuration:itemName ?name ;
-        uco-configuration:itemValue ?value . }""" % a.tool)
-    got = {str(r.name): str(r.value) for r in entries}
+    got = config_entries(g, a.tool)
     shown = [os.fsdecode(x).encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(x, bytes)
              else x for x in argv]
     c.eq("argv, in order", [got.get("argv[%d]" % i) for i in range(len(argv))], shown)
@@ -324,6 +388,58 @@ def check_read_error(c, top):
     check_subset(c, g, False)
 
 
+def stop_by_sigint(argv, env):
+    """Run argv, SIGINT after 1.5 s; its exit status (None: it hung)."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+def check_stopped(c, top):
+    """Stopped by SIGINT mid-scan: a Sleuth Kit worker made to hang on
+    hangme.img (imgscan-testhooks, built beside imgscan; tests/it_stop.py)
+    holds the scan until the signal, so the stop always comes first.  The
+    document is still whole: valid JSON-LD, actionStatus "Error", the stop
+    in the description, every File a result; exit status 130."""
+    hooks = os.path.join(os.path.dirname(os.path.abspath(itlib.IMGSCAN)), "imgscan-testhooks")
+    if not os.access(hooks, os.X_OK):
+        c.true("imgscan-testhooks is built beside imgscan (for the SIGINT case)", False, hooks)
+        return
+    d = os.path.join(top, "stop")
+    os.makedirs(d)
+    itlib.make_fat(os.path.join(d, "first.img"), 12, "FIRST", 1440 * 1024)
+    itlib.make_fat(os.path.join(d, "hangme.img"), 16, "HANG", 16 << 20)
+    out = os.path.join(top, "stopped.jsonld")
+    env = dict(os.environ, IMGSCAN_TEST_TSK_FAULT="hang:hangme")
+    status = stop_by_sigint([hooks, "scan", "-q", "--format", "case", "--io", "pread", "--tsk-timeout", "25",
+                             "-o", out, d], env)
+    c.eq("SIGINT: exit status 130", status, 130)
+    if not os.path.exists(out):
+        c.true("SIGINT: the document is written", False)
+        return
+    with open(out, "rb") as f:
+        c.true("SIGINT: the document ends whole", f.read().endswith(b"\n]}\n"))
+    g = parse(c, out)
+    rows = query(g, """SELECT ?a ?status WHERE { ?a a case-investigation:InvestigativeAction ;
+        uco-action:actionStatus ?status }""")
+    c.eq("SIGINT: one action, status Error", [(str(r.status), r.status.datatype) for r in rows],
+         [("Error", VOCAB.ActionStatusTypeVocab)])
+    if rows:
+        about = [str(x) for x in g.objects(rows[0].a, CORE.description)]
+        c.true("SIGINT: the description says it stopped", any("stopped early: SIGINT" in x for x in about), about)
+        results = {r.f for r in query(g, "SELECT ?f WHERE { <%s> uco-action:result ?f }" % rows[0].a)}
+        c.eq("SIGINT: every File is a result", results, {r.f for r in files_by_name(g).values()})
+    c.true("SIGINT: hangme.img is there", "hangme.img" in files_by_name(g), sorted(files_by_name(g)))
+    c.eq("SIGINT, --io pread: io_uring false", config_entries(g, configured_tool(g)).get("io_uring"), "false")
+    check_subset(c, g, False)
+
+
 def main():
     top = itlib.setup()
     c = itlib.Checker()
@@ -346,9 +462,13 @@ def main():
         check_layout(c, g, arch, files)
         check_findings(c, g, files)
         check_odd_name(c, g, arch, files)
+        check_odd_names(c, g, arch, files)
+        check_duplicates_query(c, g, arch)
         check_action(c, g, argv, arch, files)
+        check_provenance(c, g, arch)
         check_subset(c, g, True)
         check_read_error(c, top)
+        check_stopped(c, top)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     c.done()
