@@ -177,8 +177,6 @@ static void put_text(struct db_pg *d, struct copy_buf *b, const char *s)
 	put(d, b, run, (size_t)(s - run));
 }
 
-static int pg_row(struct db *db, enum db_table t, const struct dv *vals, char *err, size_t errlen);
-
 /* Send every table's gathered rows. */
 static int flush(struct db_pg *d, char *err, size_t errlen)
 {

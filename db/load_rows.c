@@ -7,6 +7,7 @@
  * disk", report/SCHEMA.md) is stored as NULL.
  */
 #include "load_rows.h"
+#include "../report/image_json.h"
 #include "../report/pathenc.h"
 #include "../report/run_json.h"
 
@@ -575,19 +576,6 @@ int load_check_head(const cJSON *tool, const cJSON *run, const char **run_id, ch
 	return 0;
 }
 
-static void utc_now(char *out, size_t len)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	char base[32];
-
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, len, "%s.%09ldZ", base, ts.tv_nsec);
-}
-
 static int run_counts(struct row *r, const cJSON *summary, char *err, size_t errlen)
 {
 	const char *at = "summary";
@@ -606,6 +594,7 @@ int load_run_row(struct load_run *lr, const char *format, const cJSON *tool, con
 {
 	const cJSON *ver = member(tool, "schema_version"), *argv = member(run, "argv");
 	char now[48];
+	struct timespec ts;
 	struct row r;
 
 	if (!tool || !run || !summary)
@@ -613,7 +602,8 @@ int load_run_row(struct load_run *lr, const char *format, const cJSON *tool, con
 	if (!cJSON_IsArray(argv))
 		return snprintf(err, errlen, "run.argv is not an array"), -1;
 	row_start(&r, TB_RUNS, lr->run_key);
-	utc_now(now, sizeof(now));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	format_utc(now, sizeof(now), ts.tv_sec, ts.tv_nsec);
 	set_int(&r, "schema_version", ver ? (int64_t)ver->valuedouble : 1); /* reports before it was written: 1 */
 	set_text(&r, "report_format", format);
 	set_text(&r, "loaded_at", now);

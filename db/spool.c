@@ -4,6 +4,7 @@
  * no name, nobody else can open it, and it is gone when load exits.
  */
 #include "spool.h"
+#include "../verify/report_read.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,32 +77,32 @@ static FILE *spool_fd(int in, char *err, size_t errlen)
 
 FILE *spool_open(const char *path, bool *spooled, char *err, size_t errlen)
 {
-	bool is_stdin = !strcmp(path, "-");
-	int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	FILE *in, *f;
 	struct stat st;
-	FILE *f;
 
 	*spooled = false;
 	err[0] = '\0';
-	if (fd < 0 || fstat(fd, &st)) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (!(in = report_open_stream(path, err, errlen)))
 		return NULL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return snprintf(err, errlen, "a directory, not a report"), NULL;
-	}
-	if (S_ISREG(st.st_mode)) {
-		if (!(f = fdopen(fd, "r"))) {
+	if (fstat(fileno(in), &st)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		f = NULL;
+	} else if (!S_ISREG(st.st_mode)) {
+		*spooled = true;
+		f = spool_fd(fileno(in), err, errlen);
+	} else if (in != stdin) {
+		return in;
+	} else { /* a regular file on stdin: a stream of our own to close, stdin stays */
+		int fd = dup(STDIN_FILENO);
+
+		if (fd < 0 || !(f = fdopen(fd, "r"))) {
 			snprintf(err, errlen, "%s", strerror(errno));
-			close(fd);
+			if (fd >= 0)
+				close(fd);
+			f = NULL;
 		}
-		return f;
 	}
-	*spooled = true;
-	f = spool_fd(fd, err, errlen);
-	close(fd);
+	if (in != stdin)
+		fclose(in);
 	return f;
 }

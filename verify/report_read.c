@@ -250,9 +250,7 @@ static int read_report(struct reader *r)
 	return 0;
 }
 
-/* The report's stream: stdin for "-", else the file, refusing a
- * directory.  Returns it, or NULL with err set. */
-static FILE *open_report(const char *path, char *err, size_t errlen)
+FILE *report_open_stream(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	FILE *f;
@@ -337,7 +335,7 @@ int report_visit(const char *path, struct report_head *head, const struct report
 	int rc;
 
 	memset(head, 0, sizeof(*head));
-	if (!(f = open_report(path, err, errlen)))
+	if (!(f = report_open_stream(path, err, errlen)))
 		return -1;
 	rc = report_visit_stream(f, head, v, err, errlen);
 	if (f != stdin)

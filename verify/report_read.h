@@ -54,6 +54,9 @@ struct report_visitor {
 };
 int report_visit(const char *path, struct report_head *head, const struct report_visitor *v, char *err,
 		 size_t errlen);
+/* The report's stream: stdin itself for "-", else the file, refusing a
+ * directory.  Returns it, or NULL with err set. */
+FILE *report_open_stream(const char *path, char *err, size_t errlen);
 /* The same over a stream the caller opened (and closes). */
 int report_visit_stream(FILE *f, struct report_head *head, const struct report_visitor *v, char *err,
 			size_t errlen);
