@@ -7,7 +7,6 @@
 #include "sqlite_guard.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -15,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CATALOG_BATCH 256          /* writes per transaction at most... */
 #define CATALOG_BATCH_SECONDS 1.0  /* ...and at most this old */
@@ -126,25 +124,14 @@ fail:
 int catalog_open(const char *path, struct catalog **out, char *err, size_t errlen)
 {
 	struct catalog *c;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
-
-	char buf[4096];
-	const char *literal = sqlite_guard_literal(path, buf, sizeof(buf));
 
 	*out = NULL;
-	if (!literal)
-		return snprintf(err, errlen, "the path is too long"), -1;
-	if (sqlite_guard_open_check(path, &catalog_owner, err, errlen))
-		return -1;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return snprintf(err, errlen, "%s", strerror(ENOMEM)), -1;
 	pthread_mutex_init(&c->lock, NULL);
-	if (sqlite3_open_v2(literal, &c->db, flags, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", c->db ? sqlite3_errmsg(c->db) : "cannot open");
+	if (sqlite_guard_open(path, &catalog_owner, 10000, &c->db, err, errlen))
 		goto fail;
-	}
-	sqlite3_busy_timeout(c->db, 10000);
 	if (check_and_migrate(c))
 		goto fail_msg;
 	for (int i = 0; i < ST_COUNT; i++)

@@ -152,3 +152,25 @@ int sqlite_guard_open_check(const char *path, const struct sqlite_owner *o, char
 	sqlite3_close(ro);
 	return rc;
 }
+
+int sqlite_guard_open(const char *path, const struct sqlite_owner *o, int busy_ms, sqlite3 **db, char *err,
+		      size_t errlen)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
+	char buf[4096];
+	const char *literal = sqlite_guard_literal(path, buf, sizeof(buf));
+
+	*db = NULL;
+	if (!literal)
+		return snprintf(err, errlen, "the path is too long"), -1;
+	if (sqlite_guard_open_check(path, o, err, errlen))
+		return -1;
+	if (sqlite3_open_v2(literal, db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open it: %s", *db ? sqlite3_errmsg(*db) : "out of memory");
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(*db, busy_ms);
+	return 0;
+}

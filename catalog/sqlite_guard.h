@@ -33,4 +33,10 @@ int sqlite_guard_identity(sqlite3 *db, const struct sqlite_owner *o, int64_t *ve
  * connection when the file exists. */
 int sqlite_guard_open_check(const char *path, const struct sqlite_owner *o, char *err, size_t errlen);
 
+/* All of it: sqlite_guard_open_check, then the file opened read-write
+ * (made when absent; never through a symlink, never as a URI) with a
+ * busy timeout of busy_ms.  Returns 0 with *db, or -1 with err set. */
+int sqlite_guard_open(const char *path, const struct sqlite_owner *o, int busy_ms, sqlite3 **db, char *err,
+		      size_t errlen);
+
 #endif

@@ -207,26 +207,17 @@ static const struct db_ops sqlite_ops = {
 
 int db_sqlite_open(const char *path, struct db **out, char *err, size_t errlen)
 {
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
 	struct db_sqlite *d;
-	char buf[4096];
-	const char *literal = sqlite_guard_literal(path, buf, sizeof(buf));
 
 	*out = NULL;
-	if (!literal)
-		return snprintf(err, errlen, "the path is too long"), -1;
-	if (sqlite_guard_open_check(path, &db_owner, err, errlen))
-		return -1;
 	if (!(d = calloc(1, sizeof(*d))))
 		return snprintf(err, errlen, "out of memory"), -1;
 	d->base.ops = &sqlite_ops;
 	d->base.kind = "sqlite";
-	if (sqlite3_open_v2(literal, &d->h, flags, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open it: %s", d->h ? sqlite3_errmsg(d->h) : "out of memory");
+	if (sqlite_guard_open(path, &db_owner, 60000, &d->h, err, errlen)) {
 		sq_close(&d->base);
 		return -1;
 	}
-	sqlite3_busy_timeout(d->h, 60000);
 	*out = &d->base;
 	return 0;
 }
