@@ -32,7 +32,9 @@ static int check_kind(const char *path, const struct sqlite_owner *o, struct sta
 	return 0;
 }
 
-const char *sqlite_guard_literal(const char *path, char *buf, size_t len)
+/* The name to give sqlite3_open_v2: path itself when absolute, else
+ * "./path" in buf (NULL when it does not fit). */
+static const char *literal_name(const char *path, char *buf, size_t len)
 {
 	if (path[0] == '/')
 		return path;
@@ -64,7 +66,8 @@ static int check_side_files(const char *path, const struct stat *db, const struc
 	return 0;
 }
 
-int sqlite_guard_file(const char *path, const struct sqlite_owner *o, char *err, size_t errlen)
+/* Returns 0 (ours, new, or absent) or -1 with the reason in err. */
+static int check_file(const char *path, const struct sqlite_owner *o, char *err, size_t errlen)
 {
 	unsigned char hdr[108]; /* the file header, and page 1's b-tree header */
 	struct stat st;
@@ -127,17 +130,15 @@ int sqlite_guard_identity(sqlite3 *db, const struct sqlite_owner *o, int64_t *ve
 	return 0;
 }
 
-int sqlite_guard_open_check(const char *path, const struct sqlite_owner *o, char *err, size_t errlen)
+/* check_file, then sqlite_guard_identity over a read-only connection
+ * (to literal, path's name for SQLite) when the file exists. */
+static int open_check(const char *path, const char *literal, const struct sqlite_owner *o, char *err, size_t errlen)
 {
 	sqlite3 *ro = NULL;
-	char buf[4096];
-	const char *literal = sqlite_guard_literal(path, buf, sizeof(buf));
 	int64_t version;
 	int rc;
 
-	if (!literal)
-		return snprintf(err, errlen, "the path is too long"), -1;
-	if (sqlite_guard_file(path, o, err, errlen))
+	if (check_file(path, o, err, errlen))
 		return -1;
 	if (access(path, F_OK))
 		return 0; /* made new */
@@ -158,12 +159,12 @@ int sqlite_guard_open(const char *path, const struct sqlite_owner *o, int busy_m
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
 	char buf[4096];
-	const char *literal = sqlite_guard_literal(path, buf, sizeof(buf));
+	const char *literal = literal_name(path, buf, sizeof(buf));
 
 	*db = NULL;
 	if (!literal)
 		return snprintf(err, errlen, "the path is too long"), -1;
-	if (sqlite_guard_open_check(path, o, err, errlen))
+	if (open_check(path, literal, o, err, errlen))
 		return -1;
 	if (sqlite3_open_v2(literal, db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open it: %s", *db ? sqlite3_errmsg(*db) : "out of memory");

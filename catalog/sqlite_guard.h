@@ -21,21 +21,14 @@ struct sqlite_owner {
 	const char *noun;          /* "catalog": said in messages */
 };
 
-/* The name to give sqlite3_open_v2 for the file path: path itself when
- * absolute, else "./path" in buf (NULL when it does not fit), so that
- * SQLite never reads it as a URI ("file:...") or as ":memory:". */
-const char *sqlite_guard_literal(const char *path, char *buf, size_t len);
-/* Returns 0 (ours, new, or absent) or -1 with the reason in err. */
-int sqlite_guard_file(const char *path, const struct sqlite_owner *o, char *err, size_t errlen);
-/* The same through SQLite: returns 0 with *version, or -1 with err set. */
+/* Ours, and not newer, as SQLite sees it (with what its WAL holds):
+ * returns 0 with *version, or -1 with err set. */
 int sqlite_guard_identity(sqlite3 *db, const struct sqlite_owner *o, int64_t *version, char *err, size_t errlen);
-/* sqlite_guard_file, then sqlite_guard_identity over a read-only
- * connection when the file exists. */
-int sqlite_guard_open_check(const char *path, const struct sqlite_owner *o, char *err, size_t errlen);
-
-/* All of it: sqlite_guard_open_check, then the file opened read-write
- * (made when absent; never through a symlink, never as a URI) with a
- * busy timeout of busy_ms.  Returns 0 with *db, or -1 with err set. */
+/* The file checked (regular, one name, its -wal/-shm/-journal too, ours
+ * or new, not newer; through a read-only connection as well), then opened
+ * read-write (made when absent; never through a symlink, never read as an
+ * SQLite URI or ":memory:") with a busy timeout of busy_ms.  Returns 0
+ * with *db, or -1 with err set. */
 int sqlite_guard_open(const char *path, const struct sqlite_owner *o, int busy_ms, sqlite3 **db, char *err,
 		      size_t errlen);
 
