@@ -9,7 +9,7 @@ DEMO       ?= $(BUILD)/demo-archive
 BENCH_DIR  ?= /tmp/imgscan-bench
 
 # Debian packages: to build, and to make real images for the demo and tests.
-BUILD_DEPS = build-essential cmake pkg-config liburing-dev libtsk-dev libxxhash-dev libcjson-dev libssl-dev libsqlite3-dev libpq-dev libarchive-dev libmagic-dev libqcow-dev libvmdk-dev libvhdi-dev clang libclang-rt-dev
+BUILD_DEPS = build-essential cmake pkg-config liburing-dev libtsk-dev libxxhash-dev libcjson-dev libssl-dev libsqlite3-dev libpq-dev libarchive-dev libmagic-dev libqcow-dev libvmdk-dev libvhdi-dev libewf-dev clang libclang-rt-dev
 IMAGE_DEPS = xxhash genisoimage xorriso isolinux syslinux-utils dosfstools e2fsprogs ntfs-3g mtools \
              fdisk gdisk qemu-utils ewf-tools udftools exfatprogs sleuthkit util-linux \
              python3 gzip xz-utils zstd bzip2 zip p7zip-full time btrfs-progs xfsprogs \

@@ -7,6 +7,8 @@
 #ifndef IMGSCAN_IDENT_H
 #define IMGSCAN_IDENT_H
 
+#include "ewf_acq.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -164,6 +166,7 @@ struct tsk_result {
 	uint32_t nerrors;
 	char errors[TSK_MAX_ERRORS][200];
 	struct inside_result inside; /* the "inside" request's answer */
+	struct ewf_acquisition acq;  /* an EWF image or media: its acquisition checked (ewf_acq.h) */
 };
 
 #endif

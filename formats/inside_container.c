@@ -96,7 +96,7 @@ static void probe_disk(struct vdisk *d, struct peek *pk, struct inside_result *i
 static void run_tsk(const struct tsk_request *req, struct vdisk *d, struct tsk_result *res)
 {
 	struct inside_result *kept = malloc(sizeof(*kept));
-	struct tsk_source src = {disk_read, d, NULL};
+	struct tsk_source src = {.read = disk_read, .ctx = d};
 	struct tsk_request inner;
 
 	if (!kept) {

@@ -142,6 +142,10 @@ static int make_set(const struct parsed *p, size_t n, struct seg_set *out)
 
 	if (n < 2 && p[0].number != first)
 		return 0;
+	/* Two-letter extensions are common ("a.gz", "a.xz"): split always
+	 * starts at "aa", so a lettered set without it is not one. */
+	if (p[0].scheme == SEG_SPLIT_LETTERED && p[0].number != 0)
+		return 0;
 	memset(out, 0, sizeof(*out));
 	if (!(out->members = malloc(n * sizeof(*out->members))))
 		return -1;

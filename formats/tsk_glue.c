@@ -134,6 +134,8 @@ static TSK_IMG_INFO *open_image(const struct tsk_request *req, const struct tsk_
 	} else if (!src->container_path) {
 		add_message(res, "image: no file name to open the container by");
 		return NULL;
+	} else if (src->ncontainer_paths > 1) { /* an EWF set: every segment, by name */
+		img = tsk_img_open_utf8(src->ncontainer_paths, src->container_paths, type, 0);
 	} else {
 		img = tsk_img_open_utf8_sing(src->container_path, type, 0);
 	}

@@ -34,6 +34,11 @@ struct tsk_request {
 	uint8_t inside_full;     /* inside: decompress the whole stream and hash it (--inside full) */
 	uint32_t extra_seconds;  /* added to the pool's time limit for this request */
 	uint8_t has_ptable;      /* our probes saw a partition table */
+	/* Media of several files (a split raw or EWF set): how many; their
+	 * descriptors follow the request (tsk_wire.h).  0 or 1: one file. */
+	uint32_t nsegments;
+	uint8_t ewf_check;       /* EWF: read the media whole through libewf, check its stored hashes */
+	uint8_t want_sha256;     /* that check computes SHA-256 too (--hash sha256) */
 	uint32_t nhints;
 	struct tsk_hint hints[TSK_MAX_HINTS];
 	char path[4096];         /* for messages (and the test hooks' match) only: TSK reads the
@@ -60,6 +65,10 @@ struct tsk_source {
 	 * open a file name themselves: a name the worker made for the same open
 	 * file (see tsk_container_file_name()). */
 	const char *container_path;
+	/* An EWF set of several files: every segment's name, in order (the
+	 * first is container_path). */
+	const char *const *container_paths;
+	int ncontainer_paths;
 };
 
 /* The file-system type our probes expect at offset off, or NULL

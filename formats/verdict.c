@@ -30,12 +30,13 @@ static const char *const kind_names[KIND_COUNT] = {
 	[KIND_ENCRYPTED] = "encrypted",
 	[KIND_HIGH_ENTROPY] = "high-entropy",
 	[KIND_OTHER] = "other",
+	[KIND_MEDIA] = "media",
 };
 
 bool image_kind_is_image(enum image_kind kind)
 {
 	return kind == KIND_OPTICAL || kind == KIND_RAWCD || kind == KIND_DISK || kind == KIND_CONTAINER ||
-	       kind == KIND_COMPRESSED || kind == KIND_ENCRYPTED;
+	       kind == KIND_COMPRESSED || kind == KIND_ENCRYPTED || kind == KIND_MEDIA;
 }
 
 const char *image_kind_name(enum image_kind kind)
@@ -304,7 +305,7 @@ static void decide_kind(const struct ident *id, const struct tsk_result *tsk, co
 	}
 }
 
-static struct finding *add_finding(struct verdict *v, const char *code, const char *severity)
+struct finding *verdict_add_finding(struct verdict *v, const char *code, const char *severity)
 {
 	struct finding *f;
 
@@ -382,7 +383,7 @@ static bool not_image_finding(const struct tsk_result *tsk, const struct verdict
 	struct finding *f;
 
 	if (v->kind_id == KIND_ARCHIVE && !on_optical) {
-		if ((f = add_finding(v, "ARCHIVE_MISNAMED", "medium"))) {
+		if ((f = verdict_add_finding(v, "ARCHIVE_MISNAMED", "medium"))) {
 			snprintf(f->message, sizeof(f->message), "%s named .%s: it holds files, not a disk; name it .%s",
 				 v->detail, ext, v->inner_ext);
 			replace_ext(in, v->inner_ext, f->suggested_name, sizeof(f->suggested_name));
@@ -395,7 +396,7 @@ static bool not_image_finding(const struct tsk_result *tsk, const struct verdict
 	/* Medium where a disc was expected, or for a web page (a failed
 	 * download); other programs name their own files .dd, .raw or .img
 	 * (Data::Dumper dumps, raw audio): there, an info note. */
-	if (!(f = add_finding(v, "NOT_AN_IMAGE", on_optical || v->kind_id != KIND_OTHER ||
+	if (!(f = verdict_add_finding(v, "NOT_AN_IMAGE", on_optical || v->kind_id != KIND_OTHER ||
 						    !strcmp(tsk->inside.content, "html") ? "medium" : "info")))
 		return true;
 	snprintf(f->message, sizeof(f->message), "named .%s but not %s image: %s%s", ext,
@@ -421,38 +422,38 @@ static void naming_finding(const struct ident *id, const struct tsk_result *tsk,
 	if (not_image_finding(tsk, in, cfg, v) || !rule || naming_rule_accepts(rule, in->ext))
 		return;
 	if (v->kind_id == KIND_OPTICAL && first_hit(id, HIT_PTABLE, 0)) {
-		if (!(f = add_finding(v, "ISOHYBRID_MISNAMED", "low")))
+		if (!(f = verdict_add_finding(v, "ISOHYBRID_MISNAMED", "low")))
 			return;
 		snprintf(f->message, sizeof(f->message),
 			 "isohybrid ISO 9660 image named .%s: rename to .%s for optical use; harmless as it is, it also boots when written raw to a USB stick",
 			 ext, rule->suggest);
 	} else if (v->kind_id == KIND_OPTICAL) {
-		if (!(f = add_finding(v, "ISO_MISNAMED", "medium")))
+		if (!(f = verdict_add_finding(v, "ISO_MISNAMED", "medium")))
 			return;
 		snprintf(f->message, sizeof(f->message), "%s image named .%s: it is an ISO image; just rename it to .%s",
 			 v->detail, ext, rule->suggest);
 	} else if (v->kind_id == KIND_RAWCD) {
-		if (!(f = add_finding(v, ext_is(in->ext, "iso") ? "RAWCD_NAMED_ISO" : "RAWCD_MISNAMED", "high")))
+		if (!(f = verdict_add_finding(v, ext_is(in->ext, "iso") ? "RAWCD_NAMED_ISO" : "RAWCD_MISNAMED", "high")))
 			return;
 		snprintf(f->message, sizeof(f->message),
 			 "raw CD image with 2352-byte sectors named .%s: not an ISO 9660 image; it needs conversion (e.g. bchunk with a .cue sheet), not a rename; keep it as .%s",
 			 ext, rule->suggest);
 	} else if ((v->kind_id == KIND_DISK || v->kind_id == KIND_ENCRYPTED) && optical &&
 		   naming_rule_accepts(optical, in->ext)) {
-		if (!(f = add_finding(v, "DISK_NAMED_OPTICAL", "medium")))
+		if (!(f = verdict_add_finding(v, "DISK_NAMED_OPTICAL", "medium")))
 			return;
 		snprintf(f->message, sizeof(f->message),
 			 "raw disk image (%s) named .%s: it is not an ISO 9660/UDF image; rename it to .%s",
 			 v->detail, ext, rule->suggest);
 	} else if (v->kind_id == KIND_CONTAINER || v->kind_id == KIND_COMPRESSED) {
 		bool container = v->kind_id == KIND_CONTAINER;
-		if (!(f = add_finding(v, container ? "CONTAINER_MISNAMED" : "COMPRESSED_MISNAMED", "medium")))
+		if (!(f = verdict_add_finding(v, container ? "CONTAINER_MISNAMED" : "COMPRESSED_MISNAMED", "medium")))
 			return;
 		snprintf(f->message, sizeof(f->message), "%s file named .%s: %s", v->detail, ext,
 			 container ? "a virtual-disk container, not a raw image; name it for its format"
 				   : "compressed; decompress it before use, and name it for what it is");
 	} else {
-		if (!(f = add_finding(v, "EXTENSION_MISMATCH", "low")))
+		if (!(f = verdict_add_finding(v, "EXTENSION_MISMATCH", "low")))
 			return;
 		snprintf(f->message, sizeof(f->message), "%s image (%s) named .%s", image_kind_name(v->kind_id),
 			 v->detail, ext);
@@ -519,7 +520,7 @@ static void integrity_findings(const struct ident *id, const struct tsk_result *
 	if (!end)
 		return;
 	if (end > in->size) {
-		if ((f = add_finding(v, "TRUNCATED", "high")))
+		if ((f = verdict_add_finding(v, "TRUNCATED", "high")))
 			truncated_message(f, who, end, in->size);
 		return;
 	}
@@ -529,7 +530,7 @@ static void integrity_findings(const struct ident *id, const struct tsk_result *
 	if (slack < cfg->trailing_slack_min)
 		slack = cfg->trailing_slack_min;
 	if (in->size - end > slack &&
-	    (f = add_finding(v, "TRAILING_DATA", v->kind_id != KIND_DISK ? "low" : "info")))
+	    (f = verdict_add_finding(v, "TRAILING_DATA", v->kind_id != KIND_DISK ? "low" : "info")))
 		snprintf(f->message, sizeof(f->message),
 			 "the file is %llu bytes longer than its content accounts for (%llu bytes, up to the end of %s): appended data, or unallocated space",
 			 (unsigned long long)(in->size - end), (unsigned long long)end, who);
@@ -539,17 +540,17 @@ static void content_findings(const struct verdict_input *in, const struct tsk_re
 {
 	struct finding *f;
 
-	if (v->kind_id == KIND_EMPTY && (f = add_finding(v, "EMPTY_FILE", "medium")))
+	if (v->kind_id == KIND_EMPTY && (f = verdict_add_finding(v, "EMPTY_FILE", "medium")))
 		snprintf(f->message, sizeof(f->message), "the file is empty: a failed copy or download?");
-	else if (v->kind_id == KIND_ZERO && (f = add_finding(v, "ALL_ZERO", "low")))
+	else if (v->kind_id == KIND_ZERO && (f = verdict_add_finding(v, "ALL_ZERO", "low")))
 		snprintf(f->message, sizeof(f->message), "all %llu bytes are zero: nothing to identify",
 			 (unsigned long long)in->size);
-	else if (v->kind_id == KIND_UNRECOGNISED && (f = add_finding(v, "UNRECOGNISED", "low")))
+	else if (v->kind_id == KIND_UNRECOGNISED && (f = verdict_add_finding(v, "UNRECOGNISED", "low")))
 		snprintf(f->message, sizeof(f->message), "no known partition table, file system or container");
-	else if (v->kind_id == KIND_ENCRYPTED && (f = add_finding(v, "ENCRYPTED_VOLUME", "info")))
+	else if (v->kind_id == KIND_ENCRYPTED && (f = verdict_add_finding(v, "ENCRYPTED_VOLUME", "info")))
 		snprintf(f->message, sizeof(f->message),
 			 "an encrypted volume (%s): what it holds cannot be identified without its key", v->detail);
-	else if (v->kind_id == KIND_HIGH_ENTROPY && (f = add_finding(v, "HIGH_ENTROPY", "info")))
+	else if (v->kind_id == KIND_HIGH_ENTROPY && (f = verdict_add_finding(v, "HIGH_ENTROPY", "info")))
 		snprintf(f->message, sizeof(f->message),
 			 "no structure and random-looking bytes (%.100s): an encrypted volume without a header (VeraCrypt, TrueCrypt), media wiped with random data, or compressed data of a format not known here",
 			 v->detail);
@@ -558,7 +559,7 @@ static void content_findings(const struct verdict_input *in, const struct tsk_re
 	if ((tsk->inside.status == INSIDE_FAILED || tsk->inside.truncated ||
 	     (tsk->inside.failure[0] && v->kind_id == KIND_COMPRESSED)) &&
 	    strcmp(tsk->inside.layer, "magic") && strncmp(tsk->inside.failure, "the worker ", 11) &&
-	    (f = add_finding(v, "INSIDE_UNREADABLE", "low")))
+	    (f = verdict_add_finding(v, "INSIDE_UNREADABLE", "low")))
 		snprintf(f->message, sizeof(f->message), "what the %s holds cannot be read: %s%s", tsk->inside.layer,
 			 tsk->inside.failure, tsk->inside.truncated ? " (it ends early: a cut copy?)" : "");
 }
@@ -575,7 +576,7 @@ static void agreement_findings(const struct ident *id, const struct tsk_result *
 				continue;
 			if (!strncmp(h->name, "hfs", 3) && !strcmp(tsk->fs[i].type, "hfs"))
 				continue; /* TSK calls HFS+ "hfs" */
-			if ((f = add_finding(v, "SOURCES_DISAGREE", "info")))
+			if ((f = verdict_add_finding(v, "SOURCES_DISAGREE", "info")))
 				snprintf(f->message, sizeof(f->message),
 					 "at byte %llu our probe says %s, The Sleuth Kit says %s",
 					 (unsigned long long)h->offset, h->name, tsk->fs[i].type);
@@ -587,12 +588,17 @@ void verdict_decide(const struct ident *id, const struct tsk_result *tsk, const 
 {
 	memset(out, 0, sizeof(*out));
 	decide_kind(id, tsk, in, out);
-	if (!in->size_known && !id->nhits)
-		return; /* nothing was read: the error says it all */
-	if (!in->is_device)
-		naming_finding(id, tsk, in, cfg, out);
-	if (in->size_known)
-		integrity_findings(id, tsk, in, cfg, out);
-	content_findings(in, tsk, out);
-	agreement_findings(id, tsk, out);
+	verdict_acquisition(&tsk->acq, out); /* first: the most severe there is */
+	/* Nothing read: the error says it all. */
+	if (in->size_known || id->nhits) {
+		/* Media is named as its acquisition tool names segments: no rule applies. */
+		if (!in->is_device && !in->media)
+			naming_finding(id, tsk, in, cfg, out);
+		if (in->size_known)
+			integrity_findings(id, tsk, in, cfg, out);
+		content_findings(in, tsk, out);
+		agreement_findings(id, tsk, out);
+	}
+	if (in->media)
+		verdict_media(in->media, tsk, out);
 }

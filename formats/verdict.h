@@ -16,7 +16,8 @@ struct imgscan_config;
 
 struct finding {
 	const char *code;       /* static: "ISO_NAMED_IMG", "TRUNCATED", ... */
-	const char *severity;   /* "info", "low", "medium", "high" */
+	const char *severity;   /* "info", "low", "medium", "high", "critical" (the media no
+	                         * longer matches its acquisition hash) */
 	char message[320];
 	char suggested_name[512]; /* "" when no rename is suggested */
 };
@@ -39,6 +40,7 @@ enum image_kind {
 	KIND_ENCRYPTED,         /* LUKS, BitLocker: a disk, but locked */
 	KIND_HIGH_ENTROPY,      /* no structure, random-looking bytes */
 	KIND_OTHER,             /* not an image at all: text, HTML, an executable... */
+	KIND_MEDIA,             /* evidence media stored as several files (a split raw or EWF set) */
 	KIND_COUNT
 };
 
@@ -54,8 +56,20 @@ struct verdict {
 	char detail[160];       /* "ISO 9660 + UDF bridge", "MBR disk, FAT32" */
 	uint64_t content_bytes; /* what the structures found account for; 0 unknown;
 				 * SIZE_OVERFLOW when one claims more than 64 bits hold */
+	enum image_kind content_kind; /* media: what its bytes are (disk, optical...) */
 	struct finding findings[VERDICT_MAX_FINDINGS];
 	int nfindings;
+};
+
+/* Media of several files: what the walk and the reads saw of its segments. */
+struct verdict_media {
+	const char *scheme;     /* "split-raw", "ewf" */
+	unsigned segments;
+	unsigned gaps;          /* segment numbers missing between the first and the last */
+	const char *first_gap;  /* the first one's name: "disk.002" */
+	unsigned wrong_sizes;   /* split raw: segments not of the first one's size (the last may be shorter) */
+	const char *first_wrong;
+	uint64_t first_wrong_size, expected_size;
 };
 
 /* What verdict_decide() needs besides identification. */
@@ -66,6 +80,7 @@ struct verdict_input {
 	bool all_zero;          /* every byte read was zero */
 	bool size_known;        /* the whole file was read */
 	bool is_device;         /* a block device: its name says nothing of its content */
+	const struct verdict_media *media; /* NULL: one file */
 };
 
 /* Did The Sleuth Kit find a volume system or a file system? */
@@ -74,6 +89,14 @@ bool tsk_found_something(const struct tsk_result *tsk);
 /* Is the kind one a disk or disc image has (not an archive, a boot image,
  * another file)? */
 bool image_kind_is_image(enum image_kind kind);
+
+/* Add a finding (NULL when the list is full); verdict_media.c's too. */
+struct finding *verdict_add_finding(struct verdict *v, const char *code, const char *severity);
+
+/* verdict_media.c: media's kind and findings (its segments), and an EWF
+ * acquisition's (media or one file): the stored hashes, bad chunks. */
+void verdict_media(const struct verdict_media *m, const struct tsk_result *tsk, struct verdict *v);
+void verdict_acquisition(const struct ewf_acquisition *q, struct verdict *v);
 
 void verdict_decide(const struct ident *id, const struct tsk_result *tsk,
 		    const struct verdict_input *in, const struct imgscan_config *cfg,

@@ -2,6 +2,7 @@
  * image_json.c - image results as JSON (see SCHEMA.md).
  */
 #include "image_json.h"
+#include "media_json.h"
 #include "../formats/probe.h"
 #include "pathenc.h"
 
@@ -59,7 +60,7 @@ void json_add_path(cJSON *obj, const char *key, const char *path)
 }
 
 /* Strings from disk (labels) may hold anything: only valid UTF-8 goes out. */
-static void add_text(cJSON *obj, const char *key, const char *text)
+void json_add_text(cJSON *obj, const char *key, const char *text)
 {
 	char *safe;
 
@@ -89,7 +90,7 @@ static cJSON *hit_json(const struct probe_hit *h)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	add_text(o, "name", h->name);
+	json_add_text(o, "name", h->name);
 	cJSON_AddStringToObject(o, "class", class_names[h->cls]);
 	cJSON_AddNumberToObject(o, "offset", (double)h->offset);
 	if (h->claimed_size)
@@ -97,16 +98,16 @@ static cJSON *hit_json(const struct probe_hit *h)
 	if (h->block_size)
 		cJSON_AddNumberToObject(o, "block_size", h->block_size);
 	if (h->label[0])
-		add_text(o, "label", h->label);
+		json_add_text(o, "label", h->label);
 	/* The key is one of two known ones: a worker's answer names no key. */
 	if (h->label2[0] && (!strcmp(h->label2_key, "label_boot_sector") || !strcmp(h->label2_key, "label_joliet")))
-		add_text(o, h->label2_key, h->label2);
+		json_add_text(o, h->label2_key, h->label2);
 	if (h->label_codepage[0] && h->label[0])
-		add_text(o, "label_codepage", h->label_codepage);
+		json_add_text(o, "label_codepage", h->label_codepage);
 	if (h->uuid[0])
-		add_text(o, "uuid", h->uuid);
+		json_add_text(o, "uuid", h->uuid);
 	if (h->detail[0])
-		add_text(o, "detail", h->detail);
+		json_add_text(o, "detail", h->detail);
 	return o;
 }
 
@@ -117,7 +118,7 @@ static cJSON *ptable_json(const struct ident *id)
 	if (!id->scheme[0])
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
-	add_text(o, "scheme", id->scheme);
+	json_add_text(o, "scheme", id->scheme);
 	parts = cJSON_AddArrayToObject(o, "partitions");
 	for (int i = 0; i < id->nparts; i++) {
 		const struct part_entry *p = &id->parts[i];
@@ -125,9 +126,9 @@ static cJSON *ptable_json(const struct ident *id)
 		cJSON_AddNumberToObject(e, "number", p->number);
 		cJSON_AddNumberToObject(e, "start", (double)p->start);
 		cJSON_AddNumberToObject(e, "length", (double)p->length);
-		add_text(e, "type", p->type);
+		json_add_text(e, "type", p->type);
 		if (p->name[0])
-			add_text(e, "name", p->name);
+			json_add_text(e, "name", p->name);
 		cJSON_AddBoolToObject(e, "bootable", p->bootable);
 		cJSON_AddItemToArray(parts, e);
 	}
@@ -149,7 +150,7 @@ static cJSON *tsk_vs_json(const struct tsk_result *t)
 		cJSON_AddNumberToObject(e, "address", t->parts[i].addr);
 		cJSON_AddNumberToObject(e, "start", (double)t->parts[i].start);
 		cJSON_AddNumberToObject(e, "length", (double)t->parts[i].length);
-		add_text(e, "description", t->parts[i].desc);
+		json_add_text(e, "description", t->parts[i].desc);
 		cJSON_AddBoolToObject(e, "allocated", t->parts[i].allocated);
 		cJSON_AddItemToArray(parts, e);
 	}
@@ -213,7 +214,7 @@ static cJSON *members_json(const struct inside_result *in)
 		json_add_path(e, "name", m->name);
 		cJSON_AddNumberToObject(e, "size", (double)m->size);
 		if (m->what[0])
-			add_text(e, "image", m->what);
+			json_add_text(e, "image", m->what);
 		else
 			cJSON_AddNullToObject(e, "image");
 		cJSON_AddItemToArray(list, e);
@@ -230,10 +231,10 @@ static cJSON *inside_json(const struct inside_result *in)
 	if (in->status == INSIDE_NOT_RUN)
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
-	add_text(o, "layer", in->layer);
+	json_add_text(o, "layer", in->layer);
 	cJSON_AddStringToObject(o, "status", in->status == INSIDE_DONE ? "ok" : "failed");
 	if (in->failure[0])
-		add_text(o, "failure", in->failure);
+		json_add_text(o, "failure", in->failure);
 	cJSON_AddNumberToObject(o, "examined", (double)in->examined);
 	if (in->inner_size_known || in->inner_size)
 		cJSON_AddNumberToObject(o, "inner_size", (double)in->inner_size);
@@ -241,11 +242,11 @@ static cJSON *inside_json(const struct inside_result *in)
 		cJSON_AddNullToObject(o, "inner_size");
 	cJSON_AddBoolToObject(o, "truncated", in->truncated);
 	if (in->content[0])
-		add_text(o, "content", in->content);
+		json_add_text(o, "content", in->content);
 	if (in->magic[0])
-		add_text(o, "magic", in->magic);
+		json_add_text(o, "magic", in->magic);
 	if (in->mime[0])
-		add_text(o, "mime", in->mime);
+		json_add_text(o, "mime", in->mime);
 	hits = cJSON_AddArrayToObject(o, "probes");
 	for (int i = 0; i < in->id.nhits && i < IDENT_MAX_HITS; i++)
 		cJSON_AddItemToArray(hits, hit_json(&in->id.hits[i]));
@@ -259,7 +260,7 @@ static cJSON *inside_json(const struct inside_result *in)
 		cJSON_AddBoolToObject(o, "members_cut", in->members_cut);
 	}
 	if (in->xxh128[0])
-		add_text(o, "xxh128", in->xxh128);
+		json_add_text(o, "xxh128", in->xxh128);
 	return o;
 }
 
@@ -309,7 +310,7 @@ static cJSON *hashes_json(const struct image_result *r)
 {
 	cJSON *o;
 
-	if (!r->complete)
+	if (!r->complete || !r->xxh128[0]) /* EWF media libewf could not read: no digest */
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "xxh128", r->xxh128);
@@ -323,7 +324,7 @@ static cJSON *sectors_json(const struct image_result *r)
 {
 	cJSON *o;
 
-	if (!r->complete)
+	if (!r->complete || !r->sector_size) /* EWF media: the files hold compressed data */
 		return cJSON_CreateNull();
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "size", r->sector_size);
@@ -370,6 +371,10 @@ cJSON *image_to_json(const struct image_result *r)
 	cJSON_AddItemToObject(o, "sectors", sectors_json(r));
 	cJSON_AddItemToObject(o, "identification", ident_json(&r->ident, &r->tsk));
 	cJSON_AddItemToObject(o, "inside", inside_json(&r->tsk.inside));
+	if (r->media)
+		cJSON_AddItemToObject(o, "media", media_to_json(r));
+	if (r->tsk.acq.status)
+		cJSON_AddItemToObject(o, "acquisition", acquisition_to_json(&r->tsk.acq));
 	if (r->verdict.content_bytes)
 		cJSON_AddNumberToObject(o, "content_bytes", (double)r->verdict.content_bytes);
 	cJSON_AddItemToObject(o, "findings", findings_json(&r->verdict));

@@ -15,6 +15,8 @@ cJSON *skipped_to_json(const struct skipped_entry *s);
 void json_add_errno(cJSON *obj, int err);
 /* Adds "path" (and "path_b64", "path_lossy" when not UTF-8) to obj. */
 void json_add_path(cJSON *obj, const char *key, const char *path);
+/* A string from a disk or a file's header: valid UTF-8 as is, else lossy. */
+void json_add_text(cJSON *obj, const char *key, const char *text);
 /* UTC ISO 8601 with nanoseconds: 2026-11-23T21:34:26.123456789Z */
 void format_utc(char *out, size_t len, time_t sec, long nsec);
 /* True when a finding of this severity should make the exit status 1. */

@@ -49,6 +49,18 @@
 
 struct active;
 
+/* One file an image is read from: the image itself, or one segment of
+ * evidence media stored as several files (a split raw or EWF set), whose
+ * bytes are [start, start + size) of the media.  A block never spans two. */
+struct seg_io {
+	int fd;                    /* (reader) buffered: cache checks, copies, identification */
+	int dfd;                   /* (reader) O_DIRECT, opened at its first read that needs the disk; -1 */
+	bool direct;               /* (reader) engine reads use dfd */
+	bool dfd_tried;            /* (reader) */
+	uint64_t start, size;
+	struct stat st;            /* (reader) of the open file, for the change check */
+};
+
 /* A read buffer and the request that fills it.  Between the reader and the
  * hashing threads a slot is handed over, whole, under the lock. */
 struct slot {
@@ -66,6 +78,8 @@ struct slot {
 	bool deferred;         /* resident: no I/O, the hashing thread copies it itself */
 	bool direct;           /* the request used the O_DIRECT descriptor */
 	bool drop_after;       /* read through the cache by us: drop it after hashing */
+	unsigned seg;          /* the image's file it is read from (active.seg[]) */
+	uint64_t foff;         /* that file's offset of buf[0] */
 	double ready_at;       /* (lock) monotonic seconds it became ready to hash */
 };
 
@@ -81,10 +95,14 @@ struct active {
 	bool keep_fds;             /* (lock) a read of it was given up on in a drain and
 	                            * may still be running: its descriptors stay open */
 	char *path;                /* (reader until FINALIZING, then holder) */
-	int fd;                    /* (reader) buffered: cache checks, copies, identification */
-	int dfd;                   /* (reader) O_DIRECT, opened at the first read that needs the disk; -1 */
-	bool direct;               /* (reader) engine reads use dfd */
-	bool dfd_tried;            /* (reader) */
+	struct seg_io one;         /* a single file's */
+	struct seg_io *seg;        /* (reader) the files read: &one, or media's array (owned) */
+	unsigned nseg;
+	unsigned next_seg;         /* (reader) the file next_off is in */
+	struct walk_media *media;  /* (reader until FINALIZING, then holder) the segments' walk entry; NULL */
+	void *seg_state;           /* (holder) XXH3 state of the segment being hashed */
+	unsigned hash_seg;         /* (holder) that segment */
+	char (*seg_xxh128)[33];    /* (holder) each segment's own digest (media only) */
 	bool last_read;            /* (reader) its latest block needed a read (not in the page cache) */
 	uint64_t size;             /* (reader) bytes to read, from fstat of the open file */
 	uint64_t next_off;         /* (reader) */

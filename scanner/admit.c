@@ -8,6 +8,7 @@
 #include "stop.h"
 #include "../config/config.h"
 #include "../config/options.h"
+#include "../formats/segments.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,21 +56,22 @@ static void emit_skipped(struct pipe_state *ps, const struct walk_entry *e, enum
 
 /* Open the file the walk listed, and only that file: read-only, keeping
  * access times where the kernel lets us, not through a symlink the walk did
- * not follow, and the same device and inode the walk saw.  O_NONBLOCK: a
- * file swapped for a FIFO must not hang the open.  Returns the descriptor
- * with *now filled, or -errno (-EFTYPE_CHANGED: another file is there). */
-static int open_listed(const char *path, const struct walk_entry *e, bool *noatime, struct stat *now)
+ * not follow, and the same device and inode the walk saw (listed).
+ * O_NONBLOCK: a file swapped for a FIFO must not hang the open.  Returns
+ * the descriptor with *now filled, or -errno (-EFTYPE_CHANGED: another
+ * file is there). */
+static int open_listed(const char *path, const struct stat *listed, bool followed, bool *noatime, struct stat *now)
 {
-	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (e->followed ? 0 : O_NOFOLLOW), fd;
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (followed ? 0 : O_NOFOLLOW), fd;
 
 	fd = open(path, flags | O_NOATIME);
 	*noatime = fd >= 0;
 	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
 		fd = open(path, flags);
 	if (fd < 0)
-		return errno == ELOOP && !e->followed ? -EFTYPE_CHANGED : -errno;
-	if (fstat(fd, now) || now->st_dev != e->st.st_dev || now->st_ino != e->st.st_ino ||
-	    (now->st_mode & S_IFMT) != (e->st.st_mode & S_IFMT)) {
+		return errno == ELOOP && !followed ? -EFTYPE_CHANGED : -errno;
+	if (fstat(fd, now) || now->st_dev != listed->st_dev || now->st_ino != listed->st_ino ||
+	    (now->st_mode & S_IFMT) != (listed->st_mode & S_IFMT)) {
 		close(fd);
 		return -EFTYPE_CHANGED;
 	}
@@ -89,6 +91,9 @@ static void start_result(struct active *a, struct walk_entry *e, uint64_t index)
 	clock_gettime(CLOCK_REALTIME, &r->opened_at);
 	a->path = e->path;
 	e->path = NULL;
+	a->media = e->media;
+	r->media = e->media;
+	e->media = NULL;
 	a->t0 = monotonic_seconds();
 }
 
@@ -97,17 +102,24 @@ static void emit_open_error(struct pipe_state *ps, struct active *a, int err)
 {
 	struct image_result *r = &a->res;
 
-	if (err == EFTYPE_CHANGED)
+	if (err == EALREADY)
+		; /* said already (a segment of media) */
+	else if (err == EFTYPE_CHANGED)
 		result_add_error(r, "open", 0, 0, "not opened: it changed after it was listed (now another file, a symlink or not a regular file)");
 	else
 		result_add_error(r, "open", err, 0, "%s%s", strerror(err),
 				 err == ENOENT ? " (the file vanished after it was listed)" : "");
 	r->size = (uint64_t)r->st.st_size;
-	verdict_decide(&r->ident, &r->tsk, &(struct verdict_input){"", r->ext, r->size, false, false, r->is_blockdev},
+	for (size_t i = 1; a->media && i < a->media->n; i++)
+		r->size += (uint64_t)a->media->segs[i].st.st_size;
+	verdict_decide(&r->ident, &r->tsk, &(struct verdict_input){.basename = "", .ext = r->ext, .size = r->size, .is_device = r->is_blockdev},
 		       ps->env->cfg, &r->verdict);
 	ps->env->sink.image(ps->env->sink.ctx, r);
 	free(a->path);
 	a->path = NULL;
+	walk_media_free(a->media);
+	a->media = NULL;
+	r->media = NULL;
 }
 
 static int image_size(int fd, const struct stat *st, bool blockdev, uint64_t *size)
@@ -128,42 +140,127 @@ void open_sector_file(struct active *a, const char *dir)
 	a->hasher.out = a->sf;
 }
 
+/* Buffered reads: no readahead, so that a block found in the cache was
+ * there before us (and stays), and one we read is dropped again after
+ * hashing; our own queue keeps the disk busy instead. */
+static void advise_file(const struct scan_options *opt, const struct seg_io *g)
+{
+	if (g->size > opt->read_size && opt->read_mode != READ_DIRECT) {
+		/* Auto mode too: a resident block copied with pread must not read
+		 * ahead into the next ones, which would then look cached before us. */
+		posix_fadvise(g->fd, 0, 0, POSIX_FADV_RANDOM);
+		if (opt->read_mode == READ_BUFFERED)
+			posix_fadvise(g->fd, 0, 0, POSIX_FADV_NOREUSE);
+	}
+}
+
+/* Open one file of the image into g.  Returns 0 or -errno. */
+static int open_file(struct active *a, struct seg_io *g, const char *path, const struct stat *listed, bool followed,
+		     bool *noatime)
+{
+	int fd = open_listed(path, listed, followed, noatime, &g->st), rc;
+
+	if (fd < 0)
+		return fd;
+	g->fd = fd;
+	g->dfd = -1; /* opened at the first block that needs the disk */
+	g->direct = false;
+	rc = image_size(fd, &g->st, a->res.is_blockdev, &g->size);
+	if (rc)
+		close(fd);
+	return rc;
+}
+
+/* Open every file the image is read from: itself, or each segment of
+ * media, in order (a failure names the segment: -EALREADY, said).
+ * Returns 0 with a->seg, a->nseg and a->size set, or -errno. */
+static int open_files(struct pipe_state *ps, struct active *a, const struct walk_entry *e)
+{
+	const struct walk_media *m = a->media;
+	unsigned n = m ? (unsigned)m->n : 1;
+	uint64_t start = 0;
+	bool noatime;
+	int rc = 0;
+
+	a->seg = m ? calloc(n, sizeof(*a->seg)) : &a->one;
+	a->nseg = 0;
+	if (!a->seg) {
+		a->seg = &a->one;
+		return -ENOMEM;
+	}
+	a->res.noatime = true;
+	for (unsigned i = 0; i < n && !rc; i++) {
+		struct seg_io *g = &a->seg[i];
+		const char *path = m ? m->segs[i].path : a->path;
+
+		rc = open_file(a, g, path, m ? &m->segs[i].st : &e->st, e->followed, &noatime);
+		if (rc && m)
+			result_add_error(&a->res, "open", rc == -EFTYPE_CHANGED ? 0 : -rc, 0, "segment %s: %s", path,
+					 rc == -EFTYPE_CHANGED ? "changed after it was listed" : strerror(-rc));
+		if (rc)
+			break;
+		a->nseg++;
+		a->res.noatime = a->res.noatime && noatime;
+		g->start = start;
+		g->dfd_tried = ps->env->opt->read_mode == READ_BUFFERED;
+		start += g->size;
+		advise_file(ps->env->opt, g);
+	}
+	if (rc) {
+		close_image_fds(a);
+		return m ? -EALREADY : rc;
+	}
+	a->size = a->res.size = start;
+	a->res.st = a->seg[0].st; /* the change check at the end compares with the open files */
+	return 0;
+}
+
+/* Blocks to read: none spans two files. */
+static uint64_t count_blocks(const struct active *a, size_t read_size)
+{
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < a->nseg; i++)
+		n += (a->seg[i].size + read_size - 1) / read_size;
+	return n;
+}
+
+/* Media: room for each segment's digest; an empty one's is known now. */
+static int start_segment_digests(struct active *a)
+{
+	a->hash_seg = 0;
+	if (!a->media)
+		return 0;
+	if (!(a->seg_xxh128 = calloc(a->nseg, sizeof(*a->seg_xxh128))))
+		return -ENOMEM;
+	for (unsigned i = 0; i < a->nseg; i++)
+		if (!a->seg[i].size)
+			hash_xxh128_hex("", 0, a->seg_xxh128[i]);
+	while (a->hash_seg < a->nseg && !a->seg[a->hash_seg].size)
+		a->hash_seg++;
+	a->res.seg_xxh128 = a->seg_xxh128;
+	return 0;
+}
+
 /* Open the image and reset its per-image state.  Returns 0 or -errno. */
 static int setup_active(struct pipe_state *ps, struct active *a, struct walk_entry *e, bool probing)
 {
 	const struct scan_options *opt = ps->env->opt;
-	struct stat now;
-	uint64_t size;
-	int fd = open_listed(a->path, e, &a->res.noatime, &now), rc;
+	int rc = open_files(ps, a, e);
 
-	if (fd < 0)
-		return fd;
-	rc = image_size(fd, &now, a->res.is_blockdev, &size);
-	if (rc) {
-		close(fd);
+	if (rc)
+		return rc;
+	if ((rc = start_segment_digests(a))) {
+		close_image_fds(a);
 		return rc;
 	}
-	/* Buffered: no readahead, so that a block found in the cache was there
-	 * before us (and stays), and one we read is dropped again after hashing;
-	 * our own queue keeps the disk busy instead. */
-	if (size > opt->read_size && opt->read_mode != READ_DIRECT) {
-		/* Auto mode too: a resident block copied with pread must not read
-		 * ahead into the next ones, which would then look cached before us. */
-		posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
-		if (opt->read_mode == READ_BUFFERED)
-			posix_fadvise(fd, 0, 0, POSIX_FADV_NOREUSE);
-	}
-	a->res.st = now; /* the change check at the end compares with the open file */
-	a->fd = fd;
-	a->dfd = -1; /* opened at the first block that needs the disk */
-	a->dfd_tried = opt->read_mode == READ_BUFFERED;
+	a->next_seg = 0;
 	a->last_read = false;
-	a->direct = a->res.direct = false;
-	a->size = a->res.size = size;
+	a->res.direct = false;
 	a->next_off = a->next_seq = 0;
-	a->nblocks = (size + opt->read_size - 1) / opt->read_size;
+	a->nblocks = count_blocks(a, opt->read_size);
 	a->head_len = a->tail_len = 0;
-	a->tail_off = size > TAIL_CAP ? size - TAIL_CAP : 0;
+	a->tail_off = a->size > TAIL_CAP ? a->size - TAIL_CAP : 0;
 	a->sf = NULL;
 	hasher_reset(&a->hasher, opt->sector_size, NULL);
 	/* An image to read: a Sleuth Kit worker will be needed for it, so one
@@ -171,7 +268,8 @@ static int setup_active(struct pipe_state *ps, struct active *a, struct walk_ent
 	 * image opened, up to the pool's size). */
 	if (!probing && ps->images_opened < 64 && ps->env->tsk && !opt->no_tsk)
 		tsk_pool_prestart(ps->env->tsk, ++ps->images_opened);
-	if (opt->sector_hash_dir && !probing)
+	/* EWF media's files hold compressed data: its sectors are libewf's. */
+	if (opt->sector_hash_dir && !probing && !(a->media && a->media->scheme == SEG_EWF))
 		open_sector_file(a, opt->sector_hash_dir);
 	return 0;
 }
@@ -244,7 +342,7 @@ static bool admit_entry(struct reader *rd, struct walk_entry *e, uint64_t index)
 	}
 	probing = (!config_is_image_ext(ps->env->cfg, extension_of(e->path)) ||
 		   config_is_probe_first_ext(ps->env->cfg, extension_of(e->path))) &&
-		  !opt->all_files && e->type != WALK_BLOCKDEV;
+		  !opt->all_files && e->type != WALK_BLOCKDEV && e->type != WALK_MEDIA;
 	switch (ask_hook(rd, e, index, probing)) {
 	case ADMIT_DONE_IMAGE: return true;
 	case ADMIT_DONE_OTHER:

@@ -9,11 +9,13 @@
 #include "../config/options.h"
 #include "../formats/identify.h"
 #include "../formats/inside.h"
+#include "../formats/segments.h"
 #include "../formats/tsk_glue.h"
 #include "../report/outfile.h"
 #include "stop.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,17 +47,32 @@ static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 {
 	struct active *a = ctx;
 	struct page_cache_reader r;
-	long n;
+	size_t done = 0;
 
 	/* A stopping run identifies an image it cut short from what it has;
 	 * one it let finish (wholly read) is identified as usual. */
 	if (a->read_err.stage && stop_requested())
 		return -ECANCELED;
+	/* Media: the files' bytes one after the other. */
+	for (unsigned i = 0; i < a->nseg && done < len; i++) {
+		const struct seg_io *g = &a->seg[i];
+		uint64_t at = off + done;
+		size_t want;
+		long n;
 
-	page_cache_reader_init(&r, a->fd);
-	n = page_cache_pread(&r, buf, len, off);
-	page_cache_reader_release(&r);
-	return n;
+		if (at >= g->start + g->size)
+			continue;
+		want = g->start + g->size - at < len - done ? (size_t)(g->start + g->size - at) : len - done;
+		page_cache_reader_init(&r, g->fd);
+		n = page_cache_pread(&r, (uint8_t *)buf + done, want, at - g->start);
+		page_cache_reader_release(&r);
+		if (n < 0)
+			return done ? (long)done : n;
+		done += (size_t)n;
+		if ((size_t)n < want)
+			break; /* shorter than it was: the end */
+	}
+	return (long)done;
 }
 
 /* Which container TSK should open it as, or NULL when TSK cannot read it. */
@@ -73,6 +90,40 @@ static const char *tsk_container(const struct ident *id, bool all_zero, uint64_t
 	return "raw";
 }
 
+/* Media: every segment's descriptor goes to the worker, which reads them
+ * one after the other (a split raw set) or hands them to libewf. */
+static void run_tsk_media(struct pipe_state *ps, struct active *a, struct tsk_request *req)
+{
+	int *fds = malloc(a->nseg * sizeof(*fds));
+	uint64_t *sizes = malloc(a->nseg * sizeof(*sizes));
+
+	if (!fds || !sizes) {
+		memset(&a->res.tsk, 0, sizeof(a->res.tsk));
+		a->res.tsk.status = TSK_WORKER_ERROR;
+		snprintf(a->res.tsk.failure, sizeof(a->res.tsk.failure), "out of memory for the segment list");
+	} else {
+		for (unsigned i = 0; i < a->nseg; i++) {
+			fds[i] = a->seg[i].fd;
+			sizes[i] = a->seg[i].size;
+		}
+		req->nsegments = a->nseg;
+		tsk_pool_run_segments(ps->env->tsk, req, &(struct tsk_segments){fds, sizes, a->nseg}, &a->res.tsk);
+	}
+	free(fds);
+	free(sizes);
+}
+
+/* An EWF image or set: libewf reads the media whole in the worker and
+ * checks the hashes stored at acquisition.  The data is compressed: its
+ * size says little of the time, so the limit is generous (2 MB/s of the
+ * files' bytes, and two minutes). */
+static void ask_ewf_check(const struct scan_options *opt, struct tsk_request *req, uint64_t file_bytes)
+{
+	req->ewf_check = 1;
+	req->want_sha256 = (opt->crypto_mask & (1u << HASH_SHA256)) != 0;
+	req->extra_seconds = (uint32_t)(file_bytes / 2000000u) + 120;
+}
+
 static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero, bool complete)
 {
 	static __thread struct tsk_request req;
@@ -88,9 +139,14 @@ static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero, bool
 	if (!ps->env->tsk || ps->env->opt->no_tsk || !container)
 		return;
 	tsk_request_fill(&req, &a->res.ident, a->path, a->size, container);
+	if (!strcmp(container, "ewf"))
+		ask_ewf_check(ps->env->opt, &req, a->size);
 	/* The worker reads the descriptor we hashed from (or those bytes),
 	 * never the path: the name may point elsewhere by now. */
-	tsk_pool_run(ps->env->tsk, &req, a->fd, whole, &a->res.tsk);
+	if (a->media)
+		run_tsk_media(ps, a, &req);
+	else
+		tsk_pool_run(ps->env->tsk, &req, a->one.fd, whole, &a->res.tsk);
 }
 
 /* The layer a worker can look inside at offset 0: a compressed stream or
@@ -128,7 +184,7 @@ static void ask_inside(struct pipe_state *ps, struct active *a, const char *laye
 	/* A whole stream to decompress: the time limit grows with the file,
 	 * at 20 MB/s (xz decompresses at 50 to 100 here). */
 	req.extra_seconds = req.inside_full ? (uint32_t)(a->size / 20000000u) : 0;
-	tsk_pool_run(ps->env->tsk, &req, a->fd, NULL, &answer);
+	tsk_pool_run(ps->env->tsk, &req, a->one.fd, NULL, &answer);
 	if (answer.status != TSK_DONE) {
 		memset(&answer.inside, 0, sizeof(answer.inside));
 		answer.inside.status = INSIDE_FAILED;
@@ -155,7 +211,8 @@ static void ask_workers(struct pipe_state *ps, struct active *a, bool all_zero, 
 	struct image_result *r = &a->res;
 	bool container = false;
 	const char *layer = inside_layer(&r->ident, &container);
-	bool inside = ps->env->tsk && ps->env->opt->inside != INSIDE_NONE && a->size > 0;
+	/* Media is read by its segments: looking inside reads one descriptor. */
+	bool inside = ps->env->tsk && ps->env->opt->inside != INSIDE_NONE && a->size > 0 && !a->media;
 	bool full = ps->env->opt->inside == INSIDE_FULL;
 
 	/* An inspected stream was looked at in head mode: --inside full reads
@@ -205,14 +262,24 @@ static void check_unchanged(struct active *a)
 {
 	struct stat now;
 
-	if (a->res.is_blockdev || fstat(a->fd, &now))
-		return;
-	/* ctime too: an in-place rewrite with the mtime set back still moves it. */
-	if ((uint64_t)now.st_size != a->size || now.st_mtim.tv_sec != a->res.st.st_mtim.tv_sec ||
-	    now.st_mtim.tv_nsec != a->res.st.st_mtim.tv_nsec || now.st_ctim.tv_sec != a->res.st.st_ctim.tv_sec ||
-	    now.st_ctim.tv_nsec != a->res.st.st_ctim.tv_nsec)
-		result_add_error(&a->res, "read", 0, 0, "the file changed during the scan (size %llu -> %llu)",
-				 (unsigned long long)a->size, (unsigned long long)now.st_size);
+	for (unsigned i = 0; !a->res.is_blockdev && i < a->nseg; i++) {
+		const struct seg_io *g = &a->seg[i];
+
+		if (fstat(g->fd, &now))
+			continue;
+		/* ctime too: an in-place rewrite with the mtime set back still moves it. */
+		if ((uint64_t)now.st_size == g->size && now.st_mtim.tv_sec == g->st.st_mtim.tv_sec &&
+		    now.st_mtim.tv_nsec == g->st.st_mtim.tv_nsec && now.st_ctim.tv_sec == g->st.st_ctim.tv_sec &&
+		    now.st_ctim.tv_nsec == g->st.st_ctim.tv_nsec)
+			continue;
+		if (a->media)
+			result_add_error(&a->res, "read", 0, 0, "segment %s changed during the scan (size %llu -> %llu)",
+					 a->media->segs[i].path, (unsigned long long)g->size,
+					 (unsigned long long)now.st_size);
+		else
+			result_add_error(&a->res, "read", 0, 0, "the file changed during the scan (size %llu -> %llu)",
+					 (unsigned long long)a->size, (unsigned long long)now.st_size);
+	}
 }
 
 static const char *base_name(const char *path)
@@ -220,6 +287,51 @@ static const char *base_name(const char *path)
 	const char *slash = strrchr(path, '/');
 
 	return slash ? slash + 1 : path;
+}
+
+/* What the segments' names and sizes say of media (verdict_media()):
+ * split raw segments are all of one size but the last, which is not
+ * longer; EWF segments are checked by libewf. */
+static void media_facts(const struct active *a, struct verdict_media *vm)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->scheme = a->media->scheme == SEG_EWF ? "ewf" : "split-raw";
+	vm->segments = a->nseg;
+	vm->gaps = a->media->gaps;
+	vm->first_gap = a->media->first_gap;
+	if (a->media->scheme == SEG_EWF || !a->nseg)
+		return;
+	vm->expected_size = a->seg[0].size;
+	for (unsigned i = 1; i < a->nseg; i++) {
+		uint64_t size = a->seg[i].size;
+		bool last = i + 1 == a->nseg;
+
+		if (last ? size > 0 && size <= vm->expected_size : size == vm->expected_size)
+			continue;
+		if (!vm->wrong_sizes++) {
+			vm->first_wrong = base_name(a->media->segs[i].path);
+			vm->first_wrong_size = size;
+		}
+	}
+}
+
+/* EWF media: its files hold compressed data, so the media's digests and
+ * size are libewf's (none when it could not read it all); the files' own
+ * digests are the segments'. */
+static void take_ewf_digests(const struct scan_options *opt, struct image_result *r)
+{
+	const struct ewf_acquisition *q = &r->tsk.acq;
+	const char *computed[HASH_COUNT] = {[HASH_MD5] = q->md5, [HASH_SHA1] = q->sha1, [HASH_SHA256] = q->sha256};
+	bool ok = q->status == EWF_ACQ_DONE && r->complete;
+
+	r->sector_size = 0;
+	r->sector_count = r->zero_sectors = 0;
+	snprintf(r->xxh128, sizeof(r->xxh128), "%s", ok ? q->xxh128 : "");
+	for (int i = 0; i < HASH_COUNT; i++)
+		snprintf(r->crypto[i], sizeof(r->crypto[i]), "%s",
+			 ok && (opt->crypto_mask & (1u << i)) ? computed[i] : "");
+	if (ok)
+		r->size = q->media_size;
 }
 
 /* The image's reads are over: was every byte hashed?  A read failure,
@@ -244,6 +356,7 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 	struct image_result *r = &a->res;
 	struct probe_view view = {a->head, a->head_len, a->tail, a->tail_len, a->tail_off, a->size};
 	struct verdict_input vin;
+	struct verdict_media vm;
 	bool stopping, complete = reads_complete(ps, a, &stopping);
 
 	r->bytes_read = a->hasher.bytes;
@@ -261,6 +374,11 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 	vin.size_known = complete;
 	vin.is_device = r->is_blockdev;
 	vin.all_zero = complete && a->size > 0 && r->zero_sectors == r->sector_count;
+	vin.media = NULL;
+	if (a->media) {
+		media_facts(a, &vm);
+		vin.media = &vm;
+	}
 	if (!stopping) /* a stopped run ends within a second, not after TSK */
 		ask_workers(ps, a, vin.all_zero, complete);
 	if (r->tsk.status != TSK_NOT_RUN && r->tsk.status != TSK_DONE)
@@ -269,6 +387,8 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 	    !strncmp(r->tsk.inside.failure, "the worker ", 11))
 		result_add_error(r, "inside", 0, 0, "looking inside failed: %s", r->tsk.inside.failure + 11);
 	verdict_decide(&r->ident, &r->tsk, &vin, ps->env->cfg, &r->verdict);
+	if (a->media && a->media->scheme == SEG_EWF)
+		take_ewf_digests(ps->env->opt, r);
 	r->seconds = monotonic_seconds() - a->t0;
 	ps->env->sink.image(ps->env->sink.ctx, r);
 }

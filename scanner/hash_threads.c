@@ -86,7 +86,7 @@ void release_slot_locked(struct pipe_state *ps, struct slot *s)
 	/* A block we read through the cache and did not hash (not an image,
 	 * a failed or stopped one) is dropped from it too. */
 	if (s->drop_after && s->got && s->img)
-		posix_fadvise(s->img->fd, (off_t)s->off, (off_t)s->got, POSIX_FADV_DONTNEED);
+		posix_fadvise(s->img->seg[s->seg].fd, (off_t)s->foff, (off_t)s->got, POSIX_FADV_DONTNEED);
 	s->drop_after = false;
 	s->img = NULL;
 	ps->free_slots[ps->nfree++] = s->req.slot;
@@ -141,12 +141,32 @@ static void keep_head_tail(struct active *a, uint64_t off, const uint8_t *data, 
 	}
 }
 
+/* Media: each segment's own digest as well (blocks never span two). */
+static void hash_segment(struct active *a, uint64_t off, const uint8_t *data, size_t len)
+{
+	const struct seg_io *g;
+
+	if (!a->media || a->hash_seg >= a->nseg)
+		return;
+	g = &a->seg[a->hash_seg];
+	if (off == g->start)
+		hash_state_reset(a->seg_state);
+	hash_state_update(a->seg_state, data, len);
+	if (off + len < g->start + g->size)
+		return;
+	hash_state_hex(a->seg_state, a->seg_xxh128[a->hash_seg]);
+	do /* the empty ones' digests are known already */
+		a->hash_seg++;
+	while (a->hash_seg < a->nseg && !a->seg[a->hash_seg].size);
+}
+
 /* Hash len bytes at image offset off (the next bytes in order). */
 static void hash_bytes(struct active *a, uint64_t off, const uint8_t *data, size_t len)
 {
 	int rc;
 
 	keep_head_tail(a, off, data, len);
+	hash_segment(a, off, data, len);
 	rc = hasher_update(&a->hasher, data, len);
 	if (rc && a->sf) {
 		result_add_error(&a->res, "sector-hashes", -rc, 0, "cannot write the sector-hash list: %s",
@@ -169,7 +189,7 @@ static int read_hash_deferred(struct active *a, struct slot *s, uint8_t *buf, si
 		size_t want = s->want - s->got < piece ? s->want - s->got : piece, have = 0;
 
 		while (have < want) { /* whole pieces: the sector hashes need whole sectors */
-			ssize_t n = pread(a->fd, buf + have, want - have, (off_t)(s->off + s->got + have));
+			ssize_t n = pread(a->seg[s->seg].fd, buf + have, want - have, (off_t)(s->foff + s->got + have));
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0) {
@@ -221,12 +241,24 @@ static struct active *pick_locked(struct pipe_state *ps, struct slot **block)
 	return best;
 }
 
+/* Forget the image's files without closing them (keep_fds). */
+static void drop_image_fds(struct active *a)
+{
+	if (a->seg != &a->one)
+		free(a->seg);
+	a->seg = &a->one;
+	a->nseg = 0;
+	a->one.fd = a->one.dfd = -1;
+}
+
 void close_image_fds(struct active *a)
 {
-	close(a->fd);
-	if (a->dfd >= 0)
-		close(a->dfd);
-	a->fd = a->dfd = -1;
+	for (unsigned i = 0; i < a->nseg; i++) {
+		close(a->seg[i].fd);
+		if (a->seg[i].dfd >= 0)
+			close(a->seg[i].dfd);
+	}
+	drop_image_fds(a);
 }
 
 static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *scratch)
@@ -237,11 +269,15 @@ static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *sc
 	pthread_mutex_unlock(&ps->lock);
 	finalize_image(ps, a, scratch, scratch ? HEAD_CAP : 0);
 	if (keep_fds) /* a read still running may use them: left open, the run is ending */
-		a->fd = a->dfd = -1;
+		drop_image_fds(a);
 	else
 		close_image_fds(a);
 	free(a->path);
 	a->path = NULL;
+	walk_media_free(a->media);
+	a->media = NULL;
+	free(a->seg_xxh128);
+	a->seg_xxh128 = NULL;
 	pthread_mutex_lock(&ps->lock);
 	ps->stats->bytes_hashed += a->hasher.bytes;
 	a->phase = IMG_FREE;
@@ -305,7 +341,7 @@ static void hash_block_locked(struct pipe_state *ps, struct active *a, struct sl
 	else
 		hash_bytes(a, s->off, s->buf, s->got);
 	if (s->drop_after) /* we brought it into the cache: do not leave it behind */
-		posix_fadvise(a->fd, (off_t)s->off, (off_t)s->got, POSIX_FADV_DONTNEED);
+		posix_fadvise(a->seg[s->seg].fd, (off_t)s->foff, (off_t)s->got, POSIX_FADV_DONTNEED);
 	s->drop_after = false; /* done, outside the lock */
 	pthread_mutex_lock(&ps->lock);
 	a->claimed = false;

@@ -249,3 +249,28 @@ void hash_xxh128_hex(const void *buf, size_t len, char out[33])
 {
 	hex128(XXH3_128bits(buf, len), out);
 }
+
+void *hash_state_new(void)
+{
+	return XXH3_createState();
+}
+
+void hash_state_free(void *state)
+{
+	XXH3_freeState(state);
+}
+
+void hash_state_reset(void *state)
+{
+	XXH3_128bits_reset(state);
+}
+
+void hash_state_update(void *state, const void *buf, size_t len)
+{
+	XXH3_128bits_update(state, buf, len);
+}
+
+void hash_state_hex(void *state, char out[33])
+{
+	hex128(XXH3_128bits_digest(state), out);
+}

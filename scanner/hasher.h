@@ -48,5 +48,12 @@ void hasher_final(struct hasher *h, char whole_hex[33], char list_hex[33], char 
 
 /* The canonical hex form of an XXH128 / XXH3-64 of a buffer (for tests). */
 void hash_xxh128_hex(const void *buf, size_t len, char out[33]);
+/* A plain XXH128 of a stream, for digests beside the image's own (each
+ * segment of media): no sector list, no --hash digests. */
+void *hash_state_new(void);
+void hash_state_free(void *state);
+void hash_state_reset(void *state);
+void hash_state_update(void *state, const void *buf, size_t len);
+void hash_state_hex(void *state, char out[33]);
 
 #endif

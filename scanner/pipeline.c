@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #define MAX_HASH_THREADS 256
@@ -53,11 +54,13 @@ static int alloc_actives(struct pipe_state *ps)
 		return -ENOMEM;
 	for (unsigned i = 0; i < ps->nact; i++) {
 		struct active *a = &ps->act[i];
-		a->fd = a->dfd = -1;
+		a->one.fd = a->one.dfd = -1;
+		a->seg = &a->one;
 		a->ready = calloc(ps->nslots, sizeof(*a->ready));
 		a->head = malloc(HEAD_CAP);
 		a->tail = malloc(TAIL_CAP);
-		if (!a->ready || !a->head || !a->tail || hasher_init(&a->hasher, ps->env->opt->crypto_mask))
+		a->seg_state = hash_state_new();
+		if (!a->ready || !a->head || !a->tail || !a->seg_state || hasher_init(&a->hasher, ps->env->opt->crypto_mask))
 			return -ENOMEM;
 	}
 	return 0;
@@ -82,6 +85,7 @@ static void free_state(struct pipe_state *ps)
 		free(ps->act[i].head);
 		free(ps->act[i].tail);
 		hasher_free(&ps->act[i].hasher);
+		hash_state_free(ps->act[i].seg_state);
 	}
 	free(ps->act);
 }
@@ -96,6 +100,19 @@ static void stop_hash_threads(struct pipe_state *ps, pthread_t *threads, unsigne
 		pthread_join(threads[i], NULL);
 }
 
+/* Media of many segments keeps each one open while it is read (hundreds
+ * for a large split acquisition): the soft descriptor limit (often 1024)
+ * goes up to the hard one. */
+static void raise_fd_limit(void)
+{
+	struct rlimit nofile;
+
+	if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
+}
+
 int pipeline_run(const struct pipeline_env *env, struct walker *walk, struct run_stats *stats)
 {
 	struct pipe_state ps = {0};
@@ -103,6 +120,7 @@ int pipeline_run(const struct pipeline_env *env, struct walker *walk, struct run
 	unsigned nthreads = 0;
 	int rc;
 
+	raise_fd_limit();
 	ps.env = env;
 	ps.stats = stats;
 	ps.max_inflight = env->opt->queue_depth;

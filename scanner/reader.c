@@ -60,23 +60,24 @@ static void register_slot_buffers(struct pipe_state *ps)
 	free(bufs);
 }
 
-/* The first block of an image that needs the disk: open the O_DIRECT
+/* The first block of a file that needs the disk: open the O_DIRECT
  * descriptor (through /proc/self/fd: the file we hold, never the path
  * again), and register the read buffers at the first such block of the run.
  * Lazy, so that images read from the page cache pay for neither.  Called
  * with the lock held (fill_slots()). */
-static void start_direct_locked(struct pipe_state *ps, struct active *a)
+static void start_direct_locked(struct pipe_state *ps, struct active *a, struct seg_io *g)
 {
 	const struct scan_options *opt = ps->env->opt;
 	char self[64];
 
-	a->dfd_tried = true;
-	snprintf(self, sizeof(self), "/proc/self/fd/%d", a->fd);
-	a->dfd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_DIRECT | (a->res.noatime ? O_NOATIME : 0));
-	a->direct = a->res.direct = a->dfd >= 0;
-	if (opt->read_mode == READ_DIRECT && a->dfd < 0)
+	g->dfd_tried = true;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", g->fd);
+	g->dfd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_DIRECT | (a->res.noatime ? O_NOATIME : 0));
+	g->direct = g->dfd >= 0;
+	a->res.direct = a->res.direct || g->direct;
+	if (opt->read_mode == READ_DIRECT && g->dfd < 0)
 		ps->stats->direct_fallbacks++; /* under the lock we were called with */
-	if (a->direct && !ps->buffers_registered && ps->env->engine->ops->register_buffers &&
+	if (g->direct && !ps->buffers_registered && ps->env->engine->ops->register_buffers &&
 	    !opt->no_fixed_buffers) {
 		ps->buffers_registered = true;
 		register_slot_buffers(ps);
@@ -89,10 +90,10 @@ static void start_direct_locked(struct pipe_state *ps, struct active *a)
  * byte, since it starts at an unaligned offset. */
 static int queue_read(struct reader *r, struct slot *s)
 {
-	struct active *a = s->img;
+	const struct seg_io *g = &s->img->seg[s->seg];
 	size_t len = s->want - s->got;
 
-	s->direct = a->direct && s->got == 0;
+	s->direct = g->direct && s->got == 0;
 	if (s->direct) {
 		len = (len + 4095) & ~(size_t)4095;
 		if (len > r->ps->buf_len)
@@ -100,10 +101,10 @@ static int queue_read(struct reader *r, struct slot *s)
 	} else if (s->none_cached) {
 		s->drop_after = true;
 	}
-	s->req.fd = s->direct ? a->dfd : a->fd;
+	s->req.fd = s->direct ? g->dfd : g->fd;
 	s->req.buf = s->buf + s->got;
 	s->req.len = len;
-	s->req.off = s->off + s->got;
+	s->req.off = s->foff + s->got;
 	assert(s->got + len <= r->ps->buf_len);
 	s->in_engine = true;
 	r->in_engine++;
@@ -114,12 +115,13 @@ static int queue_read(struct reader *r, struct slot *s)
  * from the cache), none (drop what a buffered read brings in), or some (a
  * buffered read leaves them all cached: dropping would evict pages someone
  * else cached).  Where the kernel cannot tell, as none. */
-static void cache_state(struct pipe_state *ps, struct active *a, uint64_t off, size_t want, bool *all, bool *none)
+static void cache_state(struct pipe_state *ps, const struct seg_io *g, uint64_t foff, size_t want, bool *all, bool *none)
 {
 	long cached = 0;
+	uint64_t off = foff;
 
 	if (ps->env->opt->read_mode != READ_DIRECT)
-		cached = page_cache_pages(a->fd, off, want);
+		cached = page_cache_pages(g->fd, foff, want);
 	*all = cached > 0 && (uint64_t)cached >= page_cache_span(off, want);
 	*none = cached <= 0;
 }
@@ -151,17 +153,24 @@ static int next_block_locked(struct reader *r, struct active *a)
 {
 	struct pipe_state *ps = r->ps;
 	size_t rs = ps->env->opt->read_size;
-	size_t want = a->size - a->next_off < rs ? (size_t)(a->size - a->next_off) : rs;
+	struct seg_io *g;
+	uint64_t seg_end;
+	size_t want;
 	bool all, none, deferred;
 	struct slot *s;
 
 	if (!ps->nfree)
 		return 0;
+	while (a->next_seg + 1 < a->nseg && a->next_off >= a->seg[a->next_seg].start + a->seg[a->next_seg].size)
+		a->next_seg++; /* blocks never span two files of media */
+	g = &a->seg[a->next_seg];
+	seg_end = g->start + g->size;
+	want = seg_end - a->next_off < rs ? (size_t)(seg_end - a->next_off) : rs;
 	/* The queue is full and this image's last block needed a read: no
 	 * residency check for nothing. */
 	if (ps->inflight >= ps->max_inflight && a->last_read)
 		return BLOCK_WAITS;
-	cache_state(ps, a, a->next_off, want, &all, &none);
+	cache_state(ps, g, a->next_off - g->start, want, &all, &none);
 	deferred = all && a->phase == IMG_STREAMING;
 	a->last_read = !deferred;
 	if (!deferred && ps->inflight >= ps->max_inflight)
@@ -169,6 +178,8 @@ static int next_block_locked(struct reader *r, struct active *a)
 	s = take_slot_locked(ps, !deferred);
 	s->img = a;
 	s->off = a->next_off;
+	s->seg = a->next_seg;
+	s->foff = a->next_off - g->start;
 	s->want = want;
 	s->got = 0;
 	s->retries = 0;
@@ -185,8 +196,8 @@ static int next_block_locked(struct reader *r, struct active *a)
 		pthread_cond_signal(&ps->work);
 		return 1;
 	}
-	if (!a->dfd_tried)
-		start_direct_locked(ps, a);
+	if (!g->dfd_tried)
+		start_direct_locked(ps, a, g);
 	a->inflight++;
 	ps->inflight++;
 	meter_locked(ps);
@@ -256,10 +267,13 @@ static enum outcome classify(const struct slot *s, int res)
 void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
 {
 	count_other_locked(ps, a->size);
-	/* A read of it given up on in a drain may still use them: left open. */
-	fds[0] = a->keep_fds ? -1 : a->fd;
-	fds[1] = a->keep_fds ? -1 : a->dfd;
-	a->fd = a->dfd = -1;
+	/* A read of it given up on in a drain may still use them: left open.
+	 * Never media: a file that is probed is a file of its own. */
+	assert(a->nseg == 1 && a->seg == &a->one);
+	fds[0] = a->keep_fds ? -1 : a->one.fd;
+	fds[1] = a->keep_fds ? -1 : a->one.dfd;
+	a->one.fd = a->one.dfd = -1;
+	a->nseg = 0;
 	free(a->path);
 	a->path = NULL;
 	a->phase = IMG_FREE;
@@ -359,7 +373,7 @@ static void on_completion(struct reader *r, struct slot *s)
 		s->retries++;
 		break;
 	case READ_DIRECT_REFUSED: /* the file system took O_DIRECT at open, not at read */
-		a->direct = a->res.direct = false;
+		a->seg[s->seg].direct = false;
 		if (ps->env->opt->read_mode == READ_DIRECT)
 			ps->stats->direct_fallbacks++;
 		break;

@@ -9,6 +9,7 @@
 #include "../formats/ident.h"
 #include "../formats/verdict.h"
 #include "hasher.h"
+#include "walk.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,6 +49,8 @@ struct image_result {
 				 * inside a compressed file or container (tsk.inside) */
 	bool inside_asked;      /* tsk.inside was asked for before streaming (inspection) */
 	struct verdict verdict;
+	const struct walk_media *media; /* evidence media of several files (walk.h): its segments; NULL */
+	char (*seg_xxh128)[33];  /* media: each segment's XXH128, "" when not wholly read */
 	struct scan_error errors[RESULT_MAX_ERRORS];
 	int nerrors;
 	double seconds;

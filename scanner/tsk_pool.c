@@ -575,7 +575,7 @@ static void fail(struct tsk_result *res, enum tsk_status status, const char *wha
  * received nothing) is not blamed on this image: it is replaced and the
  * request sent once more.  0, or -errno with res filled. */
 static int send_request(struct tsk_pool *p, struct worker *w, const struct tsk_request *req, int image_fd,
-			const uint8_t *image, struct tsk_result *res)
+			const uint8_t *image, const struct tsk_segments *segs, struct tsk_result *res)
 {
 	bool share = image && req->size <= TSK_SHARED_MAX && !strcmp(req->op, "tsk") && !strcmp(req->container, "raw");
 	int rc = 0;
@@ -595,6 +595,8 @@ static int send_request(struct tsk_pool *p, struct worker *w, const struct tsk_r
 			shared_len = (uint32_t)req->size;
 		}
 		rc = tsk_worker_send(w->sock, req, image_fd, shared_len, w->link_dfd, test_fault(p, req));
+		if (rc == 0 && segs)
+			rc = tsk_worker_send_segments(w->sock, segs->fd, segs->size, segs->n);
 		if (rc != -EPIPE)
 			break;
 		if (!w->served) { /* gone before it served at all: why, if it said (not a restart) */
@@ -617,12 +619,12 @@ static int send_request(struct tsk_pool *p, struct worker *w, const struct tsk_r
 
 /* One request on one worker; on any failure the worker is replaced. */
 static void run_on(struct tsk_pool *p, struct worker *w, const struct tsk_request *req, int image_fd,
-		   const uint8_t *image, struct tsk_result *res)
+		   const uint8_t *image, const struct tsk_segments *segs, struct tsk_result *res)
 {
 	bool killed;
 	int rc, status;
 
-	if (send_request(p, w, req, image_fd, image, res))
+	if (send_request(p, w, req, image_fd, image, segs, res))
 		return;
 	rc = tsk_worker_receive(w->sock, res, monotonic_seconds() + p->timeout_s + req->extra_seconds);
 	if (rc == 0) {
@@ -662,8 +664,8 @@ void tsk_pool_prestart(struct tsk_pool *p, unsigned workers)
 	pthread_mutex_unlock(&p->spawn_lock);
 }
 
-void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, const uint8_t *image,
-		  struct tsk_result *res)
+static void run_request(struct tsk_pool *p, const struct tsk_request *req, int image_fd, const uint8_t *image,
+			const struct tsk_segments *segs, struct tsk_result *res)
 {
 	struct worker *w = NULL;
 
@@ -682,7 +684,7 @@ void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_f
 	w->busy = true;
 	pthread_mutex_unlock(&p->lock);
 
-	run_on(p, w, req, image_fd, image, res);
+	run_on(p, w, req, image_fd, image, segs, res);
 	if (res->status == TSK_OUT_OF_MEMORY) {
 		/* An allocation failed in the worker (its allocator said ENOMEM):
 		 * it survived, its heap may not have. */
@@ -696,6 +698,22 @@ void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_f
 	w->busy = false;
 	pthread_cond_signal(&p->idle);
 	pthread_mutex_unlock(&p->lock);
+}
+
+void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, const uint8_t *image,
+		  struct tsk_result *res)
+{
+	run_request(p, req, image_fd, image, NULL, res);
+}
+
+void tsk_pool_run_segments(struct tsk_pool *p, const struct tsk_request *req, const struct tsk_segments *segs,
+			   struct tsk_result *res)
+{
+	if (segs->n < 2 || req->nsegments != segs->n) {
+		fail(res, TSK_WORKER_ERROR, "media needs two segments or more", 0);
+		return;
+	}
+	run_request(p, req, segs->fd[0], NULL, segs, res);
 }
 
 unsigned tsk_pool_restarts(struct tsk_pool *p)

@@ -23,6 +23,16 @@ int tsk_pool_create(unsigned nworkers, unsigned timeout_s, unsigned mem_mib, str
  * thread-safe.  res->status says how it went. */
 void tsk_pool_run(struct tsk_pool *p, const struct tsk_request *req, int image_fd, const uint8_t *image,
 		  struct tsk_result *res);
+/* Media of several files (a split raw or EWF set): each segment's
+ * descriptor and size, in order; the worker reads them one after the
+ * other as one image (req->nsegments must be n). */
+struct tsk_segments {
+	const int *fd;
+	const uint64_t *size;
+	unsigned n;
+};
+void tsk_pool_run_segments(struct tsk_pool *p, const struct tsk_request *req, const struct tsk_segments *segs,
+			   struct tsk_result *res);
 /* Have the first `workers` workers started, in the background (returns at
  * once): the run knows it will need them, and a worker's start (loading
  * The Sleuth Kit's libraries, from the disk on a cold start) should not

@@ -62,6 +62,43 @@ int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, uint3
 	return n == (ssize_t)sizeof(w) ? 0 : -EPIPE;
 }
 
+int tsk_worker_send_segments(int sock, const int *fds, const uint64_t *sizes, unsigned n)
+{
+	static __thread struct wire_segments m;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(SEGS_PER_MESSAGE * sizeof(int))];
+	} ctl;
+
+	for (unsigned at = 0; at < n; at += SEGS_PER_MESSAGE) {
+		unsigned k = n - at < SEGS_PER_MESSAGE ? n - at : SEGS_PER_MESSAGE;
+		struct iovec iov = {&m, sizeof(m)};
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+				     .msg_controllen = CMSG_SPACE(k * sizeof(int))};
+		struct cmsghdr *c;
+		ssize_t sent;
+
+		memset(&m, 0, sizeof(m));
+		memset(&ctl, 0, sizeof(ctl));
+		m.magic = SEGS_MAGIC;
+		m.count = k;
+		memcpy(m.size, sizes + at, k * sizeof(*sizes));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(k * sizeof(int));
+		memcpy(CMSG_DATA(c), fds + at, k * sizeof(int));
+		do
+			sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		while (sent < 0 && errno == EINTR);
+		if (sent < 0)
+			return errno == ECONNRESET ? -EPIPE : -errno;
+		if (sent != (ssize_t)sizeof(m))
+			return -EPIPE;
+	}
+	return 0;
+}
+
 #define TERMINATE(a) ((a)[sizeof(a) - 1] = '\0')
 #define CLAMP(n, max) ((n) = (n) > (max) ? (max) : (n))
 
@@ -113,9 +150,41 @@ static void sanitize_inside(struct inside_result *in)
 
 /* An answer from the worker, made safe to print: strings ended within
  * their fields, counts within their arrays, no pointer of the worker's. */
+static void sanitize_acq(struct ewf_acquisition *q)
+{
+	TERMINATE(q->error);
+	TERMINATE(q->format);
+	TERMINATE(q->compression);
+	TERMINATE(q->case_number);
+	TERMINATE(q->evidence_number);
+	TERMINATE(q->examiner);
+	TERMINATE(q->description);
+	TERMINATE(q->notes);
+	TERMINATE(q->acquiry_date);
+	TERMINATE(q->system_date);
+	TERMINATE(q->acquiry_os);
+	TERMINATE(q->acquiry_software);
+	TERMINATE(q->acquiry_software_version);
+	TERMINATE(q->model);
+	TERMINATE(q->serial_number);
+	TERMINATE(q->stored_md5);
+	TERMINATE(q->stored_sha1);
+	TERMINATE(q->md5);
+	TERMINATE(q->sha1);
+	TERMINATE(q->sha256);
+	TERMINATE(q->xxh128);
+	if (q->status < EWF_ACQ_NONE || q->status > EWF_ACQ_READ_FAILED)
+		q->status = EWF_ACQ_OPEN_FAILED;
+	if (q->md5_match < EWF_HASH_NOT_STORED || q->md5_match > EWF_HASH_NOT_COMPUTED)
+		q->md5_match = EWF_HASH_NOT_COMPUTED;
+	if (q->sha1_match < EWF_HASH_NOT_STORED || q->sha1_match > EWF_HASH_NOT_COMPUTED)
+		q->sha1_match = EWF_HASH_NOT_COMPUTED;
+}
+
 static void sanitize_result(struct tsk_result *res)
 {
 	sanitize_inside(&res->inside);
+	sanitize_acq(&res->acq);
 	TERMINATE(res->failure);
 	TERMINATE(res->img_type);
 	TERMINATE(res->vs_type);
@@ -147,6 +216,7 @@ static bool take(const uint8_t *msg, size_t n, size_t *at, void *dst, size_t len
  * 0, or -EPIPE for anything but one whole answer. */
 static int unpack_answer(const uint8_t *msg, size_t n, struct tsk_result *res)
 {
+	uint32_t extras;
 	size_t at = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -157,11 +227,13 @@ static int unpack_answer(const uint8_t *msg, size_t n, struct tsk_result *res)
 	    !take(msg, n, &at, &res->nerrors, sizeof(res->nerrors)) || res->nerrors > TSK_MAX_ERRORS ||
 	    !take(msg, n, &at, res->errors, res->nerrors * sizeof(res->errors[0])))
 		return -EPIPE;
-	if (at == n)
-		return 0;
-	if (!take(msg, n, &at, &res->inside, sizeof(res->inside)) || at != n || !res->inside.status)
+	if (!take(msg, n, &at, &extras, sizeof(extras)) || (extras & ~(ANSWER_INSIDE | ANSWER_ACQ)))
 		return -EPIPE;
-	return 0;
+	if ((extras & ANSWER_INSIDE) && (!take(msg, n, &at, &res->inside, sizeof(res->inside)) || !res->inside.status))
+		return -EPIPE;
+	if ((extras & ANSWER_ACQ) && (!take(msg, n, &at, &res->acq, sizeof(res->acq)) || !res->acq.status))
+		return -EPIPE;
+	return at == n ? 0 : -EPIPE;
 }
 
 int tsk_worker_receive(int sock, struct tsk_result *res, double deadline)

@@ -30,12 +30,27 @@ struct wire_request {
 /*
  * An answer on the wire: the struct's fixed part up to its first array
  * (nparts included), then only the used entries of each array, each count
- * first, and the inside part only when an "inside" request filled it (its
- * status is set then; otherwise it is all zero and not sent).  A FAT image's
+ * first, then a word of flags and the inside part only when an "inside"
+ * request filled it (its status is set then; otherwise it is all zero and
+ * not sent), the EWF acquisition check only when one was made.  A FAT image's
  * answer is some 200 bytes instead of the whole struct's 31 KB, which the
  * worker copied into the socket and we out of it for every image.
  */
 #define ANSWER_HEAD offsetof(struct tsk_result, parts)
+/* After the errors, a word saying which optional parts follow, in order. */
+#define ANSWER_INSIDE 1u
+#define ANSWER_ACQ 2u
+
+/* Media of several files: the request's descriptor is the first segment's;
+ * the others follow in messages of their own, SEGS_PER_MESSAGE at most
+ * each (SCM_RIGHTS carries 253 at most), with their sizes. */
+#define SEGS_MAGIC 0x5345474du /* "SEGM" */
+#define SEGS_PER_MESSAGE 200
+struct wire_segments {
+	uint32_t magic;
+	uint32_t count;
+	uint64_t size[SEGS_PER_MESSAGE];
+};
 
 /* The stamp the pool passes to the worker (its argv[2]): the version, the
  * test hooks, a digest of the headers that define the messages (computed

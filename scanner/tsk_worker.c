@@ -10,6 +10,7 @@
 #include "page_cache.h"
 #include "../formats/inside.h"
 #include "../formats/vdisk.h"
+#include "worker_media.h"
 
 #include <tsk/libtsk.h>
 
@@ -91,6 +92,7 @@ static int send_answer(int sock, struct tsk_result *res)
 	uint32_t nparts = res->nparts < TSK_MAX_PARTS ? res->nparts : TSK_MAX_PARTS;
 	uint32_t nfs = res->nfs < TSK_MAX_FS ? res->nfs : TSK_MAX_FS;
 	uint32_t nerrors = res->nerrors < TSK_MAX_ERRORS ? res->nerrors : TSK_MAX_ERRORS;
+	uint32_t extras = (res->inside.status ? ANSWER_INSIDE : 0) | (res->acq.status ? ANSWER_ACQ : 0);
 	struct iovec iov[] = {
 		{res, ANSWER_HEAD},
 		{res->parts, nparts * sizeof(res->parts[0])},
@@ -98,7 +100,9 @@ static int send_answer(int sock, struct tsk_result *res)
 		{res->fs, nfs * sizeof(res->fs[0])},
 		{&res->nerrors, sizeof(res->nerrors)},
 		{res->errors, nerrors * sizeof(res->errors[0])},
+		{&extras, sizeof(extras)},
 		{&res->inside, res->inside.status ? sizeof(res->inside) : 0},
+		{&res->acq, res->acq.status ? sizeof(res->acq) : 0},
 	};
 	struct msghdr msg = {.msg_iov = iov, .msg_iovlen = sizeof(iov) / sizeof(iov[0])};
 	size_t want = 0;
@@ -151,7 +155,7 @@ static long read_plain(void *ctx, uint64_t off, void *buf, size_t len)
 static void identify_raw(const struct wire_request *w, int fd, bool cold, struct tsk_result *res)
 {
 	struct page_cache_reader rd;
-	struct tsk_source src = {read_neutral, &rd, NULL};
+	struct tsk_source src = {.read = read_neutral, .ctx = &rd};
 	int plain = cold ? page_cache_reopen(fd, 0) : -1;
 
 	page_cache_reader_init(&rd, fd);
@@ -170,7 +174,7 @@ static void identify_bytes(const struct wire_request *w, const uint8_t *image, s
 	/* A raw image the pool put in the image buffer (see
 	 * tsk_worker_send()): TSK reads it from memory. */
 	struct tsk_buffer m = {image, w->shared_len};
-	struct tsk_source src = {tsk_read_buffer, &m, NULL};
+	struct tsk_source src = {.read = tsk_read_buffer, .ctx = &m};
 
 	tsk_glue_identify(&w->req, &src, res);
 }
@@ -224,7 +228,7 @@ static void name_the_image(char *msg, size_t size, const char *link, const char 
  * release_image()); of one partly cached, what the library read stays. */
 static void identify_container(const struct wire_request *w, int fd, int dfd, struct tsk_result *res)
 {
-	struct tsk_source src = {NULL, NULL, NULL};
+	struct tsk_source src = {0};
 	char path[PATH_MAX], name[256];
 	int rc = link_container(w, fd, dfd, path, sizeof(path), name, sizeof(name));
 
@@ -239,6 +243,8 @@ static void identify_container(const struct wire_request *w, int fd, int dfd, st
 	}
 	src.container_path = path;
 	tsk_glue_identify(&w->req, &src, res);
+	if (w->req.ewf_check && !strcmp(w->req.container, "ewf"))
+		worker_ewf_check(w, (const char *const[]){path}, 1, res);
 	unlinkat(dfd, name, 0);
 	for (uint32_t i = 0; i < res->nerrors && i < TSK_MAX_ERRORS; i++)
 		name_the_image(res->errors[i], sizeof(res->errors[i]), path, w->req.path);
@@ -382,13 +388,22 @@ int tsk_worker_main(int sock)
 	setlocale(LC_CTYPE, "C.UTF-8");
 
 	while ((rc = recv_request(sock, &w, &fd, &dfd)) == 1) {
+		struct worker_media media = {0};
 		/* Pages of the image cached before us: 0 lets us read through
 		 * the cache and drop it all afterwards; -errno (cannot tell)
-		 * does not. */
-		bool cold = fd >= 0 && page_cache_pages(fd, 0, w.req.size) == 0;
+		 * does not.  Media is read cache-neutrally. */
+		bool cold = fd >= 0 && w.req.nsegments < 2 && page_cache_pages(fd, 0, w.req.size) == 0;
 
-		serve(&w, image, fd, dfd, cold, &res);
+		if (w.req.nsegments > 1 && worker_media_recv(sock, w.req.nsegments, &media) != 1) {
+			release_image(fd, dfd, false);
+			return 2;
+		}
+		if (media.n)
+			worker_media_serve(&w, &media, dfd, &res);
+		else
+			serve(&w, image, fd, dfd, cold, &res);
 		rc = send_answer(sock, &res);
+		worker_media_free(&media);
 		release_image(fd, dfd, cold);
 		if (rc)
 			return 2;

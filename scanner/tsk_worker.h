@@ -55,6 +55,11 @@ int tsk_worker_socketpair(int sv[2]);
 int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, uint32_t shared_len, int link_dfd,
 		    const char *fault);
 
+/* After a request of media (req->nsegments = n): every segment's
+ * descriptor, the first too, with its size, in messages of
+ * SEGS_PER_MESSAGE.  Returns 0, -EPIPE, or -errno. */
+int tsk_worker_send_segments(int sock, const int *fds, const uint64_t *sizes, unsigned n);
+
 /* Wait for the answer until deadline (CLOCK_MONOTONIC seconds), or until
  * the run is asked to stop (-ECANCELED, stop.h): 0,
  * -ETIMEDOUT, or -EPIPE (the worker died or broke the protocol).  On 0

@@ -4,6 +4,7 @@
  * (device, inode) with the directories on the current path.
  */
 #include "walk.h"
+#include "../formats/segments.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +19,11 @@ struct frame {
 	size_t n, next;
 	dev_t dev;
 	ino_t ino;
+	/* Segment sets of this directory: media[k] is returned (and set to
+	 * NULL) at the first of its names; set_of[i] is name i's set, or -1. */
+	struct walk_media **media;
+	size_t nmedia;
+	int *set_of;
 };
 
 struct walker {
@@ -41,12 +47,26 @@ int walk_open(char **paths, int npaths, bool follow, struct walker **out)
 	return 0;
 }
 
+void walk_media_free(struct walk_media *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->segs[i].path);
+	free(m->segs);
+	free(m);
+}
+
 static void frame_free(struct frame *f)
 {
 	for (size_t i = f->next; i < f->n; i++)
 		free(f->names[i]);
 	free(f->names);
 	free(f->dir);
+	for (size_t k = 0; k < f->nmedia; k++)
+		walk_media_free(f->media[k]);
+	free(f->media);
+	free(f->set_of);
 }
 
 void walk_close(struct walker *w)
@@ -176,6 +196,76 @@ static void set_error(struct walk_entry *e, int err, const char *what)
 	e->what = what;
 }
 
+/* The members of set that are regular files (as the walk stats them: stat
+ * when following links, else lstat), in order, with the numbers missing
+ * among them; NULL when fewer than two are (*oom on a failed allocation).
+ * Each kept member's set_of entry becomes k. */
+static struct walk_media *media_of_set(const struct walker *w, const struct frame *f, const struct seg_set *set,
+				       int *set_of, int k, bool *oom)
+{
+	struct walk_media *m = calloc(1, sizeof(*m));
+	unsigned expect = set->first_expected;
+
+	if (!m || !(m->segs = calloc(set->n, sizeof(*m->segs))))
+		goto oom;
+	for (size_t i = 0; i < set->n; i++) {
+		size_t idx = set->members[i].name;
+		char *path = join(f->dir, f->names[idx]);
+		struct stat st;
+
+		if (!path)
+			goto oom;
+		if ((w->follow ? stat(path, &st) : lstat(path, &st)) || !S_ISREG(st.st_mode)) {
+			free(path); /* walked on its own, as any entry */
+			continue;
+		}
+		m->segs[m->n++] = (struct walk_segment){path, st, set->members[i].number};
+		set_of[idx] = k;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		unsigned num = m->segs[i].number;
+
+		if (num > expect && !m->gaps)
+			segments_name_of(set, f->names[set->members[0].name], expect, m->first_gap, sizeof(m->first_gap));
+		if (num > expect)
+			m->gaps += num - expect;
+		expect = num + 1;
+	}
+	m->scheme = (int)set->scheme;
+	if (m->n >= 2)
+		return m;
+	for (size_t i = 0; i < set->n; i++)
+		set_of[set->members[i].name] = -1;
+	walk_media_free(m);
+	return NULL;
+oom:
+	walk_media_free(m);
+	*oom = true;
+	return NULL;
+}
+
+/* Find the directory's segment sets.  Returns 0 or -ENOMEM. */
+static int group_segments(const struct walker *w, struct frame *f)
+{
+	struct seg_set *sets;
+	bool oom = false;
+	int nsets = segments_group((const char *const *)f->names, f->n, &sets);
+
+	if (nsets <= 0)
+		return nsets < 0 ? -ENOMEM : 0;
+	f->media = calloc((size_t)nsets, sizeof(*f->media));
+	f->set_of = malloc(f->n * sizeof(*f->set_of));
+	if (!f->media || !f->set_of)
+		oom = true;
+	for (size_t i = 0; !oom && i < f->n; i++)
+		f->set_of[i] = -1;
+	for (int k = 0; k < nsets && !oom; k++)
+		if ((f->media[f->nmedia] = media_of_set(w, f, &sets[k], f->set_of, (int)f->nmedia, &oom)))
+			f->nmedia++;
+	segments_free(sets, nsets);
+	return oom ? -ENOMEM : 0;
+}
+
 /* Enter a directory.  Returns 0 when it was entered; 1 when e became a
  * WALK_ERROR: either the directory was not entered (a loop, opendir failed)
  * or it was entered with the names its listing gave before failing (then e
@@ -205,6 +295,12 @@ static int push_dir(struct walker *w, struct walk_entry *e)
 	f.dir = e->path;
 	f.dev = e->st.st_dev;
 	f.ino = e->st.st_ino;
+	if (group_segments(w, &f)) {
+		e->path = NULL; /* the frame owns it now */
+		frame_free(&f);
+		free(copy);
+		return -ENOMEM;
+	}
 	w->stack[w->depth++] = f;
 	e->path = copy;
 	if (!err)
@@ -257,6 +353,26 @@ static int visit(struct walker *w, char *path, bool explicit_arg, struct walk_en
 	return 1;
 }
 
+/* A name of a segment set: the set's entry at its first name met, nothing
+ * at the others.  Returns 1 when e was filled, 0 to go on, -ENOMEM. */
+static int take_media(const struct walker *w, struct frame *top, struct walk_entry *e)
+{
+	struct walk_media **m = &top->media[top->set_of[top->next]];
+
+	free(top->names[top->next++]);
+	if (!*m)
+		return 0;
+	memset(e, 0, sizeof(*e));
+	if (!(e->path = strdup((*m)->segs[0].path)))
+		return -ENOMEM;
+	e->type = WALK_MEDIA;
+	e->followed = w->follow;
+	e->st = (*m)->segs[0].st;
+	e->media = *m;
+	*m = NULL;
+	return 1;
+}
+
 int walk_next(struct walker *w, struct walk_entry *e)
 {
 	for (;;) {
@@ -279,6 +395,12 @@ int walk_next(struct walker *w, struct walk_entry *e)
 		if (top->next >= top->n) {
 			frame_free(top);
 			w->depth--;
+			continue;
+		}
+		if (top->set_of && top->set_of[top->next] >= 0) {
+			rc = take_media(w, top, e);
+			if (rc)
+				return rc;
 			continue;
 		}
 		path = join(top->dir, top->names[top->next]);

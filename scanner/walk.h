@@ -17,6 +17,13 @@
  * is still entered, and the names its listing gave before the error are
  * walked (nothing that could be read is lost) right after its error entry;
  * the names it could not list are, of course, missing.
+ *
+ * Files of a directory named as a segment set (disk.001 disk.002 ...,
+ * disk.aa disk.ab ..., case.E01 case.E02 ...: formats/segments.h) that are
+ * regular files (after the walk's own stat or lstat) and number two or more
+ * are one WALK_MEDIA entry, met where its first name sorts; none of its
+ * files is returned on its own.  A member that is not a regular file is
+ * returned on its own, as any other entry.
  */
 #ifndef IMGSCAN_WALK_H
 #define IMGSCAN_WALK_H
@@ -25,7 +32,26 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-enum walk_type { WALK_FILE, WALK_BLOCKDEV, WALK_SYMLINK, WALK_SPECIAL, WALK_ERROR };
+enum walk_type { WALK_FILE, WALK_BLOCKDEV, WALK_SYMLINK, WALK_SPECIAL, WALK_ERROR, WALK_MEDIA };
+
+/* One file of a segment set (formats/segments.h). */
+struct walk_segment {
+	char *path;
+	struct stat st;
+	unsigned number;       /* as named: 1 for .001 and E01, 0 for .000 and .aa */
+};
+
+/* Evidence media stored as several files of one directory, met in the walk
+ * as one entry: its segments in order, and the numbers missing between
+ * them (counted from the set's first number). */
+struct walk_media {
+	int scheme;            /* enum seg_scheme */
+	struct walk_segment *segs;
+	size_t n;
+	unsigned gaps;         /* segment numbers missing, the first named below */
+	char first_gap[256];   /* "disk.002", "case.E02"; "" when none */
+};
+void walk_media_free(struct walk_media *m);
 
 struct walk_entry {
 	char *path;            /* owned by the caller after walk_next() */
@@ -35,6 +61,8 @@ struct walk_entry {
 	struct stat st;
 	int err;               /* errno for WALK_ERROR */
 	const char *what;      /* for WALK_ERROR: "stat", "opendir", "readdir", "closedir", "loop" */
+	struct walk_media *media; /* WALK_MEDIA: owned by the caller after walk_next();
+	                        * path and st are its first segment's */
 };
 
 struct walker;

@@ -159,7 +159,8 @@ def check_containers(c, rep):
     for name, key, code in (("vm-qcow2.img", "container:qcow2", ["CONTAINER_MISNAMED"]), ("vm.qcow2", "container:qcow2", []),
                             ("vm-vmdk.img", "container:vmdk", ["CONTAINER_MISNAMED"]), ("vm-vhd.img", "container:vhd", ["CONTAINER_MISNAMED"]),
                             ("vm.vdi", "container:vdi", []), ("vm.vhdx", "container:vhdx", []),
-                            ("evidence.E01", "container:ewf", []), ("evidence-e01.img", "container:ewf", ["CONTAINER_MISNAMED"]),
+                            ("evidence.E01", "container:ewf", ["ACQUISITION_VERIFIED"]),
+                            ("evidence-e01.img", "container:ewf", ["ACQUISITION_VERIFIED", "CONTAINER_MISNAMED"]),
                             ("packed-gz.img", "compressed:gzip", ["COMPRESSED_MISNAMED"]), ("packed.img.xz", "compressed:xz", [])):
         img = by_name(rep, name)
         c.eq(name + " kind", img["kind_key"], key)

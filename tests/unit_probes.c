@@ -330,7 +330,7 @@ static void test_verdict_overflow(void)
 {
 	static const char *const names[KIND_COUNT] = {"unreadable", "optical", "raw-cd", "disk", "container",
 						     "compressed", "empty", "zero", "unrecognised", "archive",
-						     "initramfs", "boot", "encrypted", "high-entropy", "other"};
+						     "initramfs", "boot", "encrypted", "high-entropy", "other", "media"};
 	static struct imgscan_config cfg;
 	static struct ident id;
 	static struct tsk_result tsk;
