@@ -234,3 +234,10 @@ int segments_name_of(const struct seg_set *set, const char *member_name, unsigne
 	}
 	return (size_t)snprintf(out, len, "%.*s%s", base, member_name, sfx) < len ? 0 : -1;
 }
+
+bool segments_first_name(const char *name)
+{
+	struct parsed p;
+
+	return parse_name(name, 0, &p);
+}

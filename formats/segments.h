@@ -19,6 +19,7 @@
 #ifndef IMGSCAN_SEGMENTS_H
 #define IMGSCAN_SEGMENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum seg_scheme { SEG_SPLIT_NUMBERED, SEG_SPLIT_LETTERED, SEG_EWF };
@@ -47,5 +48,9 @@ void segments_free(struct seg_set *sets, int nsets);
  * (for messages: "disk.003 is missing").  Returns 0, or -1 if it does not
  * fit in len. */
 int segments_name_of(const struct seg_set *set, const char *member_name, unsigned number, char *out, size_t len);
+
+/* Is name one a segment of some set could have (disk.001, disk.aa,
+ * case.E01)?  A quick test before listing a directory for its set. */
+bool segments_first_name(const char *name);
 
 #endif

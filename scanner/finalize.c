@@ -135,11 +135,14 @@ static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero, bool
 	const uint8_t *whole = complete && a->head_len == a->size && !strcmp(container ? container : "", "raw")
 				       ? a->head
 				       : NULL;
+	/* An EWF acquisition is checked even without The Sleuth Kit (--no-tsk,
+	 * verify): its answer is then kept for the check alone. */
+	bool ewf = container && !strcmp(container, "ewf"), no_tsk = ps->env->opt->no_tsk;
 
-	if (!ps->env->tsk || ps->env->opt->no_tsk || !container)
+	if (!ps->env->tsk || !container || (no_tsk && !ewf))
 		return;
 	tsk_request_fill(&req, &a->res.ident, a->path, a->size, container);
-	if (!strcmp(container, "ewf"))
+	if (ewf)
 		ask_ewf_check(ps->env->opt, &req, a->size);
 	/* The worker reads the descriptor we hashed from (or those bytes),
 	 * never the path: the name may point elsewhere by now. */
@@ -147,6 +150,13 @@ static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero, bool
 		run_tsk_media(ps, a, &req);
 	else
 		tsk_pool_run(ps->env->tsk, &req, a->one.fd, whole, &a->res.tsk);
+	if (no_tsk) {
+		struct ewf_acquisition q = a->res.tsk.acq;
+
+		memset(&a->res.tsk, 0, sizeof(a->res.tsk));
+		a->res.tsk.status = TSK_NOT_RUN;
+		a->res.tsk.acq = q;
+	}
 }
 
 /* The layer a worker can look inside at offset 0: a compressed stream or

@@ -353,6 +353,41 @@ static int visit(struct walker *w, char *path, bool explicit_arg, struct walk_en
 	return 1;
 }
 
+/* A file named on the command line that is the first segment of a set
+ * (disk.001, disk.000, disk.aa, case.E01) stands for the whole set, as its
+ * directory's walk would have it: e becomes that set's entry.  Only then
+ * is the directory listed.  0, or -ENOMEM. */
+static int root_media(const struct walker *w, struct walk_entry *e)
+{
+	const char *slash = strrchr(e->path, '/'), *name = slash ? slash + 1 : e->path;
+	struct frame f = {0};
+	const char *what;
+	int err, rc = 0;
+
+	if (!segments_first_name(name))
+		return 0;
+	f.dir = slash ? strndup(e->path, (size_t)(slash == e->path ? 1 : slash - e->path)) : strdup(".");
+	if (!f.dir)
+		return -ENOMEM;
+	if (read_names(f.dir, &f.names, &f.n, &err, &what) == -ENOMEM || group_segments(w, &f)) {
+		frame_free(&f);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < f.n && f.set_of; i++) {
+		struct walk_media *m = f.set_of[i] >= 0 ? f.media[f.set_of[i]] : NULL;
+
+		if (!m || strcmp(f.names[i], name) || m->segs[0].st.st_ino != e->st.st_ino ||
+		    m->segs[0].st.st_dev != e->st.st_dev)
+			continue;
+		e->type = WALK_MEDIA;
+		e->media = m;
+		f.media[f.set_of[i]] = NULL;
+		break;
+	}
+	frame_free(&f);
+	return rc;
+}
+
 /* A name of a segment set: the set's entry at its first name met, nothing
  * at the others.  Returns 1 when e was filled, 0 to go on, -ENOMEM. */
 static int take_media(const struct walker *w, struct frame *top, struct walk_entry *e)
@@ -387,6 +422,8 @@ int walk_next(struct walker *w, struct walk_entry *e)
 			if (!path)
 				return -ENOMEM;
 			rc = visit(w, path, true, e);
+			if (rc == 1 && e->type == WALK_FILE && root_media(w, e))
+				return -ENOMEM;
 			if (rc)
 				return rc;
 			continue;
