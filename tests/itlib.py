@@ -121,10 +121,12 @@ def make_qemu(path, fmt, size="64M", src=None):
         sh("qemu-img", "create", "-q", "-f", fmt, path, size)
 
 
-def make_e01(target_base, src):
-    """ewfacquire in unattended mode; returns the .E01 path."""
-    sh("ewfacquire", "-u", "-q", "-t", target_base, "-c", "none", "-C", "case", "-D", "imgscan test",
-       "-e", "tester", "-E", "ev1", "-N", "none", src)
+def make_e01(target_base, src, segment_size=None, compression="none"):
+    """ewfacquire in unattended mode (MD5 and SHA-1 stored); returns the .E01
+    path.  segment_size ("1MiB"): a set of several segment files."""
+    more = ["-S", segment_size] if segment_size else []
+    sh("ewfacquire", "-u", "-q", "-t", target_base, "-c", compression, "-C", "case", "-D", "imgscan test",
+       "-e", "tester", "-E", "ev1", "-N", "none", "-d", "sha1", *more, src)
     return target_base + ".E01"
 
 

@@ -20,6 +20,7 @@ def main():
     os.makedirs(os.path.join(out, "disks"))
     os.makedirs(os.path.join(out, "vms"))
     os.makedirs(os.path.join(out, "downloads"))
+    os.makedirs(os.path.join(out, "evidence"))
     os.makedirs(work)
     src = itlib.content_dir(work, nbytes=2_000_000)
     iso = os.path.join(out, "cds", "install-disc.iso")
@@ -39,6 +40,12 @@ def main():
     itlib.make_qemu(os.path.join(out, "vms", "guest.img"), "qcow2")          # qcow2 named .img
     itlib.make_qemu(os.path.join(out, "vms", "guest.vmdk"), "vmdk")
     itlib.compress(os.path.join(out, "disks", "rootfs.img"), os.path.join(out, "vms", "rootfs-backup.img"), "gzip")
+    # Evidence media of several files: a split raw acquisition and an EnCase set.
+    ev = os.path.join(out, "evidence")
+    itlib.sh("split", "-b", "3000000", "--numeric-suffixes=1", "-a", "3",
+             os.path.join(out, "disks", "sdcard.img"), os.path.join(ev, "sdcard."))
+    itlib.make_e01(os.path.join(ev, "server"), os.path.join(out, "disks", "server.dd"), segment_size="1MiB",
+                   compression="best")
     # What else a real archive holds: other files (counted, never flagged),
     # and files named as images that are not images.
     dl = os.path.join(out, "downloads")
