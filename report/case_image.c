@@ -53,17 +53,28 @@ static const char *basename_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* Media (a segment set, kind "media") is one File at its first segment:
+ * the FileFacet is that file's (its size), the ContentDataFacet the
+ * media's (the image's size and digests).  NULL for an image of one file. */
+static const cJSON *first_segment(const cJSON *img)
+{
+	const cJSON *media = cJSON_GetObjectItemCaseSensitive(img, "media");
+
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(media, "segments"), 0);
+}
+
 static void file_facet(const struct image_ctx *c, cJSON *file)
 {
 	const char *path = case_get_str(c->img, "path"), *ext = case_get_str(c->img, "extension");
 	const char *mtime = case_get_str(c->img, "mtime");
+	const cJSON *first = first_segment(c->img);
 	cJSON *f = add_facet(c, file, "uco-observable:FileFacet", "file-facet");
 
 	cJSON_AddStringToObject(f, "uco-observable:fileName", basename_of(path));
 	cJSON_AddStringToObject(f, "uco-observable:filePath", path);
 	if (ext[0])
 		cJSON_AddStringToObject(f, "uco-observable:extension", ext);
-	case_int(f, "uco-observable:sizeInBytes", case_get_num(c->img, "size"));
+	case_int(f, "uco-observable:sizeInBytes", case_get_num(first ? first : c->img, "size"));
 	if (mtime[0])
 		case_typed(f, "uco-observable:modifiedTime", "xsd:dateTime", mtime);
 }
@@ -104,6 +115,29 @@ static void content_facet(const struct image_ctx *c, cJSON *file)
 	}
 }
 
+/* Media: what the File stands for, and one description per segment (RDF
+ * keeps no order: the number is in the text). */
+static void media_descriptions(const struct image_ctx *c, cJSON *file)
+{
+	const cJSON *media = cJSON_GetObjectItemCaseSensitive(c->img, "media");
+	const cJSON *segs = cJSON_GetObjectItemCaseSensitive(media, "segments"), *s;
+	char text[200];
+	int i = 0;
+
+	if (!media)
+		return;
+	snprintf(text, sizeof(text),
+		 "evidence media of %d segment files (%.20s), this File being the first: its ContentDataFacet holds the media's size and digests",
+		 cJSON_GetArraySize(segs), case_get_str(media, "scheme"));
+	case_str(file, "uco-core:description", text);
+	cJSON_ArrayForEach(s, segs) {
+		const char *xxh = case_get_str(s, "xxh128");
+		snprintf(text, sizeof(text), "segment %d, %.0f bytes%s%s: ", ++i, case_get_num(s, "size"),
+			 xxh[0] ? ", XXH128 " : "", xxh);
+		case_str2(file, "uco-core:description", text, case_get_str(s, "path"));
+	}
+}
+
 /* What the report says of the file that no facet holds. */
 static void file_descriptions(const struct image_ctx *c, cJSON *file)
 {
@@ -112,6 +146,7 @@ static void file_descriptions(const struct image_ctx *c, cJSON *file)
 
 	snprintf(text, sizeof(text), "imgscan: %s%s%s%s", kind, detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
 	case_str(file, "uco-core:description", text);
+	media_descriptions(c, file);
 	if (!strcmp(case_get_str(c->img, "file_type"), "block-device"))
 		case_str(file, "uco-core:description", "a block device named on the command line");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->img, "path_lossy")))
