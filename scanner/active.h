@@ -103,6 +103,8 @@ struct active {
 	void *seg_state;           /* (holder) XXH3 state of the segment being hashed */
 	unsigned hash_seg;         /* (holder) that segment */
 	char (*seg_xxh128)[33];    /* (holder) each segment's own digest (media only) */
+	uint8_t *carry;            /* (holder) media: a sector a block ended inside, sector_size bytes */
+	size_t carry_len;
 	bool last_read;            /* (reader) its latest block needed a read (not in the page cache) */
 	uint64_t size;             /* (reader) bytes to read, from fstat of the open file */
 	uint64_t next_off;         /* (reader) */

@@ -262,6 +262,7 @@ static int setup_active(struct pipe_state *ps, struct active *a, struct walk_ent
 	a->head_len = a->tail_len = 0;
 	a->tail_off = a->size > TAIL_CAP ? a->size - TAIL_CAP : 0;
 	a->sf = NULL;
+	a->carry_len = 0;
 	hasher_reset(&a->hasher, opt->sector_size, NULL);
 	/* An image to read: a Sleuth Kit worker will be needed for it, so one
 	 * starts now, beside the reads, not when the image ends (one more per

@@ -160,6 +160,35 @@ static void hash_segment(struct active *a, uint64_t off, const uint8_t *data, si
 	while (a->hash_seg < a->nseg && !a->seg[a->hash_seg].size);
 }
 
+/* Media: a segment may end inside a sector, and the hasher takes whole
+ * sectors but at the very end; what a block leaves of a sector waits in
+ * carry for the next block's first bytes.  Returns hasher_update()'s. */
+static int hash_media_bytes(struct active *a, uint64_t off, const uint8_t *data, size_t len)
+{
+	size_t ss = a->hasher.sector_size, whole;
+	bool last = off + len >= a->size;
+	int rc = 0, r;
+
+	if (a->carry_len) {
+		size_t take = ss - a->carry_len < len ? ss - a->carry_len : len;
+
+		memcpy(a->carry + a->carry_len, data, take);
+		a->carry_len += take;
+		data += take;
+		len -= take;
+		if (a->carry_len < ss && !last)
+			return 0;
+		rc = hasher_update(&a->hasher, a->carry, a->carry_len);
+		a->carry_len = 0;
+	}
+	whole = last ? len : len / ss * ss;
+	if (whole && (r = hasher_update(&a->hasher, data, whole)) && !rc)
+		rc = r;
+	memcpy(a->carry, data + whole, len - whole);
+	a->carry_len = len - whole;
+	return rc;
+}
+
 /* Hash len bytes at image offset off (the next bytes in order). */
 static void hash_bytes(struct active *a, uint64_t off, const uint8_t *data, size_t len)
 {
@@ -167,7 +196,7 @@ static void hash_bytes(struct active *a, uint64_t off, const uint8_t *data, size
 
 	keep_head_tail(a, off, data, len);
 	hash_segment(a, off, data, len);
-	rc = hasher_update(&a->hasher, data, len);
+	rc = a->media ? hash_media_bytes(a, off, data, len) : hasher_update(&a->hasher, data, len);
 	if (rc && a->sf) {
 		result_add_error(&a->res, "sector-hashes", -rc, 0, "cannot write the sector-hash list: %s",
 				 strerror(-rc));

@@ -60,7 +60,8 @@ static int alloc_actives(struct pipe_state *ps)
 		a->head = malloc(HEAD_CAP);
 		a->tail = malloc(TAIL_CAP);
 		a->seg_state = hash_state_new();
-		if (!a->ready || !a->head || !a->tail || !a->seg_state || hasher_init(&a->hasher, ps->env->opt->crypto_mask))
+		a->carry = malloc(ps->env->opt->sector_size);
+		if (!a->ready || !a->head || !a->tail || !a->seg_state || !a->carry || hasher_init(&a->hasher, ps->env->opt->crypto_mask))
 			return -ENOMEM;
 	}
 	return 0;
@@ -86,6 +87,7 @@ static void free_state(struct pipe_state *ps)
 		free(ps->act[i].tail);
 		hasher_free(&ps->act[i].hasher);
 		hash_state_free(ps->act[i].seg_state);
+		free(ps->act[i].carry);
 	}
 	free(ps->act);
 }
