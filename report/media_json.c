@@ -112,6 +112,7 @@ static cJSON *bad_chunks_json(const struct ewf_acquisition *q)
 cJSON *acquisition_to_json(const struct ewf_acquisition *q)
 {
 	cJSON *o = cJSON_CreateObject();
+	bool opened = q->status != EWF_ACQ_OPEN_FAILED;
 
 	cJSON_AddStringToObject(o, "status", status_name(q));
 	if (q->error[0])
@@ -127,8 +128,9 @@ cJSON *acquisition_to_json(const struct ewf_acquisition *q)
 	add_header_values(o, q);
 	cJSON_AddItemToObject(o, "stored", digests_json(q, true));
 	cJSON_AddItemToObject(o, "computed", digests_json(q, false));
-	cJSON_AddStringToObject(o, "md5", match_name(q->md5_match));
-	cJSON_AddStringToObject(o, "sha1", match_name(q->sha1_match));
+	/* Unopened: nothing is known of what the files store either. */
+	cJSON_AddStringToObject(o, "md5_match", match_name(opened ? q->md5_match : EWF_HASH_NOT_COMPUTED));
+	cJSON_AddStringToObject(o, "sha1_match", match_name(opened ? q->sha1_match : EWF_HASH_NOT_COMPUTED));
 	cJSON_AddNumberToObject(o, "checksum_errors", q->checksum_errors);
 	cJSON_AddItemToObject(o, "bad_chunks", bad_chunks_json(q));
 	return o;

@@ -342,6 +342,10 @@ static void take_ewf_digests(const struct scan_options *opt, struct image_result
 			 ok && (opt->crypto_mask & (1u << i)) ? computed[i] : "");
 	if (ok)
 		r->size = q->media_size;
+	else if (r->complete) /* the files were read, the media was not: an error, not a finding */
+		result_add_error(r, "read", 0, 0, "the media could not be read through libewf: %.200s",
+				 q->status == EWF_ACQ_NONE ? "no worker process read it (--inside none, or it failed)"
+				 : q->error[0] ? q->error : "it ended early");
 }
 
 /* The image's reads are over: was every byte hashed?  A read failure,
