@@ -39,6 +39,7 @@ struct tsk_request {
 	uint32_t nsegments;
 	uint8_t ewf_check;       /* EWF: read the media whole through libewf, check its stored hashes */
 	uint8_t want_sha256;     /* that check computes SHA-256 too (--hash sha256) */
+	uint8_t ewf_only;        /* the check alone, no Sleuth Kit (--no-tsk, verify) */
 	uint32_t nhints;
 	struct tsk_hint hints[TSK_MAX_HINTS];
 	char path[4096];         /* for messages (and the test hooks' match) only: TSK reads the

@@ -57,6 +57,7 @@ struct seg_io {
 	int dfd;                   /* (reader) O_DIRECT, opened at its first read that needs the disk; -1 */
 	bool direct;               /* (reader) engine reads use dfd */
 	bool dfd_tried;            /* (reader) */
+	bool noatime;              /* (reader) opened with O_NOATIME: so is dfd */
 	uint64_t start, size;
 	struct stat st;            /* (reader) of the open file, for the change check */
 };

@@ -200,7 +200,10 @@ static int open_files(struct pipe_state *ps, struct active *a, const struct walk
 		if (rc)
 			break;
 		a->nseg++;
+		g->noatime = noatime;
 		a->res.noatime = a->res.noatime && noatime;
+		if (a->media) /* the report gives the size it was read at */
+			a->media->segs[i].st = g->st;
 		g->start = start;
 		g->dfd_tried = ps->env->opt->read_mode == READ_BUFFERED;
 		start += g->size;
@@ -414,6 +417,8 @@ int admit(struct reader *r)
 		pthread_mutex_unlock(&ps->lock);
 		free(r->pending.path);
 		r->pending.path = NULL;
+		walk_media_free(r->pending.media); /* a set not taken by an image (the hook's) */
+		r->pending.media = NULL;
 		r->have_pending = r->pending_decided = false;
 	}
 	return 0;

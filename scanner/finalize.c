@@ -144,6 +144,7 @@ static void run_tsk(struct pipe_state *ps, struct active *a, bool all_zero, bool
 	tsk_request_fill(&req, &a->res.ident, a->path, a->size, container);
 	if (ewf)
 		ask_ewf_check(ps->env->opt, &req, a->size);
+	req.ewf_only = no_tsk;
 	/* The worker reads the descriptor we hashed from (or those bytes),
 	 * never the path: the name may point elsewhere by now. */
 	if (a->media)
@@ -316,7 +317,7 @@ static void media_facts(const struct active *a, struct verdict_media *vm)
 		uint64_t size = a->seg[i].size;
 		bool last = i + 1 == a->nseg;
 
-		if (last ? size > 0 && size <= vm->expected_size : size == vm->expected_size)
+		if (last ? size <= vm->expected_size && (size > 0 || !vm->expected_size) : size == vm->expected_size)
 			continue;
 		if (!vm->wrong_sizes++) {
 			vm->first_wrong = base_name(a->media->segs[i].path);

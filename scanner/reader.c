@@ -72,7 +72,7 @@ static void start_direct_locked(struct pipe_state *ps, struct active *a, struct 
 
 	g->dfd_tried = true;
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", g->fd);
-	g->dfd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_DIRECT | (a->res.noatime ? O_NOATIME : 0));
+	g->dfd = open(self, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_DIRECT | (g->noatime ? O_NOATIME : 0));
 	g->direct = g->dfd >= 0;
 	a->res.direct = a->res.direct || g->direct;
 	if (opt->read_mode == READ_DIRECT && g->dfd < 0)
@@ -701,6 +701,7 @@ int reader_run(struct pipe_state *ps, struct walker *w)
 	if (r.stop_err)
 		drain(&r);
 	free(r.pending.path);
+	walk_media_free(r.pending.media);
 	ps->stats->adapt = r.adapt;
 	return r.stop_err;
 }

@@ -229,6 +229,7 @@ static void name_the_image(char *msg, size_t size, const char *link, const char 
 static void identify_container(const struct wire_request *w, int fd, int dfd, struct tsk_result *res)
 {
 	struct tsk_source src = {0};
+	struct ewf_acquisition acq = {0};
 	char path[PATH_MAX], name[256];
 	int rc = link_container(w, fd, dfd, path, sizeof(path), name, sizeof(name));
 
@@ -242,9 +243,15 @@ static void identify_container(const struct wire_request *w, int fd, int dfd, st
 		return;
 	}
 	src.container_path = path;
-	tsk_glue_identify(&w->req, &src, res);
+	/* The check first: The Sleuth Kit on what the image holds must not
+	 * cost the acquisition's answer. */
 	if (w->req.ewf_check && !strcmp(w->req.container, "ewf"))
-		worker_ewf_check(w, (const char *const[]){path}, 1, res);
+		worker_ewf_check(w, (const char *const[]){path}, 1, &acq);
+	if (!w->req.ewf_only)
+		tsk_glue_identify(&w->req, &src, res);
+	else
+		start_answer(res);
+	res->acq = acq;
 	unlinkat(dfd, name, 0);
 	for (uint32_t i = 0; i < res->nerrors && i < TSK_MAX_ERRORS; i++)
 		name_the_image(res->errors[i], sizeof(res->errors[i]), path, w->req.path);

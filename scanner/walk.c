@@ -251,8 +251,10 @@ static int group_segments(const struct walker *w, struct frame *f)
 	bool oom = false;
 	int nsets = segments_group((const char *const *)f->names, f->n, &sets);
 
-	if (nsets <= 0)
+	if (nsets <= 0) {
+		segments_free(sets, 0);
 		return nsets < 0 ? -ENOMEM : 0;
+	}
 	f->media = calloc((size_t)nsets, sizeof(*f->media));
 	f->set_of = malloc(f->n * sizeof(*f->set_of));
 	if (!f->media || !f->set_of)

@@ -158,17 +158,18 @@ static void unlink_segments(const struct worker_media *m, int dfd)
 	}
 }
 
-void worker_ewf_check(const struct wire_request *w, const char *const *paths, int n, struct tsk_result *res)
+void worker_ewf_check(const struct wire_request *w, const char *const *paths, int n, struct ewf_acquisition *out)
 {
-	if (ewf_acq_check(paths, n, w->req.want_sha256, &res->acq)) {
-		memset(&res->acq, 0, sizeof(res->acq));
-		res->acq.status = EWF_ACQ_OPEN_FAILED;
-		snprintf(res->acq.error, sizeof(res->acq.error), "out of memory");
+	if (ewf_acq_check(paths, n, w->req.want_sha256, out)) {
+		memset(out, 0, sizeof(*out));
+		out->status = EWF_ACQ_OPEN_FAILED;
+		snprintf(out->error, sizeof(out->error), "out of memory");
 	}
 }
 
 static void serve_ewf(const struct wire_request *w, const struct worker_media *m, int dfd, struct tsk_result *res)
 {
+	struct ewf_acquisition acq = {0};
 	char (*names)[PATH_MAX] = calloc(m->n, PATH_MAX);
 	const char **paths = calloc(m->n, sizeof(*paths));
 	struct tsk_source src = {0};
@@ -184,9 +185,13 @@ static void serve_ewf(const struct wire_request *w, const struct worker_media *m
 		src.container_path = paths[0];
 		src.container_paths = paths;
 		src.ncontainer_paths = (int)m->n;
-		tsk_glue_identify(&w->req, &src, res);
+		/* The check first: The Sleuth Kit on what the media holds (hostile
+		 * file systems) must not cost the acquisition's answer. */
 		if (w->req.ewf_check)
-			worker_ewf_check(w, paths, (int)m->n, res);
+			worker_ewf_check(w, paths, (int)m->n, &acq);
+		if (!w->req.ewf_only)
+			tsk_glue_identify(&w->req, &src, res);
+		res->acq = acq;
 	}
 	unlink_segments(m, dfd);
 	free(names);

@@ -26,8 +26,8 @@ void worker_media_free(struct worker_media *m);
  * directory for the names libewf needs. */
 void worker_media_serve(const struct wire_request *w, const struct worker_media *m, int dfd, struct tsk_result *res);
 
-/* An EWF image of one file, linked as path: check its acquisition into
- * res->acq (time-consuming: the whole media is read). */
-void worker_ewf_check(const struct wire_request *w, const char *const *paths, int n, struct tsk_result *res);
+/* An EWF image (its segment files linked as paths): check its
+ * acquisition into out (time-consuming: the whole media is read). */
+void worker_ewf_check(const struct wire_request *w, const char *const *paths, int n, struct ewf_acquisition *out);
 
 #endif
