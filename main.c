@@ -148,7 +148,7 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 	rr->info.tsk_workers = opt->no_tsk && opt->inside == INSIDE_NONE ? 0 : opt->tsk_workers;
 	rr->info.tsk_timeout_s = opt->tsk_timeout_s;
 	rr->info.tsk_memory_mib = opt->tsk_memory_mib;
-	if (walk_open(opt->paths, opt->npaths, opt->follow_symlinks, &rr->walk))
+	if (walk_open(opt->paths, opt->npaths, opt->follow_symlinks, true, &rr->walk))
 		return EXIT_ERRORS;
 	rc = report_open(opt, &rr->cfg, &rr->info, &rr->report);
 	if (rc) {

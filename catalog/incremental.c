@@ -296,7 +296,9 @@ static void on_image(void *ctx, const struct image_result *res)
 	struct incremental *inc = ctx;
 	cJSON *img = image_to_json(res);
 
-	if (inc->cat && !res->is_blockdev)
+	/* Media is read again each run: a row keyed by its first segment's
+	 * name and stamps would stand for files it does not describe. */
+	if (inc->cat && !res->is_blockdev && !res->media)
 		store(inc, res, img);
 	report_image_json(inc->report, img);
 	cJSON_Delete(img);

@@ -30,11 +30,12 @@ struct walker {
 	char **args;
 	int nargs, next_arg;
 	bool follow;
+	bool group;            /* segment sets as media (walk_open()) */
 	struct frame *stack;
 	size_t depth, cap;
 };
 
-int walk_open(char **paths, int npaths, bool follow, struct walker **out)
+int walk_open(char **paths, int npaths, bool follow, bool group, struct walker **out)
 {
 	struct walker *w = calloc(1, sizeof(*w));
 
@@ -43,6 +44,7 @@ int walk_open(char **paths, int npaths, bool follow, struct walker **out)
 	w->args = paths;
 	w->nargs = npaths;
 	w->follow = follow;
+	w->group = group;
 	*out = w;
 	return 0;
 }
@@ -297,7 +299,7 @@ static int push_dir(struct walker *w, struct walk_entry *e)
 	f.dir = e->path;
 	f.dev = e->st.st_dev;
 	f.ino = e->st.st_ino;
-	if (group_segments(w, &f)) {
+	if (w->group && group_segments(w, &f)) {
 		e->path = NULL; /* the frame owns it now */
 		frame_free(&f);
 		free(copy);
@@ -424,7 +426,7 @@ int walk_next(struct walker *w, struct walk_entry *e)
 			if (!path)
 				return -ENOMEM;
 			rc = visit(w, path, true, e);
-			if (rc == 1 && e->type == WALK_FILE && root_media(w, e))
+			if (rc == 1 && e->type == WALK_FILE && w->group && root_media(w, e))
 				return -ENOMEM;
 			if (rc)
 				return rc;

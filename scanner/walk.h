@@ -67,7 +67,9 @@ struct walk_entry {
 
 struct walker;
 
-int walk_open(char **paths, int npaths, bool follow, struct walker **out);
+/* group: segment sets are WALK_MEDIA entries (else every file is its own
+ * entry: verify of a report that listed a set's files one by one). */
+int walk_open(char **paths, int npaths, bool follow, bool group, struct walker **out);
 /* Next entry: 1 when one was stored, 0 at the end, -ENOMEM. */
 int walk_next(struct walker *w, struct walk_entry *e);
 void walk_close(struct walker *w);

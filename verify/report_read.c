@@ -492,6 +492,7 @@ int listed_from_json(const cJSON *img, struct listed_image *out, char *err, size
 		goto bad;
 	}
 	out->is_blockdev = ft && !strcmp(ft->valuestring, "block-device");
+	out->is_media = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(img, "media"));
 	if (take_hashes(img, out, err, errlen) || take_sectors(img, out, err, errlen))
 		goto bad;
 	return 0;

@@ -66,6 +66,7 @@ struct listed_image {
 	char *path;                /* the exact bytes (path, or path_b64 when path_lossy), NUL-terminated */
 	uint64_t size;
 	bool is_blockdev;          /* file_type "block-device" */
+	bool is_media;             /* a segment set (it has "media"): path is its first segment */
 	bool has_hashes;           /* hashes is an object (null: the scan could not read it whole) */
 	char xxh128[33];           /* lowercase hex; "" when the report has none */
 	char crypto[HASH_COUNT][HASH_HEX_MAX]; /* md5, sha1, sha256; "" when the report has none */

@@ -85,6 +85,16 @@ static bool output_is_evidence(const struct verify_run *vr)
 	return false;
 }
 
+/* Segment sets are read as media only when the report has them so: one
+ * from before (or a set that had one file then) lists each file. */
+static bool lists_media(const struct listed_report *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->images[i].is_media)
+			return true;
+	return false;
+}
+
 /* Everything before the first image: any failure here ends the run. */
 static int setup(struct verify_run *vr, struct verify_resources *res)
 {
@@ -115,7 +125,7 @@ static int setup(struct verify_run *vr, struct verify_resources *res)
 	}
 	info.engine = res->ec.name;
 	info.engine_note = res->ec.note;
-	if (walk_open(vr->roots, vr->nroots, opt->follow_symlinks, &res->walk))
+	if (walk_open(vr->roots, vr->nroots, opt->follow_symlinks, lists_media(&vr->report), &res->walk))
 		return EXIT_ERRORS;
 	rc = verify_out_open(&res->out, vr, &res->cfg, &info);
 	if (rc) {
