@@ -21,6 +21,7 @@ struct parsed {
 	unsigned width;            /* characters of the suffix */
 	char ewf_kind[3];          /* "E", "Ex", "L", "Lx" (case as written) */
 	unsigned number;
+	bool widened;              /* split's wider suffix past .89 or .yz, taken into the set */
 };
 
 /* "001" "0042": 2 to 4 digits. */
@@ -39,19 +40,19 @@ static bool parse_numbered(const char *sfx, size_t len, unsigned *num)
 	return true;
 }
 
-/* "aa" "ab" ... "zz", "aaa" ...: base 26. */
+/* "aa" "ab" ... "zz", "aaa" ...: base 26 ("zaaa".. too: split's widening). */
 static bool parse_lettered(const char *sfx, size_t len, unsigned *num)
 {
 	unsigned v = 0;
 
-	if (len < 2 || len > 3)
+	if (len < 2 || len > 4 || (len == 4 && sfx[0] != 'z'))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		if (sfx[i] < 'a' || sfx[i] > 'z')
 			return false;
 		v = v * 26 + (unsigned)(sfx[i] - 'a');
 	}
-	*num = v;
+	*num = len == 4 ? v % (26 * 26 * 26) : v; /* "zaaa": counted on from .yz (take_widened()) */
 	return true;
 }
 
@@ -144,8 +145,8 @@ static int make_set(const struct parsed *p, size_t n, struct seg_set *out)
 		return 0;
 	/* Two-letter extensions are common ("a.gz", "a.xz"): split always
 	 * starts at "aa", so a lettered set without it is not one. */
-	if (p[0].scheme == SEG_SPLIT_LETTERED && p[0].number != 0)
-		return 0;
+	if (p[0].scheme == SEG_SPLIT_LETTERED && (p[0].number != 0 || p[0].width == 4))
+		return 0; /* .zaaa alone: only split's widening of a .aa set makes it one */
 	memset(out, 0, sizeof(*out));
 	if (!(out->members = malloc(n * sizeof(*out->members))))
 		return -1;
@@ -161,9 +162,54 @@ static int make_set(const struct parsed *p, size_t n, struct seg_set *out)
 			out->gaps += p[i].number - expect;
 		}
 		expect = p[i].number + 1;
+		out->widened |= p[i].widened;
 		out->members[out->n++] = (struct seg_member){p[i].name, p[i].number};
 	}
 	return 1;
+}
+
+static int cmp_base(const void *x, const void *y, void *names)
+{
+	const struct parsed *a = x, *b = y;
+	const char *const *nm = names;
+	int c;
+
+	if (a->scheme != b->scheme)
+		return a->scheme < b->scheme ? -1 : 1;
+	if (a->base_len != b->base_len)
+		return a->base_len < b->base_len ? -1 : 1;
+	c = memcmp(nm[a->name], nm[b->name], a->base_len);
+	return c ? c : a->width < b->width ? -1 : a->width > b->width;
+}
+
+/* GNU split without -a widens its suffixes when they run out: .00...89,
+ * then .9000 .9001 ...; .aa ... .yz, then .zaaa ...  Where a base has
+ * names of both widths, the wide ones continue the narrow set: 90 + NN,
+ * 650 + the last three letters. */
+static void take_widened(struct parsed *p, size_t np, const char *const *names)
+{
+	qsort_r(p, np, sizeof(*p), cmp_base, (void *)names);
+	for (size_t i = 0, j; i < np; i = j) {
+		bool narrow = false;
+
+		for (j = i; j < np && p[j].scheme == p[i].scheme && p[j].base_len == p[i].base_len &&
+			    !memcmp(names[p[j].name], names[p[i].name], p[i].base_len); j++)
+			narrow |= p[j].width == 2 && p[j].scheme != SEG_EWF;
+		for (size_t k = i; narrow && k < j; k++) {
+			const char *sfx = names[p[k].name] + p[k].base_len;
+
+			if (p[k].width != 4)
+				continue;
+			if (p[k].scheme == SEG_SPLIT_NUMBERED && sfx[0] == '9' && sfx[1] == '0')
+				p[k].number = 90 + (unsigned)((sfx[2] - '0') * 10 + (sfx[3] - '0'));
+			else if (p[k].scheme == SEG_SPLIT_LETTERED)
+				p[k].number = 650 + p[k].number;
+			else
+				continue;
+			p[k].width = 2;
+			p[k].widened = true;
+		}
+	}
 }
 
 int segments_group(const char *const *names, size_t n, struct seg_set **sets)
@@ -179,6 +225,7 @@ int segments_group(const char *const *names, size_t n, struct seg_set **sets)
 	for (size_t i = 0; i < n; i++)
 		if (parse_name(names[i], i, &p[np]))
 			np++;
+	take_widened(p, np, names);
 	qsort_r(p, np, sizeof(*p), cmp_parsed, (void *)names);
 	for (size_t i = 0, j; i < np; i = j) {
 		for (j = i + 1; j < np && !cmp_key(&p[i], &p[j], names); j++)
@@ -218,10 +265,15 @@ int segments_name_of(const struct seg_set *set, const char *member_name, unsigne
 	char sfx[16];
 	int base = dot ? (int)(dot - member_name) + 1 : 0;
 
-	if (set->scheme == SEG_SPLIT_NUMBERED) {
-		snprintf(sfx, sizeof(sfx), "%0*u", (int)strlen(dot + 1), number);
+	if (set->scheme == SEG_SPLIT_NUMBERED && set->widened && number >= 90) {
+		snprintf(sfx, sizeof(sfx), "90%02u", (number - 90) % 100);
+	} else if (set->scheme == SEG_SPLIT_NUMBERED) {
+		snprintf(sfx, sizeof(sfx), "%0*u", set->widened ? 2 : (int)strlen(dot + 1), number);
+	} else if (set->scheme == SEG_SPLIT_LETTERED && set->widened && number >= 650) {
+		sfx[0] = 'z';
+		letters(number - 650, 3, false, sfx + 1);
 	} else if (set->scheme == SEG_SPLIT_LETTERED) {
-		letters(number, (unsigned)strlen(dot + 1), false, sfx);
+		letters(number, set->widened ? 2 : (unsigned)strlen(dot + 1), false, sfx);
 	} else {
 		size_t k = strlen(dot + 1) - 2; /* "E" or "Ex" */
 		bool upper = isupper((unsigned char)dot[1]);

@@ -36,6 +36,7 @@ struct seg_set {
 	unsigned first_expected;   /* the first segment's number: 0 (.000, aa) or 1 (.001, E01) */
 	unsigned gaps;             /* numbers missing from first_expected to the last member */
 	unsigned first_gap;        /* the first missing number (valid when gaps) */
+	bool widened;              /* named as GNU split widens past .89 (.9000) or .yz (.zaaa) */
 };
 
 /* Group names (file names, no directory) into segment sets.  Returns the

@@ -446,6 +446,26 @@ def schema(c):
         c.true("report of scan %s follows the schema" % what, not errs, "%d errors" % len(errs))
 
 
+def split_widened(c, top, raw, want):
+    """split without -a widens its suffixes when they run out (.00 .. .89,
+    .9000 ..; .aa .. .yz, .zaaa ..): still one set, in order."""
+    size = os.path.getsize(raw)
+    for what, opts, last in (("widened numbered", ("-d", "-b", str(size // 100 + 1)), "disk.9009"),
+                             ("widened lettered", ("-b", str(size // 660 + 1)), "disk.zaaj")):
+        d = os.path.join(top, what.replace(" ", "-"))
+        segs = split_set(raw, d, *opts)
+        segs.sort(key=lambda p: (len(os.path.basename(p)), p))  # split's order: the wide names last
+        c.eq(what + ": split widened to " + last, os.path.basename(segs[-1]), last)
+        status, rep, err = scan(d)
+        c.eq(what + ": exit 0", status, 0)
+        img = one_media(c, what, rep, d, segs)
+        if img:
+            c.eq(what + ": digest of the media", img["hashes"]["xxh128"], want["xxh128"])
+            c.eq(what + ": every segment, in order", [os.path.basename(s["path"]) for s in img["media"]["segments"]],
+                 [os.path.basename(s) for s in segs])
+            c.eq(what + ": nothing missing", img["media"]["missing_segments"], 0)
+
+
 def main():
     missing = [t for t in TOOLS if not shutil.which(t)]
     top = itlib.setup()
@@ -461,6 +481,7 @@ def main():
             want[k] = itlib.sh(k + "sum", raw).stdout.decode().split()[0]
         split_raw(c, top, raw, want)
         split_faults(c, top, raw)
+        split_widened(c, top, raw, want)
         plain = ewf_set(c, top, raw, want)
         ewf_flipped(c, top, raw, want)
         ewf_gap(c, top, plain)

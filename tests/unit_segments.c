@@ -34,6 +34,34 @@ static const struct seg_set *find(const struct seg_set *sets, int n, const char 
 	return NULL;
 }
 
+/* GNU split without -a: .00 .. .89 then .9000 ..; .aa .. .yz then .zaaa:
+ * one set each, in order, its gaps named the wide way.  A .zaaa alone is
+ * no set. */
+static void widened(void)
+{
+	static const char *const w[] = {"d.00", "d.01", "d.89", "d.9000", "d.9002", "l.aa", "l.yz", "l.zaaa",
+					"l.zaab", "q.zaaa", "q.zaab"};
+	struct seg_set *sets;
+	int n = segments_group(w, sizeof(w) / sizeof(w[0]), &sets);
+	char buf[64];
+
+	CHECK(n == 2);
+	for (int i = 0; i < n; i++) {
+		const struct seg_set *s = &sets[i];
+		if (s->scheme == SEG_SPLIT_NUMBERED) {
+			CHECK(s->n == 5 && s->widened && !strcmp(w[s->members[3].name], "d.9000") &&
+			      s->members[4].number == 92 && s->gaps == 87 + 1);
+			CHECK(!segments_name_of(s, "d.00", 91, buf, sizeof(buf)) && !strcmp(buf, "d.9001"));
+			CHECK(!segments_name_of(s, "d.00", 2, buf, sizeof(buf)) && !strcmp(buf, "d.02"));
+		} else {
+			CHECK(s->scheme == SEG_SPLIT_LETTERED && s->n == 4 && s->members[2].number == 650 &&
+			      !strcmp(w[s->members[3].name], "l.zaab"));
+			CHECK(!segments_name_of(s, "l.aa", 651, buf, sizeof(buf)) && !strcmp(buf, "l.zaab"));
+		}
+	}
+	segments_free(sets, n);
+}
+
 int main(void)
 {
 	struct seg_set *sets;
@@ -67,6 +95,7 @@ int main(void)
 	s = find(sets, n, "disk.0001");
 	CHECK(s && s->n == 1 && s != find(sets, n, "disk.001"));
 	segments_free(sets, n);
+	widened();
 	CHECK(segments_group(names, 0, &sets) == 0);
 	segments_free(sets, 0);
 	if (failures)
