@@ -379,11 +379,12 @@ static void hash_block_locked(struct pipe_state *ps, struct active *a, struct sl
 		a->hashed_seq++;
 		ps->hashed_bytes += s->got;
 	} else if (rc == -ENODATA) {
-		fail_image_locked(ps, a, "read", 0, at, "file ended at byte %llu, %llu bytes short of its size (it shrank or is being written)",
-				  (unsigned long long)at, (unsigned long long)(a->size - at));
+		fail_image_locked(ps, a, "read", 0, at, "file ended at byte %llu, %llu bytes short of its size (it shrank or is being written)%s%s",
+				  (unsigned long long)at, (unsigned long long)(a->size - at),
+				  a->media ? "; in segment " : "", a->media ? a->media->segs[s->seg].path : "");
 	} else {
-		fail_image_locked(ps, a, "read", -rc, at, "read error at byte %llu: %s", (unsigned long long)at,
-				  strerror(-rc));
+		fail_image_locked(ps, a, "read", -rc, at, "read error at byte %llu%s%s: %s", (unsigned long long)at,
+				  a->media ? " in segment " : "", a->media ? a->media->segs[s->seg].path : "", strerror(-rc));
 	}
 	release_slot_locked(ps, s);
 }

@@ -389,13 +389,15 @@ static void on_completion(struct reader *r, struct slot *s)
 		return;
 	case READ_EOF:
 		fail_image_locked(ps, a, "read", 0, at,
-				  "file ended at byte %llu, %llu bytes short of its size (it shrank or is being written)",
-				  (unsigned long long)at, (unsigned long long)(a->size - at));
+				  "file ended at byte %llu, %llu bytes short of its size (it shrank or is being written)%s%s",
+				  (unsigned long long)at, (unsigned long long)(a->size - at),
+				  a->media ? "; in segment " : "", a->media ? a->media->segs[s->seg].path : "");
 		release_slot_locked(ps, s);
 		pthread_mutex_unlock(&ps->lock);
 		return;
 	case READ_ERROR:
-		fail_image_locked(ps, a, "read", -res, at, "read error at byte %llu: %s", (unsigned long long)at,
+		fail_image_locked(ps, a, "read", -res, at, "read error at byte %llu%s%s: %s", (unsigned long long)at,
+				  a->media ? " in segment " : "", a->media ? a->media->segs[s->seg].path : "",
 				  strerror(-res));
 		release_slot_locked(ps, s);
 		pthread_mutex_unlock(&ps->lock);
