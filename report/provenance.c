@@ -67,6 +67,7 @@ static const struct lib_version libs[] = {
 	{"libqcow", IMGSCAN_BUILD_QCOW, NULL, "imgscan-worker"},
 	{"libvmdk", IMGSCAN_BUILD_VMDK, NULL, "imgscan-worker"},
 	{"libvhdi", IMGSCAN_BUILD_VHDI, NULL, "imgscan-worker"},
+	{"libewf", IMGSCAN_BUILD_EWF, NULL, "imgscan-worker"},
 };
 #define NLIBS (sizeof(libs) / sizeof(libs[0]))
 
