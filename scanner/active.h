@@ -177,6 +177,9 @@ void close_pair(const int fds[2]);
 bool inspect_image(struct pipe_state *ps, struct active *a);
 /* Stop an image's reads with the first failure; its ready blocks are
  * dropped and it is finalized once nothing of it is in flight. */
+/* A read of a's file seg failed at media offset at: err, or 0 when the file
+ * ended early (the message names the segment of media). */
+void fail_read_locked(struct pipe_state *ps, struct active *a, unsigned seg, uint64_t at, int err);
 void fail_image_locked(struct pipe_state *ps, struct active *a, const char *stage, int err, uint64_t at,
 		       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 

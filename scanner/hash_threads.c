@@ -123,6 +123,20 @@ void fail_image_locked(struct pipe_state *ps, struct active *a, const char *stag
 	reader_event_locked(ps);
 }
 
+void fail_read_locked(struct pipe_state *ps, struct active *a, unsigned seg, uint64_t at, int err)
+{
+	const char *name = a->media ? a->media->segs[seg].path : "";
+
+	if (!err)
+		fail_image_locked(ps, a, "read", 0, at,
+				  "file ended at byte %llu, %llu bytes short of its size (it shrank or is being written)%s%s",
+				  (unsigned long long)at, (unsigned long long)(a->size - at), a->media ? "; in segment " : "",
+				  name);
+	else
+		fail_image_locked(ps, a, "read", err, at, "read error at byte %llu%s%s: %s", (unsigned long long)at,
+				  a->media ? " in segment " : "", name, strerror(err));
+}
+
 /* Keep the bytes the probes need: the head and the tail of the image. */
 static void keep_head_tail(struct active *a, uint64_t off, const uint8_t *data, size_t len)
 {
@@ -378,13 +392,8 @@ static void hash_block_locked(struct pipe_state *ps, struct active *a, struct sl
 	if (rc == 0) {
 		a->hashed_seq++;
 		ps->hashed_bytes += s->got;
-	} else if (rc == -ENODATA) {
-		fail_image_locked(ps, a, "read", 0, at, "file ended at byte %llu, %llu bytes short of its size (it shrank or is being written)%s%s",
-				  (unsigned long long)at, (unsigned long long)(a->size - at),
-				  a->media ? "; in segment " : "", a->media ? a->media->segs[s->seg].path : "");
 	} else {
-		fail_image_locked(ps, a, "read", -rc, at, "read error at byte %llu%s%s: %s", (unsigned long long)at,
-				  a->media ? " in segment " : "", a->media ? a->media->segs[s->seg].path : "", strerror(-rc));
+		fail_read_locked(ps, a, s->seg, at, rc == -ENODATA ? 0 : -rc);
 	}
 	release_slot_locked(ps, s);
 }

@@ -115,13 +115,12 @@ static int queue_read(struct reader *r, struct slot *s)
  * from the cache), none (drop what a buffered read brings in), or some (a
  * buffered read leaves them all cached: dropping would evict pages someone
  * else cached).  Where the kernel cannot tell, as none. */
-static void cache_state(struct pipe_state *ps, const struct seg_io *g, uint64_t foff, size_t want, bool *all, bool *none)
+static void cache_state(struct pipe_state *ps, const struct seg_io *g, uint64_t off, size_t want, bool *all, bool *none)
 {
 	long cached = 0;
-	uint64_t off = foff;
 
 	if (ps->env->opt->read_mode != READ_DIRECT)
-		cached = page_cache_pages(g->fd, foff, want);
+		cached = page_cache_pages(g->fd, off, want);
 	*all = cached > 0 && (uint64_t)cached >= page_cache_span(off, want);
 	*none = cached <= 0;
 }
@@ -388,17 +387,8 @@ static void on_completion(struct reader *r, struct slot *s)
 		pthread_mutex_unlock(&ps->lock);
 		return;
 	case READ_EOF:
-		fail_image_locked(ps, a, "read", 0, at,
-				  "file ended at byte %llu, %llu bytes short of its size (it shrank or is being written)%s%s",
-				  (unsigned long long)at, (unsigned long long)(a->size - at),
-				  a->media ? "; in segment " : "", a->media ? a->media->segs[s->seg].path : "");
-		release_slot_locked(ps, s);
-		pthread_mutex_unlock(&ps->lock);
-		return;
 	case READ_ERROR:
-		fail_image_locked(ps, a, "read", -res, at, "read error at byte %llu%s%s: %s", (unsigned long long)at,
-				  a->media ? " in segment " : "", a->media ? a->media->segs[s->seg].path : "",
-				  strerror(-res));
+		fail_read_locked(ps, a, s->seg, at, o == READ_EOF ? 0 : -res);
 		release_slot_locked(ps, s);
 		pthread_mutex_unlock(&ps->lock);
 		return;

@@ -19,18 +19,44 @@ int tsk_worker_socketpair(int sv[2])
 	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ? -errno : 0;
 }
 
+/* One message of len bytes with nfds descriptors (SEGS_PER_MESSAGE at
+ * most) attached: 0, -EPIPE when the worker is gone or took less, -errno. */
+static int send_with_fds(int sock, void *data, size_t len, const int *fds, unsigned nfds)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(SEGS_PER_MESSAGE * sizeof(int))];
+	} ctl;
+	struct iovec iov = {data, len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == ECONNRESET ? -EPIPE : -errno;
+	return n == (ssize_t)len ? 0 : -EPIPE;
+}
+
 int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, uint32_t shared_len, int link_dfd,
 		    const char *fault)
 {
 	static __thread struct wire_request w;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-	} ctl;
-	int fds[2] = {image_fd, link_dfd}, nfds = shared_len ? 0 : link_dfd >= 0 ? 2 : 1;
-	struct iovec iov = {&w, sizeof(w)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	ssize_t n;
+	int fds[2] = {image_fd, link_dfd};
+	unsigned nfds = shared_len ? 0 : link_dfd >= 0 ? 2 : 1;
 
 	memset(&w, 0, sizeof(w));
 	w.magic = REQ_MAGIC;
@@ -42,59 +68,23 @@ int tsk_worker_send(int sock, const struct tsk_request *req, int image_fd, uint3
 #else
 	(void)fault;
 #endif
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		msg.msg_control = ctl.buf;
-		msg.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
-	}
-	do
-		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == ECONNRESET ? -EPIPE : -errno;
-	return n == (ssize_t)sizeof(w) ? 0 : -EPIPE;
+	return send_with_fds(sock, &w, sizeof(w), fds, nfds);
 }
 
 int tsk_worker_send_segments(int sock, const int *fds, const uint64_t *sizes, unsigned n)
 {
 	static __thread struct wire_segments m;
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(SEGS_PER_MESSAGE * sizeof(int))];
-	} ctl;
 
 	for (unsigned at = 0; at < n; at += SEGS_PER_MESSAGE) {
 		unsigned k = n - at < SEGS_PER_MESSAGE ? n - at : SEGS_PER_MESSAGE;
-		struct iovec iov = {&m, sizeof(m)};
-		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-				     .msg_controllen = CMSG_SPACE(k * sizeof(int))};
-		struct cmsghdr *c;
-		ssize_t sent;
+		int rc;
 
 		memset(&m, 0, sizeof(m));
-		memset(&ctl, 0, sizeof(ctl));
 		m.magic = SEGS_MAGIC;
 		m.count = k;
 		memcpy(m.size, sizes + at, k * sizeof(*sizes));
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(k * sizeof(int));
-		memcpy(CMSG_DATA(c), fds + at, k * sizeof(int));
-		do
-			sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
-		while (sent < 0 && errno == EINTR);
-		if (sent < 0)
-			return errno == ECONNRESET ? -EPIPE : -errno;
-		if (sent != (ssize_t)sizeof(m))
-			return -EPIPE;
+		if ((rc = send_with_fds(sock, &m, sizeof(m), fds + at, k)))
+			return rc;
 	}
 	return 0;
 }

@@ -31,6 +31,24 @@
 
 /* ---- worker side ---- */
 
+unsigned tsk_worker_take_fds(struct msghdr *msg, int *keep, unsigned max)
+{
+	unsigned kept = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && i < nfd; i++) {
+			int got;
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (kept < max)
+				keep[kept++] = got;
+			else
+				close(got);
+		}
+	}
+	return kept;
+}
+
 /* The next request and its descriptors: the image's (*fd) and, when the
  * request says one comes, the private directory's (*dfd); -1 for one that
  * did not arrive (the worker's descriptor limit, or a sender without one).
@@ -57,18 +75,7 @@ static int recv_request(int sock, struct wire_request *w, int *fd, int *dfd)
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return n == 0 || errno == ECONNRESET ? 0 : -errno;
-	/* Every descriptor that came is ours to close: keep the first two. */
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && i < nfd; i++) {
-			int got;
-			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (ngot < 2)
-				got_fds[ngot++] = got;
-			else
-				close(got);
-		}
-	}
+	ngot = tsk_worker_take_fds(&msg, got_fds, 2);
 	if (n != (ssize_t)sizeof(*w) || (msg.msg_flags & MSG_TRUNC) || w->magic != REQ_MAGIC ||
 	    w->shared_len > TSK_SHARED_MAX || (w->shared_len && (w->shared_len != w->req.size || ngot))) {
 		for (unsigned i = 0; i < ngot; i++)

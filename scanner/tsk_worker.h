@@ -69,6 +69,12 @@ int tsk_worker_receive(int sock, struct tsk_result *res, double deadline);
 
 /* ---- worker side ---- */
 
+/* Every descriptor a received message brought is the worker's to close:
+ * the first max go into keep (their count returned), the others are
+ * closed. */
+struct msghdr;
+unsigned tsk_worker_take_fds(struct msghdr *msg, int *keep, unsigned max);
+
 /* The worker's loop, until the pool closes the socket: 0, or 2 on a
  * protocol error.  imgscan-worker (worker_main.c) runs it. */
 int tsk_worker_main(int sock);

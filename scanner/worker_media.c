@@ -34,7 +34,7 @@ static int recv_some(int sock, unsigned want, struct worker_media *m)
 	} ctl;
 	struct iovec iov = {&seg, sizeof(seg)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
-	unsigned got = 0, first = m->n;
+	unsigned got, first = m->n;
 	ssize_t n;
 
 	do
@@ -42,18 +42,7 @@ static int recv_some(int sock, unsigned want, struct worker_media *m)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -EPROTO;
-	/* Every descriptor that came is ours, kept or closed. */
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && i < nfd; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (got < want && got < SEGS_PER_MESSAGE)
-				m->fd[first + got++] = fd;
-			else
-				close(fd);
-		}
-	}
+	got = tsk_worker_take_fds(&msg, m->fd + first, want < SEGS_PER_MESSAGE ? want : SEGS_PER_MESSAGE);
 	m->n = first + got;
 	if (n != (ssize_t)sizeof(seg) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || seg.magic != SEGS_MAGIC ||
 	    seg.count != got)
