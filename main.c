@@ -15,6 +15,7 @@
 #include "scanner/engine.h"
 #include "scanner/engine_choice.h"
 #include "scanner/pipeline.h"
+#include "scanner/shard.h"
 #include "scanner/sibling.h"
 #include "scanner/stop.h"
 #include "scanner/tsk_pool.h"
@@ -39,6 +40,7 @@ struct run_resources {
 	struct run_lock lock;       /* held for the whole run when there is a catalog */
 	char lock_error[300];       /* the lock file could not be used: no catalog this run */
 	struct incremental *inc;    /* NULL without --state */
+	struct shard_plan *shard;   /* NULL without --shard */
 };
 
 /* io_uring when the kernel allows it, else pread, said once on stderr. */
@@ -148,6 +150,10 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 	rr->info.tsk_workers = opt->no_tsk && opt->inside == INSIDE_NONE ? 0 : opt->tsk_workers;
 	rr->info.tsk_timeout_s = opt->tsk_timeout_s;
 	rr->info.tsk_memory_mib = opt->tsk_memory_mib;
+	if (shard_plan_create(opt, &rr->shard, err, sizeof(err))) {
+		fprintf(stderr, "imgscan: --shard: %s\n", err);
+		return EXIT_ERRORS;
+	}
 	if (walk_open(opt->paths, opt->npaths, opt->follow_symlinks, true, &rr->walk))
 		return EXIT_ERRORS;
 	rc = report_open(opt, &rr->cfg, &rr->info, &rr->report);
@@ -164,6 +170,7 @@ static void teardown(struct run_resources *rr)
 	 * we tear down finds no scan and takes its default action. */
 	stop_signals_attach(NULL);
 	walk_close(rr->walk);
+	shard_plan_free(rr->shard);
 	tsk_pool_destroy(rr->tsk);
 	if (rr->engine)
 		rr->engine->ops->destroy(rr->engine);
@@ -199,8 +206,10 @@ static int run_scan(struct scan_options *opt)
 	struct pipeline_env env = {
 		.opt = opt, .cfg = &rr.cfg, .engine = rr.engine, .tsk = rr.tsk,
 		.sink = {rr.report, report_image, report_skipped, report_progress, NULL},
+		.shard = rr.shard,
 	};
 	if (rr.inc) {
+		incremental_set_shard(rr.inc, rr.shard);
 		env.sink = incremental_sink(rr.inc);
 		env.admit = incremental_admit_hook(rr.inc);
 	}
@@ -213,6 +222,8 @@ static int run_scan(struct scan_options *opt)
 			sigabbrev_np(stats.stop_signal) ? sigabbrev_np(stats.stop_signal) : "?");
 	else if (rc)
 		fprintf(stderr, "imgscan: the scan stopped early: %s\n", strerror(-rc));
+	if (rr.shard)
+		report_set_shard(rr.report, shard_plan_summary_json(rr.shard));
 	if (rr.inc)
 		incremental_finish(rr.inc, rc != 0);
 	status = report_close(rr.report, &stats, rr.tsk ? tsk_pool_restarts(rr.tsk) : 0, rc, &written);

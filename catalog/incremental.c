@@ -2,6 +2,7 @@
  * incremental.c - a scan with --state (see incremental.h).
  */
 #include "incremental.h"
+#include "../scanner/shard.h"
 #include "catalog.h"
 #include "../config/config.h"
 #include "../config/options.h"
@@ -33,6 +34,7 @@ struct incremental {
 	size_t nerror_paths;
 	bool too_many_errors;
 	char error[512];           /* why the catalog cannot be used */
+	const struct shard_plan *shard; /* --shard: what is another shard's is not gone */
 };
 
 static bool same_stamp(const struct catalog_stamp *a, const struct catalog_stamp *b)
@@ -352,6 +354,11 @@ struct result_sink incremental_sink(struct incremental *inc)
 	return (struct result_sink){inc, on_image, on_skipped, on_progress, on_other};
 }
 
+void incremental_set_shard(struct incremental *inc, const struct shard_plan *shard)
+{
+	inc->shard = shard;
+}
+
 struct admit_hook incremental_admit_hook(struct incremental *inc)
 {
 	return (struct admit_hook){inc, decide};
@@ -369,7 +376,7 @@ static bool covered(void *ctx, const char *path, size_t len)
 	for (size_t i = 0; in_root && i < inc->nerror_paths; i++)
 		if (walk_path_within(path, len, inc->error_paths[i]))
 			return false;
-	return in_root;
+	return in_root && !(inc->shard && shard_plan_foreign(inc->shard, path));
 }
 
 static cJSON *summary_json(struct incremental *inc)

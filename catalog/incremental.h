@@ -27,6 +27,11 @@ const char *incremental_error(const struct incremental *inc);
 struct result_sink incremental_sink(struct incremental *inc);
 struct admit_hook incremental_admit_hook(struct incremental *inc);
 
+/* --shard: catalog rows another shard takes, or under a directory any
+ * shard's walk could not list, are not marked gone. */
+struct shard_plan;
+void incremental_set_shard(struct incremental *inc, const struct shard_plan *shard);
+
 /* After the pipeline: mark gone what a whole run did not find (not after a
  * partial run), and give the report its summary.catalog. */
 void incremental_finish(struct incremental *inc, bool partial);

@@ -17,6 +17,7 @@ const char *const crypto_hash_names[HASH_COUNT] = {"md5", "sha1", "sha256"};
 const char *const read_mode_names[3] = {"auto", "buffered", "direct"};
 const char *const inside_mode_names[3] = {"head", "none", "full"};
 const char *const format_names[3] = {"json", "jsonl", "case"};
+const char *const shard_by_names[2] = {"path", "size"};
 
 /* "sha256,md5" as a mask of 1 << enum crypto_hash; -1 for an unknown name. */
 static int crypto_hash_parse(const char *list)
@@ -37,10 +38,31 @@ static int crypto_hash_parse(const char *list)
 	return mask;
 }
 
+/* --shard "K/N" with 0 <= K < N <= 65536.  Returns 0 or -1. */
+static int shard_parse(const char *arg, unsigned *index, unsigned *count)
+{
+	char *end;
+	unsigned long k, n;
+
+	if (arg[0] < '0' || arg[0] > '9')
+		return -1;
+	errno = 0;
+	k = strtoul(arg, &end, 10);
+	if (errno || *end != '/' || end[1] < '0' || end[1] > '9')
+		return -1;
+	n = strtoul(end + 1, &end, 10);
+	if (errno || *end || n < 1 || n > 65536 || k >= n)
+		return -1;
+	*index = (unsigned)k;
+	*count = (unsigned)n;
+	return 0;
+}
+
 static const char top_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
 	"       imgscan verify [OPTIONS] REPORT [PATH...]\n"
 	"       imgscan load --db DB REPORT...\n"
+	"       imgscan merge -o REPORT SHARD-REPORT...\n"
 	"       imgscan --help | --version\n"
 	"           (--version: the library versions, the kernel, whether io_uring\n"
 	"           can be used here)\n"
@@ -55,9 +77,10 @@ static const char top_usage[] =
 	"  verify   read the images an earlier report lists again and say which are\n"
 	"           unchanged, changed, missing, moved (and, under PATH, new)\n"
 	"  load     load reports into an SQLite or PostgreSQL evidence database\n"
+	"  merge    merge the reports of a sharded scan (scan --shard K/N) into one\n"
 	"\n"
-	"Run `imgscan scan --help`, `imgscan verify --help` or `imgscan load --help`\n"
-	"for the options.\n";
+	"Run `imgscan scan --help`, `imgscan verify --help`, `imgscan load --help` or\n"
+	"`imgscan merge --help` for the options.\n";
 
 static const char scan_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
@@ -91,6 +114,15 @@ static const char scan_usage[] =
 	"      --rehash             with --state: read everything again and refresh the catalog\n"
 	"      --wait               with --state: wait for another run holding the catalog's lock\n"
 	"                           (default: exit 75 at once)\n"
+	"\n"
+	"Sharded scans (several machines, one archive; README \"Sharded scans\"):\n"
+	"      --shard K/N          scan only shard K (0 to N-1) of the entries under the PATHs:\n"
+	"                           by default those whose path relative to its PATH has an\n"
+	"                           XXH3-64 that is K mod N; every machine still walks the\n"
+	"                           whole tree.  `imgscan merge` joins the N reports into one\n"
+	"      --shard-by path|size path (default): by name alone, stable as the archive grows;\n"
+	"                           size: a first walk lists every size and the shards get\n"
+	"                           equal bytes (every shard must then see the same tree)\n"
 	"\n"
 	"What is read:\n"
 	"      --all-files          stream and hash every regular file, not only images\n"
@@ -159,6 +191,8 @@ static const struct option scan_longopts[] = {
 	{"rehash", no_argument, NULL, OPT_REHASH},
 	{"wait", no_argument, NULL, OPT_WAIT},
 	{"inside", required_argument, NULL, OPT_INSIDE},
+	{"shard", required_argument, NULL, OPT_SHARD},
+	{"shard-by", required_argument, NULL, OPT_SHARD_BY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -296,6 +330,16 @@ int options_apply(int c, const char *arg, struct scan_options *opt, int *stop)
 			return options_usage_error(opt, "--state needs a file name", NULL);
 		opt->state_path = arg;
 		break;
+	case OPT_SHARD:
+		if (shard_parse(arg, &opt->shard_index, &opt->shard_count))
+			return options_usage_error(opt, "--shard takes K/N, with 0 <= K < N <= 65536", arg);
+		break;
+	case OPT_SHARD_BY:
+		if (!strcmp(arg, "path")) opt->shard_by = SHARD_BY_PATH;
+		else if (!strcmp(arg, "size")) opt->shard_by = SHARD_BY_SIZE;
+		else return options_usage_error(opt, "--shard-by must be path or size", arg);
+		opt->shard_by_set = true;
+		break;
 	case OPT_REHASH: opt->rehash = true; break;
 	case OPT_WAIT: opt->wait_lock = true; break;
 	case 'h': fputs(scan_usage, stdout); *stop = 1; return 0;
@@ -348,5 +392,10 @@ int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now
 	opt->npaths = argc - optind;
 	if (opt->npaths == 0)
 		return *exit_now = 1, options_usage_error(opt, "no PATH given", NULL);
+	if (opt->shard_by_set && !opt->shard_count)
+		return *exit_now = 1, options_usage_error(opt, "--shard-by needs --shard K/N", NULL);
+	if (opt->shard_count && opt->format == FMT_CASE)
+		return *exit_now = 1, options_usage_error(opt, "--shard writes a report for imgscan merge: "
+							  "--format json or jsonl", NULL);
 	return 0;
 }

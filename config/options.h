@@ -35,6 +35,9 @@ extern const char *const format_names[3];
 /* --inside: how far to look inside compressed files and containers. */
 enum inside_mode { INSIDE_HEAD, INSIDE_NONE, INSIDE_FULL };
 extern const char *const inside_mode_names[3];
+/* --shard-by: how entries are divided among shards (scanner/shard.h). */
+enum shard_by { SHARD_BY_PATH, SHARD_BY_SIZE };
+extern const char *const shard_by_names[2];
 
 struct scan_options {
 	char **paths;              /* PATH... (argv storage) */
@@ -66,6 +69,10 @@ struct scan_options {
 	unsigned tsk_timeout_s;    /* 0: from config */
 	unsigned tsk_memory_mib;   /* 0: from config */
 	unsigned tsk_workers;      /* 0: from config, then -j */
+	unsigned shard_index;      /* --shard K/N: K (0-based) */
+	unsigned shard_count;      /* N; 0: no --shard, the whole tree */
+	enum shard_by shard_by;
+	bool shard_by_set;         /* --shard-by given (it needs --shard) */
 	int argc;                  /* the whole command line, for the report */
 	char **argv;
 	const char *command;       /* "scan" or "verify": named in usage errors */
@@ -84,7 +91,7 @@ enum option_code {
 	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
 	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
 	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_NO_FIXED, OPT_READ_MODE, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY,
-	OPT_TSK_WORKERS, OPT_STATE, OPT_REHASH, OPT_WAIT, OPT_INSIDE,
+	OPT_TSK_WORKERS, OPT_STATE, OPT_REHASH, OPT_WAIT, OPT_INSIDE, OPT_SHARD, OPT_SHARD_BY,
 };
 
 /* The defaults of every option; command names the command in usage errors. */

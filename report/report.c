@@ -37,6 +37,7 @@ struct report {
 	struct kind_count kinds[12];
 	struct case_doc *case_doc; /* --format case: the document being streamed */
 	cJSON *catalog;            /* summary.catalog, or NULL */
+	cJSON *shard;              /* summary.shard, or NULL (no --shard) */
 	struct dup_index *dups;    /* summary.duplicates: every image with a digest */
 	bool catalog_failed;       /* the catalog could not be used: exit status 2 */
 	char *misnamed_lines;      /* stderr summary, bounded */
@@ -294,6 +295,14 @@ void report_set_catalog(struct report *r, cJSON *catalog, bool failed)
 	pthread_mutex_unlock(&r->lock);
 }
 
+void report_set_shard(struct report *r, cJSON *shard)
+{
+	pthread_mutex_lock(&r->lock);
+	cJSON_Delete(r->shard);
+	r->shard = shard;
+	pthread_mutex_unlock(&r->lock);
+}
+
 void report_progress(void *report, uint64_t bytes)
 {
 	struct report *r = report;
@@ -384,6 +393,8 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 	cJSON_AddItemToObject(s, "pipeline", pipeline_json(st));
 	cJSON_AddNumberToObject(s, "tsk_worker_restarts", restarts);
 	cJSON_AddNumberToObject(s, "exit_status", status);
+	if (r->shard)
+		cJSON_AddItemReferenceToObject(s, "shard", r->shard);
 	return s;
 }
 
@@ -446,6 +457,7 @@ int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_r
 		print_human(r, stats, secs, status);
 	cJSON_Delete(summary);
 	cJSON_Delete(r->catalog);
+	cJSON_Delete(r->shard);
 	dup_index_free(r->dups);
 	cJSON_Delete(r->run);
 	cJSON_Delete(r->skipped);

@@ -34,6 +34,8 @@ const cJSON *report_run(const struct report *r);
 /* summary.catalog (the report takes it); failed: it could not be used as
  * asked, which makes the exit status 2. */
 void report_set_catalog(struct report *r, cJSON *catalog, bool failed);
+/* summary.shard (scanner/shard.h; the report takes it). */
+void report_set_shard(struct report *r, cJSON *shard);
 /* Finish the document, commit it, print the human summary to stderr (unless
  * quiet).  Returns the exit status (0, 1 or 2); frees the report.
  * *written (may be NULL): the report was committed. */

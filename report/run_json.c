@@ -10,6 +10,7 @@
 #include "../config/options.h"
 #include "../config/version.h"
 #include "../scanner/pipeline.h"
+#include "../scanner/shard.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -126,6 +127,8 @@ cJSON *run_object_json(const struct scan_options *opt, const struct timespec *st
 		cJSON_AddNullToObject(run, "output");
 	json_add_path_array(run, "argv", opt->argc, opt->argv);
 	cJSON_AddItemToObject(run, "options", options);
+	if (opt->shard_count)
+		cJSON_AddItemToObject(run, "shard", shard_run_json(opt));
 	/* The engine the run chose, not the one asked for: auto may have
 	 * fallen back to pread (options.io_note says why). */
 	cJSON_AddBoolToObject(run, "io_uring", !strcmp(info->engine, "uring"));

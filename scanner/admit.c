@@ -5,6 +5,7 @@
  * is opened once, and only if it is still the file the walk listed.
  */
 #include "reader.h"
+#include "shard.h"
 #include "stop.h"
 #include "../config/config.h"
 #include "../config/options.h"
@@ -392,6 +393,15 @@ static bool admit_entry(struct reader *rd, struct walk_entry *e, uint64_t index)
 	return true;
 }
 
+static void drop_pending(struct reader *r)
+{
+	free(r->pending.path);
+	r->pending.path = NULL;
+	walk_media_free(r->pending.media); /* a set not taken by an image (the hook's) */
+	r->pending.media = NULL;
+	r->have_pending = r->pending_decided = false;
+}
+
 /* Admit walked entries while there is room.  Returns 0, or -errno. */
 int admit(struct reader *r)
 {
@@ -406,20 +416,22 @@ int admit(struct reader *r)
 				r->walk_done = true;
 				return rc;
 			}
+			if (ps->env->shard && !shard_plan_take(ps->env->shard, &r->pending)) {
+				r->walk_index++; /* another shard's: its index stays taken */
+				drop_pending(r);
+				continue;
+			}
 			r->have_pending = true;
 		}
-		index = ps->stats->entries; /* only this thread writes entries */
+		index = r->walk_index;
 		if (!admit_entry(r, &r->pending, index))
 			return 0;
+		r->walk_index++;
 		/* Counted once admitted: an entry left pending by a stop is not. */
 		pthread_mutex_lock(&ps->lock);
 		ps->stats->entries++;
 		pthread_mutex_unlock(&ps->lock);
-		free(r->pending.path);
-		r->pending.path = NULL;
-		walk_media_free(r->pending.media); /* a set not taken by an image (the hook's) */
-		r->pending.media = NULL;
-		r->have_pending = r->pending_decided = false;
+		drop_pending(r);
 	}
 	return 0;
 }

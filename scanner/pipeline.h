@@ -69,6 +69,8 @@ struct run_stats {
 	struct adapt adapt;      /* the queue depth and images in flight it settled on */
 };
 
+struct shard_plan;
+
 struct pipeline_env {
 	const struct scan_options *opt;
 	const struct imgscan_config *cfg;
@@ -76,6 +78,7 @@ struct pipeline_env {
 	struct tsk_pool *tsk;    /* NULL: no Sleuth Kit step */
 	struct result_sink sink;
 	struct admit_hook admit;
+	struct shard_plan *shard; /* --shard: the walk's entries this run takes; NULL: all */
 };
 
 /* Returns 0; -errno when setup fails (no image started); or -errno when the

@@ -16,6 +16,7 @@ struct reader {
 	struct walker *w;
 	struct walk_entry pending;
 	bool have_pending, walk_done;
+	uint64_t walk_index;      /* entries the walk met, every shard's: the next image's index */
 	bool pending_decided;     /* the admit hook has answered for pending */
 	enum admit_verdict pending_verdict;
 	unsigned in_engine;       /* slots the engine holds */

@@ -412,7 +412,7 @@ static int take_media(const struct walker *w, struct frame *top, struct walk_ent
 	return 1;
 }
 
-int walk_next(struct walker *w, struct walk_entry *e)
+static int next_entry(struct walker *w, struct walk_entry *e)
 {
 	for (;;) {
 		struct frame *top;
@@ -452,6 +452,15 @@ int walk_next(struct walker *w, struct walk_entry *e)
 		if (rc)
 			return rc;
 	}
+}
+
+int walk_next(struct walker *w, struct walk_entry *e)
+{
+	int rc = next_entry(w, e);
+
+	if (rc == 1)
+		e->root = w->next_arg - 1; /* the argument being walked */
+	return rc;
 }
 
 bool walk_path_within(const char *path, size_t len, const char *dir)

@@ -63,6 +63,7 @@ struct walk_entry {
 	const char *what;      /* for WALK_ERROR: "stat", "opendir", "readdir", "closedir", "loop" */
 	struct walk_media *media; /* WALK_MEDIA: owned by the caller after walk_next();
 	                        * path and st are its first segment's */
+	int root;              /* the PATH it was found under: paths[root] of walk_open() */
 };
 
 struct walker;
