@@ -9,6 +9,7 @@
 #include "catalog/run_lock.h"
 #include "config/config.h"
 #include "config/options.h"
+#include "merge/merge.h"
 #include "report/outfile.h"
 #include "report/provenance.h"
 #include "report/report.h"
@@ -265,6 +266,8 @@ int main(int argc, char **argv)
 		return verify_main(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "load"))
 		return run_load(argv);
+	if (argc >= 2 && !strcmp(argv[1], "merge"))
+		return merge_main(argc, argv);
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		provenance_print(stdout, engine_uring_probe());
 		return fflush(stdout) ? EXIT_ERRORS : EXIT_CLEAN;

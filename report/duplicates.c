@@ -8,6 +8,7 @@
 #include "duplicates.h"
 #include "image_json.h"
 #include "pathenc.h"
+#include "tally.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -65,7 +66,7 @@ static int hexval(char c)
 
 /* 32 lowercase hex digits into 16 bytes; false for anything else (an image
  * object from the catalog is only as good as the catalog). */
-static bool parse_xxh128(const char *hex, unsigned char out[16])
+bool parse_xxh128(const char *hex, unsigned char out[16])
 {
 	if (strlen(hex) != 32)
 		return false;
@@ -80,7 +81,7 @@ static bool parse_xxh128(const char *hex, unsigned char out[16])
 
 /* The image's path as the exact bytes: path_b64 when the object says the
  * readable path is lossy.  Malloc'd; NULL when missing or on ENOMEM (errno). */
-static char *path_bytes(const cJSON *img)
+char *image_path_bytes(const cJSON *img)
 {
 	const cJSON *path = cJSON_GetObjectItemCaseSensitive(img, "path");
 	const cJSON *b64 = cJSON_GetObjectItemCaseSensitive(img, "path_b64");
@@ -137,15 +138,6 @@ static int add_entry(struct dup_index *d, const struct dup_entry *e, const char 
 	return 0;
 }
 
-static uint64_t json_u64(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
-		return 0;
-	return v->valuedouble < 18446744073709551615.0 ? (uint64_t)v->valuedouble : UINT64_MAX;
-}
-
 int dup_note(struct dup_index *d, const cJSON *img)
 {
 	const cJSON *hashes = cJSON_GetObjectItemCaseSensitive(img, "hashes");
@@ -158,7 +150,7 @@ int dup_note(struct dup_index *d, const cJSON *img)
 		return d->err;
 	if (!cJSON_IsString(xxh) || !parse_xxh128(xxh->valuestring, e.xxh) || e.size == 0)
 		return 0;
-	path = path_bytes(img);
+	path = image_path_bytes(img);
 	if (!path)
 		return errno == ENOMEM ? (d->err = -ENOMEM) : 0;
 	rc = add_entry(d, &e, path);

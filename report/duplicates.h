@@ -9,6 +9,7 @@
 #define IMGSCAN_DUPLICATES_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 
 struct dup_index;
 
@@ -25,5 +26,11 @@ int dup_note(struct dup_index *d, const cJSON *img);
  * when memory ran out (now or in an earlier dup_note()). */
 cJSON *dup_groups_json(struct dup_index *d);
 void dup_index_free(struct dup_index *d);
+
+/* An image object's path as its exact bytes: path_b64 when path_lossy.
+ * Malloc'd; NULL with errno EINVAL (no path, or a NUL inside) or ENOMEM. */
+char *image_path_bytes(const cJSON *img);
+/* 32 lowercase hex digits into 16 bytes; false for anything else. */
+bool parse_xxh128(const char *hex, unsigned char out[16]);
 
 #endif

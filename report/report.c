@@ -8,6 +8,7 @@
 #include "outfile.h"
 #include "pathenc.h"
 #include "run_json.h"
+#include "tally.h"
 #include "../config/config.h"
 #include "../config/options.h"
 #include "../config/version.h"
@@ -23,8 +24,6 @@
 #define MAX_SKIPPED_KEPT 10000 /* skipped entries listed in a JSON document */
 #define MAX_MISNAMED_SHOWN 50  /* lines of the stderr summary */
 
-struct kind_count { char kind[24]; uint64_t n; }; /* kind "": unused */
-
 struct report {
 	pthread_mutex_t lock;
 	const struct scan_options *opt;
@@ -32,9 +31,7 @@ struct report {
 	cJSON *run;                /* the run object */
 	cJSON *skipped;            /* JSON mode: kept until the end */
 	uint64_t nskipped, skipped_dropped, symlinks, specials, walk_errors;
-	uint64_t images, image_errors, findings, counted_findings, misnamed, bytes;
-	uint64_t reused, bytes_reused;
-	struct kind_count kinds[12];
+	struct tally t;            /* the images' counts */
 	struct case_doc *case_doc; /* --format case: the document being streamed */
 	cJSON *catalog;            /* summary.catalog, or NULL */
 	cJSON *shard;              /* summary.shard, or NULL (no --shard) */
@@ -142,39 +139,6 @@ int report_open(const struct scan_options *opt, const struct imgscan_config *cfg
 	return 0;
 }
 
-/* kind comes from an image object, maybe one the catalog kept: any text. */
-static void count_kind(struct report *r, const char *kind_text)
-{
-	size_t n = sizeof(r->kinds) / sizeof(r->kinds[0]);
-	char kind[sizeof(r->kinds[0].kind)];
-
-	snprintf(kind, sizeof(kind), "%s", kind_text[0] ? kind_text : "unknown");
-	for (size_t i = 0; i < n; i++) {
-		if (!r->kinds[i].kind[0])
-			memcpy(r->kinds[i].kind, kind, sizeof(kind));
-		if (!strcmp(r->kinds[i].kind, kind)) {
-			r->kinds[i].n++;
-			return;
-		}
-	}
-}
-
-static const char *json_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static uint64_t json_u64(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
-		return 0;
-	return v->valuedouble < 18446744073709551615.0 ? (uint64_t)v->valuedouble : UINT64_MAX;
-}
-
 /* A line for the stderr summary: "  path -> suggested (CODE)". */
 static void note_misnamed_locked(struct report *r, const char *path, const char *suggested, const char *code)
 {
@@ -197,35 +161,16 @@ static void note_misnamed_locked(struct report *r, const char *path, const char 
 	r->misnamed_shown++;
 }
 
-/* The summary counts what the image objects say, so that a result read
- * again and one taken from the catalog count the same way. */
+/* The summary counts what the image objects say (tally.h). */
 static void tally_locked(struct report *r, const cJSON *img)
 {
-	const cJSON *findings = cJSON_GetObjectItemCaseSensitive(img, "findings"), *f;
-	const cJSON *errors = cJSON_GetObjectItemCaseSensitive(img, "errors");
-	bool misnamed = false;
+	const cJSON *named = tally_image(&r->t, img);
 
-	r->images++;
-	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(img, "reused"))) {
-		r->reused++;
-		r->bytes_reused += json_u64(img, "size");
-	} else {
-		r->bytes += json_u64(cJSON_GetObjectItemCaseSensitive(img, "read"), "bytes");
-	}
-	r->image_errors += cJSON_GetArraySize(errors) > 0;
 	if (r->dups)
 		dup_note(r->dups, img); /* a failure is sticky: the groups are left out at the end */
-	count_kind(r, json_str(img, "kind"));
-	cJSON_ArrayForEach(f, findings) {
-		const char *suggested = json_str(f, "suggested_name");
-		r->findings++;
-		r->counted_findings += severity_counts(json_str(f, "severity"));
-		if (suggested[0] && !misnamed) {
-			misnamed = true;
-			note_misnamed_locked(r, json_str(img, "path"), suggested, json_str(f, "code"));
-		}
-	}
-	r->misnamed += misnamed;
+	if (named)
+		note_misnamed_locked(r, json_str(img, "path"), json_str(named, "suggested_name"),
+				     json_str(named, "code"));
 }
 
 void report_image_json(struct report *r, cJSON *obj)
@@ -312,7 +257,7 @@ void report_progress(void *report, uint64_t bytes)
 	if (!r->progress_shown && (r->opt->quiet || !isatty(STDERR_FILENO)))
 		return;
 	pthread_mutex_lock(&r->lock);
-	images = r->images;
+	images = r->t.images;
 	pthread_mutex_unlock(&r->lock);
 	r->progress_shown = true;
 	fprintf(stderr, "\rimgscan: %llu image%s done, %.2f GB hashed, %.2f GB/s   ", (unsigned long long)images,
@@ -333,9 +278,9 @@ static int exit_status(const struct report *r, const struct run_stats *st, int p
 {
 	if (st->stop_signal)
 		return 128 + st->stop_signal;
-	if (pipeline_rc || r->image_errors || r->walk_errors || r->catalog_failed)
+	if (pipeline_rc || r->t.image_errors || r->walk_errors || r->catalog_failed)
 		return EXIT_ERRORS;
-	return r->counted_findings ? EXIT_FINDINGS : EXIT_CLEAN;
+	return r->t.counted_findings ? EXIT_FINDINGS : EXIT_CLEAN;
 }
 
 /* What the read buffers did over the run (scanner/io_meter.h). */
@@ -357,26 +302,24 @@ static cJSON *pipeline_json(const struct run_stats *st)
 
 static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigned restarts, double secs, int status)
 {
-	cJSON *s = cJSON_CreateObject(), *kinds = cJSON_CreateObject();
+	cJSON *s = cJSON_CreateObject();
 	cJSON *dups = r->dups ? dup_groups_json(r->dups) : NULL;
 
 	cJSON_AddNumberToObject(s, "entries", (double)st->entries);
-	cJSON_AddNumberToObject(s, "images", (double)r->images);
-	for (size_t i = 0; i < sizeof(r->kinds) / sizeof(r->kinds[0]) && r->kinds[i].kind[0]; i++)
-		cJSON_AddNumberToObject(kinds, r->kinds[i].kind, (double)r->kinds[i].n);
-	cJSON_AddItemToObject(s, "by_kind", kinds);
+	cJSON_AddNumberToObject(s, "images", (double)r->t.images);
+	cJSON_AddItemToObject(s, "by_kind", tally_kinds_json(&r->t));
 	cJSON_AddNumberToObject(s, "other_files", (double)st->other_files);
 	cJSON_AddNumberToObject(s, "other_bytes", (double)st->other_bytes);
 	cJSON_AddNumberToObject(s, "symlinks", (double)r->symlinks);
 	cJSON_AddNumberToObject(s, "special_files", (double)r->specials);
 	cJSON_AddNumberToObject(s, "walk_errors", (double)r->walk_errors);
 	cJSON_AddNumberToObject(s, "skipped_not_listed", (double)r->skipped_dropped);
-	cJSON_AddNumberToObject(s, "findings", (double)r->findings);
-	cJSON_AddNumberToObject(s, "misnamed", (double)r->misnamed);
-	cJSON_AddNumberToObject(s, "images_with_errors", (double)r->image_errors);
-	cJSON_AddNumberToObject(s, "bytes_hashed", (double)r->bytes);
-	cJSON_AddNumberToObject(s, "images_reused", (double)r->reused);
-	cJSON_AddNumberToObject(s, "bytes_reused", (double)r->bytes_reused);
+	cJSON_AddNumberToObject(s, "findings", (double)r->t.findings);
+	cJSON_AddNumberToObject(s, "misnamed", (double)r->t.misnamed);
+	cJSON_AddNumberToObject(s, "images_with_errors", (double)r->t.image_errors);
+	cJSON_AddNumberToObject(s, "bytes_hashed", (double)r->t.bytes);
+	cJSON_AddNumberToObject(s, "images_reused", (double)r->t.reused);
+	cJSON_AddNumberToObject(s, "bytes_reused", (double)r->t.bytes_reused);
 	/* out of memory for the groups: null (not known), never a partial
 	 * list, and the rest of the report is kept */
 	if (r->dups && !dups && !r->opt->quiet)
@@ -387,7 +330,7 @@ static cJSON *summary_json(struct report *r, const struct run_stats *st, unsigne
 	else
 		cJSON_AddNullToObject(s, "catalog");
 	cJSON_AddNumberToObject(s, "wall_seconds", secs);
-	cJSON_AddNumberToObject(s, "bytes_per_second", secs > 0 ? (double)r->bytes / secs : 0);
+	cJSON_AddNumberToObject(s, "bytes_per_second", secs > 0 ? (double)r->t.bytes / secs : 0);
 	cJSON_AddNumberToObject(s, "direct_fallbacks", st->direct_fallbacks);
 	cJSON_AddBoolToObject(s, "fixed_buffers", st->fixed_buffers);
 	cJSON_AddItemToObject(s, "pipeline", pipeline_json(st));
@@ -402,16 +345,16 @@ static void print_human(const struct report *r, const struct run_stats *st, doub
 {
 	fprintf(stderr, "imgscan: %llu image%s, %.2f GB hashed in %.2f s (%.2f GB/s); %llu other file%s; "
 		"%llu misnamed, %llu finding%s, %llu error%s -> exit %d\n",
-		(unsigned long long)r->images, r->images == 1 ? "" : "s", (double)r->bytes / 1e9, secs,
-		secs > 0 ? (double)r->bytes / 1e9 / secs : 0.0, (unsigned long long)st->other_files,
-		st->other_files == 1 ? "" : "s", (unsigned long long)r->misnamed, (unsigned long long)r->findings,
-		r->findings == 1 ? "" : "s", (unsigned long long)(r->image_errors + r->walk_errors),
-		r->image_errors + r->walk_errors == 1 ? "" : "s", status);
+		(unsigned long long)r->t.images, r->t.images == 1 ? "" : "s", (double)r->t.bytes / 1e9, secs,
+		secs > 0 ? (double)r->t.bytes / 1e9 / secs : 0.0, (unsigned long long)st->other_files,
+		st->other_files == 1 ? "" : "s", (unsigned long long)r->t.misnamed, (unsigned long long)r->t.findings,
+		r->t.findings == 1 ? "" : "s", (unsigned long long)(r->t.image_errors + r->walk_errors),
+		r->t.image_errors + r->walk_errors == 1 ? "" : "s", status);
 	if (r->misnamed_len) {
 		fprintf(stderr, "misnamed (path -> suggested name):\n%s", r->misnamed_lines);
-		if (r->misnamed > r->misnamed_shown)
+		if (r->t.misnamed > r->misnamed_shown)
 			fprintf(stderr, "  ... and %llu more (see the report)\n",
-				(unsigned long long)(r->misnamed - r->misnamed_shown));
+				(unsigned long long)(r->t.misnamed - r->misnamed_shown));
 	}
 }
 

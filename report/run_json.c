@@ -54,7 +54,7 @@ cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_con
 	return o;
 }
 
-static void make_run_id(char *out, size_t len)
+void run_new_id(char *out, size_t len)
 {
 	unsigned char b[16] = {0};
 	FILE *f = fopen("/dev/urandom", "rb");
@@ -115,7 +115,7 @@ cJSON *run_object_json(const struct scan_options *opt, const struct timespec *st
 	cJSON *run = cJSON_CreateObject();
 	char buf[64], host[256] = "";
 
-	make_run_id(buf, sizeof(buf));
+	run_new_id(buf, sizeof(buf));
 	cJSON_AddStringToObject(run, "id", buf);
 	format_utc(buf, sizeof(buf), start->tv_sec, start->tv_nsec);
 	cJSON_AddStringToObject(run, "start", buf);

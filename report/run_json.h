@@ -39,6 +39,8 @@ cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_con
  * "uring").  No "end": the caller adds it. */
 cJSON *run_object_json(const struct scan_options *opt, const struct timespec *start,
 		       const struct report_run_info *info, cJSON *options);
+/* A random (version 4) UUID, as run.id. */
+void run_new_id(char *out, size_t len);
 /* Add "end" (now, UTC) to run; when is filled with it too. */
 void run_add_end(cJSON *run, char *when, size_t len);
 /* summary.partial and summary.stopped_by (and lost_buffers after a failed

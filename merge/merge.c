@@ -1,0 +1,415 @@
+/*
+ * merge.c - imgscan merge (see merge.h).  Two passes over every shard
+ * report, one image at a time: the first checks that the reports are the
+ * parts of one scan and counts (the temporary index finds an image in two
+ * shards and the duplicates); the second copies the images into the merged
+ * report.  Memory holds one image, the shards' heads and the index's
+ * bounded cache, whatever the number of images.
+ */
+#include "merge.h"
+#include "merge_index.h"
+#include "merge_shards.h"
+#include "../config/options.h"
+#include "../report/outfile.h"
+#include "../report/pathenc.h"
+#include "../report/run_json.h"
+#include "../report/tally.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SKIPPED_KEPT 10000 /* skipped entries listed in a JSON document, as a scan */
+
+static const char merge_usage[] =
+	"Usage: imgscan merge [OPTIONS] SHARD-REPORT...\n"
+	"\n"
+	"Merge the reports of a sharded scan (`imgscan scan --shard K/N`, one per\n"
+	"shard, JSON or JSON lines in any mix) into one report with one summary, as\n"
+	"if one machine had scanned it all: the images of every shard, the counts\n"
+	"added up, the duplicate groups found again across shards, run.merge naming\n"
+	"each shard's report, host and times.  The reports are read twice, one image\n"
+	"at a time: memory does not grow with the number of images.\n"
+	"\n"
+	"Refused (exit 2, nothing written): reports of different roots, shard counts\n"
+	"or rules, imgscan or library versions, or result-deciding options (hashes,\n"
+	"sector size, --all-files, --inside, --follow-symlinks, The Sleuth Kit and its\n"
+	"limits, --config); a shard given twice or missing (each named); a report\n"
+	"that is not whole; an image in two shards; with --shard-by size, shards that\n"
+	"walked different trees.\n"
+	"\n"
+	"Options:\n"
+	"  -o, --output FILE        write the merged report to FILE (default: stdout), as scan\n"
+	"                           writes its report: strftime fields expanded, a regular\n"
+	"                           file atomically, a device, FIFO or /dev/fd/N directly\n"
+	"      --format json|jsonl  one JSON document (default) or one object per line\n"
+	"  -q, --quiet              no summary on stderr\n"
+	"\n"
+	"Exit status:\n"
+	"  0, 1, 2   the merged report's: 0 nothing to report, 1 findings, 2 errors in\n"
+	"            some shard (also: the reports were refused, or cannot be read)\n"
+	"  64        usage error\n"
+	"  128+N     a shard was stopped by signal N: the merged report is partial\n";
+
+struct merge_run {
+	struct scan_options opt;   /* output, format, quiet: as scan reads them */
+	char **files;
+	size_t n;
+	struct merge_shard *shards;
+	struct merge_index *index;
+	struct tally t;
+	struct outfile out;
+	cJSON *skipped;            /* JSON document: the first MAX_SKIPPED_KEPT */
+	uint64_t skipped_dropped;
+	size_t current;            /* the report being read */
+	uint64_t seen;             /* its images, this pass */
+	bool first_image;
+	char conflict[700];        /* the first image found in two shard reports */
+};
+
+static int parse(int argc, char **argv, struct merge_run *m, int *exit_now)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'}, {"format", required_argument, NULL, OPT_FORMAT},
+		{"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	struct scan_options *opt = &m->opt;
+	int c, rc, stop = 0;
+
+	options_defaults(opt, "merge", argc, argv);
+	*exit_now = 1;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return fputs(merge_usage, stdout), EXIT_CLEAN;
+		if ((rc = options_apply(c, optarg, opt, &stop)) || stop)
+			return rc;
+	}
+	if (opt->format == FMT_CASE)
+		return options_usage_error(opt, "--format must be json or jsonl", "case");
+	if (options_expand_output(opt))
+		return EXIT_USAGE;
+	if (optind >= argc)
+		return options_usage_error(opt, "no SHARD-REPORT given", NULL);
+	m->files = argv + optind;
+	m->n = (size_t)(argc - optind);
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->files[i][0] || !strcmp(m->files[i], "-")) /* read twice: a file, not a stream */
+			return options_usage_error(opt, "a SHARD-REPORT must be a file", m->files[i]);
+	*exit_now = 0;
+	return 0;
+}
+
+/* First pass: count, index, refuse an image in two shards. */
+static int first_image(void *ctx, const cJSON *img, size_t n, char *err, size_t errlen)
+{
+	struct merge_run *m = ctx;
+	unsigned other = 0;
+	int rc = merge_index_add(m->index, img, (unsigned)m->current, &other, err, errlen);
+
+	(void)n;
+	if (rc == 1 && !m->conflict[0]) /* said after the checks, which name a shard given twice better */
+		snprintf(m->conflict, sizeof(m->conflict), "the image %s is in two shard reports: %s and %s",
+			 json_str(img, "path"), m->files[other], m->files[m->current]);
+	if (rc < 0)
+		return -1;
+	tally_image(&m->t, img);
+	m->seen++;
+	return 0;
+}
+
+static void write_line(struct merge_run *m, const cJSON *obj, const char *prefix)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+
+	if (!text) {
+		m->out.err = m->out.err ? m->out.err : ENOMEM;
+		return;
+	}
+	if (prefix)
+		outfile_write(&m->out, prefix, strlen(prefix));
+	outfile_write(&m->out, text, strlen(text));
+	outfile_write(&m->out, "\n", 1);
+	free(text);
+}
+
+/* Second pass: copy.  A JSON line gets its type again. */
+static int copy_image(void *ctx, const cJSON *img, size_t n, char *err, size_t errlen)
+{
+	struct merge_run *m = ctx;
+	cJSON *copy = (cJSON *)img; /* the reader's object, only for this call */
+
+	(void)n, (void)err, (void)errlen;
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "type");
+	if (m->opt.format == FMT_JSONL) {
+		cJSON_AddStringToObject(copy, "type", "image");
+		write_line(m, copy, NULL);
+	} else {
+		write_line(m, copy, m->first_image ? NULL : ",");
+	}
+	m->first_image = false;
+	m->seen++;
+	return m->out.err ? (snprintf(err, errlen, "cannot write: %s", strerror(m->out.err)), -1) : 0;
+}
+
+static int copy_skipped(void *ctx, const cJSON *entry, size_t n, char *err, size_t errlen)
+{
+	struct merge_run *m = ctx;
+	cJSON *copy = (cJSON *)entry;
+
+	(void)n, (void)err, (void)errlen;
+	cJSON_DeleteItemFromObjectCaseSensitive(copy, "type");
+	if (m->opt.format == FMT_JSONL) {
+		cJSON_AddStringToObject(copy, "type", "skipped");
+		write_line(m, copy, NULL);
+	} else if (cJSON_GetArraySize(m->skipped) < MAX_SKIPPED_KEPT) {
+		cJSON_AddItemToArray(m->skipped, cJSON_Duplicate(copy, true));
+	} else {
+		m->skipped_dropped++;
+	}
+	return 0;
+}
+
+/* One pass over report i.  The second must find the file the first read. */
+static int pass(struct merge_run *m, size_t i, const struct report_visitor *v, bool second, char *err,
+		size_t errlen)
+{
+	struct merge_shard *s = &m->shards[i];
+	struct report_head head;
+	struct stat st;
+	char msg[600] = "";
+	FILE *f = report_open_stream(m->files[i], msg, sizeof(msg));
+	int rc = -1;
+
+	m->current = i;
+	m->seen = 0;
+	if (!f)
+		goto out;
+	if (fstat(fileno(f), &st)) {
+		snprintf(msg, sizeof(msg), "%s", strerror(errno));
+	} else if (second && (st.st_dev != s->st.st_dev || st.st_ino != s->st.st_ino || st.st_size != s->st.st_size ||
+			      st.st_mtim.tv_sec != s->st.st_mtim.tv_sec || st.st_mtim.tv_nsec != s->st.st_mtim.tv_nsec)) {
+		snprintf(msg, sizeof(msg), "it changed while it was being merged");
+	} else if (!report_visit_stream(f, &head, v, msg, sizeof(msg))) {
+		rc = 0;
+		if (second) {
+			report_head_free(&head);
+			if (m->seen != s->images)
+				rc = -1, snprintf(msg, sizeof(msg), "it changed while it was being merged");
+		} else {
+			s->st = st;
+			s->head = head;
+			s->images = m->seen;
+			rc = merge_shard_take(s, msg, sizeof(msg));
+		}
+	}
+	fclose(f);
+out:
+	if (rc)
+		snprintf(err, errlen, "%s: %s", m->files[i], msg);
+	return rc;
+}
+
+static int exit_status(const struct merge_run *m, const struct merge_sums *sums)
+{
+	const cJSON *stopped = sums->stopped ? json_at(sums->stopped->head.summary, "exit_status", NULL) : NULL;
+
+	if (stopped && cJSON_GetNumberValue(stopped) >= 128)
+		return (int)cJSON_GetNumberValue(stopped);
+	if (sums->stopped || m->t.image_errors || sums->walk_errors || sums->worst_exit == EXIT_ERRORS)
+		return EXIT_ERRORS;
+	return m->t.counted_findings || sums->worst_exit == EXIT_FINDINGS ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+static cJSON *summary_json(const struct merge_run *m, const struct merge_sums *sums, cJSON *dups, int status)
+{
+	cJSON *s = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(s, "entries", (double)sums->entries);
+	cJSON_AddNumberToObject(s, "images", (double)m->t.images);
+	cJSON_AddItemToObject(s, "by_kind", tally_kinds_json(&m->t));
+	cJSON_AddNumberToObject(s, "other_files", (double)sums->other_files);
+	cJSON_AddNumberToObject(s, "other_bytes", (double)sums->other_bytes);
+	cJSON_AddNumberToObject(s, "symlinks", (double)sums->symlinks);
+	cJSON_AddNumberToObject(s, "special_files", (double)sums->specials);
+	cJSON_AddNumberToObject(s, "walk_errors", (double)sums->walk_errors);
+	cJSON_AddNumberToObject(s, "skipped_not_listed", (double)(sums->not_listed + m->skipped_dropped));
+	cJSON_AddNumberToObject(s, "findings", (double)m->t.findings);
+	cJSON_AddNumberToObject(s, "misnamed", (double)m->t.misnamed);
+	cJSON_AddNumberToObject(s, "images_with_errors", (double)m->t.image_errors);
+	cJSON_AddNumberToObject(s, "bytes_hashed", (double)m->t.bytes);
+	cJSON_AddNumberToObject(s, "images_reused", (double)m->t.reused);
+	cJSON_AddNumberToObject(s, "bytes_reused", (double)m->t.bytes_reused);
+	cJSON_AddItemToObject(s, "duplicates", dups);
+	cJSON_AddNullToObject(s, "catalog"); /* each shard's own: run.merge.shards[].catalog */
+	cJSON_AddNumberToObject(s, "wall_seconds", sums->wall_seconds);
+	cJSON_AddNumberToObject(s, "bytes_per_second", sums->wall_seconds > 0 ? (double)m->t.bytes / sums->wall_seconds : 0);
+	cJSON_AddNumberToObject(s, "direct_fallbacks", (double)sums->direct_fallbacks);
+	cJSON_AddBoolToObject(s, "fixed_buffers", sums->fixed_buffers);
+	cJSON_AddNumberToObject(s, "tsk_worker_restarts", (double)sums->tsk_restarts);
+	cJSON_AddNumberToObject(s, "exit_status", status);
+	cJSON_AddBoolToObject(s, "partial", sums->stopped != NULL);
+	if (sums->stopped) {
+		char why[300];
+		snprintf(why, sizeof(why), "shard %u: %s", sums->stopped->index,
+			 json_str(sums->stopped->head.summary, "stopped_by"));
+		cJSON_AddStringToObject(s, "stopped_by", why);
+	} else {
+		cJSON_AddNullToObject(s, "stopped_by");
+	}
+	if (sums->any_lost_buffers)
+		cJSON_AddNumberToObject(s, "lost_buffers", (double)sums->lost_buffers);
+	return s;
+}
+
+/* {"tool": ..., "images": [ (JSON) or the run line (JSON lines, without
+ * its end, which the summary line carries). */
+static void write_head(struct merge_run *m, cJSON *run)
+{
+	const cJSON *tool = m->shards[0].head.tool;
+
+	if (m->opt.format == FMT_JSONL) {
+		cJSON *line = cJSON_CreateObject(), *end = cJSON_DetachItemFromObjectCaseSensitive(run, "end");
+		cJSON_AddStringToObject(line, "type", "run");
+		cJSON_AddItemReferenceToObject(line, "tool", (cJSON *)tool);
+		cJSON_AddItemReferenceToObject(line, "run", run);
+		write_line(m, line, NULL);
+		cJSON_Delete(line);
+		cJSON_AddItemToObject(run, "end", end);
+		return;
+	}
+	char *text = cJSON_PrintUnformatted(tool);
+	if (!text)
+		m->out.err = m->out.err ? m->out.err : ENOMEM;
+	outfile_write(&m->out, "{\"tool\":", 8);
+	outfile_write(&m->out, text, text ? strlen(text) : 0);
+	outfile_write(&m->out, ",\n\"images\":[\n", 13);
+	free(text);
+}
+
+static void write_tail(struct merge_run *m, cJSON *run, cJSON *summary)
+{
+	if (m->opt.format == FMT_JSONL) {
+		cJSON_AddStringToObject(summary, "type", "summary");
+		cJSON_AddStringToObject(summary, "end", json_str(run, "end"));
+		write_line(m, summary, NULL);
+		return;
+	}
+	cJSON *tail = cJSON_CreateObject();
+	cJSON_AddItemReferenceToObject(tail, "skipped", m->skipped);
+	cJSON_AddItemReferenceToObject(tail, "run", run);
+	cJSON_AddItemReferenceToObject(tail, "summary", summary);
+	json_close_document(&m->out, tail);
+	cJSON_Delete(tail);
+}
+
+/* The first pass and the checks: 0, or -1 with err set (nothing written). */
+static int read_and_check(struct merge_run *m, bool *tree_differs, char *err, size_t errlen)
+{
+	const struct report_visitor v = {first_image, NULL, m};
+
+	if (merge_index_open(&m->index, err, errlen))
+		return -1;
+	for (size_t i = 0; i < m->n; i++)
+		if (pass(m, i, &v, false, err, errlen))
+			return -1;
+	if (merge_shards_check(m->shards, m->n, tree_differs, err, errlen))
+		return -1;
+	if (m->conflict[0])
+		return snprintf(err, errlen, "%s", m->conflict), -1;
+	return 0;
+}
+
+/* The second pass into the merged report.  Returns the exit status. */
+static int write_merged(struct merge_run *m, cJSON *run, cJSON *summary, int status, char *err, size_t errlen)
+{
+	const struct report_visitor v = {copy_image, copy_skipped, m};
+	int rc = outfile_open(&m->out, m->opt.output);
+
+	if (rc) {
+		fprintf(stderr, "imgscan merge: -o %s: %s\n", m->opt.output, outfile_strerror(-rc));
+		return outfile_is_usage_error(-rc) ? EXIT_USAGE : EXIT_ERRORS;
+	}
+	m->first_image = true;
+	write_head(m, run);
+	for (size_t i = 0; i < m->n; i++) {
+		if (pass(m, i, &v, true, err, errlen)) {
+			outfile_abort(&m->out);
+			fprintf(stderr, "imgscan merge: %s; nothing was written\n", err);
+			return EXIT_ERRORS;
+		}
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(summary, "skipped_not_listed",
+		cJSON_CreateNumber(cJSON_GetNumberValue(json_at(summary, "skipped_not_listed", NULL)) +
+				   (double)m->skipped_dropped));
+	write_tail(m, run, summary);
+	rc = outfile_commit(&m->out);
+	if (rc) {
+		fprintf(stderr, "imgscan merge: cannot write the merged report%s%s: %s\n", m->out.final[0] ? " to " : "",
+			m->out.final, outfile_strerror(-rc));
+		return EXIT_ERRORS;
+	}
+	return status;
+}
+
+static void print_human(const struct merge_run *m, const struct merge_sums *sums, int status)
+{
+	fprintf(stderr, "imgscan merge: %zu shard reports, %llu images, %.2f GB hashed in %.2f s of wall time "
+		"(%.2f GB/s together); %llu misnamed, %llu finding%s, %llu error%s -> exit %d\n", m->n,
+		(unsigned long long)m->t.images, (double)m->t.bytes / 1e9, sums->wall_seconds,
+		sums->wall_seconds > 0 ? (double)m->t.bytes / 1e9 / sums->wall_seconds : 0.0,
+		(unsigned long long)m->t.misnamed, (unsigned long long)m->t.findings, m->t.findings == 1 ? "" : "s",
+		(unsigned long long)(m->t.image_errors + sums->walk_errors),
+		m->t.image_errors + sums->walk_errors == 1 ? "" : "s", status);
+}
+
+int merge_main(int argc, char **argv)
+{
+	static struct merge_run m;
+	struct merge_sums sums;
+	char err[1200] = "";
+	bool tree_differs = false;
+	int status, exit_now, rc;
+	cJSON *run = NULL, *summary = NULL, *dups = NULL;
+
+	status = parse(argc, argv, &m, &exit_now);
+	if (exit_now)
+		return status;
+	if ((rc = outfile_check_fd_path(m.opt.output))) {
+		fprintf(stderr, "imgscan merge: -o %s: %s\n", m.opt.output, outfile_strerror(-rc));
+		return EXIT_USAGE;
+	}
+	m.shards = calloc(m.n, sizeof(*m.shards));
+	m.skipped = cJSON_CreateArray();
+	for (size_t i = 0; m.shards && i < m.n; i++)
+		m.shards[i].file = m.files[i];
+	if (!m.shards || read_and_check(&m, &tree_differs, err, sizeof(err)) ||
+	    !(dups = merge_index_duplicates(m.index, err, sizeof(err)))) {
+		fprintf(stderr, "imgscan merge: %s; nothing was written\n", m.shards ? err : "out of memory");
+		status = EXIT_ERRORS;
+		goto out;
+	}
+	if (tree_differs && !m.opt.quiet)
+		fprintf(stderr, "imgscan merge: the shards did not all walk the same tree (the archive changed "
+			"between their walks: run.merge.same_tree is false); each image is still in one shard at most\n");
+	merge_sums(m.shards, m.n, &sums);
+	status = exit_status(&m, &sums);
+	run = merge_run_json(m.shards, m.n, m.opt.output, format_names[m.opt.format], argc, argv, tree_differs);
+	summary = summary_json(&m, &sums, dups, status);
+	status = write_merged(&m, run, summary, status, err, sizeof(err));
+	if (!m.opt.quiet && status < EXIT_USAGE)
+		print_human(&m, &sums, status);
+out:
+	cJSON_Delete(run);
+	cJSON_Delete(summary);
+	if (!summary)
+		cJSON_Delete(dups);
+	cJSON_Delete(m.skipped);
+	merge_index_close(m.index);
+	for (size_t i = 0; m.shards && i < m.n; i++)
+		report_head_free(&m.shards[i].head);
+	free(m.shards);
+	return status;
+}

@@ -1,0 +1,31 @@
+/*
+ * merge_index.h - what `imgscan merge` must know across all the shards'
+ * images without holding them: that no image is in two shard reports, and
+ * which images share a digest (summary.duplicates).  Kept in a private
+ * temporary SQLite database (SQLite's own temporary file, in SQLITE_TMPDIR,
+ * TMPDIR or /var/tmp, unlinked at once so nothing stays behind), with a
+ * bounded page cache: memory does not grow with the number of images.
+ */
+#ifndef IMGSCAN_MERGE_INDEX_H
+#define IMGSCAN_MERGE_INDEX_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+struct merge_index;
+
+/* Returns 0, or -1 with a message in err. */
+int merge_index_open(struct merge_index **out, char *err, size_t errlen);
+/* Note one image object of shard report number `report` (0-based, in the
+ * order given).  Returns 0; 1 when the same path is in an earlier report
+ * already (*other_report says which); -1 with a message in err. */
+int merge_index_add(struct merge_index *x, const cJSON *img, unsigned report, unsigned *other_report, char *err,
+		    size_t errlen);
+/* summary.duplicates, as a scan groups them (report/duplicates.h): groups
+ * of two or more images with equal XXH128 and size (empty ones left out),
+ * largest size first, then by digest; a group's images by index.  NULL
+ * with a message in err. */
+cJSON *merge_index_duplicates(struct merge_index *x, char *err, size_t errlen);
+void merge_index_close(struct merge_index *x);
+
+#endif
