@@ -120,6 +120,37 @@ def scans(c, top, arch):
     return doc
 
 
+def shards(c, top, arch):
+    """Shard reports (a catalog each, both forms) and their merge (both forms)."""
+    vdoc, vline = validator("document"), validator("line")
+    parts = []
+    for k in range(3):
+        form = "jsonl" if k == 1 else "json"
+        out = os.path.join(top, "shard-%d.%s" % (k, form))
+        p = run("scan", "-q", "--shard", "%d/3" % k, "--format", form, "--state",
+                os.path.join(top, "shard-%d.db" % k), "-o", out, arch)
+        c.true("shard %d: exit 1 or 2" % k, p.returncode in (1, 2), p.stderr.decode())
+        if form == "json":
+            with open(out) as f:
+                rep = json.load(f)
+            check(c, "shard report %d" % k, vdoc, rep)
+            c.eq("run.shard", (rep["run"]["shard"]["index"], rep["run"]["shard"]["count"]), (k, 3))
+        else:
+            check_lines(c, "shard report %d (JSON lines)" % k, vline, out)
+        parts.append(out)
+    for form in ("json", "jsonl"):
+        out = os.path.join(top, "merged." + form)
+        p = run("merge", "-q", "--format", form, "-o", out, *parts)
+        c.true("merge (%s): exit 1 or 2" % form, p.returncode in (1, 2), p.stderr.decode())
+        if form == "json":
+            with open(out) as f:
+                merged = json.load(f)
+            check(c, "merged report", vdoc, merged)
+            c.eq("run.merge.shards", [s["index"] for s in merged["run"]["merge"]["shards"]], [0, 1, 2])
+        else:
+            check_lines(c, "merged report (JSON lines)", vline, out)
+
+
 def verify(c, top, arch, doc):
     vdoc, vline = validator("verify_document"), validator("verify_line")
     shutil.copy(os.path.join(arch, "disks", "floppy.ima"), os.path.join(arch, "disks", "floppy-copy.ima"))
@@ -204,6 +235,7 @@ def main():
         make_odd(os.path.join(arch, "odd"), arch)
         agree(c)
         doc = scans(c, top, arch)
+        shards(c, top, arch)
         verify(c, top, arch, doc)
         unreadable(c, top)
     finally:
