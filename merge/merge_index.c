@@ -29,8 +29,8 @@ int merge_index_open(struct merge_index **out, char *err, size_t errlen)
 {
 	struct merge_index *x = calloc(1, sizeof(*x));
 	/* "": a private on-disk database, deleted when closed; the cache is
-	 * bounded (16 MiB), the rest spills to that file. */
-	static const char setup[] = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;"
+	 * bounded (4 MiB), the rest spills to that file. */
+	static const char setup[] = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -4096;"
 				    "CREATE TABLE img (path BLOB PRIMARY KEY, report INTEGER, idx INTEGER, xxh BLOB,"
 				    " size INTEGER);"
 				    "BEGIN;";
