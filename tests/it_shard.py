@@ -20,7 +20,8 @@ and a FIFO.
   gone in its own shard's catalog only.
 - Merging streams: its peak memory over 60,000 and 240,000 images is the
   same (within 8 MiB; the temporary index's cache is 4 MiB at most).
-- verify reads a merged report like any other."""
+- verify reads a merged report like any other; a shard's report verified
+  under the archive finds no other shard's image new."""
 import json
 import os
 import resource
@@ -264,12 +265,29 @@ def streaming(c, top, arch):
            rss_big - rss_small < 8 * 1024, (rss_small, rss_big))
 
 
-def verify_merged(c, top, merged):
+def verify_merged(c, top, arch, merged):
     rc, err = run("verify", "-q", "-o", os.path.join(top, "v.json"), merged)
     c.eq("verify of a merged report: every image unchanged (exit 0)", rc, 0)
     with open(os.path.join(top, "v.json")) as f:
         v = json.load(f)
     c.eq("verify: unchanged", v["summary"]["unchanged"], v["summary"]["listed"])
+    # A shard's report verified under its PATH: the other shards' images
+    # are not new; a new image is new in its own shard's verify only.
+    files = shard_scans(top, arch, 3, "v")
+    name = next(n for n in ("new-%d.iso" % i for i in range(100))
+                if int(subprocess.run(["xxhsum", "-H3"], input=("cds/" + n).encode(), stdout=subprocess.PIPE,
+                                      check=True).stdout.split()[-1], 16) % 3 == 1)
+    shutil.copy(os.path.join(arch, "cds", "install-disc.iso"), os.path.join(arch, "cds", name))
+    news = []
+    for k, f in enumerate(files):
+        out = os.path.join(top, "vres-%d.json" % k)
+        rc, err = run("verify", "-q", "-o", out, f, arch)
+        with open(out) as fh:
+            got = json.load(fh)["summary"]
+        c.true("verify shard %d: runs" % k, "new" in got, (rc, err, got))
+        news.append(got.get("new"))
+    os.unlink(os.path.join(arch, "cds", name))
+    c.eq("verify of each shard's report under the archive: new only in the new image's shard", news, [0, 1, 0])
 
 
 def main():
@@ -283,7 +301,7 @@ def main():
         c.true("single scan", rc in (1, 2) and single["summary"]["images"] > 15, err)
         c.true("single scan: a duplicate group across directories", dup_view(single))
         merged = equal_to_single(c, top, arch, single)
-        verify_merged(c, top, merged)
+        verify_merged(c, top, arch, merged)
         refusals(c, top, arch)
         catalogs(c, top, arch)
         streaming(c, top, arch)

@@ -9,6 +9,8 @@
  */
 #include "verify_run.h"
 #include "../report/image_json.h"
+#include "../report/tally.h"
+#include "../scanner/shard.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,11 +71,43 @@ static void add_root(struct verify_run *vr, char *path)
 	vr->roots[vr->nroots++] = path;
 }
 
+/* The report is a shard's: note which. */
+static void note_shard(struct verify_run *vr)
+{
+	const cJSON *shard = json_at(vr->report.head.run, "shard", NULL);
+	const cJSON *roots = json_at(shard, "roots", NULL);
+
+	if (!cJSON_IsArray(roots) || json_at(shard, "roots_b64", NULL)) /* roots not UTF-8: not matched */
+		return;
+	vr->shard_roots = roots;
+	vr->shard_index = (unsigned)json_u64(shard, "index");
+	vr->shard_count = (unsigned)json_u64(shard, "count");
+	vr->shard_by_size = !strcmp(json_str(shard, "by"), "size");
+	if (!vr->shard_count || vr->shard_index >= vr->shard_count)
+		vr->shard_roots = NULL;
+}
+
+/* A shard's report does not list what other shards take. */
+static bool other_shards(const struct verify_run *vr, const char *path)
+{
+	const cJSON *root;
+
+	if (!vr->shard_roots)
+		return false;
+	if (vr->shard_by_size)
+		return true;
+	cJSON_ArrayForEach(root, vr->shard_roots)
+		if (cJSON_IsString(root) && within(path, root->valuestring))
+			return shard_by_path(shard_relpath(path, root->valuestring), vr->shard_count) != vr->shard_index;
+	return false;
+}
+
 int match_prepare(struct verify_run *vr)
 {
 	const struct verify_options *vo = vr->vo;
 	size_t nlisted = vr->items.nlisted;
 
+	note_shard(vr);
 	vr->under = calloc((size_t)vo->npaths + 1, sizeof(char *));
 	vr->roots = calloc((size_t)vo->npaths + nlisted + 1, sizeof(char *));
 	if (!vr->under || !vr->roots)
@@ -159,7 +193,7 @@ static enum admit_verdict decide(void *ctx, const struct walk_entry *e, uint64_t
 			it->seen = true;
 		v = ADMIT_READ_AS_IMAGE; /* listed: an image, whatever its extension */
 	} else {
-		v = under_paths(vr, e->path) ? ADMIT_READ : ADMIT_DONE_OTHER;
+		v = under_paths(vr, e->path) && !other_shards(vr, e->path) ? ADMIT_READ : ADMIT_DONE_OTHER;
 	}
 	pthread_mutex_unlock(&vr->lock);
 	return v;

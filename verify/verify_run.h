@@ -44,6 +44,11 @@ struct verify_run {
 	int nroots;
 	char **under;               /* the PATHs without trailing slashes: "under a PATH" */
 	int nunder;
+	/* A shard's report (run.shard): an unlisted file another shard takes is
+	 * not new.  With the size rule that cannot be told: none is new. */
+	const cJSON *shard_roots;   /* run.shard.roots, or NULL: not a shard report */
+	unsigned shard_index, shard_count;
+	bool shard_by_size;
 
 	/* Everything below is touched by the pipeline's callbacks (the reader
 	 * thread and the hashing threads), under lock, until pipeline_run
