@@ -15,7 +15,8 @@ IMAGE_DEPS = xxhash genisoimage xorriso isolinux syslinux-utils dosfstools e2fsp
              python3 gzip xz-utils zstd bzip2 zip p7zip-full time btrfs-progs xfsprogs \
              f2fs-tools squashfs-tools hfsutils fuse3 libfuse3-dev \
              cpio mkbootimg android-sdk-libsparse-utils u-boot-tools cryptsetup-bin lz4 device-tree-compiler erofs-utils \
-             python3-jsonschema python3-rdflib postgresql
+             python3-jsonschema python3-rdflib postgresql \
+             slurm-wlm munge parallel yamllint shellcheck
 BENCH_DEPS = fio b3sum hashdeep rhash file gnuplot-nox
 
 .PHONY: all deps build scan test bench demo clean
