@@ -122,17 +122,7 @@ static int first_image(void *ctx, const cJSON *img, size_t n, char *err, size_t 
 
 static void write_line(struct merge_run *m, const cJSON *obj, const char *prefix)
 {
-	char *text = cJSON_PrintUnformatted(obj);
-
-	if (!text) {
-		m->out.err = m->out.err ? m->out.err : ENOMEM;
-		return;
-	}
-	if (prefix)
-		outfile_write(&m->out, prefix, strlen(prefix));
-	outfile_write(&m->out, text, strlen(text));
-	outfile_write(&m->out, "\n", 1);
-	free(text);
+	json_write_line(&m->out, obj, prefix);
 }
 
 /* Second pass: copy.  A JSON line gets its type again. */
@@ -280,13 +270,7 @@ static void write_head(struct merge_run *m, cJSON *run)
 		cJSON_AddItemToObject(run, "end", end);
 		return;
 	}
-	char *text = cJSON_PrintUnformatted(tool);
-	if (!text)
-		m->out.err = m->out.err ? m->out.err : ENOMEM;
-	outfile_write(&m->out, "{\"tool\":", 8);
-	outfile_write(&m->out, text, text ? strlen(text) : 0);
-	outfile_write(&m->out, ",\n\"images\":[\n", 13);
-	free(text);
+	json_open_document(&m->out, tool);
 }
 
 static void write_tail(struct merge_run *m, cJSON *run, cJSON *summary)

@@ -47,21 +47,11 @@ struct report {
 
 static void write_json_line(struct report *r, cJSON *obj, const char *prefix)
 {
-	char *text = cJSON_PrintUnformatted(obj);
-
-	if (!text) {
-		r->out.err = r->out.err ? r->out.err : ENOMEM;
-		return;
-	}
-	if (prefix)
-		outfile_write(&r->out, prefix, strlen(prefix));
-	outfile_write(&r->out, text, strlen(text));
-	outfile_write(&r->out, "\n", 1);
+	json_write_line(&r->out, obj, prefix);
 	/* A line is whole as its image finishes: `scan --format jsonl | loader`
 	 * streams (stdout to a pipe is block-buffered: every line came at the
 	 * end of the scan). */
 	outfile_flush_stream(&r->out);
-	free(text);
 }
 
 static cJSON *run_json(struct report *r, const struct imgscan_config *cfg, const struct report_run_info *info)
@@ -74,7 +64,6 @@ static cJSON *run_json(struct report *r, const struct imgscan_config *cfg, const
 static int write_head(struct report *r)
 {
 	cJSON *tool = run_tool_json();
-	char *text;
 
 	if (r->opt->format == FMT_CASE) {
 		r->case_doc = case_open(&r->out, tool, r->run, r->opt->npaths, r->opt->paths);
@@ -90,13 +79,7 @@ static int write_head(struct report *r)
 		cJSON_Delete(line);
 		return 0;
 	}
-	text = cJSON_PrintUnformatted(tool);
-	if (!text) /* never a document with a hole where the tool goes */
-		r->out.err = r->out.err ? r->out.err : ENOMEM;
-	outfile_write(&r->out, "{\"tool\":", 8);
-	outfile_write(&r->out, text, text ? strlen(text) : 0);
-	outfile_write(&r->out, ",\n\"images\":[\n", 13);
-	free(text);
+	json_open_document(&r->out, tool);
 	cJSON_Delete(tool);
 	return 0;
 }

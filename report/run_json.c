@@ -163,6 +163,33 @@ void run_add_stop_json(cJSON *s, const struct run_stats *st, int pipeline_rc)
 		cJSON_AddNumberToObject(s, "lost_buffers", st->lost_buffers);
 }
 
+void json_write_line(struct outfile *out, const cJSON *obj, const char *prefix)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+
+	if (!text) {
+		out->err = out->err ? out->err : ENOMEM;
+		return;
+	}
+	if (prefix)
+		outfile_write(out, prefix, strlen(prefix));
+	outfile_write(out, text, strlen(text));
+	outfile_write(out, "\n", 1);
+	free(text);
+}
+
+void json_open_document(struct outfile *out, const cJSON *tool)
+{
+	char *text = cJSON_PrintUnformatted(tool);
+
+	if (!text) /* never a document with a hole where the tool goes */
+		out->err = out->err ? out->err : ENOMEM;
+	outfile_write(out, "{\"tool\":", 8);
+	outfile_write(out, text, text ? strlen(text) : 0);
+	outfile_write(out, ",\n\"images\":[\n", 13);
+	free(text);
+}
+
 void json_close_document(struct outfile *out, const cJSON *tail)
 {
 	char *text = cJSON_PrintUnformatted(tail);

@@ -49,10 +49,15 @@ void run_add_stop_json(cJSON *summary, const struct run_stats *st, int pipeline_
 /* An array of strings under key (argv, PATHs), each repaired to UTF-8
  * where it is not, and then also key_b64 with every string's exact bytes. */
 void json_add_path_array(cJSON *obj, const char *key, int n, char **strs);
+struct outfile;
+/* obj as one line (after prefix, when not NULL): a JSON line, or an element
+ * of the open images array.  A failure is the outfile's sticky error. */
+void json_write_line(struct outfile *out, const cJSON *obj, const char *prefix);
+/* Open a report document: {"tool": tool, "images": [ */
+void json_open_document(struct outfile *out, const cJSON *tool);
 /* End a JSON document whose array of entries is still open: "],", then
  * tail's members (skipped/walk_errors, run, summary), then "}".  tail is
  * not freed. */
-struct outfile;
 void json_close_document(struct outfile *out, const cJSON *tail);
 
 #endif

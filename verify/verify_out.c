@@ -13,21 +13,6 @@
 
 #define MAX_LINES_SHOWN 50 /* lines of the stderr summary */
 
-static void write_obj(struct outfile *out, const cJSON *obj, const char *prefix)
-{
-	char *text = cJSON_PrintUnformatted(obj);
-
-	if (!text) {
-		out->err = out->err ? out->err : ENOMEM;
-		return;
-	}
-	if (prefix)
-		outfile_write(out, prefix, strlen(prefix));
-	outfile_write(out, text, strlen(text));
-	outfile_write(out, "\n", 1);
-	free(text);
-}
-
 /* The report's run id, start and host: strings only, copied. */
 static cJSON *report_run_json(const cJSON *run)
 {
@@ -82,7 +67,7 @@ int verify_out_open(struct verify_out *o, struct verify_run *vr, const struct im
 		cJSON_AddItemToObject(line, "tool", tool);
 		cJSON_AddItemToObject(line, "verify", verify);
 		cJSON_AddItemReferenceToObject(line, "run", o->run);
-		write_obj(&o->out, line, NULL);
+		json_write_line(&o->out, line, NULL);
 		cJSON_Delete(line);
 	} else {
 		cJSON *head = cJSON_CreateObject();
@@ -263,7 +248,7 @@ static void write_items(struct verify_out *o, const struct verify_run *vr, bool 
 		if (!shown(it))
 			continue;
 		obj = item_json(it, jsonl);
-		write_obj(&o->out, obj, jsonl || first ? NULL : ",");
+		json_write_line(&o->out, obj, jsonl || first ? NULL : ",");
 		cJSON_Delete(obj);
 		first = false;
 	}
@@ -283,11 +268,11 @@ int verify_out_close(struct verify_out *o, struct verify_run *vr, const struct v
 	if (jsonl) {
 		cJSON_ArrayForEach(we, vr->walk_errors) {
 			cJSON_AddStringToObject(we, "type", "walk_error");
-			write_obj(&o->out, we, NULL);
+			json_write_line(&o->out, we, NULL);
 		}
 		cJSON_AddStringToObject(summary, "type", "summary");
 		cJSON_AddStringToObject(summary, "end", when);
-		write_obj(&o->out, summary, NULL);
+		json_write_line(&o->out, summary, NULL);
 	} else {
 		cJSON *tail = cJSON_CreateObject();
 		cJSON_AddItemReferenceToObject(tail, "walk_errors", vr->walk_errors);
