@@ -151,6 +151,13 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 	rr->info.tsk_workers = opt->no_tsk && opt->inside == INSIDE_NONE ? 0 : opt->tsk_workers;
 	rr->info.tsk_timeout_s = opt->tsk_timeout_s;
 	rr->info.tsk_memory_mib = opt->tsk_memory_mib;
+	int a, b;
+	if (opt->shard_count && shard_paths_overlap(opt, &a, &b)) {
+		fprintf(stderr, "imgscan: --shard: the PATH %s is %s %s: its files would be in two shards; give "
+			"PATHs that do not overlap\n", opt->paths[a],
+			strcmp(opt->paths[a], opt->paths[b]) ? "inside" : "the same as", opt->paths[b]);
+		return EXIT_USAGE;
+	}
 	if (shard_plan_create(opt, &rr->shard, err, sizeof(err))) {
 		fprintf(stderr, "imgscan: --shard: %s\n", err);
 		return EXIT_ERRORS;

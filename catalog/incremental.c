@@ -376,7 +376,7 @@ static bool covered(void *ctx, const char *path, size_t len)
 	for (size_t i = 0; in_root && i < inc->nerror_paths; i++)
 		if (walk_path_within(path, len, inc->error_paths[i]))
 			return false;
-	return in_root && !(inc->shard && shard_plan_foreign(inc->shard, path));
+	return in_root && !(inc->shard && shard_plan_foreign(inc->shard, path, len));
 }
 
 static cJSON *summary_json(struct incremental *inc)

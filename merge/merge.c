@@ -16,10 +16,13 @@
 #include "../report/tally.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_SKIPPED_KEPT 10000 /* skipped entries listed in a JSON document, as a scan */
 
@@ -33,12 +36,15 @@ static const char merge_usage[] =
 	"each shard's report, host and times.  The reports are read twice, one image\n"
 	"at a time: memory does not grow with the number of images.\n"
 	"\n"
-	"Refused (exit 2, nothing written): reports of different roots, shard counts\n"
+	"Refused (exit 65, nothing written): reports of different roots, shard counts\n"
 	"or rules, imgscan or library versions, or result-deciding options (hashes,\n"
 	"sector size, --all-files, --inside, --follow-symlinks, The Sleuth Kit and its\n"
 	"limits, --config); a shard given twice or missing (each named); a report\n"
-	"that is not whole; an image in two shards; with --shard-by size, shards that\n"
-	"walked different trees.\n"
+	"that is not whole or not a regular file; an image in two shards; with\n"
+	"--shard-by size, shards that walked different trees.  By path, an archive\n"
+	"that changed between the shards' walks is a warning (run.merge.same_tree\n"
+	"false); if two shards then gave one index to different images, every image\n"
+	"is numbered again (run.merge.renumbered).\n"
 	"\n"
 	"Options:\n"
 	"  -o, --output FILE        write the merged report to FILE (default: stdout), as scan\n"
@@ -47,11 +53,13 @@ static const char merge_usage[] =
 	"      --format json|jsonl  one JSON document (default) or one object per line\n"
 	"  -q, --quiet              no summary on stderr\n"
 	"\n"
-	"Exit status:\n"
+	"Exit status (0, 1, 2 and 128+N: the merged report was written):\n"
 	"  0, 1, 2   the merged report's: 0 nothing to report, 1 findings, 2 errors in\n"
-	"            some shard (also: the reports were refused, or cannot be read)\n"
-	"  64        usage error\n"
-	"  128+N     a shard was stopped by signal N: the merged report is partial\n";
+	"            some shard\n"
+	"  128+N     a shard was stopped by signal N: the merged report is partial\n"
+	"  64        usage error (also: -o names a shard report)\n"
+	"  65        nothing merged: the reports were refused or cannot be read, or the\n"
+	"            merged report could not be written\n";
 
 struct merge_run {
 	struct scan_options opt;   /* output, format, quiet: as scan reads them */
@@ -62,10 +70,11 @@ struct merge_run {
 	struct tally t;
 	struct outfile out;
 	cJSON *skipped;            /* JSON document: the first MAX_SKIPPED_KEPT */
-	uint64_t skipped_dropped;
+	uint64_t skipped_kept, skipped_dropped;
 	size_t current;            /* the report being read */
 	uint64_t seen;             /* its images, this pass */
 	bool first_image;
+	bool renumbered;           /* two shards gave one index: every image numbered again */
 	char conflict[700];        /* the first image found in two shard reports */
 };
 
@@ -131,7 +140,14 @@ static int copy_image(void *ctx, const cJSON *img, size_t n, char *err, size_t e
 	struct merge_run *m = ctx;
 	cJSON *copy = (cJSON *)img; /* the reader's object, only for this call */
 
-	(void)n, (void)err, (void)errlen;
+	double index;
+
+	(void)n;
+	if (m->renumbered) {
+		if (merge_index_new_index(m->index, img, &index, err, errlen))
+			return -1;
+		cJSON_ReplaceItemInObjectCaseSensitive(copy, "index", cJSON_CreateNumber(index));
+	}
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "type");
 	if (m->opt.format == FMT_JSONL) {
 		cJSON_AddStringToObject(copy, "type", "image");
@@ -154,12 +170,38 @@ static int copy_skipped(void *ctx, const cJSON *entry, size_t n, char *err, size
 	if (m->opt.format == FMT_JSONL) {
 		cJSON_AddStringToObject(copy, "type", "skipped");
 		write_line(m, copy, NULL);
-	} else if (cJSON_GetArraySize(m->skipped) < MAX_SKIPPED_KEPT) {
+	} else if (m->skipped_kept < MAX_SKIPPED_KEPT) { /* counted: the list is walked to size it */
 		cJSON_AddItemToArray(m->skipped, cJSON_Duplicate(copy, true));
+		m->skipped_kept++;
 	} else {
 		m->skipped_dropped++;
 	}
 	return 0;
+}
+
+/* A shard report: a regular file (it is read twice: a pipe would be empty
+ * the second time), opened without blocking on a FIFO.  NULL with msg set. */
+static FILE *open_report(const char *path, struct stat *st, char *msg, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	FILE *f;
+
+	if (fd < 0) {
+		snprintf(msg, len, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		snprintf(msg, len, "%s", S_ISREG(st->st_mode) ? strerror(errno)
+			 : "not a regular file (a shard report is read twice)");
+		close(fd);
+		return NULL;
+	}
+	if (fcntl(fd, F_SETFL, 0) || !(f = fdopen(fd, "r"))) {
+		snprintf(msg, len, "%s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return f;
 }
 
 /* One pass over report i.  The second must find the file the first read. */
@@ -170,16 +212,14 @@ static int pass(struct merge_run *m, size_t i, const struct report_visitor *v, b
 	struct report_head head;
 	struct stat st;
 	char msg[600] = "";
-	FILE *f = report_open_stream(m->files[i], msg, sizeof(msg));
+	FILE *f = open_report(m->files[i], &st, msg, sizeof(msg));
 	int rc = -1;
 
 	m->current = i;
 	m->seen = 0;
 	if (!f)
 		goto out;
-	if (fstat(fileno(f), &st)) {
-		snprintf(msg, sizeof(msg), "%s", strerror(errno));
-	} else if (second && (st.st_dev != s->st.st_dev || st.st_ino != s->st.st_ino || st.st_size != s->st.st_size ||
+	if (second && (st.st_dev != s->st.st_dev || st.st_ino != s->st.st_ino || st.st_size != s->st.st_size ||
 			      st.st_mtim.tv_sec != s->st.st_mtim.tv_sec || st.st_mtim.tv_nsec != s->st.st_mtim.tv_nsec)) {
 		snprintf(msg, sizeof(msg), "it changed while it was being merged");
 	} else if (!report_visit_stream(f, &head, v, msg, sizeof(msg))) {
@@ -206,8 +246,8 @@ static int exit_status(const struct merge_run *m, const struct merge_sums *sums)
 {
 	const cJSON *stopped = sums->stopped ? json_at(sums->stopped->head.summary, "exit_status", NULL) : NULL;
 
-	if (stopped && cJSON_GetNumberValue(stopped) >= 128)
-		return (int)cJSON_GetNumberValue(stopped);
+	if (stopped && cJSON_GetNumberValue(stopped) > 128 && cJSON_GetNumberValue(stopped) < 256)
+		return (int)cJSON_GetNumberValue(stopped); /* 128 + the signal */
 	if (sums->stopped || m->t.image_errors || sums->walk_errors || sums->worst_exit == EXIT_ERRORS)
 		return EXIT_ERRORS;
 	return m->t.counted_findings || sums->worst_exit == EXIT_FINDINGS ? EXIT_FINDINGS : EXIT_CLEAN;
@@ -306,23 +346,21 @@ static int read_and_check(struct merge_run *m, bool *tree_differs, char *err, si
 	return 0;
 }
 
-/* The second pass into the merged report.  Returns the exit status. */
+/* The second pass into the merged report (open already).  Returns the
+ * exit status. */
 static int write_merged(struct merge_run *m, cJSON *run, cJSON *summary, int status, char *err, size_t errlen)
 {
 	const struct report_visitor v = {copy_image, copy_skipped, m};
-	int rc = outfile_open(&m->out, m->opt.output);
+	int rc;
 
-	if (rc) {
-		fprintf(stderr, "imgscan merge: -o %s: %s\n", m->opt.output, outfile_strerror(-rc));
-		return outfile_is_usage_error(-rc) ? EXIT_USAGE : EXIT_ERRORS;
-	}
 	m->first_image = true;
 	write_head(m, run);
 	for (size_t i = 0; i < m->n; i++) {
 		if (pass(m, i, &v, true, err, errlen)) {
+			fprintf(stderr, "imgscan merge: %s; %s\n", err, m->out.how == OUT_ATOMIC ? "nothing was written"
+				: "what was written is cut short");
 			outfile_abort(&m->out);
-			fprintf(stderr, "imgscan merge: %s; nothing was written\n", err);
-			return EXIT_ERRORS;
+			return EXIT_NOT_MERGED;
 		}
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(summary, "skipped_not_listed",
@@ -333,9 +371,34 @@ static int write_merged(struct merge_run *m, cJSON *run, cJSON *summary, int sta
 	if (rc) {
 		fprintf(stderr, "imgscan merge: cannot write the merged report%s%s: %s\n", m->out.final[0] ? " to " : "",
 			m->out.final, outfile_strerror(-rc));
-		return EXIT_ERRORS;
+		return EXIT_NOT_MERGED;
 	}
 	return status;
+}
+
+/* -o, opened before anything is read (a mistake is said at once), and
+ * never one of the shard reports.  0, or an exit status. */
+static int open_output(struct merge_run *m)
+{
+	struct stat out, in;
+	int rc = outfile_check_fd_path(m->opt.output);
+
+	if (!rc && m->opt.output && strcmp(m->opt.output, "-") && !stat(m->opt.output, &out)) {
+		for (size_t i = 0; i < m->n; i++) {
+			if (!stat(m->files[i], &in) && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+				fprintf(stderr, "imgscan merge: -o %s is the shard report %s: write the merged report "
+					"elsewhere\n", m->opt.output, m->files[i]);
+				return EXIT_USAGE;
+			}
+		}
+	}
+	if (!rc)
+		rc = outfile_open(&m->out, m->opt.output);
+	if (rc) {
+		fprintf(stderr, "imgscan merge: -o %s: %s\n", m->opt.output ? m->opt.output : "-", outfile_strerror(-rc));
+		return outfile_is_usage_error(-rc) || rc == -EBADF ? EXIT_USAGE : EXIT_NOT_MERGED;
+	}
+	return 0;
 }
 
 static void print_human(const struct merge_run *m, const struct merge_sums *sums, int status)
@@ -361,26 +424,28 @@ int merge_main(int argc, char **argv)
 	status = parse(argc, argv, &m, &exit_now);
 	if (exit_now)
 		return status;
-	if ((rc = outfile_check_fd_path(m.opt.output))) {
-		fprintf(stderr, "imgscan merge: -o %s: %s\n", m.opt.output, outfile_strerror(-rc));
-		return EXIT_USAGE;
-	}
+	if ((rc = open_output(&m)))
+		return rc;
 	m.shards = calloc(m.n, sizeof(*m.shards));
 	m.skipped = cJSON_CreateArray();
 	for (size_t i = 0; m.shards && i < m.n; i++)
 		m.shards[i].file = m.files[i];
 	if (!m.shards || read_and_check(&m, &tree_differs, err, sizeof(err)) ||
+	    merge_index_renumber(m.index, &m.renumbered, err, sizeof(err)) ||
 	    !(dups = merge_index_duplicates(m.index, err, sizeof(err)))) {
 		fprintf(stderr, "imgscan merge: %s; nothing was written\n", m.shards ? err : "out of memory");
-		status = EXIT_ERRORS;
+		outfile_abort(&m.out);
+		status = EXIT_NOT_MERGED;
 		goto out;
 	}
 	if (tree_differs && !m.opt.quiet)
 		fprintf(stderr, "imgscan merge: the shards did not all walk the same tree (the archive changed "
-			"between their walks: run.merge.same_tree is false); each image is still in one shard at most\n");
+			"between their walks: run.merge.same_tree is false); each image is still in one shard at most%s\n",
+			m.renumbered ? ", and every image is numbered again (index), as two shards gave the same number" : "");
 	merge_sums(m.shards, m.n, &sums);
 	status = exit_status(&m, &sums);
-	run = merge_run_json(m.shards, m.n, m.opt.output, format_names[m.opt.format], argc, argv, tree_differs);
+	run = merge_run_json(m.shards, m.n, m.opt.output, format_names[m.opt.format], argc, argv, tree_differs,
+			     m.renumbered);
 	summary = summary_json(&m, &sums, dups, status);
 	status = write_merged(&m, run, summary, status, err, sizeof(err));
 	if (!m.opt.quiet && status < EXIT_USAGE)

@@ -16,7 +16,7 @@
 
 struct merge_index {
 	sqlite3 *db;
-	sqlite3_stmt *add, *owner;
+	sqlite3_stmt *add, *owner, *lookup;
 };
 
 static int db_error(struct merge_index *x, const char *what, char *err, size_t errlen)
@@ -114,6 +114,47 @@ static void add_member(cJSON *images, sqlite3_stmt *st)
 	cJSON_AddItemToArray(images, img);
 }
 
+int merge_index_renumber(struct merge_index *x, bool *renumbered, char *err, size_t errlen)
+{
+	static const char renumber[] =
+		"CREATE TEMP TABLE renum AS SELECT path, row_number() OVER (ORDER BY idx, report) - 1 AS n FROM img;"
+		"UPDATE img SET idx = renum.n FROM renum WHERE renum.path = img.path;"
+		"DROP TABLE renum;";
+	sqlite3_stmt *st;
+	int rc;
+
+	*renumbered = false;
+	if (sqlite3_exec(x->db, "COMMIT; CREATE INDEX img_idx ON img (idx); BEGIN;", NULL, NULL, NULL) ||
+	    sqlite3_prepare_v2(x->db, "SELECT 1 FROM img GROUP BY idx HAVING count(*) > 1 LIMIT 1", -1, &st, NULL))
+		return db_error(x, "cannot check the indexes", err, errlen);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW || sqlite3_exec(x->db, renumber, NULL, NULL, NULL) ||
+	    sqlite3_prepare_v2(x->db, "SELECT idx FROM img WHERE path = ?1", -1, &x->lookup, NULL))
+		return db_error(x, "cannot number the images again", err, errlen);
+	*renumbered = true;
+	return 0;
+}
+
+int merge_index_new_index(struct merge_index *x, const cJSON *img, double *index, char *err, size_t errlen)
+{
+	char *path = image_path_bytes(img);
+	int rc;
+
+	if (!path)
+		return snprintf(err, errlen, "an image without a valid path"), -1;
+	sqlite3_reset(x->lookup);
+	sqlite3_bind_blob(x->lookup, 1, path, (int)strlen(path), SQLITE_TRANSIENT);
+	rc = sqlite3_step(x->lookup);
+	free(path);
+	if (rc != SQLITE_ROW)
+		return db_error(x, "an image of the second pass is not in the first", err, errlen);
+	*index = (double)sqlite3_column_int64(x->lookup, 0);
+	return 0;
+}
+
 cJSON *merge_index_duplicates(struct merge_index *x, char *err, size_t errlen)
 {
 	static const char q[] =
@@ -164,6 +205,7 @@ void merge_index_close(struct merge_index *x)
 		return;
 	sqlite3_finalize(x->add);
 	sqlite3_finalize(x->owner);
+	sqlite3_finalize(x->lookup);
 	sqlite3_close(x->db);
 	free(x);
 }

@@ -10,6 +10,7 @@
 #define IMGSCAN_MERGE_INDEX_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct merge_index;
@@ -21,6 +22,13 @@ int merge_index_open(struct merge_index **out, char *err, size_t errlen);
  * already (*other_report says which); -1 with a message in err. */
 int merge_index_add(struct merge_index *x, const cJSON *img, unsigned report, unsigned *other_report, char *err,
 		    size_t errlen);
+/* After the first pass: when two images share an index (the archive
+ * changed between the shards' walks, so their walks numbered it
+ * differently), number every image again, in the order of (index, report):
+ * *renumbered says so.  Returns 0, or -1 with a message in err. */
+int merge_index_renumber(struct merge_index *x, bool *renumbered, char *err, size_t errlen);
+/* The image's new index after merge_index_renumber().  0, or -1. */
+int merge_index_new_index(struct merge_index *x, const cJSON *img, double *index, char *err, size_t errlen);
 /* summary.duplicates, as a scan groups them (report/duplicates.h): groups
  * of two or more images with equal XXH128 and size (empty ones left out),
  * largest size first, then by digest; a group's images by index.  NULL

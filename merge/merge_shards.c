@@ -58,9 +58,15 @@ int merge_shard_take(struct merge_shard *s, char *err, size_t errlen)
 			    "scan --shard K/N)");
 	if (!as_uint(cJSON_GetObjectItemCaseSensitive(shard, "index"), &s->index) ||
 	    !as_uint(cJSON_GetObjectItemCaseSensitive(shard, "count"), &s->count) || !s->count ||
-	    s->index >= s->count || !cJSON_IsString(by))
-		return fail(err, errlen, "run.shard is not a shard K/N with 0 <= K < N and a rule");
+	    s->count > 65536 || s->index >= s->count || !cJSON_IsString(by) ||
+	    (strcmp(by->valuestring, "path") && strcmp(by->valuestring, "size")) ||
+	    !cJSON_IsArray(json_at(shard, "roots", NULL)))
+		return fail(err, errlen, "run.shard is not a shard K/N with 0 <= K < N <= 65536, a rule (path or "
+			    "size) and its roots");
 	s->by = by->valuestring;
+	/* The shard's own duplicate groups are found again across shards:
+	 * not kept for the whole merge. */
+	cJSON_DeleteItemFromObjectCaseSensitive(s->head.summary, "duplicates");
 	return 0;
 }
 
@@ -178,8 +184,8 @@ int merge_shards_check(const struct merge_shard *s, size_t n, bool *tree_differs
 	if (check_indexes(s, n, err, errlen))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (partial(&s[i]))
-			continue; /* its walk stopped early: its tree is not whole */
+		if (partial(&s[i]) && strcmp(s[0].by, "size"))
+			continue; /* its walk stopped early: its tree is not whole (size: the plan's walk is) */
 		if (!ref)
 			ref = &s[i];
 		else if (!same_member(ref->head.summary, s[i].head.summary, "shard", "tree_xxh128"))
@@ -253,7 +259,7 @@ static cJSON *shard_entry_json(const struct merge_shard *s)
 }
 
 cJSON *merge_run_json(const struct merge_shard *s, size_t n, const char *output, const char *format, int argc,
-		      char **argv, bool tree_differs)
+		      char **argv, bool tree_differs, bool renumbered)
 {
 	cJSON *run = cJSON_CreateObject(), *options, *merge, *shards;
 	const cJSON *roots_b64 = json_at(s[0].head.run, "shard", "roots_b64");
@@ -272,7 +278,12 @@ cJSON *merge_run_json(const struct merge_shard *s, size_t n, const char *output,
 		cJSON_AddNullToObject(run, "output");
 	json_add_path_array(run, "argv", argc, argv);
 	options = cJSON_Duplicate(json_at(s[0].head.run, "options", NULL), true);
-	cJSON_ReplaceItemInObjectCaseSensitive(options, "format", cJSON_CreateString(format));
+	if (!cJSON_IsObject(options)) {
+		cJSON_Delete(options);
+		options = cJSON_CreateObject();
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(options, "format");
+	cJSON_AddStringToObject(options, "format", format);
 	cJSON_AddItemToObject(run, "options", options);
 	for (size_t i = 0; i < n; i++)
 		uring &= cJSON_IsTrue(json_at(s[i].head.run, "io_uring", NULL));
@@ -284,11 +295,16 @@ cJSON *merge_run_json(const struct merge_shard *s, size_t n, const char *output,
 	if (roots_b64)
 		cJSON_AddItemToObject(merge, "roots_b64", cJSON_Duplicate(roots_b64, true));
 	cJSON_AddBoolToObject(merge, "same_tree", !tree_differs);
+	cJSON_AddBoolToObject(merge, "renumbered", renumbered);
 	shards = cJSON_AddArrayToObject(merge, "shards");
-	for (unsigned k = 0; k < s[0].count; k++) /* by shard number */
-		for (size_t i = 0; i < n; i++)
-			if (s[i].index == k)
-				cJSON_AddItemToArray(shards, shard_entry_json(&s[i]));
+	/* By shard number: merge_shards_check() found each index once. */
+	const struct merge_shard **by_index = calloc(s[0].count, sizeof(*by_index));
+	for (size_t i = 0; by_index && i < n; i++)
+		by_index[s[i].index] = &s[i];
+	for (unsigned k = 0; k < s[0].count; k++)
+		if (by_index ? by_index[k] != NULL : k < n)
+			cJSON_AddItemToArray(shards, shard_entry_json(by_index ? by_index[k] : &s[k]));
+	free(by_index);
 	return run;
 }
 
@@ -297,7 +313,6 @@ void merge_sums(const struct merge_shard *s, size_t n, struct merge_sums *out)
 	double first = 0, last = 0;
 
 	memset(out, 0, sizeof(*out));
-	out->fixed_buffers = true;
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *sum = s[i].head.summary;
 		unsigned status = (unsigned)json_u64(sum, "exit_status");
@@ -313,7 +328,7 @@ void merge_sums(const struct merge_shard *s, size_t n, struct merge_sums *out)
 		out->tsk_restarts += json_u64(sum, "tsk_worker_restarts");
 		out->any_lost_buffers |= cJSON_GetObjectItemCaseSensitive(sum, "lost_buffers") != NULL;
 		out->lost_buffers += json_u64(sum, "lost_buffers");
-		out->fixed_buffers &= cJSON_IsTrue(json_at(sum, "fixed_buffers", NULL));
+		out->fixed_buffers |= cJSON_IsTrue(json_at(sum, "fixed_buffers", NULL)); /* some machine did */
 		if (status <= 2 && (int)status > out->worst_exit)
 			out->worst_exit = (int)status;
 		if (!out->stopped && partial(&s[i]))

@@ -37,9 +37,10 @@ int merge_shards_check(const struct merge_shard *s, size_t n, bool *tree_differs
 
 /* The merged report's run object: a new id, the earliest start and the
  * latest end of the shards, this host, output and argv, the first shard's
- * options (format: the merged report's), and run.merge. */
+ * options (format: the merged report's), and run.merge (renumbered: the
+ * images' indexes are the merge's, see merge_index_renumber()). */
 cJSON *merge_run_json(const struct merge_shard *s, size_t n, const char *output, const char *format, int argc,
-		      char **argv, bool tree_differs);
+		      char **argv, bool tree_differs, bool renumbered);
 
 /* The sums over the shards' summaries that the images do not give back
  * (entries, other files, links, special files, walk errors...). */

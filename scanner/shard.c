@@ -301,9 +301,35 @@ bool shard_plan_take(struct shard_plan *p, const struct walk_entry *e)
 	return true;
 }
 
-bool shard_plan_foreign(const struct shard_plan *p, const char *path)
+static bool foreign_path(const struct shard_plan *p, const struct scan_options *opt, const char *path);
+
+bool shard_plan_foreign(const struct shard_plan *p, const char *path_bytes, size_t len)
 {
 	const struct scan_options *opt = p->opt;
+	char *path = strndup(path_bytes, len); /* a catalog row's bytes: not NUL-terminated */
+	bool foreign = true;                   /* out of memory: nothing is called gone */
+
+	if (path) {
+		foreign = foreign_path(p, opt, path);
+		free(path);
+	}
+	return foreign;
+}
+
+bool shard_paths_overlap(const struct scan_options *opt, int *a, int *b)
+{
+	for (int i = 0; i < opt->npaths; i++)
+		for (int j = 0; j < opt->npaths; j++)
+			if (i != j && walk_path_within(opt->paths[i], strlen(opt->paths[i]), opt->paths[j])) {
+				*a = i;
+				*b = j;
+				return true;
+			}
+	return false;
+}
+
+static bool foreign_path(const struct shard_plan *p, const struct scan_options *opt, const char *path)
+{
 
 	if (p->too_many_unlisted)
 		return true;

@@ -50,7 +50,10 @@ bool shard_plan_take(struct shard_plan *p, const struct walk_entry *e);
  * one the first walk gave to another shard; or under a directory another
  * shard's walk error names (it could not be listed: nothing under it was
  * seen). */
-bool shard_plan_foreign(const struct shard_plan *p, const char *path);
+bool shard_plan_foreign(const struct shard_plan *p, const char *path, size_t len);
+/* Two PATHs of which one is (or is under) the other: their files would be
+ * met twice, under two relative paths, so in two shards.  *a is under *b. */
+bool shard_paths_overlap(const struct scan_options *opt, int *a, int *b);
 /* summary.shard (SCHEMA.md): what was walked, taken and planned. */
 cJSON *shard_plan_summary_json(const struct shard_plan *p);
 /* run.shard: index, count, by, roots. */

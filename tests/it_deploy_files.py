@@ -201,12 +201,14 @@ def run_pod_scripts(c, top, shards, merge):
     shardlib.check_shards(c, "kubernetes scripts", shard_reports, n, single)
     report = shardlib.load_report(merged)
     shardlib.compare(c, "kubernetes scripts merged", report, single)
-    # A shard missing: merge refuses (2, nothing written) and the pod fails.
+    # A shard missing: merge refuses (65, nothing written) and the pod fails;
+    # the earlier merged report stays as it was.
     os.unlink(os.path.join(out, "shard-1.json"))
+    before = open(merged, "rb").read()
     p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
                        timeout=300)
-    c.eq("merge pod, a shard missing: exit status 2 (the Job fails at once)", p.returncode, 2)
-    c.true("merge pod, a shard missing: no merged report", not os.path.exists(merged))
+    c.eq("merge pod, a shard missing: exit status 65 (the Job fails at once)", p.returncode, 65)
+    c.true("merge pod, a shard missing: the earlier merged report untouched", open(merged, "rb").read() == before)
 
 
 def main():

@@ -11,11 +11,15 @@ and a FIFO.
 - The documented rule: every image of shard K has
   `printf %s REL | xxhsum -H3` equal to K mod N.
 - --shard-by size gives each shard its bytes more evenly than path does.
-- merge refuses (exit 2, nothing written, the reason named): a missing
-  shard, a shard given twice, other options, other roots, a report that is
-  not a shard's, one that is not whole, an image in two shards, shards by
-  size that walked different trees; by path it warns and says same_tree
-  false.
+- merge refuses (exit 65, nothing written, the reason named): a missing
+  shard, a shard given twice, other options (--hash, --no-tsk), other
+  roots, a report that is not a shard's, one that is not whole, a FIFO, a
+  shard count past 65,536, an image in two shards, shards by size that
+  walked different trees; by path it warns and says same_tree false, and
+  numbers the images again when two shards gave one index (the merged
+  report then loads into a database); -o naming a shard report is a usage
+  error (64) and the report is left as it was; scan --shard refuses
+  overlapping PATHs (64).
 - A catalog per shard: the second run reuses everything; a file removed is
   gone in its own shard's catalog only.
 - Merging streams: its peak memory over 60,000 and 240,000 images is the
@@ -136,7 +140,7 @@ def equal_to_single(c, top, arch, single):
 def refused(c, what, args, want):
     target = args[args.index("-o") + 1]
     rc, err = run("merge", *args)
-    c.eq(what + ": exit 2", rc, 2)
+    c.eq(what + ": exit 65", rc, 65)
     c.true(what + ": says " + repr(want), want in err, err)
     c.true(what + ": nothing written", not os.path.exists(target))
 
@@ -148,6 +152,24 @@ def refusals(c, top, arch):
     refused(c, "a shard twice", ["-o", out, files[0], files[1], files[1], files[2]], "shard 1/3 is given twice")
     other = shard_scans(top, arch, 3, "h", extra=("--hash", "md5"))
     refused(c, "other options", ["-o", out, files[0], other[1], files[2]], "run.options.hashes")
+    notsk = shard_scans(top, arch, 3, "nt", extra=("--no-tsk",))
+    refused(c, "--no-tsk in one shard", ["-o", out, files[0], notsk[1], files[2]], "run.options.tsk")
+    fifo = os.path.join(top, "shard.fifo")
+    os.mkfifo(fifo)
+    refused(c, "a FIFO", ["-o", out, files[0], fifo, files[2]], "not a regular file")
+    huge = os.path.join(top, "huge.json")
+    rep = load(files[1])
+    rep["run"]["shard"]["count"] = 4294967295
+    with open(huge, "w") as f:
+        json.dump(rep, f)
+    refused(c, "a shard count past 65,536", ["-o", out, files[0], huge, files[2]], "65536")
+    before = open(files[0], "rb").read()
+    rc, err = run("merge", "-o", files[0], *files)
+    c.eq("-o naming a shard report: usage error", rc, 64)
+    c.true("-o naming a shard report: it is left as it was", open(files[0], "rb").read() == before)
+    rc, err = run("scan", "-q", "--shard", "0/3", "-o", out, arch, os.path.join(arch, "cds"))
+    c.eq("scan --shard of overlapping PATHs: usage error", rc, 64)
+    c.true("scan --shard of overlapping PATHs: said", "inside" in err, err)
     sub = shard_scans(top, os.path.join(arch, "cds"), 3, "sub")
     refused(c, "other roots", ["-o", out, files[0], sub[1], files[2]], "other roots")
     whole = os.path.join(top, "whole.json")
@@ -188,6 +210,26 @@ def refusals(c, top, arch):
     c.true("by path, different trees: merged", rc in (1, 2) and os.path.exists(out), err)
     c.true("by path, different trees: said", "did not all walk the same tree" in err, err)
     c.eq("by path, different trees: same_tree", load(out)["run"]["merge"]["same_tree"], False)
+    os.unlink(out)
+    # A file added between the shards' walks, sorting first: the later
+    # shards' indexes move by one, so two shards give one index to two
+    # images. The merge numbers every image again: unique, and loadable.
+    p = shard_scans(top, arch, 3, "ri")
+    os.makedirs(os.path.join(arch, "aaa"))
+    shutil.copy(os.path.join(arch, "cds", "install-disc.iso"), os.path.join(arch, "aaa", "new.iso"))
+    p[1:] = shard_scans(top, arch, 3, "ri2")[1:]
+    shutil.rmtree(os.path.join(arch, "aaa"))
+    rc, err = run("merge", "-q", "-o", out, *p)
+    merged = load(out)
+    idx = [i["index"] for i in merged["images"]]
+    c.true("tree changed: merged", rc in (1, 2), err)
+    c.eq("tree changed: renumbered", merged["run"]["merge"]["renumbered"], True)
+    c.eq("tree changed: every index once", len(set(idx)), len(idx))
+    in_dups = {i["path"]: i["index"] for g in merged["summary"]["duplicates"] for i in g["images"]}
+    c.true("tree changed: the duplicate groups have the new indexes",
+           all(in_dups[i["path"]] == i["index"] for i in merged["images"] if i["path"] in in_dups))
+    rc, err = run("load", "--db", "sqlite:" + os.path.join(top, "renumbered.db"), out)
+    c.eq("tree changed: the merged report loads", rc, 0)
     os.unlink(out)
 
 

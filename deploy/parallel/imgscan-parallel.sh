@@ -32,7 +32,7 @@
 # OUT/logs/parallel.joblog.  A shard whose imgscan exits 0 (clean), 1
 # (findings) or 2 with its report written (errors listed in it) has done
 # its part; any other shard fails the run (exit 2, no merge).  Exit status:
-# the merge's (0 clean, 1 findings, 2 errors or a refused merge), as a
+# the merge's (0 clean, 1 findings, 2 errors; 65 a refused merge), as a
 # single `imgscan scan` of the archive would give; 64 for a usage error.
 
 set -u
