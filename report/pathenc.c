@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,4 +150,36 @@ bad:
 	free(out);
 	errno = EINVAL;
 	return NULL;
+}
+
+char *term_escaped(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	char *out = malloc(4 * n + 1), *o = out; /* "\xNN" for each byte at most */
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t k = seq_len(p + i, n - i);
+		/* Valid UTF-8 passes, but not a C1 control (U+0080..U+009F:
+		 * 0xC2 0x80..0x9F), which a terminal may take as ESC [. */
+		if (k > 1 && !(p[i] == 0xC2 && p[i + 1] < 0xA0)) {
+			memcpy(o, p + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		if (p[i] == '\\')
+			o += sprintf(o, "\\\\");
+		else if (p[i] == '\n')
+			o += sprintf(o, "\\n");
+		else if (p[i] < 0x20 || p[i] >= 0x7f)
+			o += sprintf(o, "\\x%02x", p[i]);
+		else
+			*o++ = (char)p[i];
+		i++;
+	}
+	*o = '\0';
+	return out;
 }

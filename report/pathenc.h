@@ -14,6 +14,12 @@
 bool utf8_valid(const char *s, size_t n);
 /* Malloc'd copy with every invalid byte replaced by U+FFFD; NULL on ENOMEM. */
 char *utf8_lossy(const char *s, size_t n);
+/* s as it may be shown on a terminal, one line staying one line: control
+ * characters (C0, DEL, and C1 encoded in UTF-8), bytes that are not UTF-8,
+ * and backslashes as \xNN, \n and \\; the rest (printable UTF-8) as it
+ * is.  Malloc'd; NULL on ENOMEM.  Names, labels and paths from disk are
+ * data: never written raw to stderr. */
+char *term_escaped(const char *s);
 /* Malloc'd standard base64 (RFC 4648, with padding); NULL on ENOMEM. */
 char *base64_encode(const unsigned char *p, size_t n);
 /* Decode len characters of standard base64, strictly as base64_encode

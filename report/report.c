@@ -130,7 +130,10 @@ static void note_misnamed_locked(struct report *r, const char *path, const char 
 
 	if (r->misnamed_shown >= MAX_MISNAMED_SHOWN)
 		return;
-	n = snprintf(line, sizeof(line), "  %s -> %s  (%s)\n", path, suggested, code);
+	char *p = term_escaped(path), *sug = term_escaped(suggested); /* names from disk: data */
+	n = snprintf(line, sizeof(line), "  %s -> %s  (%s)\n", p ? p : "?", sug ? sug : "?", code);
+	free(p);
+	free(sug);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))

@@ -1,6 +1,6 @@
 /*
- * unit_pathenc.c - UTF-8 validation, lossy repair and base64 (both ways) on
- * known cases.
+ * unit_pathenc.c - UTF-8 validation, lossy repair, base64 (both ways) and
+ * what a name becomes on a terminal, on known cases.
  */
 #include "report/pathenc.h"
 
@@ -12,6 +12,15 @@
 static int failures;
 
 #define CHECK(cond) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
+
+static void term(const char *in, const char *want)
+{
+	char *got = term_escaped(in);
+	CHECK(got && !strcmp(got, want));
+	if (got && strcmp(got, want))
+		fprintf(stderr, "  term_escaped: got \"%s\"\n", got);
+	free(got);
+}
 
 static void b64(const char *in, size_t n, const char *want)
 {
@@ -65,6 +74,15 @@ int main(void)
 	unb64("Zg==Zg==", NULL, 0); /* padding inside */
 	unb64("Zm 9", NULL, 0);     /* whitespace */
 	unb64("Zm-_", NULL, 0);     /* the URL alphabet */
+	term("plain/disc.iso", "plain/disc.iso");
+	term("caf\xc3\xa9 \xe2\x82\xac.img", "caf\xc3\xa9 \xe2\x82\xac.img"); /* printable UTF-8 stays */
+	term("\x1b[2Jclear", "\\x1b[2Jclear");                      /* ESC */
+	term("a\rb\nc\td", "a\\x0db\\nc\\x09d");
+	term("back\\slash", "back\\\\slash");
+	term("del\x7f", "del\\x7f");
+	term("c1\xc2\x9b" "2J", "c1\\xc2\\x9b2J");                  /* U+009B CSI in UTF-8 */
+	term("nbsp\xc2\xa0", "nbsp\xc2\xa0");                        /* U+00A0 is printable */
+	term("raw\x9b" "2J\xff", "raw\\x9b2J\\xff");                /* not UTF-8 */
 	printf("%s\n", failures ? "FAILED" : "ok");
 	return failures ? 1 : 0;
 }

@@ -295,21 +295,14 @@ int verify_out_close(struct verify_out *o, struct verify_run *vr, const struct v
 
 /* ---- stderr ---- */
 
-/* A path as bytes, with control characters and backslashes escaped, so
- * one line stays one line. */
+/* A path as bytes, escaped for the terminal (pathenc.h), so one line
+ * stays one line and nothing in a name acts on the terminal. */
 static void put_path(const char *p)
 {
-	for (; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if (ch == '\\')
-			fputs("\\\\", stderr);
-		else if (ch == '\n')
-			fputs("\\n", stderr);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(stderr, "\\x%02x", ch);
-		else
-			fputc(ch, stderr);
-	}
+	char *shown = term_escaped(p);
+
+	fputs(shown ? shown : "(out of memory)", stderr);
+	free(shown);
 }
 
 static void print_item(const struct item *it)
