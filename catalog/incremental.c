@@ -21,7 +21,6 @@
  * later write with the same timestamps (timestamps tick coarsely): it is
  * kept, but read again next time. */
 #define RACY_NS 2000000000LL
-#define MAX_WALK_ERRORS 100000 /* beyond this many, nothing is marked gone */
 
 struct incremental {
 	const struct scan_options *opt;
@@ -30,9 +29,7 @@ struct incremental {
 	char *fingerprint;         /* hashing options, JSON text */
 	pthread_mutex_t lock;      /* the counters and the walk errors */
 	uint64_t new_images, changed, reread, reused, other_reused, gone;
-	char **error_paths;        /* walk errors: what is under them was not seen */
-	size_t nerror_paths;
-	bool too_many_errors;
+	struct walk_unlisted unlisted; /* walk errors: what is under them was not seen */
 	char error[512];           /* why the catalog cannot be used */
 	const struct shard_plan *shard; /* --shard: what is another shard's is not gone */
 };
@@ -325,15 +322,7 @@ static void on_skipped(void *ctx, const struct skipped_entry *s)
 
 	if (s->reason == SKIP_WALK_ERROR) {
 		pthread_mutex_lock(&inc->lock);
-		char **grown = inc->nerror_paths < MAX_WALK_ERRORS
-			? realloc(inc->error_paths, (inc->nerror_paths + 1) * sizeof(char *)) : NULL;
-		char *copy = grown ? strdup(s->path) : NULL;
-		if (grown)
-			inc->error_paths = grown;
-		if (copy)
-			inc->error_paths[inc->nerror_paths++] = copy;
-		else
-			inc->too_many_errors = true;
+		walk_unlisted_add(&inc->unlisted, s->path);
 		pthread_mutex_unlock(&inc->lock);
 	}
 	report_skipped(inc->report, s);
@@ -373,10 +362,8 @@ static bool covered(void *ctx, const char *path, size_t len)
 
 	for (int i = 0; i < inc->opt->npaths && !in_root; i++)
 		in_root = walk_path_within(path, len, inc->opt->paths[i]);
-	for (size_t i = 0; in_root && i < inc->nerror_paths; i++)
-		if (walk_path_within(path, len, inc->error_paths[i]))
-			return false;
-	return in_root && !(inc->shard && shard_plan_foreign(inc->shard, path, len));
+	return in_root && !walk_unlisted_covers(&inc->unlisted, path, len) &&
+	       !(inc->shard && shard_plan_foreign(inc->shard, path, len));
 }
 
 static cJSON *summary_json(struct incremental *inc)
@@ -402,7 +389,7 @@ static cJSON *summary_json(struct incremental *inc)
  * (incremental_close), so that no disappearance goes unreported. */
 void incremental_finish(struct incremental *inc, bool partial)
 {
-	if (inc->cat && !partial && !inc->too_many_errors &&
+	if (inc->cat && !partial && !inc->unlisted.overflow &&
 	    catalog_mark_gone(inc->cat, covered, inc, false, &inc->gone))
 		fail_catalog(inc);
 	report_set_catalog(inc->report, summary_json(inc), inc->error[0] != '\0');
@@ -434,9 +421,7 @@ int incremental_close(struct incremental *inc, int exit_status, bool partial, bo
 		snprintf(inc->error, sizeof(inc->error), "cannot close the catalog");
 	rc = inc->error[0] ? -1 : 0;
 	snprintf(err, errlen, "%s", inc->error);
-	for (size_t i = 0; i < inc->nerror_paths; i++)
-		free(inc->error_paths[i]);
-	free(inc->error_paths);
+	walk_unlisted_free(&inc->unlisted);
 	free(inc->fingerprint);
 	pthread_mutex_destroy(&inc->lock);
 	free(inc);

@@ -2,6 +2,7 @@
  * shard.c - the shard of each walked entry (see shard.h).
  */
 #include "shard.h"
+#include "hasher.h"
 #include "../config/options.h"
 #include "../report/pathenc.h"
 #include "../report/run_json.h"
@@ -27,12 +28,10 @@ struct shard_plan {
 	struct plan_entry *e;        /* size: sorted by (root, rel) for lookup */
 	size_t n, cap;
 	uint64_t walked, taken, bytes_taken, late; /* the scan's walk */
-	uint64_t tree_entries, tree_bytes, planned_bytes; /* the tree the plan was made on */
-	XXH3_state_t *tree;          /* digest of that tree, in walk order */
-	char **unlisted;             /* other shards' walk errors: what is under them was not seen */
-	size_t nunlisted, unlisted_cap;
-	bool too_many_unlisted;      /* then nothing counts as seen */
-	bool tree_from_scan;         /* path: the tree is the scan's own walk */
+	uint64_t tree_entries, tree_bytes, planned_bytes; /* the tree the plan was made on (path: the
+	                             * scan's own walk; size: the first walk) */
+	void *tree;                  /* XXH128 of that tree, in walk order (hasher.h) */
+	struct walk_unlisted unlisted; /* other shards' walk errors: what is under them was not seen */
 };
 
 const char *shard_relpath(const char *path, const char *root)
@@ -85,9 +84,9 @@ static void tree_add(struct shard_plan *p, unsigned root, const char *rel, uint6
 		b[i] = (unsigned char)(root >> (24 - 8 * i));
 	for (int i = 0; i < 8; i++)
 		b[4 + i] = (unsigned char)(size >> (56 - 8 * i));
-	XXH3_128bits_update(p->tree, b, 4);
-	XXH3_128bits_update(p->tree, rel, strlen(rel) + 1);
-	XXH3_128bits_update(p->tree, b + 4, 8);
+	hash_state_update(p->tree, b, 4);
+	hash_state_update(p->tree, rel, strlen(rel) + 1);
+	hash_state_update(p->tree, b + 4, 8);
 	p->tree_entries++;
 	p->tree_bytes += size;
 }
@@ -223,17 +222,16 @@ int shard_plan_create(const struct scan_options *opt, struct shard_plan **out, c
 	*out = NULL;
 	if (!opt->shard_count)
 		return 0;
-	if (!(p = calloc(1, sizeof(*p))) || !(p->tree = XXH3_createState())) {
+	if (!(p = calloc(1, sizeof(*p))) || !(p->tree = hash_state_new())) {
 		free(p);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	hash_state_reset(p->tree);
 	p->opt = opt;
 	p->index = opt->shard_index;
 	p->count = opt->shard_count;
 	p->by = opt->shard_by;
-	XXH3_128bits_reset(p->tree);
-	p->tree_from_scan = p->by == SHARD_BY_PATH;
 	if (p->by == SHARD_BY_SIZE && (rc = plan_walk(p, err, errlen))) {
 		shard_plan_free(p);
 		return rc;
@@ -250,30 +248,6 @@ static const struct plan_entry *plan_find(const struct shard_plan *p, unsigned r
 	return p->n ? bsearch(&key, p->e, p->n, sizeof(*p->e), cmp_by_name) : NULL;
 }
 
-#define MAX_UNLISTED 100000
-
-static void note_unlisted(struct shard_plan *p, const char *path)
-{
-	char *copy;
-
-	if (p->too_many_unlisted)
-		return;
-	if (p->nunlisted == p->unlisted_cap) {
-		size_t cap = p->unlisted_cap ? 2 * p->unlisted_cap : 16;
-		char **grown = cap <= MAX_UNLISTED ? realloc(p->unlisted, cap * sizeof(*grown)) : NULL;
-		if (!grown) {
-			p->too_many_unlisted = true;
-			return;
-		}
-		p->unlisted = grown;
-		p->unlisted_cap = cap;
-	}
-	if (!(copy = strdup(path)))
-		p->too_many_unlisted = true;
-	else
-		p->unlisted[p->nunlisted++] = copy;
-}
-
 bool shard_plan_take(struct shard_plan *p, const struct walk_entry *e)
 {
 	const char *rel = shard_relpath(e->path, p->opt->paths[e->root]);
@@ -282,7 +256,7 @@ bool shard_plan_take(struct shard_plan *p, const struct walk_entry *e)
 	uint64_t size = entry_bytes(e);
 
 	p->walked++;
-	if (p->tree_from_scan)
+	if (p->by == SHARD_BY_PATH) /* the tree is this walk's */
 		tree_add(p, (unsigned)e->root, rel, size);
 	if (p->by == SHARD_BY_SIZE && (pe = plan_find(p, (unsigned)e->root, rel)))
 		shard = pe->shard;
@@ -291,17 +265,29 @@ bool shard_plan_take(struct shard_plan *p, const struct walk_entry *e)
 	p->late += p->by == SHARD_BY_SIZE && !pe;
 	if (shard != p->index) {
 		if (e->type == WALK_ERROR)
-			note_unlisted(p, e->path);
+			walk_unlisted_add(&p->unlisted, e->path);
 		return false;
 	}
 	p->taken++;
 	p->bytes_taken += size;
-	if (p->tree_from_scan)
-		p->planned_bytes += size;
 	return true;
 }
 
-static bool foreign_path(const struct shard_plan *p, const struct scan_options *opt, const char *path);
+static bool foreign_path(const struct shard_plan *p, const struct scan_options *opt, const char *path)
+{
+	if (walk_unlisted_covers(&p->unlisted, path, strlen(path)))
+		return true;
+	for (int i = 0; i < opt->npaths; i++) {
+		if (!walk_path_within(path, strlen(path), opt->paths[i]))
+			continue;
+		const char *rel = shard_relpath(path, opt->paths[i]);
+		if (p->by == SHARD_BY_PATH)
+			return shard_by_path(rel, p->count) != p->index;
+		const struct plan_entry *pe = plan_find(p, (unsigned)i, rel);
+		return pe && pe->shard != p->index;
+	}
+	return false;
+}
 
 bool shard_plan_foreign(const struct shard_plan *p, const char *path_bytes, size_t len)
 {
@@ -328,35 +314,6 @@ bool shard_paths_overlap(const struct scan_options *opt, int *a, int *b)
 	return false;
 }
 
-static bool foreign_path(const struct shard_plan *p, const struct scan_options *opt, const char *path)
-{
-
-	if (p->too_many_unlisted)
-		return true;
-	for (size_t i = 0; i < p->nunlisted; i++)
-		if (walk_path_within(path, strlen(path), p->unlisted[i]))
-			return true;
-	for (int i = 0; i < opt->npaths; i++) {
-		if (!walk_path_within(path, strlen(path), opt->paths[i]))
-			continue;
-		const char *rel = shard_relpath(path, opt->paths[i]);
-		if (p->by == SHARD_BY_PATH)
-			return shard_by_path(rel, p->count) != p->index;
-		const struct plan_entry *pe = plan_find(p, (unsigned)i, rel);
-		return pe && pe->shard != p->index;
-	}
-	return false;
-}
-
-static void hex128(XXH128_hash_t h, char out[33])
-{
-	XXH128_canonical_t c;
-
-	XXH128_canonicalFromHash(&c, h);
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", c.digest[i]);
-}
-
 cJSON *shard_plan_summary_json(const struct shard_plan *p)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -365,10 +322,11 @@ cJSON *shard_plan_summary_json(const struct shard_plan *p)
 	cJSON_AddNumberToObject(o, "walked", (double)p->walked);
 	cJSON_AddNumberToObject(o, "taken", (double)p->taken);
 	cJSON_AddNumberToObject(o, "bytes_taken", (double)p->bytes_taken);
-	cJSON_AddNumberToObject(o, "planned_bytes", (double)p->planned_bytes);
+	cJSON_AddNumberToObject(o, "planned_bytes",
+				(double)(p->by == SHARD_BY_PATH ? p->bytes_taken : p->planned_bytes));
 	cJSON_AddNumberToObject(o, "tree_entries", (double)p->tree_entries);
 	cJSON_AddNumberToObject(o, "tree_bytes", (double)p->tree_bytes);
-	hex128(XXH3_128bits_digest(p->tree), hex);
+	hash_state_hex(p->tree, hex);
 	cJSON_AddStringToObject(o, "tree_xxh128", hex);
 	cJSON_AddNumberToObject(o, "late_entries", (double)p->late);
 	return o;
@@ -391,10 +349,8 @@ void shard_plan_free(struct shard_plan *p)
 		return;
 	for (size_t i = 0; i < p->n; i++)
 		free(p->e[i].rel);
-	for (size_t i = 0; i < p->nunlisted; i++)
-		free(p->unlisted[i]);
-	free(p->unlisted);
+	walk_unlisted_free(&p->unlisted);
 	free(p->e);
-	XXH3_freeState(p->tree);
+	hash_state_free(p->tree);
 	free(p);
 }

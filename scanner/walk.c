@@ -473,3 +473,45 @@ bool walk_path_within(const char *path, size_t len, const char *dir)
 		return false;
 	return len == n || path[n] == '/' || (n == 1 && dir[0] == '/');
 }
+
+void walk_unlisted_add(struct walk_unlisted *u, const char *path)
+{
+	char *copy;
+
+	if (u->overflow || u->n >= WALK_UNLISTED_MAX) {
+		u->overflow = true;
+		return;
+	}
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 16;
+		char **grown = realloc(u->paths, cap * sizeof(*grown));
+		if (!grown) {
+			u->overflow = true;
+			return;
+		}
+		u->paths = grown;
+		u->cap = cap;
+	}
+	if (!(copy = strdup(path)))
+		u->overflow = true;
+	else
+		u->paths[u->n++] = copy;
+}
+
+bool walk_unlisted_covers(const struct walk_unlisted *u, const char *path, size_t len)
+{
+	if (u->overflow)
+		return true;
+	for (size_t i = 0; i < u->n; i++)
+		if (walk_path_within(path, len, u->paths[i]))
+			return true;
+	return false;
+}
+
+void walk_unlisted_free(struct walk_unlisted *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->paths[i]);
+	free(u->paths);
+	memset(u, 0, sizeof(*u));
+}

@@ -79,4 +79,19 @@ void walk_close(struct walker *w);
  * joins names: dir as given, "a", "a/" and "/" all work. */
 bool walk_path_within(const char *path, size_t len, const char *dir);
 
+/* The places a walk could not look into (its WALK_ERROR entries): nothing
+ * under them was seen, so nothing under them may be called gone.  Bounded:
+ * past WALK_UNLISTED_MAX paths (or out of memory) it overflows, and then
+ * covers every path.  Not thread-safe: the owner locks. */
+#define WALK_UNLISTED_MAX 100000
+struct walk_unlisted {
+	char **paths;
+	size_t n, cap;
+	bool overflow;
+};
+void walk_unlisted_add(struct walk_unlisted *u, const char *path);
+/* path (len bytes, a NUL not needed) is under one of them, or u overflowed. */
+bool walk_unlisted_covers(const struct walk_unlisted *u, const char *path, size_t len);
+void walk_unlisted_free(struct walk_unlisted *u);
+
 #endif
