@@ -129,11 +129,6 @@ static int first_image(void *ctx, const cJSON *img, size_t n, char *err, size_t 
 	return 0;
 }
 
-static void write_line(struct merge_run *m, const cJSON *obj, const char *prefix)
-{
-	json_write_line(&m->out, obj, prefix);
-}
-
 /* Second pass: copy.  A JSON line gets its type again. */
 static int copy_image(void *ctx, const cJSON *img, size_t n, char *err, size_t errlen)
 {
@@ -151,9 +146,9 @@ static int copy_image(void *ctx, const cJSON *img, size_t n, char *err, size_t e
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "type");
 	if (m->opt.format == FMT_JSONL) {
 		cJSON_AddStringToObject(copy, "type", "image");
-		write_line(m, copy, NULL);
+		json_write_line(&m->out, copy, NULL);
 	} else {
-		write_line(m, copy, m->first_image ? NULL : ",");
+		json_write_line(&m->out, copy, m->first_image ? NULL : ",");
 	}
 	m->first_image = false;
 	m->seen++;
@@ -169,7 +164,7 @@ static int copy_skipped(void *ctx, const cJSON *entry, size_t n, char *err, size
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "type");
 	if (m->opt.format == FMT_JSONL) {
 		cJSON_AddStringToObject(copy, "type", "skipped");
-		write_line(m, copy, NULL);
+		json_write_line(&m->out, copy, NULL);
 	} else if (m->skipped_kept < MAX_SKIPPED_KEPT) { /* counted: the list is walked to size it */
 		cJSON_AddItemToArray(m->skipped, cJSON_Duplicate(copy, true));
 		m->skipped_kept++;
@@ -305,7 +300,7 @@ static void write_head(struct merge_run *m, cJSON *run)
 		cJSON_AddStringToObject(line, "type", "run");
 		cJSON_AddItemReferenceToObject(line, "tool", (cJSON *)tool);
 		cJSON_AddItemReferenceToObject(line, "run", run);
-		write_line(m, line, NULL);
+		json_write_line(&m->out, line, NULL);
 		cJSON_Delete(line);
 		cJSON_AddItemToObject(run, "end", end);
 		return;
@@ -318,7 +313,7 @@ static void write_tail(struct merge_run *m, cJSON *run, cJSON *summary)
 	if (m->opt.format == FMT_JSONL) {
 		cJSON_AddStringToObject(summary, "type", "summary");
 		cJSON_AddStringToObject(summary, "end", json_str(run, "end"));
-		write_line(m, summary, NULL);
+		json_write_line(&m->out, summary, NULL);
 		return;
 	}
 	cJSON *tail = cJSON_CreateObject();

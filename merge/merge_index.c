@@ -90,12 +90,6 @@ int merge_index_add(struct merge_index *x, const cJSON *img, unsigned report, un
 	return rc == SQLITE_DONE ? 0 : db_error(x, "cannot note an image", err, errlen);
 }
 
-static void hex16(const unsigned char *b, char out[33])
-{
-	for (int i = 0; i < 16; i++)
-		snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
-
 /* One image of a group: {"index", "path"} as a scan writes it. */
 static void add_member(cJSON *images, sqlite3_stmt *st)
 {
@@ -180,7 +174,7 @@ cJSON *merge_index_duplicates(struct merge_index *x, char *err, size_t errlen)
 
 		if (!group || size != last_size || memcmp(xxh, last, 16)) {
 			group = cJSON_CreateObject();
-			hex16(xxh, hex);
+			xxh128_hex(xxh, hex);
 			cJSON_AddStringToObject(group, "xxh128", hex);
 			cJSON_AddNumberToObject(group, "size", (double)size);
 			images = cJSON_AddArrayToObject(group, "images");

@@ -8,7 +8,6 @@
 #include "../report/run_json.h"
 #include "../report/tally.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,17 +21,6 @@ static const char *const result_options[] = {
 	"hashes", "sector_size", "all_files", "inside", "follow_symlinks", "tsk", "tsk_timeout_seconds",
 	"tsk_memory_mib", "config", "config_b64",
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool as_uint(const cJSON *v, unsigned *out)
 {
@@ -49,20 +37,20 @@ int merge_shard_take(struct merge_shard *s, char *err, size_t errlen)
 	const cJSON *by = cJSON_GetObjectItemCaseSensitive(shard, "by");
 
 	if (!s->head.tool || !s->head.run)
-		return fail(err, errlen, "not a scan report (it has no tool or run object)");
+		return report_fail(err, errlen, "not a scan report (it has no tool or run object)");
 	if (!s->head.summary)
-		return fail(err, errlen, "not a whole report: it has no summary (its scan did not finish writing "
-			    "it); run that shard again");
+		return report_fail(err, errlen, "not a whole report: it has no summary (its scan did not "
+				   "finish writing it); run that shard again");
 	if (!cJSON_IsObject(shard))
-		return fail(err, errlen, "not a shard report (its run has no \"shard\": it was not made with "
-			    "scan --shard K/N)");
+		return report_fail(err, errlen, "not a shard report (its run has no \"shard\": it was not "
+				   "made with scan --shard K/N)");
 	if (!as_uint(cJSON_GetObjectItemCaseSensitive(shard, "index"), &s->index) ||
 	    !as_uint(cJSON_GetObjectItemCaseSensitive(shard, "count"), &s->count) || !s->count ||
 	    s->count > 65536 || s->index >= s->count || !cJSON_IsString(by) ||
 	    (strcmp(by->valuestring, "path") && strcmp(by->valuestring, "size")) ||
 	    !cJSON_IsArray(json_at(shard, "roots", NULL)))
-		return fail(err, errlen, "run.shard is not a shard K/N with 0 <= K < N <= 65536, a rule (path or "
-			    "size) and its roots");
+		return report_fail(err, errlen, "run.shard is not a shard K/N with 0 <= K < N <= 65536, a "
+				   "rule (path or size) and its roots");
 	s->by = by->valuestring;
 	/* The shard's own duplicate groups are found again across shards:
 	 * not kept for the whole merge. */
@@ -113,23 +101,24 @@ static int check_same_scan(const struct merge_shard *first, const struct merge_s
 	const char *what;
 
 	if (s->count != first->count)
-		return fail(err, errlen, "%s is shard %u of %u, %s shard %u of %u: not parts of one scan", s->file,
-			    s->index, s->count, first->file, first->index, first->count);
+		return report_fail(err, errlen, "%s is shard %u of %u, %s shard %u of %u: not parts of one scan",
+				   s->file, s->index, s->count, first->file, first->index, first->count);
 	if (strcmp(s->by, first->by))
-		return fail(err, errlen, "%s was sharded by %s, %s by %s", s->file, s->by, first->file, first->by);
+		return report_fail(err, errlen, "%s was sharded by %s, %s by %s", s->file, s->by, first->file,
+				   first->by);
 	if (!same_member(fr, r, "shard", "roots") || !same_member(fr, r, "shard", "roots_b64"))
-		return fail(err, errlen, "%s scanned other roots (PATHs) than %s (run.shard.roots)", s->file,
-			    first->file);
+		return report_fail(err, errlen, "%s scanned other roots (PATHs) than %s (run.shard.roots)",
+				   s->file, first->file);
 	if (!same_member(first->head.tool, s->head.tool, "version", NULL) ||
 	    !same_member(first->head.tool, s->head.tool, "schema_version", NULL))
-		return fail(err, errlen, "%s was made by imgscan %s, %s by imgscan %s", s->file,
-			    json_str(s->head.tool, "version"), first->file, json_str(first->head.tool, "version"));
+		return report_fail(err, errlen, "%s was made by imgscan %s, %s by imgscan %s", s->file,
+				   json_str(s->head.tool, "version"), first->file, json_str(first->head.tool, "version"));
 	if ((what = differing_library(first->head.tool, s->head.tool)))
-		return fail(err, errlen, "%s and %s were made with other versions of %s (tool.libraries): their "
-			    "results may differ", s->file, first->file, what);
+		return report_fail(err, errlen, "%s and %s were made with other versions of %s "
+				   "(tool.libraries): their results may differ", s->file, first->file, what);
 	if ((what = differing_option(json_at(fr, "options", NULL), json_at(r, "options", NULL))))
-		return fail(err, errlen, "%s and %s were scanned with another %s (run.options.%s)", s->file,
-			    first->file, what, what);
+		return report_fail(err, errlen, "%s and %s were scanned with another %s (run.options.%s)",
+				   s->file, first->file, what, what);
 	return 0;
 }
 
@@ -141,12 +130,12 @@ static int check_indexes(const struct merge_shard *s, size_t n, char *err, size_
 	int rc = 0;
 
 	if (!owner)
-		return fail(err, errlen, "out of memory");
+		return report_fail(err, errlen, "out of memory");
 	for (unsigned k = 0; k < count; k++)
 		owner[k] = n;
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (owner[s[i].index] != n)
-			rc = fail(err, errlen, "shard %u/%u is given twice: %s and %s", s[i].index, count,
+			rc = report_fail(err, errlen, "shard %u/%u is given twice: %s and %s", s[i].index, count,
 				  s[owner[s[i].index]].file, s[i].file);
 		owner[s[i].index] = i;
 	}
@@ -191,9 +180,9 @@ int merge_shards_check(const struct merge_shard *s, size_t n, bool *tree_differs
 		else if (!same_member(ref->head.summary, s[i].head.summary, "shard", "tree_xxh128"))
 			*tree_differs = true;
 		if (*tree_differs && !strcmp(s[0].by, "size"))
-			return fail(err, errlen, "%s and %s saw different trees (summary.shard.tree_xxh128): with "
-				    "--shard-by size an image may then be in no shard or in two; scan all shards "
-				    "again, or shard by path", ref->file, s[i].file);
+			return report_fail(err, errlen, "%s and %s saw different trees (summary.shard.tree_xxh128): "
+					   "with --shard-by size an image may then be in no shard or in two; scan all "
+					   "shards again, or shard by path", ref->file, s[i].file);
 	}
 	return 0;
 }

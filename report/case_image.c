@@ -4,6 +4,7 @@
  * result taken from the --state catalog maps the same way as a fresh one.
  */
 #include "case_image.h"
+#include "tally.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -65,8 +66,8 @@ static const cJSON *first_segment(const cJSON *img)
 
 static void file_facet(const struct image_ctx *c, cJSON *file)
 {
-	const char *path = case_get_str(c->img, "path"), *ext = case_get_str(c->img, "extension");
-	const char *mtime = case_get_str(c->img, "mtime");
+	const char *path = json_str(c->img, "path"), *ext = json_str(c->img, "extension");
+	const char *mtime = json_str(c->img, "mtime");
 	const cJSON *first = first_segment(c->img);
 	cJSON *f = add_facet(c, file, "uco-observable:FileFacet", "file-facet");
 
@@ -98,7 +99,7 @@ static void content_facet(const struct image_ctx *c, cJSON *file)
 	f = add_facet(c, file, "uco-observable:ContentDataFacet", "content-facet");
 	case_int(f, "uco-observable:sizeInBytes", case_get_num(c->img, "size"));
 	for (size_t i = 0; i < sizeof(hash_methods) / sizeof(hash_methods[0]); i++) {
-		const char *value = case_get_str(hashes, hash_methods[i].key);
+		const char *value = json_str(hashes, hash_methods[i].key);
 		char id[CASE_ID_MAX], what[32];
 		cJSON *h;
 		if (!value[0])
@@ -128,36 +129,36 @@ static void media_descriptions(const struct image_ctx *c, cJSON *file)
 		return;
 	snprintf(text, sizeof(text),
 		 "evidence media of %d segment files (%.20s), this File being the first: its ContentDataFacet holds the media's size and digests",
-		 cJSON_GetArraySize(segs), case_get_str(media, "scheme"));
+		 cJSON_GetArraySize(segs), json_str(media, "scheme"));
 	case_str(file, "uco-core:description", text);
 	cJSON_ArrayForEach(s, segs) {
-		const char *xxh = case_get_str(s, "xxh128");
+		const char *xxh = json_str(s, "xxh128");
 		snprintf(text, sizeof(text), "segment %d, %.0f bytes%s%s: ", ++i, case_get_num(s, "size"),
 			 xxh[0] ? ", XXH128 " : "", xxh);
-		case_str2(file, "uco-core:description", text, case_get_str(s, "path"));
+		case_str2(file, "uco-core:description", text, json_str(s, "path"));
 	}
 }
 
 /* What the report says of the file that no facet holds. */
 static void file_descriptions(const struct image_ctx *c, cJSON *file)
 {
-	const char *kind = case_get_str(c->img, "kind"), *detail = case_get_str(c->img, "detail");
+	const char *kind = json_str(c->img, "kind"), *detail = json_str(c->img, "detail");
 	char text[1200];
 
 	snprintf(text, sizeof(text), "imgscan: %s%s%s%s", kind, detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
 	case_str(file, "uco-core:description", text);
 	media_descriptions(c, file);
-	if (!strcmp(case_get_str(c->img, "file_type"), "block-device"))
+	if (!strcmp(json_str(c->img, "file_type"), "block-device"))
 		case_str(file, "uco-core:description", "a block device named on the command line");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->img, "path_lossy")))
 		case_str2(file, "uco-core:description", "the path is not valid UTF-8: fileName and filePath show each "
-			  "invalid byte as U+FFFD; the exact bytes in base64: ", case_get_str(c->img, "path_b64"));
+			  "invalid byte as U+FFFD; the exact bytes in base64: ", json_str(c->img, "path_b64"));
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->img, "reused"))) {
 		snprintf(text, sizeof(text), "not read in this run: measured at %s by an earlier run (--state catalog)",
-			 case_get_str(c->img, "measured_at"));
+			 json_str(c->img, "measured_at"));
 		case_str(file, "uco-core:description", text);
 	}
-	if (strcmp(case_get_str(c->img, "status"), "ok"))
+	if (strcmp(json_str(c->img, "status"), "ok"))
 		case_str(file, "uco-core:tag", "error");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c->img, "misnamed")))
 		case_str(file, "uco-core:tag", "misnamed");
@@ -237,13 +238,13 @@ static void add_partitions(struct image_ctx *c, const cJSON *ident)
 	char number[24], text[160];
 
 	if (cJSON_IsObject(pt)) {
-		const char *scheme = case_get_str(pt, "scheme");
+		const char *scheme = json_str(pt, "scheme");
 		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(pt, "partitions")) {
 			snprintf(number, sizeof(number), "%.0f", case_get_num(p, "number"));
 			snprintf(text, sizeof(text), "%s partition %s%s (imgscan's partition-table probe)", scheme,
 				 number, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "bootable")) ? ", bootable" : "");
 			add_partition(c, number, case_get_num(p, "start"), case_get_num(p, "length"),
-				      case_get_str(p, "type"), case_get_str(p, "name"), text);
+				      json_str(p, "type"), json_str(p, "name"), text);
 		}
 		return;
 	}
@@ -253,9 +254,9 @@ static void add_partitions(struct image_ctx *c, const cJSON *ident)
 		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "allocated")))
 			continue;
 		snprintf(number, sizeof(number), "%.0f", case_get_num(p, "address"));
-		snprintf(text, sizeof(text), "%s partition, slot %s (The Sleuth Kit)", case_get_str(vs, "type"), number);
+		snprintf(text, sizeof(text), "%s partition, slot %s (The Sleuth Kit)", json_str(vs, "type"), number);
 		add_partition(c, number, case_get_num(p, "start"), case_get_num(p, "length"),
-			      case_get_str(p, "description"), "", text);
+			      json_str(p, "description"), "", text);
 	}
 }
 
@@ -275,7 +276,7 @@ static void add_fs(struct image_ctx *c, int k, const cJSON *hit, const char *typ
 	double offset = case_get_num(hit, "offset"), size = case_get_num(hit, "size");
 	double block = case_get_num(hit, "block_size");
 	int part = partition_at(c, offset);
-	const char *label = case_get_str(hit, "label"), *uuid = case_get_str(hit, "uuid");
+	const char *label = json_str(hit, "label"), *uuid = json_str(hit, "uuid");
 	char what[48], id[CASE_ID_MAX], text[600];
 	cJSON *fs, *f;
 
@@ -303,7 +304,7 @@ static void add_fs(struct image_ctx *c, int k, const cJSON *hit, const char *typ
  * files), and the optical ones but El Torito (a boot catalog). */
 static bool is_fs_hit(const cJSON *hit)
 {
-	const char *cls = case_get_str(hit, "class"), *name = case_get_str(hit, "name");
+	const char *cls = json_str(hit, "class"), *name = json_str(hit, "name");
 
 	if (!strcmp(cls, "filesystem"))
 		return strcmp(name, "swap") != 0;
@@ -330,10 +331,10 @@ static void add_filesystems(struct image_ctx *c, const cJSON *ident)
 
 	cJSON_ArrayForEach(hit, probes)
 		if (is_fs_hit(hit) && k < CASE_MAX_FS)
-			add_fs(c, k++, hit, case_get_str(hit, "name"), "imgscan's probe");
+			add_fs(c, k++, hit, json_str(hit, "name"), "imgscan's probe");
 	cJSON_ArrayForEach(hit, cJSON_GetObjectItemCaseSensitive(tsk, "filesystems"))
 		if (!probe_fs_at(probes, case_get_num(hit, "offset")) && k < CASE_MAX_FS)
-			add_fs(c, k++, hit, case_get_str(hit, "type"), "The Sleuth Kit");
+			add_fs(c, k++, hit, json_str(hit, "type"), "The Sleuth Kit");
 }
 
 /* A finding or an error: an Annotation on the File. */
@@ -357,21 +358,21 @@ static void add_annotations(struct image_ctx *c)
 	int k = 0;
 
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(c->img, "findings")) {
-		const char *suggested = case_get_str(e, "suggested_name");
+		const char *suggested = json_str(e, "suggested_name");
 		snprintf(what, sizeof(what), "finding/%d", k++);
-		cJSON *a = annotation(c, what, case_get_str(e, "message"));
-		case_str(a, "uco-core:tag", case_get_str(e, "code"));
-		snprintf(text, sizeof(text), "severity:%s", case_get_str(e, "severity"));
+		cJSON *a = annotation(c, what, json_str(e, "message"));
+		case_str(a, "uco-core:tag", json_str(e, "code"));
+		snprintf(text, sizeof(text), "severity:%s", json_str(e, "severity"));
 		case_str(a, "uco-core:tag", text);
 		if (suggested[0])
 			case_str2(a, "uco-core:description", "suggested name: ", suggested);
 	}
 	k = 0;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(c->img, "errors")) {
-		const char *err = case_get_str(e, "errno");
+		const char *err = json_str(e, "errno");
 		snprintf(what, sizeof(what), "error/%d", k++);
-		snprintf(text, sizeof(text), "%s error%s%s: %s", case_get_str(e, "stage"), err[0] ? " " : "", err,
-			 case_get_str(e, "message"));
+		snprintf(text, sizeof(text), "%s error%s%s: %s", json_str(e, "stage"), err[0] ? " " : "", err,
+			 json_str(e, "message"));
 		cJSON *a = annotation(c, what, text);
 		case_str(a, "uco-core:tag", "error");
 	}

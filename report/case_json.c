@@ -5,6 +5,7 @@
 #include "case_json.h"
 #include "case_image.h"
 #include "case_node.h"
+#include "tally.h"
 #include "image_json.h"
 #include "outfile.h"
 
@@ -68,8 +69,8 @@ static void path_id(char out[CASE_ID_MAX], const struct case_doc *d, int i)
  * of one version. */
 static void tool_fields(cJSON *node, const cJSON *tool)
 {
-	cJSON_AddStringToObject(node, "uco-core:name", case_get_str(tool, "name"));
-	cJSON_AddStringToObject(node, "uco-tool:version", case_get_str(tool, "version"));
+	cJSON_AddStringToObject(node, "uco-core:name", json_str(tool, "name"));
+	cJSON_AddStringToObject(node, "uco-tool:version", json_str(tool, "version"));
 	cJSON_AddStringToObject(node, "uco-tool:toolType", "Scanner");
 }
 
@@ -78,7 +79,7 @@ static void write_tools(struct case_doc *d, const cJSON *tool)
 	char tool_id[CASE_ID_MAX], config_id[CASE_ID_MAX], name[64];
 	cJSON *t, *ct;
 
-	snprintf(name, sizeof(name), "imgscan/%s", case_get_str(tool, "version"));
+	snprintf(name, sizeof(name), "imgscan/%s", json_str(tool, "version"));
 	case_id(tool_id, case_ns_fixed(), "Tool", name);
 	case_id(config_id, &d->ns, "Configuration", "configuration");
 	t = case_node(tool_id, "uco-tool:Tool");
@@ -144,7 +145,7 @@ static void add_provenance(struct case_doc *d, cJSON *config, const cJSON *tool,
 	char item[64], value[160];
 
 	cJSON_ArrayForEach(lib, cJSON_GetObjectItemCaseSensitive(tool, "libraries")) {
-		const char *version = case_get_str(lib, "version"), *from = case_get_str(lib, "from");
+		const char *version = json_str(lib, "version"), *from = json_str(lib, "from");
 		if (!lib->string || !version[0])
 			continue;
 		snprintf(item, sizeof(item), "library:%s", lib->string);
@@ -205,11 +206,11 @@ static void write_paths(struct case_doc *d, int npaths, char **paths)
 		node = case_node(id, "uco-observable:FileSystemObject");
 		case_str(node, "uco-core:description", "a PATH given to imgscan scan (a directory walked, or a file)");
 		json_add_path(tmp, "path", paths[i]); /* valid UTF-8, and the exact bytes when not */
-		if (case_get_str(tmp, "path_b64")[0])
+		if (json_str(tmp, "path_b64")[0])
 			case_str2(node, "uco-core:description", "the path is not valid UTF-8: filePath shows each "
-				  "invalid byte as U+FFFD; the exact bytes in base64: ", case_get_str(tmp, "path_b64"));
+				  "invalid byte as U+FFFD; the exact bytes in base64: ", json_str(tmp, "path_b64"));
 		f = case_node(facet_id, "uco-observable:FileFacet");
-		cJSON_AddStringToObject(f, "uco-observable:filePath", case_get_str(tmp, "path"));
+		cJSON_AddStringToObject(f, "uco-observable:filePath", json_str(tmp, "path"));
 		case_add(node, "uco-core:hasFacet", f);
 		cJSON_Delete(tmp);
 		write_node(d, node);
@@ -219,7 +220,7 @@ static void write_paths(struct case_doc *d, int npaths, char **paths)
 struct case_doc *case_open(struct outfile *out, const cJSON *tool, const cJSON *run, int npaths, char **paths)
 {
 	struct case_doc *d = calloc(1, sizeof(*d));
-	const char *run_id = case_get_str(run, "id");
+	const char *run_id = json_str(run, "id");
 
 	if (!d)
 		return NULL;
@@ -252,7 +253,7 @@ void case_write_image(struct case_doc *d, const cJSON *img)
 /* "7 images, 2 misnamed, 1 with errors, 123 bytes hashed; exit status 2". */
 static void summary_text(char *out, size_t len, const cJSON *s)
 {
-	const char *stopped = case_get_str(s, "stopped_by");
+	const char *stopped = json_str(s, "stopped_by");
 
 	snprintf(out, len, "%.0f images, %.0f misnamed, %.0f with errors, %.0f findings, %.0f bytes hashed; "
 		 "exit status %.0f%s%s", case_get_num(s, "images"), case_get_num(s, "misnamed"),
@@ -267,12 +268,12 @@ void case_close(struct case_doc *d, const cJSON *run, const cJSON *summary)
 	char text[600], id[CASE_ID_MAX];
 
 	cJSON_AddStringToObject(a, "uco-core:name", "imgscan scan");
-	snprintf(text, sizeof(text), "imgscan run %s on host %s", case_get_str(run, "id"), case_get_str(run, "host"));
+	snprintf(text, sizeof(text), "imgscan run %s on host %s", json_str(run, "id"), json_str(run, "host"));
 	case_str(a, "uco-core:description", text);
 	summary_text(text, sizeof(text), summary);
 	case_str(a, "uco-core:description", text);
-	case_typed(a, "uco-action:startTime", "xsd:dateTime", case_get_str(run, "start"));
-	case_typed(a, "uco-action:endTime", "xsd:dateTime", case_get_str(run, "end"));
+	case_typed(a, "uco-action:startTime", "xsd:dateTime", json_str(run, "start"));
+	case_typed(a, "uco-action:endTime", "xsd:dateTime", json_str(run, "end"));
 	case_typed(a, "uco-action:actionStatus", "uco-vocabulary:ActionStatusTypeVocab",
 		   partial ? "Error" : "Complete/Finish");
 	case_ref(a, "uco-action:instrument", d->configured_id);

@@ -3,6 +3,7 @@
  * case_node.h).
  */
 #include "case_node.h"
+#include "tally.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -140,13 +141,6 @@ void case_int(cJSON *node, const char *key, double v)
 
 	snprintf(digits, sizeof(digits), "%.0f", v >= 0 ? v : 0);
 	cJSON_AddRawToObject(node, key, digits);
-}
-
-const char *case_get_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
 double case_get_num(const cJSON *o, const char *key)

@@ -49,8 +49,8 @@ char *case_join(const char *head, const char *tail);
 /* case_str of case_join(head, tail). */
 void case_str2(cJSON *node, const char *key, const char *head, const char *tail);
 
-/* Fields of an image object (image_json.c), "" / 0 / NULL when absent. */
-const char *case_get_str(const cJSON *o, const char *key);
+/* A number field of an image object (image_json.c), 0 when absent; its
+ * strings are tally.h's json_str(). */
 double case_get_num(const cJSON *o, const char *key);
 
 #endif

@@ -81,6 +81,12 @@ bool parse_xxh128(const char *hex, unsigned char out[16])
 
 /* The image's path as the exact bytes: path_b64 when the object says the
  * readable path is lossy.  Malloc'd; NULL when missing or on ENOMEM (errno). */
+void xxh128_hex(const unsigned char digest[16], char out[33])
+{
+	for (int i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}
+
 char *image_path_bytes(const cJSON *img)
 {
 	const cJSON *path = cJSON_GetObjectItemCaseSensitive(img, "path");
@@ -192,8 +198,7 @@ static cJSON *group_json(const struct dup_index *d, const struct dup_group *g)
 	cJSON *o = cJSON_CreateObject(), *images;
 	char hex[33];
 
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", g->xxh[i]);
+	xxh128_hex(g->xxh, hex);
 	cJSON_AddStringToObject(o, "xxh128", hex);
 	cJSON_AddNumberToObject(o, "size", (double)g->size);
 	images = cJSON_AddArrayToObject(o, "images");

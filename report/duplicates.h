@@ -32,5 +32,7 @@ void dup_index_free(struct dup_index *d);
 char *image_path_bytes(const cJSON *img);
 /* 32 lowercase hex digits into 16 bytes; false for anything else. */
 bool parse_xxh128(const char *hex, unsigned char out[16]);
+/* The reverse: 16 canonical bytes as 32 lowercase hex digits. */
+void xxh128_hex(const unsigned char digest[16], char out[33]);
 
 #endif

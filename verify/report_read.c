@@ -353,8 +353,7 @@ void report_head_free(struct report_head *head)
 
 /* ---- one image object as a listed_image ---- */
 
-static int field_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int field_error(char *err, size_t errlen, const char *fmt, ...)
+int report_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -408,22 +407,22 @@ static int take_path(const cJSON *img, struct listed_image *out, char *err, size
 	size_t n;
 
 	if (!cJSON_IsString(p) || !p->valuestring[0])
-		return field_error(err, errlen, "no \"path\" (a non-empty string)");
+		return report_fail(err, errlen, "no \"path\" (a non-empty string)");
 	if (lossy && !cJSON_IsBool(lossy))
-		return field_error(err, errlen, "\"path_lossy\" is not true or false");
+		return report_fail(err, errlen, "\"path_lossy\" is not true or false");
 	if (!cJSON_IsTrue(lossy)) {
 		if (!(out->path = strdup(p->valuestring)))
-			return field_error(err, errlen, "out of memory");
+			return report_fail(err, errlen, "out of memory");
 		return 0;
 	}
 	if (!cJSON_IsString(b64))
-		return field_error(err, errlen, "\"path_lossy\" is true but there is no \"path_b64\" string");
+		return report_fail(err, errlen, "\"path_lossy\" is true but there is no \"path_b64\" string");
 	bytes = base64_decode(b64->valuestring, strlen(b64->valuestring), &n);
 	if (!bytes)
-		return field_error(err, errlen, errno == ENOMEM ? "out of memory" : "\"path_b64\" is not base64");
+		return report_fail(err, errlen, errno == ENOMEM ? "out of memory" : "\"path_b64\" is not base64");
 	if (n == 0 || memchr(bytes, 0, n)) {
 		free(bytes);
-		return field_error(err, errlen, "\"path_b64\" holds no path (empty, or a NUL byte)");
+		return report_fail(err, errlen, "\"path_b64\" holds no path (empty, or a NUL byte)");
 	}
 	out->path = (char *)bytes;
 	return 0;
@@ -437,20 +436,20 @@ static int take_hashes(const cJSON *img, struct listed_image *out, char *err, si
 	if (!h || cJSON_IsNull(h))
 		return 0;
 	if (!cJSON_IsObject(h))
-		return field_error(err, errlen, "\"hashes\" is neither an object nor null");
+		return report_fail(err, errlen, "\"hashes\" is neither an object nor null");
 	if (take_hex(cJSON_GetObjectItemCaseSensitive(h, "xxh128"), 32, out->xxh128))
-		return field_error(err, errlen, "\"hashes.xxh128\" is not 32 hex digits");
+		return report_fail(err, errlen, "\"hashes.xxh128\" is not 32 hex digits");
 	cJSON_ArrayForEach(v, h) { /* a digest we cannot recompute cannot be verified */
 		bool known = !strcmp(v->string, "xxh128");
 		for (int i = 0; i < HASH_COUNT; i++)
 			known |= !strcmp(v->string, crypto_hash_names[i]);
 		if (!known)
-			return field_error(err, errlen, "\"hashes.%.40s\": a digest this imgscan cannot compute", v->string);
+			return report_fail(err, errlen, "\"hashes.%.40s\": a digest this imgscan cannot compute", v->string);
 	}
 	for (int i = 0; i < HASH_COUNT; i++) {
 		v = cJSON_GetObjectItemCaseSensitive(h, crypto_hash_names[i]);
 		if (v && take_hex(v, hex_len[i], out->crypto[i]))
-			return field_error(err, errlen, "\"hashes.%s\" is not %zu hex digits", crypto_hash_names[i],
+			return report_fail(err, errlen, "\"hashes.%s\" is not %zu hex digits", crypto_hash_names[i],
 					   hex_len[i]);
 	}
 	out->has_hashes = true;
@@ -465,12 +464,12 @@ static int take_sectors(const cJSON *img, struct listed_image *out, char *err, s
 	if (!s || cJSON_IsNull(s))
 		return 0;
 	if (!cJSON_IsObject(s))
-		return field_error(err, errlen, "\"sectors\" is neither an object nor null");
+		return report_fail(err, errlen, "\"sectors\" is neither an object nor null");
 	if (take_size(cJSON_GetObjectItemCaseSensitive(s, "size"), &size) || size == 0 || size > (1u << 30))
-		return field_error(err, errlen, "\"sectors.size\" is not a sector size");
+		return report_fail(err, errlen, "\"sectors.size\" is not a sector size");
 	list = cJSON_GetObjectItemCaseSensitive(s, "list_xxh128");
 	if (list && !(cJSON_IsString(list) && !list->valuestring[0]) && take_hex(list, 32, out->sector_list_xxh128))
-		return field_error(err, errlen, "\"sectors.list_xxh128\" is not 32 hex digits");
+		return report_fail(err, errlen, "\"sectors.list_xxh128\" is not 32 hex digits");
 	out->sector_size = (uint32_t)size;
 	return 0;
 }
@@ -483,12 +482,12 @@ int listed_from_json(const cJSON *img, struct listed_image *out, char *err, size
 	if (take_path(img, out, err, errlen))
 		return -1;
 	if (take_size(cJSON_GetObjectItemCaseSensitive(img, "size"), &out->size)) {
-		field_error(err, errlen, "\"size\" is not a size in bytes");
+		report_fail(err, errlen, "\"size\" is not a size in bytes");
 		goto bad;
 	}
 	ft = cJSON_GetObjectItemCaseSensitive(img, "file_type");
 	if (ft && !cJSON_IsString(ft)) {
-		field_error(err, errlen, "\"file_type\" is not a string");
+		report_fail(err, errlen, "\"file_type\" is not a string");
 		goto bad;
 	}
 	out->is_blockdev = ft && !strcmp(ft->valuestring, "block-device");
@@ -519,7 +518,7 @@ static int collect(void *ctx, const cJSON *img, size_t n, char *err, size_t errl
 		struct listed_image *grown = want > SIZE_MAX / sizeof(*grown) ? NULL
 					     : realloc(r->images, want * sizeof(*grown));
 		if (!grown)
-			return field_error(err, errlen, "out of memory after %zu images", r->n);
+			return report_fail(err, errlen, "out of memory after %zu images", r->n);
 		r->images = grown;
 		r->cap = want;
 	}

@@ -90,6 +90,10 @@ struct listed_report {
 int report_load(const char *path, struct listed_report *r, char *err, size_t errlen);
 void listed_report_free(struct listed_report *r);
 
+/* A message in err (printf), for the commands that check a report.
+ * Returns -1. */
+int report_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Helpers for reading the head: a member of obj by path of keys ("options",
  * "sector_size"), NULL when absent. */
 const cJSON *json_at(const cJSON *obj, const char *key1, const char *key2);
