@@ -15,7 +15,8 @@ reports as JSON lines (IMGSCAN_ARGS); a catalog per shard
 (IMGSCAN_STATE_DIR: shard-K-of-N.sqlite, every image reused the second
 time); a shard with an error (imgscan's 2, its report written) is merged
 and the run exits 2; a shard that fails (a usage error, 64) stops the
-merge: exit 2, no merged report; an archive path that does not exist, 64.
+merge: exit 2, no merged report, and so does one that exits 0 without a
+report (a remote shell that ran nothing); an archive path that does not exist, 64.
 
 Skipped (77) without GNU parallel, or while the binary has no --shard or
 merge."""
@@ -33,7 +34,10 @@ SCRIPT = os.path.join(shardlib.DEPLOY, "parallel", "imgscan-parallel.sh")
 
 FAKE_SSH = r"""#!/bin/bash
 # ssh stand-in for the test: notes the login, drops ssh's options and the
-# host, and runs the command (as parallel quoted it for the remote shell) here.
+# host, and runs the command (as parallel quoted it for the remote shell) here,
+# with SHELL set as sshd sets it (parallel's remote worker runs the job in
+# $SHELL; cron and CI may leave it unset here).
+export SHELL=/bin/bash
 while [ $# -gt 0 ]; do
     case $1 in
     -l | -o | -p | -i | -S | -F | -J) shift 2 ;;
@@ -111,6 +115,16 @@ def main():
         with open(ssh_log) as f:
             logins = set(f.read().split())
         c.eq("IMGSCAN_HOSTS file: its logins used", logins, {"hostC", "hostD"})
+        # A remote shell that runs nothing and exits 0: no report, no merge.
+        idle = os.path.join(top, "idle-ssh")
+        with open(idle, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(idle, 0o755)
+        out = os.path.join(top, "out-idle")
+        p = run_script(top, dict(env, PARALLEL_SSH=idle), "-S", "hostE", "-n", str(N), arch, out)
+        c.eq("a shard that wrote no report: exit status 2", p.returncode, 2)
+        c.true("a shard that wrote no report: named, not merged",
+               "without writing" in p.stderr and not os.path.exists(os.path.join(out, "merged.json")), p.stderr[-400:])
 
         # Shard reports as JSON lines (IMGSCAN_ARGS), merged all the same.
         out = os.path.join(top, "out-jsonl")

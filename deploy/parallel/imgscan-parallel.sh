@@ -30,7 +30,7 @@
 #
 # Reports: OUT/shard-K.json, then OUT/merged.json; parallel's job log in
 # OUT/logs/parallel.joblog.  A shard whose imgscan exits 0 (clean), 1
-# (findings) or 2 with its report written (errors listed in it) has done
+# (findings) or 2 (errors listed in it) with its report written has done
 # its part; any other shard fails the run (exit 2, no merge).  Exit status:
 # the merge's (0 clean, 1 findings, 2 errors; 65 a refused merge), as a
 # single `imgscan scan` of the archive would give; 64 for a usage error.
@@ -106,8 +106,12 @@ for k in "${shards[@]}"; do
     if [ -z "${rc:-}" ]; then
         echo "imgscan-parallel: shard $k/$n did not run" >&2
         failed=1
-    elif [ "$sig" != 0 ] || { [ "$rc" -gt 1 ] && ! { [ "$rc" = 2 ] && [ -s "$report" ]; }; }; then
+    elif [ "$sig" != 0 ] || [ "$rc" -gt 2 ]; then
         echo "imgscan-parallel: shard $k/$n on $host failed: exit status $rc, signal $sig" >&2
+        failed=1
+    elif [ ! -s "$report" ]; then
+        # e.g. a remote shell that ran nothing yet exited 0
+        echo "imgscan-parallel: shard $k/$n on $host exited $rc without writing $report" >&2
         failed=1
     fi
     unset host rc sig
