@@ -160,6 +160,8 @@ static const char scan_usage[] =
 	"  1   findings (for example a misnamed or truncated image)\n"
 	"  2   some files could not be read or identified (takes precedence over 1)\n"
 	"  2   also: the --state catalog could not be used (the report is written all the same)\n"
+	"  2   also: the report could not be written (its disk full or read-only, a pipe closed\n"
+	"      early): said on stderr; a previous report at that path is left as it was\n"
 	"  64  usage error (also: -o names a block device, directory, socket or dangling link)\n"
 	"  75  another run holds the --state catalog's lock (nothing was scanned or written)\n"
 	"  130, 143  stopped by SIGINT, SIGTERM: the report is whole for what was done, \"partial\": true\n";

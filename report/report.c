@@ -40,6 +40,8 @@ struct report {
 	char *misnamed_lines;      /* stderr summary, bounded */
 	size_t misnamed_len;
 	unsigned misnamed_shown;
+	uint64_t lists_failed;     /* images whose sector-hash list was not written */
+	char first_list_error[600]; /* the first of them, for stderr: "path: message" */
 	bool first_image;
 	bool progress_shown;       /* a progress line is on the terminal: clear it at the end */
 	struct timespec t0_wall, t0_mono;
@@ -147,11 +149,36 @@ static void note_misnamed_locked(struct report *r, const char *path, const char 
 	r->misnamed_shown++;
 }
 
+/* The image's sector-hashes error (its list was not written), or NULL. */
+static const cJSON *sector_list_error(const cJSON *img)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(img, "errors"))
+		if (!strcmp(json_str(e, "stage"), "sector-hashes"))
+			return e;
+	return NULL;
+}
+
+/* A --sector-hashes DIR that is full or read-only fails every list: said
+ * once on stderr at the end, with the first image's error. */
+static void note_list_error_locked(struct report *r, const cJSON *img)
+{
+	const cJSON *e = r->opt->sector_hash_dir ? sector_list_error(img) : NULL;
+
+	if (!e || r->lists_failed++ > 0)
+		return;
+	char *p = term_escaped(json_str(img, "path")); /* a name from disk: data */
+	snprintf(r->first_list_error, sizeof(r->first_list_error), "%s: %s", p ? p : "?", json_str(e, "message"));
+	free(p);
+}
+
 /* The summary counts what the image objects say (tally.h). */
 static void tally_locked(struct report *r, const cJSON *img)
 {
 	const cJSON *named = tally_image(&r->t, img);
 
+	note_list_error_locked(r, img);
 	if (r->dups)
 		dup_note(r->dups, img); /* a failure is sticky: the groups are left out at the end */
 	if (named)
@@ -344,6 +371,15 @@ static void print_human(const struct report *r, const struct run_stats *st, doub
 	}
 }
 
+/* Where the report was to go, for a message: the file, else the path as
+ * given (a device, FIFO, /dev/fd/N), else standard output. */
+static const char *destination(const struct report *r)
+{
+	if (r->out.final[0])
+		return r->out.final;
+	return r->opt->output && strcmp(r->opt->output, "-") ? r->opt->output : "standard output";
+}
+
 int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_restarts, int pipeline_rc,
 		 bool *written)
 {
@@ -375,13 +411,18 @@ int report_close(struct report *r, const struct run_stats *stats, unsigned tsk_r
 	rc = outfile_commit(&r->out);
 	if (written)
 		*written = rc == 0;
+	if (r->progress_shown) /* before any message: it would share the progress line */
+		fputs("\r\033[K", stderr);
+	/* Not written: status 2, never 0 or 1 (an atomic file's previous
+	 * content is left as it was). */
 	if (rc) {
-		fprintf(stderr, "imgscan: cannot write the report%s%s: %s\n", r->out.final[0] ? " to " : "",
-			r->out.final, outfile_strerror(-rc));
+		fprintf(stderr, "imgscan: cannot write the report to %s: %s\n", destination(r), outfile_strerror(-rc));
 		status = EXIT_ERRORS;
 	}
-	if (r->progress_shown)
-		fputs("\r\033[K", stderr);
+	if (r->lists_failed)
+		fprintf(stderr, "imgscan: --sector-hashes %s: %llu sector-hash list%s not written (the first: %s); "
+			"each such image has a sector-hashes error in the report\n", r->opt->sector_hash_dir,
+			(unsigned long long)r->lists_failed, r->lists_failed == 1 ? "" : "s", r->first_list_error);
 	if (!r->opt->quiet)
 		print_human(r, stats, secs, status);
 	cJSON_Delete(summary);
