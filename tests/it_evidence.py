@@ -123,7 +123,7 @@ def make_disks(a, work):
     return raw
 
 
-def make_other_files(a, work, src, raw):
+def make_other_files(a, work, raw):
     """Compressed images for --inside, misnamed files, files that are not images."""
     iso, d = os.path.join(a, "cds", "install.iso"), os.path.join(a, "downloads")
     itlib.compress(iso, os.path.join(d, "install.iso.gz"), "gzip")
@@ -145,7 +145,7 @@ def build_archive(a, work):
     src = itlib.content_dir(work, nbytes=64 << 10)
     make_filesystems(a, work, src)
     raw = make_disks(a, work)
-    make_other_files(a, work, src, raw)
+    make_other_files(a, work, raw)
 
 
 # ---- what the tree is --------------------------------------------------------
