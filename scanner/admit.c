@@ -55,20 +55,21 @@ static void emit_skipped(struct pipe_state *ps, const struct walk_entry *e, enum
 	ps->env->sink.skipped(ps->env->sink.ctx, &s);
 }
 
-/* Open the file the walk listed, and only that file: read-only, keeping
- * access times where the kernel lets us, not through a symlink the walk did
- * not follow, and the same device and inode the walk saw (listed).
- * O_NONBLOCK: a file swapped for a FIFO must not hang the open.  Returns
- * the descriptor with *now filled, or -errno (-EFTYPE_CHANGED: another
- * file is there). */
-static int open_listed(const char *path, const struct stat *listed, bool followed, bool *noatime, struct stat *now)
+/* Open the file the walk listed, and only that file: where the walk found
+ * it (name in the directory at_fd, walk.h), read-only, keeping access times
+ * where the kernel lets us, not through a symlink the walk did not follow,
+ * and the same device and inode the walk saw (listed).  O_NONBLOCK: a file
+ * swapped for a FIFO must not hang the open.  Returns the descriptor with
+ * *now filled, or -errno (-EFTYPE_CHANGED: another file is there). */
+static int open_listed(int at_fd, const char *name, const struct stat *listed, bool followed, bool *noatime,
+		       struct stat *now)
 {
 	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (followed ? 0 : O_NOFOLLOW), fd;
 
-	fd = open(path, flags | O_NOATIME);
+	fd = openat(at_fd, name, flags | O_NOATIME);
 	*noatime = fd >= 0;
 	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
-		fd = open(path, flags);
+		fd = openat(at_fd, name, flags);
 	if (fd < 0)
 		return errno == ELOOP && !followed ? -EFTYPE_CHANGED : -errno;
 	if (fstat(fd, now) || now->st_dev != listed->st_dev || now->st_ino != listed->st_ino ||
@@ -155,11 +156,12 @@ static void advise_file(const struct scan_options *opt, const struct seg_io *g)
 	}
 }
 
-/* Open one file of the image into g.  Returns 0 or -errno. */
-static int open_file(struct active *a, struct seg_io *g, const char *path, const struct stat *listed, bool followed,
-		     bool *noatime)
+/* Open one file of the image (path, of e or one of its segments) into g.
+ * Returns 0 or -errno. */
+static int open_file(struct active *a, struct seg_io *g, const struct walk_entry *e, const char *path,
+		     const struct stat *listed, bool *noatime)
 {
-	int fd = open_listed(path, listed, followed, noatime, &g->st), rc;
+	int fd = open_listed(e->at_fd, walk_at_name(e, path), listed, e->followed, noatime, &g->st), rc;
 
 	if (fd < 0)
 		return fd;
@@ -194,7 +196,7 @@ static int open_files(struct pipe_state *ps, struct active *a, const struct walk
 		struct seg_io *g = &a->seg[i];
 		const char *path = m ? m->segs[i].path : a->path;
 
-		rc = open_file(a, g, path, m ? &m->segs[i].st : &e->st, e->followed, &noatime);
+		rc = open_file(a, g, e, path, m ? &m->segs[i].st : &e->st, &noatime);
 		if (rc && m)
 			result_add_error(&a->res, "open", rc == -EFTYPE_CHANGED ? 0 : -rc, 0, "segment %s: %s", path,
 					 rc == -EFTYPE_CHANGED ? "changed after it was listed" : strerror(-rc));

@@ -1,7 +1,9 @@
 /*
  * walk.c - recursive directory walk as an iterator (see walk.h).
  * Directory loops through followed symlinks are caught by comparing
- * (device, inode) with the directories on the current path.
+ * (device, inode) with the directories on the current path.  Each
+ * directory on that path is held open and its entries are looked up
+ * relative to it (fstatat, openat), never by their whole path again.
  */
 #include "walk.h"
 #include "../formats/segments.h"
@@ -14,8 +16,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Directories held open at once: the first WALK_HELD_DIRS levels of the
+ * current path (a descriptor each).  Deeper ones are listed and closed,
+ * and their entries looked up by path, as far as PATH_MAX lets us. */
+#define WALK_HELD_DIRS 256
+
 struct frame {
 	char *dir;
+	int fd;                /* dir, open; -1 past WALK_HELD_DIRS levels */
 	char **names;
 	size_t n, next;
 	dev_t dev;
@@ -62,6 +70,8 @@ void walk_media_free(struct walk_media *m)
 
 static void frame_free(struct frame *f)
 {
+	if (f->fd >= 0)
+		close(f->fd);
 	for (size_t i = f->next; i < f->n; i++)
 		free(f->names[i]);
 	free(f->names);
@@ -120,37 +130,48 @@ static int add_name(char ***names, size_t *n, size_t *cap, const char *name)
 	return 0;
 }
 
-/* opendir(), keeping the directory's access time where the kernel lets us
- * (O_NOATIME: the owner or CAP_FOWNER only; listing it would set it on a
- * strictatime or relatime mount), as the images are opened.  NULL with
- * errno when it cannot be opened. */
-static DIR *open_dir(const char *dir)
+/* Where to look up path, the name of an entry of frame f (NULL: a PATH
+ * argument): relative to f's descriptor, or by the whole path. */
+static int lookup_at(const struct frame *f, const char *path, const char **name)
 {
-	int flags = O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC;
-	int fd = open(dir, flags | O_NOATIME);
-	DIR *d;
-
-	if (fd < 0 && errno == EPERM)
-		fd = open(dir, flags);
-	if (fd < 0)
-		return NULL;
-	if (!(d = fdopendir(fd))) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
+	if (f && f->fd >= 0) {
+		*name = strrchr(path, '/') + 1; /* join() put it there */
+		return f->fd;
 	}
-	return d;
+	*name = path;
+	return AT_FDCWD;
 }
 
-/* Read a directory's names, sorted.  Returns 0, or -errno when it could not
- * be opened (nothing listed) or memory ran out.  readdir() returns NULL both
- * at the end and on an error (EIO, ESTALE on NFS...): only errno tells them
- * apart, so it is cleared before each call.  A listing that fails part way,
- * or a failing closedir(), still returns 0 with the names read so far;
- * *err and *what then say what failed (else *err is 0). */
-static int read_names(const char *dir, char ***names, size_t *n, int *err, const char **what)
+const char *walk_at_name(const struct walk_entry *e, const char *path)
 {
-	DIR *d = open_dir(dir);
+	return e->at_fd == AT_FDCWD ? path : strrchr(path, '/') + 1;
+}
+
+/* Open directory name (relative to at_fd), keeping its access time where
+ * the kernel lets us (O_NOATIME: the owner or CAP_FOWNER only; listing it
+ * would set it on a strictatime or relatime mount), as the images are
+ * opened; not through a symlink unless follow.  The descriptor, or -errno. */
+static int open_dir(int at_fd, const char *name, bool follow)
+{
+	int flags = O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+	int fd = openat(at_fd, name, flags | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(at_fd, name, flags);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Read the names of the directory open as fd (which stays open), sorted.
+ * Returns 0, or -errno when it could not be listed at all or memory ran
+ * out.  readdir() returns NULL both at the end and on an error (EIO, ESTALE
+ * on NFS...): only errno tells them apart, so it is cleared before each
+ * call.  A listing that fails part way, or a failing closedir(), still
+ * returns 0 with the names read so far; *err and *what then say what failed
+ * (else *err is 0). */
+static int read_names(int fd, char ***names, size_t *n, int *err, const char **what)
+{
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0); /* closedir() closes its own */
+	DIR *d = own >= 0 ? fdopendir(own) : NULL;
 	struct dirent *de;
 	size_t cap = 0;
 	int rc = 0;
@@ -159,8 +180,12 @@ static int read_names(const char *dir, char ***names, size_t *n, int *err, const
 	*n = 0;
 	*err = 0;
 	*what = NULL;
-	if (!d)
-		return -errno;
+	if (!d) {
+		rc = -errno;
+		if (own >= 0)
+			close(own);
+		return rc;
+	}
 	for (;;) {
 		errno = 0;
 		if (!(de = readdir(d))) {
@@ -236,11 +261,14 @@ static struct walk_media *media_of_set(const struct walker *w, const struct fram
 	for (size_t i = 0; i < set->n; i++) {
 		size_t idx = set->members[i].name;
 		char *path = join(f->dir, f->names[idx]);
+		const char *name;
 		struct stat st;
+		int at;
 
 		if (!path)
 			goto oom;
-		if ((w->follow ? stat(path, &st) : lstat(path, &st)) || !S_ISREG(st.st_mode)) {
+		at = lookup_at(f, path, &name);
+		if (fstatat(at, name, &st, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode)) {
 			free(path); /* walked on its own, as any entry */
 			continue;
 		}
@@ -293,13 +321,47 @@ static int group_segments(const struct walker *w, struct frame *f)
 	return oom ? -ENOMEM : 0;
 }
 
+/* Open the directory e names, where e's stat found it (not through a
+ * symlink unless followed), into f, and list it.  Returns 0; 1 when e
+ * became a WALK_ERROR and f holds nothing (a loop, it could not be opened
+ * or listed); -ENOMEM.  *err and *what: a listing that failed part way. */
+static int open_frame(const struct walker *w, struct walk_entry *e, struct frame *f, int *err, const char **what)
+{
+	int fd = open_dir(e->at_fd, walk_at_name(e, e->path), e->followed), rc;
+	struct stat now;
+
+	if (fd < 0) {
+		set_error(e, -fd, "opendir");
+		return 1;
+	}
+	f->fd = fd;
+	/* Loops are told by the directory opened, which may have been swapped
+	 * in since the stat. */
+	rc = fstat(f->fd, &now) ? -errno : on_stack(w, &now) ? -ELOOP : 0;
+	if (!rc)
+		rc = read_names(f->fd, &f->names, &f->n, err, what);
+	if (rc || w->depth >= WALK_HELD_DIRS) {
+		close(f->fd);
+		f->fd = -1;
+	}
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc) {
+		set_error(e, -rc, rc == -ELOOP ? "loop" : "opendir");
+		return 1;
+	}
+	f->dev = now.st_dev;
+	f->ino = now.st_ino;
+	return 0;
+}
+
 /* Enter a directory.  Returns 0 when it was entered; 1 when e became a
  * WALK_ERROR: either the directory was not entered (a loop, opendir failed)
  * or it was entered with the names its listing gave before failing (then e
  * is a copy of its path, and its entries follow); -ENOMEM. */
 static int push_dir(struct walker *w, struct walk_entry *e)
 {
-	struct frame f = {0};
+	struct frame f = {.fd = -1};
 	const char *what;
 	char *copy = NULL;
 	int rc, err;
@@ -308,20 +370,13 @@ static int push_dir(struct walker *w, struct walk_entry *e)
 		set_error(e, ELOOP, "loop");
 		return 1;
 	}
-	rc = read_names(e->path, &f.names, &f.n, &err, &what);
-	if (rc == -ENOMEM)
+	if ((rc = open_frame(w, e, &f, &err, &what)))
 		return rc;
-	if (rc) {
-		set_error(e, -rc, "opendir");
-		return 1;
-	}
 	if (grow_stack(w) || (err && !(copy = strdup(e->path)))) {
 		frame_free(&f);
 		return -ENOMEM;
 	}
 	f.dir = e->path;
-	f.dev = e->st.st_dev;
-	f.ino = e->st.st_ino;
 	if (w->group && group_segments(w, &f)) {
 		e->path = NULL; /* the frame owns it now */
 		frame_free(&f);
@@ -350,21 +405,24 @@ static void classify(struct walk_entry *e, bool explicit_arg)
 		e->type = WALK_SPECIAL;
 }
 
-/* stat one path; returns 1 with e filled (maybe WALK_ERROR), 0 if it was a
- * directory that got pushed, -ENOMEM. */
+/* stat one path (a PATH argument, or a name of the top frame); returns 1
+ * with e filled (maybe WALK_ERROR), 0 if it was a directory that got
+ * pushed, -ENOMEM. */
 static int visit(struct walker *w, char *path, bool explicit_arg, struct walk_entry *e)
 {
+	const char *name;
 	int rc;
 
 	memset(e, 0, sizeof(*e));
 	e->path = path;
+	e->at_fd = lookup_at(explicit_arg ? NULL : &w->stack[w->depth - 1], path, &name);
 	/* Command-line arguments are followed like any tool does; inside a walk
 	 * symlinks are followed only on request. */
 	e->followed = explicit_arg || w->follow;
-	rc = e->followed ? stat(path, &e->st) : lstat(path, &e->st);
+	rc = fstatat(e->at_fd, name, &e->st, e->followed ? 0 : AT_SYMLINK_NOFOLLOW);
 	if (rc && !explicit_arg && w->follow && errno == ENOENT) {
 		e->followed = false;
-		rc = lstat(path, &e->st); /* dangling link: report the link */
+		rc = fstatat(e->at_fd, name, &e->st, AT_SYMLINK_NOFOLLOW); /* dangling link: report the link */
 	}
 	if (rc) {
 		set_error(e, errno, "stat");
@@ -387,7 +445,7 @@ static int visit(struct walker *w, char *path, bool explicit_arg, struct walk_en
 static int root_media(const struct walker *w, struct walk_entry *e)
 {
 	const char *slash = strrchr(e->path, '/'), *name = slash ? slash + 1 : e->path;
-	struct frame f = {0};
+	struct frame f = {.fd = -1};
 	const char *what;
 	int err, rc = 0;
 
@@ -396,7 +454,8 @@ static int root_media(const struct walker *w, struct walk_entry *e)
 	f.dir = slash ? strndup(e->path, (size_t)(slash == e->path ? 1 : slash - e->path)) : strdup(".");
 	if (!f.dir)
 		return -ENOMEM;
-	if (read_names(f.dir, &f.names, &f.n, &err, &what) == -ENOMEM || group_segments(w, &f)) {
+	f.fd = open_dir(AT_FDCWD, f.dir, true); /* not listed: e stays a file */
+	if ((f.fd >= 0 && read_names(f.fd, &f.names, &f.n, &err, &what) == -ENOMEM) || group_segments(w, &f)) {
 		frame_free(&f);
 		return -ENOMEM;
 	}
@@ -429,6 +488,7 @@ static int take_media(const struct walker *w, struct frame *top, struct walk_ent
 		return -ENOMEM;
 	e->type = WALK_MEDIA;
 	e->followed = w->follow;
+	e->at_fd = top->fd >= 0 ? top->fd : AT_FDCWD;
 	e->st = (*m)->segs[0].st;
 	e->media = *m;
 	*m = NULL;

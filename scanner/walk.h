@@ -7,6 +7,14 @@
  * sockets and devices met in a directory are returned as WALK_SPECIAL and are
  * never opened.  A block device named on the command line is WALK_BLOCKDEV.
  *
+ * Each directory on the current path is held open (256 levels of it at
+ * most, a descriptor each) and its entries are looked up relative to it:
+ * paths longer than PATH_MAX are walked, and a directory renamed, removed or
+ * replaced by a symlink while it is walked is walked on as it was listed
+ * (what is gone from it is a "stat" error), never through the link.  More
+ * than 256 levels down, entries are looked up by their whole path, as far
+ * as PATH_MAX lets them be (ENAMETOOLONG beyond: a "stat" error).
+ *
  * Nothing the walk cannot see is dropped silently: every failure is returned
  * as a WALK_ERROR entry naming the path, the call that failed and its errno.
  * A path that cannot be stat'ed (vanished, too long: ENAMETOOLONG, ...) is
@@ -64,6 +72,9 @@ struct walk_entry {
 	struct walk_media *media; /* WALK_MEDIA: owned by the caller after walk_next();
 	                        * path and st are its first segment's */
 	int root;              /* the PATH it was found under: paths[root] of walk_open() */
+	int at_fd;             /* where to open it: openat(at_fd, walk_at_name(e, path)), the
+	                        * directory it was listed in (valid until the next walk_next())
+	                        * or AT_FDCWD; the same for a WALK_MEDIA's segments */
 };
 
 struct walker;
@@ -73,6 +84,8 @@ struct walker;
 int walk_open(char **paths, int npaths, bool follow, bool group, struct walker **out);
 /* Next entry: 1 when one was stored, 0 at the end, -ENOMEM. */
 int walk_next(struct walker *w, struct walk_entry *e);
+/* The name of path (e's, or one of its segments') relative to e->at_fd. */
+const char *walk_at_name(const struct walk_entry *e, const char *path);
 void walk_close(struct walker *w);
 
 /* path (len bytes, a NUL not needed) is dir itself or below it, as the walk
