@@ -5,14 +5,20 @@
 #
 #   sh tests/fuzz_ci.sh SRC OUT [SECONDS]      (SECONDS: FUZZ_SECONDS, else 40)
 #
+# Then the report encoder's target for FUZZ_REPORT_SECONDS (else 25), in
+# OUT/report (tests/fuzz_report_ci.sh, which also runs alone).  About 90 s
+# in all with the builds and seeds; for longer runs by hand set both
+# (FUZZ_SECONDS=3600 FUZZ_REPORT_SECONDS=600), or run either script alone.
+# FUZZ_SANITIZE replaces the sanitizer list of both.
+#
 # Every sanitizer finding is fatal (-fno-sanitize-recover=all), and so is a
 # wrapped unsigned sum, product or shift: not undefined in C, but in a probe a
 # size that wraps is a bug (issue 8), so arithmetic on disk values goes
 # through probe.h's checked helpers and nothing in formats/ wraps on purpose.
 # The regressions in tests/fuzz-regressions/ are replayed first.
 # Exit status: 0 nothing found; 1 a finding (its reproducer is named: fix the
-# bug and commit the file under tests/fuzz-regressions/); 77 clang is not
-# installed.  OUT keeps the corpus, so a longer run by hand goes on from it.
+# bug and commit the file under tests/fuzz-regressions/, or the encoder's
+# under tests/fuzz-regressions-report/); 77 clang is not installed.  OUT keeps the corpus, so a longer run by hand goes on from it.
 set -eu
 src=$(cd "$1" && pwd)
 out=$2
@@ -194,9 +200,15 @@ rc=$?
 set -e
 tail -n 25 "$out/fuzz.log"
 found=$(ls "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* 2>/dev/null || true)
+status=0
 if [ $rc -ne 0 ] || [ -n "$found" ]; then
 	echo "fuzz_ci: FOUND (exit $rc): ${found:-see $out/fuzz.log}"
 	echo "fuzz_ci: replay with $out/fuzz_probes_lf FILE; once fixed, commit FILE under tests/fuzz-regressions/"
-	exit 1
+	status=1
+else
+	echo "fuzz_ci: nothing found in $secs s"
 fi
-echo "fuzz_ci: nothing found in $secs s"
+
+# 6. The report encoder's target: a finding there fails this run too.
+sh "$src/tests/fuzz_report_ci.sh" "$src" "$out/report" || status=1
+exit $status
