@@ -16,6 +16,7 @@
 #include "scanner/engine.h"
 #include "scanner/engine_choice.h"
 #include "scanner/pipeline.h"
+#include "scanner/stuck_fds.h"
 #include "scanner/shard.h"
 #include "scanner/sibling.h"
 #include "scanner/stop.h"
@@ -122,6 +123,8 @@ static int setup(struct scan_options *opt, struct run_resources *rr)
 	}
 	if (!opt->tsk_timeout_s)
 		opt->tsk_timeout_s = rr->cfg.tsk_timeout_s ? rr->cfg.tsk_timeout_s : 20;
+	if (!opt->read_timeout_set)
+		opt->read_timeout_s = rr->cfg.read_timeout_s;
 	if (!opt->tsk_memory_mib)
 		opt->tsk_memory_mib = rr->cfg.tsk_memory_mib ? rr->cfg.tsk_memory_mib : 1024;
 	if (!opt->tsk_workers)
@@ -228,6 +231,9 @@ static int run_scan(struct scan_options *opt)
 	if (rc == -EINTR)
 		fprintf(stderr, "imgscan: stopped by SIG%s: the report covers what was done (partial)\n",
 			sigabbrev_np(stats.stop_signal) ? sigabbrev_np(stats.stop_signal) : "?");
+	else if (rc == -ETIMEDOUT)
+		fprintf(stderr, "imgscan: the scan stopped early: no read buffer is left, every one is held by a "
+			"read that did not return within --read-timeout\n");
 	else if (rc)
 		fprintf(stderr, "imgscan: the scan stopped early: %s\n", strerror(-rc));
 	if (rr.shard)
@@ -269,8 +275,11 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN); /* a dead worker or a closed pipe is an error, not a kill */
 	signal(SIGCHLD, SIG_DFL); /* inherited ignored, workers would be reaped behind the pool's back */
-	if (argc >= 2 && !strcmp(argv[1], "verify"))
-		return verify_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "verify")) {
+		status = verify_main(argc, argv);
+		stuck_fds_hand_off();
+		return status;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "load"))
 		return run_load(argv);
 	if (argc >= 2 && !strcmp(argv[1], "merge"))
@@ -282,5 +291,7 @@ int main(int argc, char **argv)
 	status = options_parse(argc, argv, &opt, &exit_now);
 	if (exit_now)
 		return status;
-	return run_scan(&opt);
+	status = run_scan(&opt);
+	stuck_fds_hand_off(); /* files whose reads never returned: our exit must not wait for them */
+	return status;
 }

@@ -123,6 +123,7 @@ static int parse_config(const char *text, struct imgscan_config *cfg, char *err,
 	limits = cJSON_GetObjectItemCaseSensitive(root, "limits");
 	cfg->tsk_timeout_s = get_uint(limits, "tsk_timeout_seconds", 20);
 	cfg->tsk_memory_mib = get_uint(limits, "tsk_memory_mib", 1024);
+	cfg->read_timeout_s = get_uint(limits, "read_timeout_seconds", 300);
 	cfg->tsk_workers = get_uint(limits, "tsk_workers", 0);
 	cfg->trailing_slack_pct = get_uint(limits, "trailing_slack_percent", 10);
 	cfg->trailing_slack_min = get_uint(limits, "trailing_slack_min_bytes", 2u << 20);

@@ -38,6 +38,7 @@ struct imgscan_config {
 	struct naming_rule rules[CFG_MAX_RULES];
 	size_t nrules;
 	unsigned tsk_timeout_s;
+	unsigned read_timeout_s;     /* limits.read_timeout_seconds; 0: never */
 	unsigned tsk_memory_mib;
 	unsigned tsk_workers;        /* 0: same as -j */
 	unsigned trailing_slack_pct; /* file longer than content by more than this... */

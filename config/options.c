@@ -144,6 +144,9 @@ static const char scan_usage[] =
 	"      --images N           images streamed at once, at most (default 4, and below that\n"
 	"                           what the disk is measured to like; given, it is fixed)\n"
 	"      --sector-size N      sector size for sector hashes: 512, 2048, 4096... (default 4096)\n"
+	"      --read-timeout SEC   a read of an image not done after SEC seconds fails that image\n"
+	"                           (\"read timed out\"; the others go on); 0: wait for ever\n"
+	"                           (default 300; config key limits.read_timeout_seconds)\n"
 	"\n"
 	"Identification:\n"
 	"      --no-tsk             skip The Sleuth Kit (own probes only)\n"
@@ -187,6 +190,7 @@ static const struct option scan_longopts[] = {
 	{"no-tsk", no_argument, NULL, OPT_NO_TSK},
 	{"hash", required_argument, NULL, OPT_HASH},
 	{"tsk-timeout", required_argument, NULL, OPT_TSK_TIMEOUT},
+	{"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
 	{"tsk-memory", required_argument, NULL, OPT_TSK_MEMORY},
 	{"tsk-workers", required_argument, NULL, OPT_TSK_WORKERS},
 	{"state", required_argument, NULL, OPT_STATE},
@@ -325,6 +329,10 @@ int options_apply(int c, const char *arg, struct scan_options *opt, int *stop)
 		break;
 	}
 	case OPT_TSK_TIMEOUT: if (parse_uint(arg, 1, 86400, &opt->tsk_timeout_s, "--tsk-timeout")) return EXIT_USAGE; break;
+	case OPT_READ_TIMEOUT:
+		if (parse_uint(arg, 0, 86400, &opt->read_timeout_s, "--read-timeout")) return EXIT_USAGE;
+		opt->read_timeout_set = true;
+		break;
 	case OPT_TSK_MEMORY: if (parse_uint(arg, 64, 1u << 20, &opt->tsk_memory_mib, "--tsk-memory")) return EXIT_USAGE; break;
 	case OPT_TSK_WORKERS: if (parse_uint(arg, 1, 64, &opt->tsk_workers, "--tsk-workers")) return EXIT_USAGE; break;
 	case OPT_STATE:

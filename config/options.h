@@ -67,6 +67,8 @@ struct scan_options {
 	bool rehash;               /* read everything again, refresh the catalog */
 	bool wait_lock;            /* --wait: wait for another run's catalog lock */
 	unsigned tsk_timeout_s;    /* 0: from config */
+	unsigned read_timeout_s;   /* a read given up on after this long; 0: never */
+	bool read_timeout_set;     /* --read-timeout given (else the config's) */
 	unsigned tsk_memory_mib;   /* 0: from config */
 	unsigned tsk_workers;      /* 0: from config, then -j */
 	unsigned shard_index;      /* --shard K/N: K (0-based) */
@@ -91,7 +93,7 @@ enum option_code {
 	OPT_FORMAT = 256, OPT_SECTOR_HASHES, OPT_ALL_FILES, OPT_FOLLOW, OPT_CONFIG,
 	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
 	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_NO_FIXED, OPT_READ_MODE, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY,
-	OPT_TSK_WORKERS, OPT_STATE, OPT_REHASH, OPT_WAIT, OPT_INSIDE, OPT_SHARD, OPT_SHARD_BY,
+	OPT_TSK_WORKERS, OPT_STATE, OPT_REHASH, OPT_WAIT, OPT_INSIDE, OPT_SHARD, OPT_SHARD_BY, OPT_READ_TIMEOUT,
 };
 
 /* The defaults of every option; command names the command in usage errors. */

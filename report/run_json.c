@@ -51,6 +51,7 @@ cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_con
 	cJSON_AddNumberToObject(o, "tsk_workers", info->tsk_workers);
 	cJSON_AddNumberToObject(o, "tsk_timeout_seconds", info->tsk_timeout_s);
 	cJSON_AddNumberToObject(o, "tsk_memory_mib", info->tsk_memory_mib);
+	cJSON_AddNumberToObject(o, "read_timeout_seconds", opt->read_timeout_s);
 	return o;
 }
 
@@ -157,7 +158,9 @@ void run_add_stop_json(cJSON *s, const struct run_stats *st, int pipeline_rc)
 	if (st->stop_signal)
 		snprintf(why, sizeof(why), "SIG%s", sig ? sig : "?");
 	else
-		snprintf(why, sizeof(why), "error: %s", strerror(-pipeline_rc));
+		snprintf(why, sizeof(why), "error: %s", pipeline_rc == -ETIMEDOUT ?
+			 "every read buffer is held by a read that did not return within --read-timeout" :
+			 strerror(-pipeline_rc));
 	cJSON_AddStringToObject(s, "stopped_by", why);
 	if (st->lost_buffers)
 		cJSON_AddNumberToObject(s, "lost_buffers", st->lost_buffers);

@@ -58,6 +58,8 @@ struct seg_io {
 	bool direct;               /* (reader) engine reads use dfd */
 	bool dfd_tried;            /* (reader) */
 	bool noatime;              /* (reader) opened with O_NOATIME: so is dfd */
+	bool async_io;             /* (reader) on a network or user-space file system
+	                            * (fs_kind.h): reads go to kernel workers */
 	uint64_t start, size;
 	struct stat st;            /* (reader) of the open file, for the change check */
 };
@@ -82,6 +84,7 @@ struct slot {
 	unsigned seg;          /* the image's file it is read from (active.seg[]) */
 	uint64_t foff;         /* that file's offset of buf[0] */
 	double ready_at;       /* (lock) monotonic seconds it became ready to hash */
+	double sent_at;        /* (reader) monotonic seconds its read went to the engine */
 };
 
 enum image_phase { IMG_FREE, IMG_PROBING, IMG_INSPECTING, IMG_STREAMING, IMG_DRAINING, IMG_FINALIZING };
@@ -93,8 +96,11 @@ struct active {
 	uint64_t hashed_seq;       /* (lock) blocks hashed, in order */
 	struct slot **ready;       /* (lock) [nslots], read blocks by seq % nslots */
 	struct scan_error read_err;/* (lock) the first read failure; stage NULL: none */
-	bool keep_fds;             /* (lock) a read of it was given up on in a drain and
-	                            * may still be running: its descriptors stay open */
+	bool keep_fds;             /* (lock) a read of it was given up on in a drain or
+	                            * after --read-timeout and may still be running: its
+	                            * descriptors stay open */
+	bool stalled;              /* (lock) a read of it timed out: its file is not touched
+	                            * again (an fstat or a worker's open would hang too) */
 	char *path;                /* (reader until FINALIZING, then holder) */
 	struct seg_io one;         /* a single file's */
 	struct seg_io *seg;        /* (reader) the files read: &one, or media's array (owned) */
@@ -140,7 +146,8 @@ struct pipe_state {
 	size_t buf_len;            /* each slot's buffer: read_size rounded up to 4 KiB */
 	unsigned *free_slots;      /* (lock) stack of slot indices */
 	unsigned nfree;            /* (lock) */
-	unsigned lost_slots;       /* (reader) never returned by a failed engine: not freed */
+	unsigned lost_slots;       /* (reader) reads given up on (--read-timeout, a failed
+	                            * drain) the engine has not given back: not reused */
 	struct active *act;
 	unsigned nact;
 	unsigned rr;               /* (reader) round-robin cursor */

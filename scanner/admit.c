@@ -4,6 +4,7 @@
  * unknown extension) or opened and set up as an image in flight.  An image
  * is opened once, and only if it is still the file the walk listed.
  */
+#include "fs_kind.h"
 #include "reader.h"
 #include "shard.h"
 #include "stop.h"
@@ -168,6 +169,7 @@ static int open_file(struct active *a, struct seg_io *g, const struct walk_entry
 	g->fd = fd;
 	g->dfd = -1; /* opened at the first block that needs the disk */
 	g->direct = false;
+	g->async_io = fs_reads_may_stall(fd);
 	rc = image_size(fd, &g->st, a->res.is_blockdev, &g->size);
 	if (rc)
 		close(fd);
@@ -387,6 +389,7 @@ static bool admit_entry(struct reader *rd, struct walk_entry *e, uint64_t index)
 	a->inflight = 0;
 	a->claimed = false;
 	a->keep_fds = false;
+	a->stalled = false;
 	memset(&a->read_err, 0, sizeof(a->read_err));
 	a->phase = probing ? IMG_PROBING : IMG_STREAMING;
 	if (a->nblocks == 0)

@@ -19,6 +19,7 @@ struct io_req {
 	size_t len;
 	uint64_t off;
 	uint32_t slot;   /* the caller's slot index */
+	bool async;      /* io_uring: never issue it in the submitting thread (IOSQE_ASYNC) */
 	int32_t res;     /* bytes read, or -errno, set on completion */
 };
 
@@ -42,6 +43,11 @@ struct engine_ops {
 	 * kernel can (a read already at the device still completes).  For a
 	 * stopping run.  Returns 0 or -errno. */
 	int (*cancel)(struct engine *e);
+	/* Optional: the caller gives up on req (--read-timeout).  A read not
+	 * started ends as -ECANCELED; one the kernel is inside may still
+	 * complete, later or never, so req and its buffer stay the caller's
+	 * until reaped.  The engine's other reads keep going meanwhile. */
+	void (*abandon)(struct engine *e, struct io_req *req);
 	void (*destroy)(struct engine *e);
 	/* Optional: the caller's n buffers of len bytes, buffer i for slot i,
 	 * registered once so reads need not map them each time; slots n and

@@ -12,6 +12,20 @@
 #include <unistd.h>
 
 #define MAX_IO_THREADS 16
+#define MAX_REPLACED 64 /* threads started in place of stuck ones, at most */
+
+struct pread_engine;
+
+/* One I/O thread.  A thread stuck in a read the reader gave up on is
+ * written off (lost) and another takes its place in threads[], so one dead
+ * file cannot starve the others; the lost one frees itself if its read
+ * ever returns. */
+struct io_worker {
+	struct pread_engine *p;
+	pthread_t tid;
+	struct io_req *cur;        /* (lock) the request being read, or NULL */
+	bool lost;                 /* (lock) written off: leaves after its read */
+};
 
 struct pread_engine {
 	struct engine base;
@@ -22,8 +36,10 @@ struct pread_engine {
 	struct io_req **finished;  /* FIFO of completed requests (lock) */
 	unsigned cap, todo_head, todo_len, fin_head, fin_len;
 	bool woken, stopping;      /* (lock) */
-	pthread_t threads[MAX_IO_THREADS];
+	struct io_worker *threads[MAX_IO_THREADS];
 	unsigned nthreads;
+	unsigned nlost;            /* (lock) written-off threads still inside a read */
+	unsigned replaced;         /* (lock) threads started in place of lost ones */
 };
 
 /* An engine left to a thread stuck in a read that never returned. */
@@ -41,9 +57,17 @@ static void read_fully(struct io_req *req)
 	req->res = n < 0 ? -errno : (int32_t)n;
 }
 
+static void finish_locked(struct pread_engine *p, struct io_req *req)
+{
+	p->finished[(p->fin_head + p->fin_len) % p->cap] = req;
+	p->fin_len++;
+	pthread_cond_signal(&p->done);
+}
+
 static void *io_thread(void *arg)
 {
-	struct pread_engine *p = arg;
+	struct io_worker *w = arg;
+	struct pread_engine *p = w->p;
 	struct io_req *req;
 
 	pthread_mutex_lock(&p->lock);
@@ -55,15 +79,36 @@ static void *io_thread(void *arg)
 		req = p->todo[p->todo_head];
 		p->todo_head = (p->todo_head + 1) % p->cap;
 		p->todo_len--;
+		w->cur = req;
 		pthread_mutex_unlock(&p->lock);
 		read_fully(req);
 		pthread_mutex_lock(&p->lock);
-		p->finished[(p->fin_head + p->fin_len) % p->cap] = req;
-		p->fin_len++;
-		pthread_cond_signal(&p->done);
+		w->cur = NULL;
+		finish_locked(p, req);
+		if (w->lost) { /* detached, replaced: this thread's part is over */
+			p->nlost--;
+			pthread_mutex_unlock(&p->lock);
+			free(w);
+			return NULL;
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+static int start_worker(struct pread_engine *p, unsigned i)
+{
+	struct io_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->p = p;
+	if (pthread_create(&w->tid, NULL, io_thread, w)) {
+		free(w);
+		return -EAGAIN;
+	}
+	p->threads[i] = w;
+	return 0;
 }
 
 static int pread_queue(struct engine *e, struct io_req *req)
@@ -146,12 +191,49 @@ static int pread_cancel(struct engine *e)
 		p->todo_head = (p->todo_head + 1) % p->cap;
 		p->todo_len--;
 		req->res = -ECANCELED;
-		p->finished[(p->fin_head + p->fin_len) % p->cap] = req;
-		p->fin_len++;
+		finish_locked(p, req);
 	}
 	pthread_cond_signal(&p->done);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
+}
+
+/* Not started: cancelled now.  Being read: its thread is written off and
+ * replaced (up to MAX_REPLACED times in a run). */
+static void pread_abandon(struct engine *e, struct io_req *req)
+{
+	struct pread_engine *p = (struct pread_engine *)e;
+
+	pthread_mutex_lock(&p->lock);
+	for (unsigned k = 0; k < p->todo_len; k++) {
+		unsigned at = (p->todo_head + k) % p->cap;
+
+		if (p->todo[at] != req)
+			continue;
+		for (; k + 1 < p->todo_len; k++) /* close the gap, keeping the order */
+			p->todo[(p->todo_head + k) % p->cap] = p->todo[(p->todo_head + k + 1) % p->cap];
+		p->todo_len--;
+		req->res = -ECANCELED;
+		finish_locked(p, req);
+		goto out;
+	}
+	for (unsigned i = 0; i < p->nthreads; i++) {
+		struct io_worker *w = p->threads[i];
+
+		if (w->cur != req || w->lost)
+			continue;
+		w->lost = true;
+		p->nlost++;
+		pthread_detach(w->tid);
+		if (p->replaced < MAX_REPLACED && start_worker(p, i) == 0) {
+			p->replaced++;
+		} else { /* one thread fewer from now on */
+			p->threads[i] = p->threads[--p->nthreads];
+		}
+		break;
+	}
+out:
+	pthread_mutex_unlock(&p->lock);
 }
 
 /* A thread still inside a read that never returns (a dead NFS server) is
@@ -163,9 +245,15 @@ static bool join_threads(struct pread_engine *p)
 	for (unsigned i = 0; i < p->nthreads; i++) {
 		struct timespec until;
 		deadline_in(&until, 2000);
-		if (pthread_timedjoin_np(p->threads[i], NULL, &until)) {
-			pthread_detach(p->threads[i]);
+		if (pthread_timedjoin_np(p->threads[i]->tid, NULL, &until)) {
+			pthread_mutex_lock(&p->lock);
+			p->threads[i]->lost = true; /* frees itself if it ever returns */
+			p->nlost++;
+			pthread_mutex_unlock(&p->lock);
+			pthread_detach(p->threads[i]->tid);
 			all = false;
+		} else {
+			free(p->threads[i]);
 		}
 	}
 	return all;
@@ -180,7 +268,7 @@ static void pread_destroy(struct engine *e)
 	p->stopping = true;
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
-	if (!join_threads(p)) {
+	if (!join_threads(p) || p->nlost) {
 		abandoned = p; /* in use by a stuck thread; reachable, so not reported as a leak */
 		return;
 	}
@@ -199,6 +287,7 @@ static const struct engine_ops pread_ops = {
 	.reap = pread_reap,
 	.wake = pread_wake,
 	.cancel = pread_cancel,
+	.abandon = pread_abandon,
 	.destroy = pread_destroy,
 };
 
@@ -208,9 +297,11 @@ int engine_pread_create(unsigned depth, unsigned nthreads, struct engine **out)
 
 	if (!p)
 		return -ENOMEM;
-	p->cap = depth;
-	p->todo = calloc(depth, sizeof(*p->todo));
-	p->finished = calloc(depth, sizeof(*p->finished));
+	/* Room for every read buffer (1.5 x depth): reads given up on stay
+	 * here, and the reader sends new ones meanwhile. */
+	p->cap = 2 * depth + 2;
+	p->todo = calloc(p->cap, sizeof(*p->todo));
+	p->finished = calloc(p->cap, sizeof(*p->finished));
 	if (!p->todo || !p->finished) {
 		free(p->todo);
 		free(p->finished);
@@ -224,7 +315,7 @@ int engine_pread_create(unsigned depth, unsigned nthreads, struct engine **out)
 	if (nthreads > MAX_IO_THREADS)
 		nthreads = MAX_IO_THREADS;
 	for (p->nthreads = 0; p->nthreads < nthreads; p->nthreads++) {
-		if (pthread_create(&p->threads[p->nthreads], NULL, io_thread, p)) {
+		if (start_worker(p, p->nthreads)) {
 			if (!p->nthreads) {
 				pread_destroy(&p->base);
 				return -EAGAIN;

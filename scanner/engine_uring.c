@@ -50,6 +50,8 @@ static int uring_queue(struct engine *e, struct io_req *req)
 	else
 		io_uring_prep_read(sqe, req->fd, req->buf, (unsigned)req->len, req->off);
 	io_uring_sqe_set_data(sqe, req);
+	if (req->async) /* a read issued inline would hold the reader while it waits */
+		io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	u->queued++;
 	return 0;
 }
@@ -132,6 +134,22 @@ static int uring_cancel(struct engine *e)
 	return uring_submit(e);
 }
 
+/* Best effort: a read the kernel has handed to a file system that never
+ * answers (a dead NFS server, a hung FUSE daemon) is not cancellable. */
+static void uring_abandon(struct engine *e, struct io_req *req)
+{
+	struct uring_engine *u = (struct uring_engine *)e;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (!sqe && uring_submit(e) == 0)
+		sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe)
+		return;
+	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)req, 0);
+	io_uring_sqe_set_data64(sqe, CANCEL_TAG);
+	u->queued++;
+}
+
 static int uring_register(struct engine *e, uint8_t *const *bufs, unsigned n, size_t len)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
@@ -167,6 +185,7 @@ static const struct engine_ops uring_ops = {
 	.reap = uring_reap,
 	.wake = uring_wake,
 	.cancel = uring_cancel,
+	.abandon = uring_abandon,
 	.destroy = uring_destroy,
 	.register_buffers = uring_register,
 };
@@ -210,6 +229,10 @@ int engine_uring_create(unsigned depth, struct engine **out)
 		return rc;
 	}
 	u->base.ops = &uring_ops;
+	/* Kernel workers stuck in reads given up on must not leave the others
+	 * none: room for every buffer (1.5 x depth) and more. */
+	unsigned workers[2] = {2 * depth + 8, 0};
+	io_uring_register_iowq_max_workers(&u->ring, workers); /* best effort */
 	rc = arm_wake(u);
 	if (!rc)
 		rc = uring_submit(&u->base);

@@ -53,6 +53,8 @@ static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 	 * one it let finish (wholly read) is identified as usual. */
 	if (a->read_err.stage && stop_requested())
 		return -ECANCELED;
+	if (a->stalled) /* a read of it never returned: this one would not either */
+		return -ETIMEDOUT;
 	/* Media: the files' bytes one after the other. */
 	for (unsigned i = 0; i < a->nseg && done < len; i++) {
 		const struct seg_io *g = &a->seg[i];
@@ -268,10 +270,12 @@ static void finish_hashes(struct active *a)
 	}
 }
 
-/* Evidence should not change under us: say so when it did. */
-static void check_unchanged(struct active *a)
+/* Evidence should not change under us: say so when it did (true).  The
+ * bytes hashed are then of no one state of the file: no digest is claimed. */
+static bool changed_during_scan(struct active *a)
 {
 	struct stat now;
+	bool changed = false;
 
 	for (unsigned i = 0; !a->res.is_blockdev && i < a->nseg; i++) {
 		const struct seg_io *g = &a->seg[i];
@@ -283,14 +287,17 @@ static void check_unchanged(struct active *a)
 		    now.st_mtim.tv_nsec == g->st.st_mtim.tv_nsec && now.st_ctim.tv_sec == g->st.st_ctim.tv_sec &&
 		    now.st_ctim.tv_nsec == g->st.st_ctim.tv_nsec)
 			continue;
+		changed = true;
 		if (a->media)
-			result_add_error(&a->res, "read", 0, 0, "segment %s changed during the scan (size %llu -> %llu)",
-					 a->media->segs[i].path, (unsigned long long)g->size,
-					 (unsigned long long)now.st_size);
+			result_add_error(&a->res, "read", 0, 0, "segment %s changed during the scan (size %llu -> %llu, "
+					 "mtime or ctime moved): no digest is claimed", a->media->segs[i].path,
+					 (unsigned long long)g->size, (unsigned long long)now.st_size);
 		else
-			result_add_error(&a->res, "read", 0, 0, "the file changed during the scan (size %llu -> %llu)",
-					 (unsigned long long)a->size, (unsigned long long)now.st_size);
+			result_add_error(&a->res, "read", 0, 0, "the file changed during the scan (size %llu -> %llu, "
+					 "mtime or ctime moved): no digest is claimed", (unsigned long long)a->size,
+					 (unsigned long long)now.st_size);
 	}
+	return changed;
 }
 
 static const char *base_name(const char *path)
@@ -375,13 +382,15 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 	bool stopping, complete = reads_complete(ps, a, &stopping);
 
 	r->bytes_read = a->hasher.bytes;
+	/* (a stalled file is not asked: the fstat would hang as its read did) */
+	if (!a->stalled && changed_during_scan(a))
+		complete = false;
 	if (complete)
 		finish_hashes(a);
 	else if (a->sf) {
 		sector_file_abort(a->sf);
 		a->sf = NULL;
 	}
-	check_unchanged(a);
 	identify_image(&view, read_at, a, scratch, scratch_len, &r->ident);
 	vin.basename = base_name(a->path);
 	vin.ext = r->ext;
@@ -394,7 +403,7 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 		media_facts(a, &vm);
 		vin.media = &vm;
 	}
-	if (!stopping) /* a stopped run ends within a second, not after TSK */
+	if (!stopping && !a->stalled) /* a stopped run ends within a second, not after TSK */
 		ask_workers(ps, a, vin.all_zero, complete);
 	if (r->tsk.status != TSK_NOT_RUN && r->tsk.status != TSK_DONE)
 		result_add_error(r, "tsk", 0, 0, "identification by The Sleuth Kit failed: %s", r->tsk.failure);

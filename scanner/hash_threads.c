@@ -8,6 +8,7 @@
 #include "../config/options.h"
 #include "reader.h"
 #include "stop.h"
+#include "stuck_fds.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -284,9 +285,14 @@ static struct active *pick_locked(struct pipe_state *ps, struct slot **block)
 	return best;
 }
 
-/* Forget the image's files without closing them (keep_fds). */
+/* Forget the image's files without closing them (keep_fds): a read of
+ * them may still be running, and closing them may block as it does. */
 static void drop_image_fds(struct active *a)
 {
+	for (unsigned i = 0; i < a->nseg; i++) {
+		stuck_fd_keep(a->seg[i].fd);
+		stuck_fd_keep(a->seg[i].dfd);
+	}
 	if (a->seg != &a->one)
 		free(a->seg);
 	a->seg = &a->one;

@@ -16,6 +16,7 @@
 #include "../config/options.h"
 #include "../formats/probe.h"
 #include "page_cache.h"
+#include "stuck_fds.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -29,6 +30,7 @@
 #define MAX_RETRIES 64        /* EAGAIN/EINTR resubmissions of one block */
 #define MAX_SUBMIT_FAILURES 1000 /* transient submit errors in a row (~10 s of naps) */
 #define DRAIN_SECONDS 30      /* how long a failed or stopped run waits for the kernel */
+#define EXPIRY_CHECK 0.1      /* seconds between looks for reads past --read-timeout */
 
 
 
@@ -105,6 +107,8 @@ static int queue_read(struct reader *r, struct slot *s)
 	s->req.buf = s->buf + s->got;
 	s->req.len = len;
 	s->req.off = s->foff + s->got;
+	s->req.async = g->async_io;
+	s->sent_at = monotonic_seconds();
 	assert(s->got + len <= r->ps->buf_len);
 	s->in_engine = true;
 	r->in_engine++;
@@ -142,6 +146,18 @@ static struct slot *take_slot_locked(struct pipe_state *ps, bool for_read)
 	return &ps->slots[idx];
 }
 
+/* No image holds more than its share of the queue: a slow file (a dying
+ * disk, a remote mount) would otherwise fill it and starve the others. */
+static bool over_share_locked(const struct pipe_state *ps, const struct active *a)
+{
+	unsigned reading, share;
+
+	if (!a->inflight || (reading = images_reading_locked(ps)) < 2)
+		return false;
+	share = ps->max_inflight / reading;
+	return a->inflight >= (share ? share : 1);
+}
+
 /* Take a free buffer for a's next block: 1 when taken, 0 when none is
  * free, BLOCK_WAITS when the block needs a read and the engine holds all
  * the reads it may (another image's block in the page cache still goes:
@@ -168,6 +184,8 @@ static int next_block_locked(struct reader *r, struct active *a)
 	/* The queue is full and this image's last block needed a read: no
 	 * residency check for nothing. */
 	if (ps->inflight >= ps->max_inflight && a->last_read)
+		return BLOCK_WAITS;
+	if (over_share_locked(ps, a))
 		return BLOCK_WAITS;
 	cache_state(ps, g, a->next_off - g->start, want, &all, &none);
 	deferred = all && a->phase == IMG_STREAMING;
@@ -271,6 +289,10 @@ void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
 	assert(a->nseg == 1 && a->seg == &a->one);
 	fds[0] = a->keep_fds ? -1 : a->one.fd;
 	fds[1] = a->keep_fds ? -1 : a->one.dfd;
+	if (a->keep_fds) {
+		stuck_fd_keep(a->one.fd);
+		stuck_fd_keep(a->one.dfd);
+	}
 	a->one.fd = a->one.dfd = -1;
 	a->nseg = 0;
 	free(a->path);
@@ -344,8 +366,11 @@ static void on_completion(struct reader *r, struct slot *s)
 	s->in_engine = false;
 	r->in_engine--;
 	r->completions++;
-	if (!a) { /* given up on in a drain, given back after all: free to go */
+	if (!a) { /* given up on, given back after all: free to go */
 		ps->lost_slots--;
+		pthread_mutex_lock(&ps->lock);
+		release_slot_locked(ps, s);
+		pthread_mutex_unlock(&ps->lock);
 		return;
 	}
 	pthread_mutex_lock(&ps->lock);
@@ -399,6 +424,55 @@ static void on_completion(struct reader *r, struct slot *s)
 	pthread_mutex_unlock(&ps->lock);
 	if (queue_read(r, s))
 		r->stop_err = r->stop_err ? r->stop_err : -EBUSY;
+}
+
+/* ---- reads that never return (--read-timeout) ------------------------- */
+
+/* Fail the slot's image and leave the slot to the engine: its buffer is
+ * reused only once the read comes back, if ever.  The image's descriptors
+ * stay open, and nothing touches its file again. */
+static void give_up_read(struct reader *r, struct slot *s)
+{
+	struct pipe_state *ps = r->ps;
+	struct active *a = s->img;
+	const char *seg = a->media ? a->media->segs[s->seg].path : "";
+
+	pthread_mutex_lock(&ps->lock);
+	a->stalled = a->keep_fds = true;
+	fail_image_locked(ps, a, "read", ETIMEDOUT, s->off + s->got,
+			  "a read at byte %llu did not return within %u s (--read-timeout)%s%s",
+			  (unsigned long long)(s->off + s->got), ps->env->opt->read_timeout_s,
+			  a->media ? "; in segment " : "", seg);
+	s->img = NULL;
+	a->inflight--;
+	ps->inflight--;
+	meter_locked(ps);
+	pthread_cond_broadcast(&ps->work); /* the image may be finalized now */
+	pthread_mutex_unlock(&ps->lock);
+	ps->lost_slots++;
+	if (r->e->ops->abandon)
+		r->e->ops->abandon(r->e, &s->req);
+}
+
+/* Checked a few times a second.  With every buffer lost, the run stops:
+ * nothing could stream again. */
+static void expire_reads(struct reader *r)
+{
+	struct pipe_state *ps = r->ps;
+	unsigned limit = ps->env->opt->read_timeout_s;
+	double now;
+
+	if (!limit || r->in_engine == ps->lost_slots || (now = monotonic_seconds()) < r->next_expiry)
+		return;
+	r->next_expiry = now + EXPIRY_CHECK;
+	for (unsigned i = 0; i < ps->nslots; i++) {
+		struct slot *s = &ps->slots[i];
+
+		if (s->in_engine && s->img && now - s->sent_at >= limit)
+			give_up_read(r, s);
+	}
+	if (ps->lost_slots >= ps->nslots && !r->stop_err)
+		r->stop_err = -ETIMEDOUT;
 }
 
 /* ---- adapting to the disk (adapt.h) ----------------------------------- */
@@ -500,6 +574,11 @@ static int reap_some(struct reader *r, int wait_ms)
 	return n;
 }
 
+static bool expiry_pending(const struct reader *r)
+{
+	return r->ps->env->opt->read_timeout_s && r->in_engine > r->ps->lost_slots;
+}
+
 /* Sleep in the engine only if nothing was given back since seen: a hashing
  * thread that gives something back later sees reader_waiting and wakes us. */
 static int wait_for_work(struct reader *r, uint64_t seen, bool submit_pending)
@@ -513,8 +592,10 @@ static int wait_for_work(struct reader *r, uint64_t seen, bool submit_pending)
 	ps->reader_waiting = sleep;
 	pthread_mutex_unlock(&ps->lock);
 	/* With reads the kernel has not taken yet, only nap: they must go out.
-	 * While the pipeline adapts, wake at least once a window. */
-	n = reap_some(r, !sleep ? 0 : submit_pending ? 10 : adapts(&r->adapt) ? (int)(ADAPT_WINDOW * 1000) : -1);
+	 * While the pipeline adapts, wake at least once a window; while a read
+	 * may time out, as often as expire_reads() looks. */
+	n = reap_some(r, !sleep ? 0 : submit_pending ? 10 : adapts(&r->adapt) ? (int)(ADAPT_WINDOW * 1000)
+				 : expiry_pending(r) ? (int)(EXPIRY_CHECK * 1000) : -1);
 	if (sleep) {
 		pthread_mutex_lock(&ps->lock);
 		ps->reader_waiting = false;
@@ -577,6 +658,9 @@ static void drain(struct reader *r)
 
 	if (r->stop_err == -EINTR)
 		snprintf(why, sizeof(why), "not finished: the scan was stopped (SIG%s)", sig ? sig : "?");
+	else if (r->stop_err == -ETIMEDOUT)
+		snprintf(why, sizeof(why), "not finished: %u reads did not return within --read-timeout; the run stopped",
+			 ps->lost_slots);
 	else
 		snprintf(why, sizeof(why), "not finished: the I/O engine failed (%s)", strerror(-r->stop_err));
 	pthread_mutex_lock(&ps->lock);
@@ -587,8 +671,8 @@ static void drain(struct reader *r)
 		r->e->ops->cancel(r->e); /* what the kernel has not started ends now */
 	for (;;) { /* again after each reap: a probed file may just have become an image */
 		fail_all(ps, -r->stop_err, why);
-		if (!r->in_engine || monotonic_seconds() >= deadline)
-			break;
+		if (r->in_engine == ps->lost_slots || monotonic_seconds() >= deadline)
+			break; /* only reads already given up on are out */
 		r->e->ops->submit(r->e); /* prepared reads must go out to come back */
 		if (reap_some(r, 100) < 0)
 			break;
@@ -660,6 +744,7 @@ static bool reader_turn(struct reader *r)
 		stop_early(r, -EINTR);
 	if (r->stop_err)
 		return false;
+	expire_reads(r);
 	rc = fill_slots(r);
 	if (rc < 0)
 		stop_early(r, rc);

@@ -65,6 +65,17 @@
  *   delay PATH MS
  *       Each read of PATH first sleeps MS milliseconds (faultfs serves one
  *       request at a time, so other requests wait too).
+ *   hang PATH [AFTER_READS]
+ *       Read number AFTER_READS + 1 of PATH (default 0: the first) never
+ *       returns: it waits until faultfs is told to exit (SIGTERM, or its
+ *       parent dies), then fails with EIO.  Every later request to the
+ *       mount waits behind it, as with a dead NFS server.
+ *   grow PATH N [AFTER_READS]
+ *   change PATH [AFTER_READS]
+ *       After AFTER_READS reads of PATH (default 0), the file is another:
+ *       grow makes it N bytes longer (reads past the old end give 0x5A
+ *       bytes), change inverts every byte it holds; either way stat then
+ *       shows an mtime and a ctime one second later, as after a write.
  *   swap PATH TARGET [AFTER_LOOKUPS]
  *       Once PATH has been looked up AFTER_LOOKUPS times (default 1), it is a
  *       symlink to TARGET (absolute, or relative to PATH's directory): lstat
@@ -94,6 +105,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -108,7 +120,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum rule_kind { R_READDIR_EIO, R_EIO, R_LIE_SIZE, R_SHRINK, R_REGROW, R_DELAY, R_SWAP, R_NKINDS };
+enum rule_kind { R_READDIR_EIO, R_EIO, R_LIE_SIZE, R_SHRINK, R_REGROW, R_DELAY, R_SWAP, R_HANG, R_GROW, R_CHANGE,
+		 R_NKINDS };
 
 #define MAX_NUMS 2
 
@@ -127,6 +140,9 @@ static const struct rule_kind_desc {
 	[R_REGROW] = {"regrow", false, 1, 2, {0, 0}},
 	[R_DELAY] = {"delay", false, 1, 1, {0}},
 	[R_SWAP] = {"swap", true, 0, 1, {1}},
+	[R_HANG] = {"hang", false, 0, 1, {0}},
+	[R_GROW] = {"grow", false, 1, 2, {0, 0}},
+	[R_CHANGE] = {"change", false, 0, 1, {0}},
 };
 
 struct rule {
@@ -135,8 +151,8 @@ struct rule {
 	char *target;             /* swap */
 	long long num[MAX_NUMS];  /* the numbers, in the order of the spec */
 	/* Run state (one request at a time: no lock). */
-	uint64_t count;           /* reads (shrink, regrow) or lookups (swap) so far */
-	bool fired;               /* shrink: content cut; swap: now a symlink */
+	uint64_t count;           /* reads (shrink, regrow, hang, grow, change) or lookups (swap) so far */
+	bool fired;               /* shrink: content cut; swap: now a symlink; grow, change: done */
 	bool settled;             /* shrink: a close since: stat reports N */
 	uint64_t lookup_seq;      /* swap: request number of its last lookup */
 	unsigned opens;           /* swap: open descriptors of the file */
@@ -401,6 +417,12 @@ static int ff_getattr(const char *path, struct stat *st, struct fuse_file_info *
 		st->st_size = r->num[0];
 	if ((r = find_rule(path, R_SHRINK)) && r->settled && st->st_size > r->num[0])
 		st->st_size = r->num[0];
+	if ((r = find_rule(path, R_GROW)) && r->fired)
+		st->st_size += r->num[0];
+	if (((r = find_rule(path, R_GROW)) && r->fired) || ((r = find_rule(path, R_CHANGE)) && r->fired)) {
+		st->st_mtim.tv_sec++; /* as a write would */
+		st->st_ctim.tv_sec++;
+	}
 	return 0;
 }
 
@@ -458,6 +480,46 @@ static off_t content_end(const char *path)
 	return end;
 }
 
+/* grow, change: counts the read; true once the file is the other one. */
+static bool rewritten(const char *path, enum rule_kind kind)
+{
+	struct rule *r = find_rule(path, kind);
+
+	if (r && !r->fired && r->count++ >= (uint64_t)r->num[kind == R_GROW])
+		r->fired = true;
+	return r && r->fired;
+}
+
+/* grow: the bytes past the backing file's end, up to N more. */
+static ssize_t grown_bytes(struct fuse_file_info *fi, char *buf, size_t size, off_t off, long long extra)
+{
+	struct stat st;
+	off_t end;
+
+	if (fstat((int)fi->fh, &st))
+		return 0;
+	end = st.st_size + (off_t)extra;
+	if (off >= end)
+		return 0;
+	if ((off_t)size > end - off)
+		size = (size_t)(end - off);
+	memset(buf, 0x5A, size);
+	return (ssize_t)size;
+}
+
+/* hang: the read that never returns, until faultfs is told to exit. */
+static bool hung(const char *path)
+{
+	struct rule *r = find_rule(path, R_HANG);
+	struct fuse_session *se = fuse_get_session(fuse_get_context()->fuse);
+
+	if (!r || r->count++ != (uint64_t)r->num[0])
+		return false;
+	while (!fuse_session_exited(se))
+		sleep_ms(50);
+	return true;
+}
+
 static bool overlaps(off_t off, size_t size, long long start, long long len)
 {
 	return size && len && off < start + len && start < off + (off_t)size;
@@ -466,6 +528,7 @@ static bool overlaps(off_t off, size_t size, long long start, long long len)
 static int ff_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	const struct rule *r;
+	bool changed, grown;
 	off_t end;
 	ssize_t n;
 
@@ -474,6 +537,10 @@ static int ff_read(const char *path, char *buf, size_t size, off_t off, struct f
 		fprintf(stderr, "faultfs:   %zu bytes at %lld\n", size, (long long)off);
 	if ((r = find_rule(path, R_DELAY)))
 		sleep_ms(r->num[0]);
+	if (hung(path))
+		return -EIO;
+	changed = rewritten(path, R_CHANGE);
+	grown = rewritten(path, R_GROW);
 	end = content_end(path);
 	if ((r = find_rule(path, R_EIO)) && overlaps(off, size, r->num[0], r->num[1]))
 		return -EIO;
@@ -482,6 +549,11 @@ static int ff_read(const char *path, char *buf, size_t size, off_t off, struct f
 	if ((off_t)size > end - off)
 		size = (size_t)(end - off);
 	n = pread((int)fi->fh, buf, size, off);
+	if (n >= 0 && changed)
+		for (ssize_t i = 0; i < n; i++)
+			buf[i] = (char)~buf[i];
+	if (n >= 0 && (size_t)n < size && grown)
+		n += grown_bytes(fi, buf + n, size - (size_t)n, off + n, find_rule(path, R_GROW)->num[0]);
 	return n < 0 ? -errno : (int)n;
 }
 

@@ -9,12 +9,20 @@ timeout (a hang fails the test instead of stalling the suite):
   for exactly one read and whole again (the O_DIRECT resubmit that asked for
   more than the buffer holds: EFAULT with registered buffers); a read error
   at a chosen offset; a file swapped for a symlink between the walk's lstat
-  and the open (never followed: not opened, reported as changed);
+  and the open (never followed: not opened, reported as changed); a file
+  that grows, or whose bytes change, while it is read ("changed during the
+  scan", no digest claimed);
+- faultfs: a read that never returns (--read-timeout: that image fails
+  with ETIMEDOUT, the others are whole, the report is written; with
+  io_uring imgscan exits at once, its last descriptors left to the
+  "imgscan-close" process, which ends when the file system answers); a
+  slow image (50 ms a read) beside fast ones: they are not held up by it;
 - a file truncated and regrown on a real file system during a slow scan.
 Other images in the same run are always complete and correct."""
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itlib  # noqa: E402
@@ -68,14 +76,17 @@ def check_on_faultfs(c, top):
     backing = os.path.join(top, "backing")
     os.makedirs(backing)
     for name, size in (("good.img", 3 << 20), ("liar.img", 300000), ("regrow.img", 2 << 20),
-                       ("eio.img", 3 << 20), ("swapped.img", 1 << 20), ("other.img", 1 << 20)):
+                       ("eio.img", 3 << 20), ("swapped.img", 1 << 20), ("other.img", 1 << 20),
+                       ("grow.img", 3 << 20), ("change.img", 3 << 20)):
         with open(os.path.join(backing, name), "wb") as f:
             f.write(os.urandom(size))
     want = {n: itlib.xxhsum(os.path.join(backing, n)) for n in os.listdir(backing)}
     rules = ("lie-size liar.img 5000000\n"
              "regrow regrow.img 100 0\n"       # the first read of it ends at byte 100
              "eio eio.img 1572864 4096\n"      # a bad sector 1.5 MiB in
-             "swap swapped.img other.img 1\n")  # a symlink after the walk's lstat
+             "swap swapped.img other.img 1\n"  # a symlink after the walk's lstat
+             "grow grow.img 65536 1\n"        # 64 KiB longer after its first read
+             "change change.img 1\n")         # every byte another after its first read
     for engine, eargs in ENGINES:
         for mode, margs in MODES:
             with itlib.faultfs(backing, rules) as m:
@@ -102,6 +113,133 @@ def check_on_faultfs(c, top):
             c.true("faultfs %s: ... said so" % what, "changed after it was listed" in error_of(sw).get("message", ""),
                    sw["errors"])
             c.true("faultfs %s: ... and the link's target was not read" % what, sw["hashes"] is None, sw["hashes"])
+            for name in ("grow.img", "change.img"):
+                img = by_name(rep, name)
+                c.true("faultfs %s: %s: changed during the scan" % (what, name),
+                       "changed during the scan" in error_of(img).get("message", ""), img["errors"])
+                c.true("faultfs %s: %s: ... no digest claimed" % (what, name),
+                       img["hashes"] is None and not img["read"]["complete"], (img["hashes"], img["read"]))
+
+
+def closers_on(mnt):
+    """The imgscan-close processes holding a file under mnt."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if open("/proc/%s/comm" % pid).read().strip() != "imgscan-close":
+                continue
+            fds = os.listdir("/proc/%s/fd" % pid)
+            if any(os.readlink("/proc/%s/fd/%s" % (pid, fd)).startswith(mnt + "/") for fd in fds):
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def wait_for(cond, seconds):
+    end = time.monotonic() + seconds
+    while not cond() and time.monotonic() < end:
+        time.sleep(0.05)
+    return cond()
+
+
+def check_hung_read(c, top):
+    """The second read of one image never returns (a dead server): with
+    --read-timeout 2 it fails with ETIMEDOUT after about 2 s, no digest; the
+    images beside it (on a real file system) are whole; the report is
+    written.  io_uring: imgscan exits at once (exit 2), and the process it
+    leaves the stuck descriptors to ends once the file system answers.  pread:
+    the thread stuck in the read holds the exit until then (documented)."""
+    backing, real = os.path.join(top, "hang-backing"), os.path.join(top, "hang-real")
+    os.makedirs(backing)
+    os.makedirs(real)
+    with open(os.path.join(backing, "hang.img"), "wb") as f:
+        f.write(os.urandom(4 << 20))
+    for i in range(3):
+        with open(os.path.join(real, "r%d.img" % i), "wb") as f:
+            f.write(os.urandom(16 << 20))
+    want = {n: itlib.xxhsum(os.path.join(real, n)) for n in os.listdir(real)}
+    for engine, eargs in ENGINES:
+        out = os.path.join(top, "hang-%s.json" % engine)
+        with itlib.faultfs(backing, "hang hang.img 1\n") as m:
+            t0 = time.monotonic()
+            proc = subprocess.Popen([itlib.IMGSCAN, "scan", "-q", "--no-tsk", "--read-timeout", "2", *eargs,
+                                     "-o", out, m, real], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            written = wait_for(lambda: os.path.exists(out), 40)
+            c.true("hung read %s: the report is written (no hung run)" % engine, written)
+            if engine == "uring":
+                try:
+                    status = proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    status = None
+                c.true("hung read uring: imgscan exits", status is not None)
+                c.true("hung read uring: in seconds, not after the read (%.1f s)" % (time.monotonic() - t0),
+                       time.monotonic() - t0 < 20)
+                closers = closers_on(m)
+                c.eq("hung read uring: one imgscan-close holds the stuck file", len(closers), 1)
+        # faultfs is stopped now: the stuck read and the closes get their answers.
+        if engine == "uring":
+            c.true("hung read uring: imgscan-close ends when the file system answers",
+                   wait_for(lambda: not any(os.path.exists("/proc/%d" % p) and
+                                            "imgscan-close" in open("/proc/%d/comm" % p).read()
+                                            for p in closers), 15), closers)
+        else:
+            try:
+                status = proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                status = None
+            c.true("hung read pread: exits once the read returns", status is not None)
+        proc.stderr.close()
+        if not written:
+            continue
+        c.eq("hung read %s: exit 2" % engine, status, 2)
+        rep = itlib.json.load(open(out))
+        hung = by_name(rep, "hang.img")
+        c.eq("hung read %s: ETIMEDOUT" % engine, error_of(hung).get("errno"), "ETIMEDOUT")
+        c.true("hung read %s: ... said so" % engine,
+               "did not return within 2 s (--read-timeout)" in error_of(hung).get("message", ""), hung["errors"])
+        c.true("hung read %s: ... no digest claimed" % engine, hung["hashes"] is None, hung["hashes"])
+        for n, digest in want.items():
+            c.eq("hung read %s: %s beside it is whole" % (engine, n), (by_name(rep, n)["hashes"] or {}).get("xxh128"),
+                 digest)
+        c.eq("hung read %s: run.options.read_timeout_seconds" % engine,
+             rep["run"]["options"].get("read_timeout_seconds"), 2)
+    # Alone, on the first read: the reader must not be the thread that waits.
+    with itlib.faultfs(backing, "hang hang.img 0\n") as m:
+        status, rep, err = scan("--read-timeout", "1", m, timeout=30)
+    c.true("hung first read, alone: ends", status is not None, err)
+    if status is not None:
+        c.eq("hung first read, alone: exit 2, ETIMEDOUT, not partial",
+             (status, error_of(rep["images"][0]).get("errno"), rep["summary"]["partial"]), (2, "ETIMEDOUT", False))
+
+
+def check_slow_image(c, top):
+    """Each read of one image takes 50 ms (faultfs delay): the images beside
+    it on a real file system stream meanwhile, each done in a fraction of
+    the slow one's time, and the slow one finishes whole."""
+    backing, real = os.path.join(top, "slow-backing"), os.path.join(top, "slow-real")
+    os.makedirs(backing)
+    os.makedirs(real)
+    with open(os.path.join(backing, "slow.img"), "wb") as f:
+        f.write(os.urandom(4 << 20))
+    for i in range(3):
+        with open(os.path.join(real, "r%d.img" % i), "wb") as f:
+            f.write(os.urandom(32 << 20))
+    slow_want = itlib.xxhsum(os.path.join(backing, "slow.img"))
+    for engine, eargs in ENGINES:
+        with itlib.faultfs(backing, "delay slow.img 50\n") as m:
+            status, rep, err = scan("--read-size", "128K", *eargs, m, real, timeout=120)
+        c.true("slow image %s: ends" % engine, status is not None, err)
+        if status is None:
+            continue
+        slow = by_name(rep, "slow.img")
+        c.eq("slow image %s: finishes whole" % engine, (slow["hashes"] or {}).get("xxh128"), slow_want)
+        fast = [by_name(rep, "r%d.img" % i)["read"]["seconds"] for i in range(3)]
+        print("slow image %s: slow.img %.2f s, the others %s s" % (engine, slow["read"]["seconds"],
+                                                                   ", ".join("%.2f" % s for s in fast)))
+        c.true("slow image %s: the others are not held up (each under a third of its time)" % engine,
+               all(s < slow["read"]["seconds"] / 3 for s in fast), (slow["read"]["seconds"], fast))
 
 
 def check_truncate_regrow(c, top):
@@ -226,6 +364,8 @@ def main():
         try:
             check_on_faultfs(c, top)
             check_emptied_while_pending(c, top)
+            check_hung_read(c, top)
+            check_slow_image(c, top)
         except itlib.FuseUnavailable as e:
             print("FUSE not available (%s): the faultfs cases are skipped" % e)
     finally:

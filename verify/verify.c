@@ -107,6 +107,8 @@ static int setup(struct verify_run *vr, struct verify_resources *res)
 		fprintf(stderr, "imgscan: config %s: %s\n", opt->config_path ? opt->config_path : "(built-in)", err);
 		return EXIT_USAGE;
 	}
+	if (!opt->read_timeout_set)
+		opt->read_timeout_s = res->cfg.read_timeout_s;
 	pthread_mutex_init(&vr->lock, NULL);
 	res->lock_made = true;
 	if (items_init(&vr->items, &vr->report) || match_prepare(vr) || !(vr->walk_errors = cJSON_CreateArray())) {

@@ -51,6 +51,8 @@ static const char verify_usage[] =
 	"  -j, --jobs N             hashing threads (default: number of cores)\n"
 	"      --queue-depth N      reads in flight = read buffers (default 32)\n"
 	"      --images N           images streamed at once (default 4)\n"
+	"      --read-timeout SEC   a read not done after SEC seconds fails that image (default\n"
+	"                           300, limits.read_timeout_seconds; 0: wait for ever)\n"
 	"\n"
 	"Exit status:\n"
 	"  0   every listed image is unchanged (and, with PATHs, nothing is new)\n"
@@ -74,6 +76,7 @@ static const struct option verify_longopts[] = {
 	{"jobs", required_argument, NULL, 'j'},
 	{"queue-depth", required_argument, NULL, OPT_QD},
 	{"images", required_argument, NULL, OPT_IMAGES},
+	{"read-timeout", required_argument, NULL, OPT_READ_TIMEOUT},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
