@@ -31,10 +31,12 @@
  * pieces (so a one-string seed reaches every field).  A piece longer than
  * its field is cut, as a probe's snprintf would cut it: mid-character too.
  *
- * Built with clang -fsanitize=fuzzer it is a libFuzzer target (tests/fuzz_ci.sh
- * runs it for a bounded time).  Built normally it replays the files, and
- * the files in the directories, named on its command line
- * (tests/fuzz_report_seeds.sh runs it so on the seeds and the regressions).
+ * Built with clang -fsanitize=fuzzer it is a libFuzzer target
+ * (tests/fuzz_report_ci.sh builds it with ASan and UBSan and runs it for a
+ * bounded time; fuzz_ci.sh calls that).  Built normally it replays the
+ * files, and the files in the directories, named on its command line, and
+ * fails when none was (tests/fuzz_report_seeds.sh runs it so on the seeds
+ * and the regressions).
  */
 #include "formats/segments.h"
 #include "report/case_image.h"
