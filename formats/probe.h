@@ -166,13 +166,16 @@ void probe_hit_tidy(struct probe_hit *h);
 /* Drop an incomplete UTF-8 sequence from the end of s. */
 void probe_utf8_trim_tail(char *s);
 
-/* Copy a space- or NUL-padded on-disk string into a C string of UTF-8,
- * trimmed (probe_util.c): bytes meant as UTF-8 are kept where valid, and
- * anything that is no character of a label (an invalid byte, a control)
- * becomes U+FFFD.  A character that does not fit whole ends the copy. */
+/* Copy a space- or NUL-padded on-disk label (bytes meant as UTF-8) into a
+ * C string, trimmed (probe_util.c): its bytes exactly, controls and bytes
+ * that are not UTF-8 included (the report keeps them: label_b64).  A valid
+ * character that does not fit whole ends the copy. */
 void probe_copy_label(char *dst, size_t dstlen, const uint8_t *src, size_t srclen);
-/* The same for UTF-16 (le or be): surrogate pairs become one 4-byte UTF-8
- * character, an unpaired surrogate U+FFFD. */
+/* The same for a string that is no label (a detail's part, a cipher name):
+ * valid UTF-8 out, a control or a byte that is not UTF-8 one U+FFFD. */
+void probe_copy_text(char *dst, size_t dstlen, const uint8_t *src, size_t srclen);
+/* UTF-16 (le or be) into UTF-8: surrogate pairs become one 4-byte
+ * character, an unpaired surrogate U+FFFD, controls are kept. */
 void probe_copy_utf16(char *dst, size_t dstlen, const uint8_t *src, size_t srclen, bool big_endian);
 void probe_format_uuid(char *dst, size_t dstlen, const uint8_t *u16, bool guid_mixed_endian);
 uint32_t probe_crc32(const uint8_t *p, size_t n);
@@ -204,7 +207,8 @@ extern const struct probe_desc *const probe_table[];
 extern const size_t probe_table_len;
 
 /* Label decoding (probe_util.c, probe_codepage.c).  Each writes a whole,
- * NUL-terminated, trimmed UTF-8 string and stops at a NUL in src. */
+ * NUL-terminated, trimmed UTF-8 string, controls kept, and stops at a NUL
+ * in src. */
 /* Latin-1 (UDF's 8-bit CS0, compression ID 8). */
 void probe_copy_latin1(char *dst, size_t dstlen, const uint8_t *src, size_t srclen);
 /* An 8-bit code page: ASCII below 0x80, high[b - 0x80] above. */
@@ -215,7 +219,8 @@ extern const uint16_t probe_cp850_high[128];
 bool probe_has_high_bytes(const uint8_t *src, size_t srclen);
 /* Append code point cp as UTF-8 at dst + *n when it fits whole with a NUL
  * after it (*n advances); false, and nothing written, when it does not.
- * Controls, surrogates and values past U+10FFFF are written as U+FFFD. */
+ * Surrogates and values past U+10FFFF are written as U+FFFD; controls are
+ * kept (labels are data: the report escapes them). */
 bool probe_put_utf8(char *dst, size_t dstlen, size_t *n, uint32_t cp);
 
 /* Helpers of the archive, boot and encryption probes (probe_detail.c). */

@@ -49,7 +49,7 @@ static void add_cmdline(struct probe_hit *hit, const uint8_t *p, size_t len)
 {
 	char start[48];
 
-	probe_copy_label(start, sizeof(start), p, len);
+	probe_copy_text(start, sizeof(start), p, len);
 	if (start[0])
 		probe_appendf(hit->detail, sizeof(hit->detail), ", cmdline \"%s\"", start);
 }
@@ -215,7 +215,7 @@ static int probe_android_vbmeta_fn(const struct probe_view *v, struct probe_hit 
 	if (auth % 64 || aux % 64)
 		return 1;
 	hit->claimed_size = size_add(256, size_add(auth, aux));
-	probe_copy_label(release, sizeof(release), h + 128, 48);
+	probe_copy_text(release, sizeof(release), h + 128, 48);
 	snprintf(hit->detail, sizeof(hit->detail), "libavb %u.%u, %s, rollback index %llu", be32(h + 4), be32(h + 8),
 		 avb_algorithm(be32(h + 28)), (unsigned long long)be64(h + 112));
 	if (flags & 1)
@@ -241,7 +241,7 @@ static void lp_list_partitions(const struct probe_view *v, const uint8_t *m, uin
 		char name[37];
 		if (!p)
 			return;
-		probe_copy_label(name, sizeof(name), p, 36);
+		probe_copy_text(name, sizeof(name), p, 36);
 		probe_appendf(hit->detail, sizeof(hit->detail), "%s %s", i ? "," : "", name);
 	}
 }

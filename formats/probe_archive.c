@@ -186,10 +186,10 @@ static void tar_name(const uint8_t *h, enum tar_kind k, char *out, size_t cap)
 {
 	char name[101], prefix[156];
 
-	probe_copy_label(name, sizeof(name), h, 100);
+	probe_copy_text(name, sizeof(name), h, 100);
 	prefix[0] = '\0';
 	if (k == TAR_POSIX)
-		probe_copy_label(prefix, sizeof(prefix), h + 345, 155);
+		probe_copy_text(prefix, sizeof(prefix), h + 345, 155);
 	out[0] = '\0';
 	probe_appendf(out, cap, "%s%s%s", prefix, prefix[0] ? "/" : "", name); /* cut to fit */
 }
@@ -403,7 +403,7 @@ static int probe_cpio_fn(const struct probe_view *v, struct probe_hit *hit, stru
 	(void)id;
 	if (k == CPIO_NONE || !cpio_header(v, 0, k, &first))
 		return 1;
-	probe_copy_label(name, sizeof(name), first.name, (size_t)first.namesize);
+	probe_copy_text(name, sizeof(name), first.name, (size_t)first.namesize);
 	cpio_walk(v, k, &w);
 	snprintf(hit->detail, sizeof(hit->detail), "%s", cpio_names[k]);
 	describe_walk(hit, &w);

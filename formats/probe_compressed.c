@@ -28,7 +28,7 @@ static int probe_gzip_fn(const struct probe_view *v, struct probe_hit *hit, stru
 		if (p) {
 			size_t avail = v->head_len > off ? v->head_len - off : 0;
 			char name[96];
-			probe_copy_label(name, sizeof(name), p, avail < 95 ? avail : 95);
+			probe_copy_text(name, sizeof(name), p, avail < 95 ? avail : 95);
 			snprintf(hit->detail, sizeof(hit->detail), "original name \"%s\"", name);
 		}
 	}

@@ -37,10 +37,10 @@ static int probe_luks1_fn(const struct probe_view *v, struct probe_hit *hit, str
 		return 1;
 	for (int i = 0; i < LUKS1_SLOTS; i++)
 		active += be32(h + 208 + 48 * i) == LUKS1_SLOT_ACTIVE;
-	probe_copy_label(cipher, sizeof(cipher), h + 8, 32);
-	probe_copy_label(mode, sizeof(mode), h + 40, 32);
-	probe_copy_label(hash, sizeof(hash), h + 72, 32);
-	probe_copy_label(hit->uuid, sizeof(hit->uuid), h + 168, 40);
+	probe_copy_text(cipher, sizeof(cipher), h + 8, 32);
+	probe_copy_text(mode, sizeof(mode), h + 40, 32);
+	probe_copy_text(hash, sizeof(hash), h + 72, 32);
+	probe_copy_text(hit->uuid, sizeof(hit->uuid), h + 168, 40);
 	hit->claimed_size = (uint64_t)be32(h + 104) * 512;
 	hit->block_size = 512;
 	snprintf(hit->detail, sizeof(hit->detail), "LUKS1, %s-%s, %s", cipher, mode, hash);
@@ -65,7 +65,7 @@ static bool json_value(const uint8_t *json, size_t len, const uint8_t *from, con
 		p++;
 	while (p + n < end && p[n] != '"' && p[n] != ',' && p[n] != '}' && p[n])
 		n++;
-	probe_copy_label(out, cap, p, n < cap - 1 ? n : cap - 1);
+	probe_copy_text(out, cap, p, n < cap - 1 ? n : cap - 1);
 	return out[0] != '\0';
 }
 
@@ -103,8 +103,8 @@ static int probe_luks2_fn(const struct probe_view *v, struct probe_hit *hit, str
 	if (hdr_size < LUKS2_HDR_MIN || hdr_size > LUKS2_HDR_MAX || (hdr_size & (hdr_size - 1)) || be64(h + 256))
 		return 1; /* a secondary header (offset not 0) is not the volume's start */
 	probe_copy_label(hit->label, sizeof(hit->label), h + 24, 48);
-	probe_copy_label(hit->uuid, sizeof(hit->uuid), h + 168, 40);
-	probe_copy_label(subsystem, sizeof(subsystem), h + 208, 48);
+	probe_copy_text(hit->uuid, sizeof(hit->uuid), h + 168, 40);
+	probe_copy_text(subsystem, sizeof(subsystem), h + 208, 48);
 	snprintf(hit->detail, sizeof(hit->detail), "LUKS2");
 	luks2_json(v, hdr_size, hit, &data_off);
 	probe_appendf(hit->detail, sizeof(hit->detail), ", header %llu bytes, sequence %llu",

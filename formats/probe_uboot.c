@@ -127,12 +127,12 @@ static void fdt_prop(struct fdt *t, int depth, bool in_images, const char *name,
 	if (depth == 1 && !strcmp(name, "description"))
 		probe_copy_label(hit->label, sizeof(hit->label), val, len);
 	else if (depth == 1 && !strcmp(name, "model"))
-		probe_copy_label(t->model, sizeof(t->model), val, len);
+		probe_copy_text(t->model, sizeof(t->model), val, len);
 	else if (depth == 1 && !strcmp(name, "compatible"))
-		probe_copy_label(t->compatible, sizeof(t->compatible), val, len);
+		probe_copy_text(t->compatible, sizeof(t->compatible), val, len);
 	else if (in_images && depth == 3 && !strcmp(name, "type")) {
 		char type[24];
-		probe_copy_label(type, sizeof(type), val, len);
+		probe_copy_text(type, sizeof(type), val, len);
 		probe_appendf(t->types, sizeof(t->types), "%s%s", t->types[0] ? ", " : "", type);
 	} else if (in_images && depth == 3 && !strcmp(name, "data-size")) {
 		t->has_size = true, t->size = prop_u32(val, len);

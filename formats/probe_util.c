@@ -2,12 +2,16 @@
  * probe_util.c - helpers every probe shares: label decoding into UTF-8,
  * UUIDs, CRC32.
  *
- * Labels are decoded from the format's own encoding (UTF-16, Latin-1, a DOS
- * code page, bytes that should be UTF-8) into UTF-8, character for
- * character.  What cannot be a character of a label becomes U+FFFD: a byte
- * that is not valid UTF-8, an unpaired UTF-16 surrogate, a control
- * character.  The destination always ends up a whole, NUL-terminated UTF-8
- * string: a character that does not fit whole ends the copy (never half of
+ * Labels are data (issue 15): the report keeps them exactly.  Those in a
+ * defined encoding (UTF-16, Latin-1, a DOS code page) are decoded into
+ * UTF-8 character for character, control characters included (the JSON
+ * escapes them, the terminal never sees them raw); only what no UTF-8 can
+ * hold, an unpaired UTF-16 surrogate, becomes U+FFFD.  Labels of bytes
+ * meant as UTF-8 are copied as they are, invalid bytes too: the report
+ * gives those in base64 beside a readable form (json_add_path).  Strings
+ * that are not labels (details built from disk bytes) go through
+ * probe_copy_text, which still turns controls and invalid bytes into
+ * U+FFFD.  A character that does not fit whole ends a copy (never half of
  * its bytes), and trailing spaces, the padding of most formats, are trimmed.
  */
 #include "probe.h"
@@ -18,13 +22,18 @@
 
 #define REPLACEMENT 0xFFFDu
 
-/* Controls (C0, DEL, C1), surrogates and values past U+10FFFF are no
- * characters of a label. */
-static uint32_t displayable(uint32_t cp)
+/* Surrogates and values past U+10FFFF have no UTF-8 form. */
+static uint32_t encodable(uint32_t cp)
 {
-	if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+	if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
 		return REPLACEMENT;
 	return cp;
+}
+
+/* Controls (C0, DEL, C1) are no characters of a detail line. */
+static uint32_t displayable(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp < 0xA0) ? REPLACEMENT : cp;
 }
 
 bool probe_put_utf8(char *dst, size_t dstlen, size_t *n, uint32_t cp)
@@ -32,7 +41,7 @@ bool probe_put_utf8(char *dst, size_t dstlen, size_t *n, uint32_t cp)
 	uint8_t b[4];
 	size_t len;
 
-	cp = displayable(cp);
+	cp = encodable(cp);
 	if (cp < 0x80) {
 		b[0] = (uint8_t)cp;
 		len = 1;
@@ -112,8 +121,28 @@ void probe_copy_label(char *dst, size_t dstlen, const uint8_t *src, size_t srcle
 	if (!dstlen)
 		return;
 	while (i < srclen && src[i]) {
+		/* A valid sequence is copied whole or not at all; an invalid
+		 * byte is one byte, kept for the report's base64. */
 		size_t used = utf8_next(src + i, srclen - i, &cp);
-		if (!probe_put_utf8(dst, dstlen, &n, cp))
+		if (dstlen - n <= used)
+			break;
+		memcpy(dst + n, src + i, used);
+		n += used;
+		i += used;
+	}
+	finish(dst, n);
+}
+
+void probe_copy_text(char *dst, size_t dstlen, const uint8_t *src, size_t srclen)
+{
+	size_t n = 0, i = 0;
+	uint32_t cp;
+
+	if (!dstlen)
+		return;
+	while (i < srclen && src[i]) {
+		size_t used = utf8_next(src + i, srclen - i, &cp);
+		if (!probe_put_utf8(dst, dstlen, &n, displayable(cp)))
 			break;
 		i += used;
 	}
@@ -248,10 +277,10 @@ void probe_utf8_trim_tail(char *s)
 		s[n - 1 - k] = '\0';
 }
 
+/* Not the labels: their copies never cut a character, and a label whose
+ * bytes on disk end in half of one keeps them (the report's base64). */
 void probe_hit_tidy(struct probe_hit *h)
 {
-	probe_utf8_trim_tail(h->label);
-	probe_utf8_trim_tail(h->label2);
 	probe_utf8_trim_tail(h->uuid);
 	probe_utf8_trim_tail(h->detail);
 }

@@ -59,7 +59,8 @@ void json_add_path(cJSON *obj, const char *key, const char *path)
 	free(b64);
 }
 
-/* Strings from disk (labels) may hold anything: only valid UTF-8 goes out. */
+/* Strings from disk (details, messages) may hold anything: only valid UTF-8
+ * goes out, each byte that is not UTF-8 one U+FFFD. */
 void json_add_text(cJSON *obj, const char *key, const char *text)
 {
 	char *safe;
@@ -97,11 +98,13 @@ static cJSON *hit_json(const struct probe_hit *h)
 		cJSON_AddNumberToObject(o, "size", (double)h->claimed_size);
 	if (h->block_size)
 		cJSON_AddNumberToObject(o, "block_size", h->block_size);
+	/* Labels are data, kept exactly as paths are: X, and X_b64 with
+	 * X_lossy when the bytes are not UTF-8 (SCHEMA.md). */
 	if (h->label[0])
-		json_add_text(o, "label", h->label);
+		json_add_path(o, "label", h->label);
 	/* The key is one of two known ones: a worker's answer names no key. */
 	if (h->label2[0] && (!strcmp(h->label2_key, "label_boot_sector") || !strcmp(h->label2_key, "label_joliet")))
-		json_add_text(o, h->label2_key, h->label2);
+		json_add_path(o, h->label2_key, h->label2);
 	if (h->label_codepage[0] && h->label[0])
 		json_add_text(o, "label_codepage", h->label_codepage);
 	if (h->uuid[0])

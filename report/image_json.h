@@ -13,7 +13,7 @@ cJSON *image_to_json(const struct image_result *r);
 cJSON *skipped_to_json(const struct skipped_entry *s);
 /* "errno": "EIO", the symbolic name; nothing when err is 0. */
 void json_add_errno(cJSON *obj, int err);
-/* Adds "path" (and "path_b64", "path_lossy" when not UTF-8) to obj. */
+/* Adds key (and key_b64, key_lossy when not UTF-8) to obj: a path, a label. */
 void json_add_path(cJSON *obj, const char *key, const char *path);
 /* A string from a disk or a file's header: valid UTF-8 as is, else lossy. */
 void json_add_text(cJSON *obj, const char *key, const char *text);

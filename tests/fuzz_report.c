@@ -10,9 +10,9 @@
  *    the image's CASE nodes) is valid UTF-8 by this file's own strict
  *    validator (no overlong form, no surrogate, nothing past U+10FFFF),
  *    holds no raw control byte, and cJSON parses it back to its end;
- *  - nothing is lost where SCHEMA.md says the bytes are kept: a path field
- *    reads back as its exact bytes (X itself, or X_b64 when X_lossy); a
- *    text field (label, description, message, header value) is its bytes
+ *  - nothing is lost where SCHEMA.md says the bytes are kept: a path or a
+ *    volume label reads back as its exact bytes (X itself, or X_b64 when
+ *    X_lossy); a text field (description, message, header value) is its bytes
  *    when they are UTF-8, and otherwise each byte that is not UTF-8 is one
  *    U+FFFD and every other character is kept, in order (SCHEMA.md: such
  *    strings are "written as valid UTF-8 whatever their bytes");
@@ -316,7 +316,7 @@ static void check_term(const char *name)
 /* --- the report's fields --- */
 
 enum field_kind {
-	PATH_FIELD, /* SCHEMA.md "Paths and other names": X exact, or X_b64 with X_lossy */
+	PATH_FIELD, /* SCHEMA.md "Paths and other names" (labels too): X exact, or X_b64 with X_lossy */
 	TEXT_FIELD, /* valid UTF-8 whatever the bytes: each byte not UTF-8 one U+FFFD */
 };
 
@@ -337,12 +337,12 @@ static struct walk_media media = {SEG_EWF, &seg, 1, 1, ""};
 static const struct field fields[] = {
 	F(PATH_FIELD, path_buf, "path"),
 	F(PATH_FIELD, ext_buf, "extension"),
-	F(TEXT_FIELD, res.ident.hits[0].label, "identification/probes/0/label"),
-	F(TEXT_FIELD, res.ident.hits[0].label2, "identification/probes/0/label_boot_sector"),
+	F(PATH_FIELD, res.ident.hits[0].label, "identification/probes/0/label"),
+	F(PATH_FIELD, res.ident.hits[0].label2, "identification/probes/0/label_boot_sector"),
 	F(TEXT_FIELD, res.ident.hits[0].detail, "identification/probes/0/detail"),
 	F(TEXT_FIELD, res.ident.hits[0].uuid, "identification/probes/0/uuid"),
-	F(TEXT_FIELD, res.ident.hits[1].label, "identification/probes/1/label"),
-	F(TEXT_FIELD, res.ident.hits[1].label2, "identification/probes/1/label_joliet"),
+	F(PATH_FIELD, res.ident.hits[1].label, "identification/probes/1/label"),
+	F(PATH_FIELD, res.ident.hits[1].label2, "identification/probes/1/label_joliet"),
 	F(TEXT_FIELD, res.ident.parts[0].name, "identification/partition_table/partitions/0/name"),
 	F(TEXT_FIELD, res.ident.parts[0].type, "identification/partition_table/partitions/0/type"),
 	F(TEXT_FIELD, res.tsk.parts[0].desc, "identification/tsk/volume_system/partitions/0/description"),
@@ -362,7 +362,7 @@ static const struct field fields[] = {
 	F(PATH_FIELD, res.tsk.inside.members[0].name, "inside/members/0/name"),
 	F(TEXT_FIELD, res.tsk.inside.members[0].what, "inside/members/0/image"),
 	F(PATH_FIELD, res.tsk.inside.members[1].name, "inside/members/1/name"),
-	F(TEXT_FIELD, res.tsk.inside.id.hits[0].label, "inside/probes/0/label"),
+	F(PATH_FIELD, res.tsk.inside.id.hits[0].label, "inside/probes/0/label"),
 	F(PATH_FIELD, media.first_gap, "media/first_missing"),
 	F(PATH_FIELD, seg_path, "media/segments/0/path"),
 	F(TEXT_FIELD, res.tsk.acq.error, "acquisition/error"),

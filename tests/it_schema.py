@@ -6,7 +6,7 @@ report/SCHEMA.md name the same fields.
 
 Reports of every kind the demo archive holds (optical, raw CD, disks with
 MBR and GPT, containers, compressed files, archives, a web page), plus
-names that are not UTF-8, an empty file, a cut ISO, a symlink and a FIFO,
+names and labels that are not UTF-8, an empty file, a cut ISO, a symlink and a FIFO,
 a copy of an image under another name (summary.duplicates), with --hash,
 --sector-hashes and a --state catalog: as a JSON document and
 as JSON lines, a rescan of reused entries, an image that cannot be read
@@ -73,6 +73,11 @@ def make_odd(d, demo):
         f.write(data[:len(data) // 2])
     with open(os.path.join(d.encode(), b"copy\xffdisc.iso"), "wb") as f:  # summary.duplicates
         f.write(data)
+    # labels kept exactly: an ESC and a CR in an ISO's, a byte not UTF-8 in an ext4's (label_b64)
+    subprocess.run([b"genisoimage", b"-quiet", b"-V", b"\x1b[2J\rlabel", b"-o", os.path.join(d, "esc.iso").encode(),
+                    itlib.content_dir(os.path.dirname(os.path.dirname(d)), "label-src").encode()], check=True)
+    itlib.make_ext(os.path.join(d, "label.img"), "ext4", "x")
+    subprocess.run([b"e2label", os.path.join(d, "label.img").encode(), b"ab\xffcd"], check=True)
 
 
 def run(*args):
@@ -95,6 +100,8 @@ def scans(c, top, arch):
     c.true("every kind of the archive is there", {"optical", "raw-cd", "disk", "container", "compressed",
                                                   "empty"} <= kinds, sorted(kinds))
     c.true("a name that is not UTF-8", any(i.get("path_lossy") for i in rep["images"]))
+    c.true("a label that is not UTF-8", any(p.get("label_lossy") for i in rep["images"]
+                                            for p in (i.get("identification") or {}).get("probes", [])))
     c.true("findings", any(i["findings"] for i in rep["images"]))
     c.true("skipped entries", len(rep["skipped"]) >= 2)
     c.true("a duplicate group with a name that is not UTF-8",

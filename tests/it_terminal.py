@@ -6,7 +6,20 @@ losslessly (issue 15, "Nothing reaches the terminal raw").
 An ISO made by genisoimage, named with ESC [ 2 J (clear screen), a carriage
 return and a C1 CSI (U+009B) and `.img`, is misnamed: its line in scan's
 summary, and its `missing` line in verify's, must hold no ESC, CR or CSI
-byte, only their escaped forms; the report's path is the exact name."""
+byte, only their escaped forms; the report's path is the exact name.
+
+Volume labels are data too, kept exactly in the JSON (SCHEMA.md, "Paths
+and other names") and never written raw to stderr:
+- an ISO made by genisoimage -V with ESC [ 2 J and a CR in its label: the
+  report's label is exactly those characters (JSON-escaped);
+- an ext4 image made by mkfs.ext4 -L with bytes that are not UTF-8 (and an
+  ESC): label_b64 gives the exact bytes back, label_lossy is true, label is
+  the readable form (U+FFFD for the bad byte);
+and scan's stderr (summary, not -q) holds no ESC or CR byte.  FAT is not
+here: dosfstools 4.2's mkfs.fat -n rejects every byte above 0x7F ("below
+0x20", a signed char), and a FAT label's bytes are decoded from code page
+850, exactly (it_labels checks that with mlabel)."""
+import base64
 import json
 import os
 import shutil
@@ -18,6 +31,50 @@ import itlib  # noqa: E402
 
 NAME = b"disc\x1b[2J\rend\xc2\x9b1m.img"
 SHOWN = b"disc\\x1b[2J\\x0dend\\xc2\\x9b1m.img"
+
+
+ISO_LABEL = "\x1b[2J\rclear"
+EXT_LABEL = b"ab\xffcd\x1b[2J"
+ENV = dict(os.environ, LC_ALL="C.UTF-8")
+
+
+def make(*argv):
+    """Run a tool with its arguments as bytes (a label need not be UTF-8)."""
+    p = subprocess.run([a if isinstance(a, bytes) else str(a).encode() for a in argv], env=ENV,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode:
+        raise RuntimeError("%s failed (%d): %s" % (argv[0], p.returncode, p.stderr.decode(errors="replace")))
+
+
+def probe(img, name):
+    found = [p for p in img["identification"]["probes"] if p["name"] == name]
+    return found[0] if found else {}
+
+
+def check_labels(c, top):
+    arch = os.path.join(top, "labels")
+    os.makedirs(arch)
+    make("genisoimage", "-quiet", "-V", ISO_LABEL, "-o", os.path.join(arch, "esc.iso"), itlib.content_dir(top))
+    ext = os.path.join(arch, "bytes.img")
+    itlib.sized(ext, 16 << 20)
+    make("mkfs.ext4", "-q", "-F", b"-L", EXT_LABEL, ext)
+    report = os.path.join(top, "labels.json")
+    p = subprocess.run([itlib.IMGSCAN, "scan", "-o", report, arch], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+    c.eq("label scan: exit 0", p.returncode, 0)
+    c.true("label scan: no ESC or CR byte on stderr", b"\x1b" not in p.stderr and b"\r" not in p.stderr,
+           repr(p.stderr[-300:]))
+    with open(report, "rb") as f:
+        text = f.read()
+    c.true("the report holds no raw ESC or CR byte", b"\x1b" not in text and b"\r" not in text)
+    rep = json.loads(text)
+    iso = probe(itlib.by_name(rep, "esc.iso"), "iso9660")
+    c.eq("ISO label: exactly ESC [ 2 J CR ...", iso.get("label"), ISO_LABEL)
+    c.true("ISO label: no _b64 (it is UTF-8)", "label_b64" not in iso and "label_lossy" not in iso, iso)
+    e = probe(itlib.by_name(rep, "bytes.img"), "ext4")
+    c.eq("ext4 label_lossy", e.get("label_lossy"), True)
+    c.eq("ext4 label_b64: the exact bytes", base64.b64decode(e.get("label_b64", "")), EXT_LABEL)
+    c.eq("ext4 label: the readable form", e.get("label"), EXT_LABEL.decode(errors="replace"))
 
 
 def raw(stderr, what, c):
@@ -50,6 +107,7 @@ def main():
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
         c.eq("verify: exit 1 (missing)", p.returncode, 1)
         raw(p.stderr, "verify summary", c)
+        check_labels(c, top)
     finally:
         shutil.rmtree(top, ignore_errors=True)
     c.done()

@@ -430,13 +430,14 @@ static void test_random(uint8_t *buf, size_t cap)
 
 /* ---- labels: decoding into UTF-8 (issue 10) ---- */
 
-/* UTF-16: pairs become one 4-byte character, lone surrogates U+FFFD, and a
- * full destination never ends in half a character. */
+/* UTF-16: pairs become one 4-byte character, lone surrogates U+FFFD,
+ * controls stay, and a full destination never ends in half a character. */
 static void test_utf16(void)
 {
 	static const uint8_t emoji_le[] = {'A', 0, 0x3C, 0xD8, 0x89, 0xDF, ' ', 0, ' ', 0};   /* "A🎉  " */
 	static const uint8_t lone_be[] = {0xD8, 0x3C, 0x00, 'x', 0xDF, 0x89, 0xD8, 0x00};    /* hi, x, lo, hi at end */
 	static const uint8_t cyr_le[] = {0x22, 0x04, 0x35, 0x04, 0x41, 0x04, 0x42, 0x04};   /* "Тест" */
+	static const uint8_t esc_le[] = {0x1B, 0, '[', 0, '2', 0, 'J', 0, '\r', 0};          /* ESC [ 2 J CR */
 	char out[128];
 
 	probe_copy_utf16(out, sizeof(out), emoji_le, sizeof(emoji_le), false);
@@ -455,9 +456,12 @@ static void test_utf16(void)
 	CHECK(!strcmp(out, "A"));
 	probe_copy_utf16(out, 1, emoji_le, sizeof(emoji_le), false);
 	CHECK(out[0] == '\0');
+	probe_copy_utf16(out, sizeof(out), esc_le, sizeof(esc_le), false); /* controls are kept */
+	CHECK(!strcmp(out, "\x1b[2J\r"));
 }
 
-/* 8-bit labels: UTF-8 kept where valid; Latin-1 and cp850 by their tables. */
+/* 8-bit labels: their bytes kept; Latin-1 and cp850 by their tables; the
+ * text of a detail repaired. */
 static void test_8bit_labels(void)
 {
 	static const uint8_t utf8[] = "Caf\xC3\xA9 \xF0\x9F\x8E\x89   ";
@@ -468,9 +472,16 @@ static void test_8bit_labels(void)
 
 	probe_copy_label(out, sizeof(out), utf8, sizeof(utf8) - 1);
 	CHECK(!strcmp(out, "Caf\xC3\xA9 \xF0\x9F\x8E\x89"));
+	/* A label keeps its bytes, bad ones and controls too (issue 15). */
 	probe_copy_label(out, sizeof(out), bad, sizeof(bad));
-	/* overlong C0 80: two bad bytes; E2 82 cut short; a control; an encoded
-	 * surrogate (ED A0 80: three bad bytes); FF */
+	CHECK(strlen(out) == sizeof(bad) && !memcmp(out, bad, sizeof(bad)));
+	probe_copy_label(out, sizeof(out), (const uint8_t *)"\x1b[2J\rX  ", 9);
+	CHECK(!strcmp(out, "\x1b[2J\rX"));
+	probe_copy_label(out, 4, bad, sizeof(bad));             /* bad bytes are one byte each */
+	CHECK(!memcmp(out, "a\xC0\x80", 4));
+	/* A detail's text: overlong C0 80: two bad bytes; E2 82 cut short; a
+	 * control; an encoded surrogate (ED A0 80: three bad bytes); FF */
+	probe_copy_text(out, sizeof(out), bad, sizeof(bad));
 	CHECK(!strcmp(out, "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
 			   "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"));
 	probe_copy_label(out, 6, utf8, sizeof(utf8) - 1);      /* "Caf" + é = 5 bytes: fits */
@@ -478,7 +489,7 @@ static void test_8bit_labels(void)
 	probe_copy_label(out, 5, utf8, sizeof(utf8) - 1);      /* é would be cut: left out */
 	CHECK(!strcmp(out, "Caf"));
 	probe_copy_latin1(out, sizeof(out), latin1, sizeof(latin1));
-	CHECK(!strcmp(out, "Caf\xC3\xA9 \xEF\xBF\xBD"));        /* 0x80 is a C1 control */
+	CHECK(!strcmp(out, "Caf\xC3\xA9 \xC2\x80"));            /* 0x80, a C1 control, kept: U+0080 */
 	probe_copy_codepage(out, sizeof(out), cp850, sizeof(cp850), probe_cp850_high);
 	CHECK(!strcmp(out, "CAF\xC3\x89 \xC3\x98\xC3\x80"));    /* É, Ø, À */
 	CHECK(probe_has_high_bytes(cp850, sizeof(cp850)) && !probe_has_high_bytes((const uint8_t *)"ABC", 3));
