@@ -306,6 +306,7 @@ void close_image_fds(struct active *a)
 		close(a->seg[i].fd);
 		if (a->seg[i].dfd >= 0)
 			close(a->seg[i].dfd);
+		a->seg[i].fd = a->seg[i].dfd = -1; /* closed: not stuck, drop_image_fds keeps nothing */
 	}
 	drop_image_fds(a);
 }
