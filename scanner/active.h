@@ -84,7 +84,6 @@ struct slot {
 	unsigned seg;          /* the image's file it is read from (active.seg[]) */
 	uint64_t foff;         /* that file's offset of buf[0] */
 	double ready_at;       /* (lock) monotonic seconds it became ready to hash */
-	double sent_at;        /* (reader) monotonic seconds its read went to the engine */
 };
 
 enum image_phase { IMG_FREE, IMG_PROBING, IMG_INSPECTING, IMG_STREAMING, IMG_DRAINING, IMG_FINALIZING };

@@ -20,6 +20,8 @@ struct io_req {
 	uint64_t off;
 	uint32_t slot;   /* the caller's slot index */
 	bool async;      /* io_uring: never issue it in the submitting thread (IOSQE_ASYNC) */
+	uint64_t started_ns; /* set by the engine (__atomic): CLOCK_MONOTONIC ns when the read
+	                  * went to the kernel; 0 while it waits for an I/O thread */
 	int32_t res;     /* bytes read, or -errno, set on completion */
 };
 
@@ -58,7 +60,11 @@ struct engine_ops {
 
 struct engine {
 	const struct engine_ops *ops;
+	unsigned parallel;  /* reads it can have in the kernel at once (pread: its threads); 0: no limit */
 };
+
+/* CLOCK_MONOTONIC now, in ns, for io_req.started_ns (never 0). */
+uint64_t engine_now_ns(void);
 
 /* Create an io_uring engine for depth reads in flight.  Returns 0 or -errno
  * (-ENOSYS, -EPERM when the kernel or a seccomp profile refuses io_uring). */

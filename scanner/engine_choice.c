@@ -6,6 +6,8 @@
 #include "../config/options.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,4 +47,12 @@ int engine_uring_probe(void)
 	if (!rc)
 		e->ops->destroy(e);
 	return rc;
+}
+
+uint64_t engine_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 1;
 }

@@ -80,6 +80,7 @@ static void *io_thread(void *arg)
 		p->todo_head = (p->todo_head + 1) % p->cap;
 		p->todo_len--;
 		w->cur = req;
+		__atomic_store_n(&req->started_ns, engine_now_ns(), __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&p->lock);
 		read_fully(req);
 		pthread_mutex_lock(&p->lock);
@@ -117,7 +118,9 @@ static int pread_queue(struct engine *e, struct io_req *req)
 	int rc = 0;
 
 	pthread_mutex_lock(&p->lock);
-	if (p->todo_len >= p->cap) {
+	if (!p->nthreads) {
+		rc = -EIO; /* every I/O thread is stuck in a read that never returned */
+	} else if (p->todo_len >= p->cap) {
 		rc = -EBUSY;
 	} else {
 		p->todo[(p->todo_head + p->todo_len) % p->cap] = req;
@@ -198,6 +201,18 @@ static int pread_cancel(struct engine *e)
 	return 0;
 }
 
+/* No thread is left: what waits, and what comes, fails at once. */
+static void fail_queued_locked(struct pread_engine *p)
+{
+	while (p->todo_len) {
+		struct io_req *req = p->todo[p->todo_head];
+		p->todo_head = (p->todo_head + 1) % p->cap;
+		p->todo_len--;
+		req->res = -EIO;
+		finish_locked(p, req);
+	}
+}
+
 /* Not started: cancelled now.  Being read: its thread is written off and
  * replaced (up to MAX_REPLACED times in a run). */
 static void pread_abandon(struct engine *e, struct io_req *req)
@@ -229,7 +244,10 @@ static void pread_abandon(struct engine *e, struct io_req *req)
 			p->replaced++;
 		} else { /* one thread fewer from now on */
 			p->threads[i] = p->threads[--p->nthreads];
+			p->base.parallel = p->nthreads;
 		}
+		if (!p->nthreads) /* every thread stuck: nothing queued would ever run */
+			fail_queued_locked(p);
 		break;
 	}
 out:
@@ -245,16 +263,25 @@ static bool join_threads(struct pread_engine *p)
 	for (unsigned i = 0; i < p->nthreads; i++) {
 		struct timespec until;
 		deadline_in(&until, 2000);
-		if (pthread_timedjoin_np(p->threads[i]->tid, NULL, &until)) {
+		struct io_worker *w = p->threads[i];
+		bool stuck = false;
+
+		if (pthread_timedjoin_np(w->tid, NULL, &until)) {
 			pthread_mutex_lock(&p->lock);
-			p->threads[i]->lost = true; /* frees itself if it ever returns */
-			p->nlost++;
+			stuck = w->cur != NULL; /* else it is on its way out */
+			if (stuck) {
+				w->lost = true; /* frees itself if it ever returns */
+				p->nlost++;
+			}
 			pthread_mutex_unlock(&p->lock);
-			pthread_detach(p->threads[i]->tid);
-			all = false;
-		} else {
-			free(p->threads[i]);
+			if (stuck) {
+				pthread_detach(w->tid);
+				all = false;
+				continue;
+			}
+			pthread_join(w->tid, NULL);
 		}
+		free(w);
 	}
 	return all;
 }
@@ -268,7 +295,13 @@ static void pread_destroy(struct engine *e)
 	p->stopping = true;
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);
-	if (!join_threads(p) || p->nlost) {
+	bool joined = join_threads(p);
+	unsigned lost;
+
+	pthread_mutex_lock(&p->lock);
+	lost = p->nlost;
+	pthread_mutex_unlock(&p->lock);
+	if (!joined || lost) {
 		abandoned = p; /* in use by a stuck thread; reachable, so not reported as a leak */
 		return;
 	}
@@ -323,6 +356,7 @@ int engine_pread_create(unsigned depth, unsigned nthreads, struct engine **out)
 			break;
 		}
 	}
+	p->base.parallel = p->nthreads;
 	*out = &p->base;
 	return 0;
 }

@@ -38,18 +38,23 @@ static int arm_wake(struct uring_engine *u)
 	return 0;
 }
 
+static int uring_submit(struct engine *e);
+
 static int uring_queue(struct engine *e, struct io_req *req)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 
-	if (!sqe) /* the ring holds depth + 2 entries: a full one is a bug */
+	if (!sqe && uring_submit(e) == 0) /* full of cancels (--read-timeout): send them */
+		sqe = io_uring_get_sqe(&u->ring);
+	if (!sqe)
 		return -EBUSY;
 	if (req->slot < u->nfixed)
 		io_uring_prep_read_fixed(sqe, req->fd, req->buf, (unsigned)req->len, req->off, (int)req->slot);
 	else
 		io_uring_prep_read(sqe, req->fd, req->buf, (unsigned)req->len, req->off);
 	io_uring_sqe_set_data(sqe, req);
+	__atomic_store_n(&req->started_ns, engine_now_ns(), __ATOMIC_RELAXED);
 	if (req->async) /* a read issued inline would hold the reader while it waits */
 		io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	u->queued++;

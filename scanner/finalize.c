@@ -288,6 +288,8 @@ static bool changed_during_scan(struct active *a)
 		    now.st_ctim.tv_nsec == g->st.st_ctim.tv_nsec)
 			continue;
 		changed = true;
+		if (a->seg_xxh128) /* of no one state of the segment either */
+			a->seg_xxh128[i][0] = '\0';
 		if (a->media)
 			result_add_error(&a->res, "read", 0, 0, "segment %s changed during the scan (size %llu -> %llu, "
 					 "mtime or ctime moved): no digest is claimed", a->media->segs[i].path,

@@ -289,10 +289,6 @@ static struct active *pick_locked(struct pipe_state *ps, struct slot **block)
  * them may still be running, and closing them may block as it does. */
 static void drop_image_fds(struct active *a)
 {
-	for (unsigned i = 0; i < a->nseg; i++) {
-		stuck_fd_keep(a->seg[i].fd);
-		stuck_fd_keep(a->seg[i].dfd);
-	}
 	if (a->seg != &a->one)
 		free(a->seg);
 	a->seg = &a->one;
@@ -318,8 +314,13 @@ static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *sc
 	a->phase = IMG_FINALIZING;
 	pthread_mutex_unlock(&ps->lock);
 	finalize_image(ps, a, scratch, scratch ? HEAD_CAP : 0);
-	if (keep_fds) /* a read still running may use them: left open, the run is ending */
+	if (keep_fds) { /* a read still running may use them: left open, to the end */
+		for (unsigned i = 0; i < a->nseg; i++) {
+			stuck_fd_keep(a->seg[i].fd);
+			stuck_fd_keep(a->seg[i].dfd);
+		}
 		drop_image_fds(a);
+	}
 	else
 		close_image_fds(a);
 	free(a->path);

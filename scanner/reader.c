@@ -108,7 +108,7 @@ static int queue_read(struct reader *r, struct slot *s)
 	s->req.len = len;
 	s->req.off = s->foff + s->got;
 	s->req.async = g->async_io;
-	s->sent_at = monotonic_seconds();
+	s->req.started_ns = 0; /* the engine's, from now on */
 	assert(s->got + len <= r->ps->buf_len);
 	s->in_engine = true;
 	r->in_engine++;
@@ -125,7 +125,9 @@ static void cache_state(struct pipe_state *ps, const struct seg_io *g, uint64_t 
 
 	if (ps->env->opt->read_mode != READ_DIRECT)
 		cached = page_cache_pages(g->fd, off, want);
-	*all = cached > 0 && (uint64_t)cached >= page_cache_span(off, want);
+	/* A copy from the cache is a plain pread in a hashing thread, beyond
+	 * --read-timeout: on a network file system it may ask the server. */
+	*all = cached > 0 && (uint64_t)cached >= page_cache_span(off, want) && !g->async_io;
 	*none = cached <= 0;
 }
 
@@ -152,9 +154,13 @@ static bool over_share_locked(const struct pipe_state *ps, const struct active *
 {
 	unsigned reading, share;
 
+	unsigned parallel = ps->env->engine->parallel;
+
 	if (!a->inflight || (reading = images_reading_locked(ps)) < 2)
 		return false;
 	share = ps->max_inflight / reading;
+	if (parallel && share >= parallel) /* pread: a thread left for the others */
+		share = parallel - 1;
 	return a->inflight >= (share ? share : 1);
 }
 
@@ -213,8 +219,13 @@ static int next_block_locked(struct reader *r, struct active *a)
 		pthread_cond_signal(&ps->work);
 		return 1;
 	}
-	if (!g->dfd_tried)
+	if (!g->dfd_tried && g->async_io) { /* the O_DIRECT open would ask a server, under the lock */
+		g->dfd_tried = true;
+		if (ps->env->opt->read_mode == READ_DIRECT)
+			ps->stats->direct_fallbacks++;
+	} else if (!g->dfd_tried) {
 		start_direct_locked(ps, a, g);
+	}
 	a->inflight++;
 	ps->inflight++;
 	meter_locked(ps);
@@ -428,9 +439,21 @@ static void on_completion(struct reader *r, struct slot *s)
 
 /* ---- reads that never return (--read-timeout) ------------------------- */
 
-/* Fail the slot's image and leave the slot to the engine: its buffer is
- * reused only once the read comes back, if ever.  The image's descriptors
- * stay open, and nothing touches its file again. */
+/* Leave the slot to the engine: its buffer is reused only once the read
+ * comes back, if ever (lock held). */
+static void abandon_slot_locked(struct reader *r, struct slot *s)
+{
+	s->img->inflight--;
+	r->ps->inflight--;
+	s->img = NULL;
+	r->ps->lost_slots++;
+}
+
+/* Fail the slot's image and give up every read of it still out (the file
+ * is as good as dead: they would time out one by one, holding threads).
+ * The image's descriptors stay open, and nothing touches its file again;
+ * a file not yet known to be an image is reported as one that could not be
+ * read, never dropped. */
 static void give_up_read(struct reader *r, struct slot *s)
 {
 	struct pipe_state *ps = r->ps;
@@ -443,15 +466,18 @@ static void give_up_read(struct reader *r, struct slot *s)
 			  "a read at byte %llu did not return within %u s (--read-timeout)%s%s",
 			  (unsigned long long)(s->off + s->got), ps->env->opt->read_timeout_s,
 			  a->media ? "; in segment " : "", seg);
-	s->img = NULL;
-	a->inflight--;
-	ps->inflight--;
+	for (unsigned i = 0; i < ps->nslots; i++) {
+		struct slot *o = &ps->slots[i];
+
+		if (!o->in_engine || o->img != a)
+			continue;
+		abandon_slot_locked(r, o);
+		if (r->e->ops->abandon) /* takes only the engine's own lock */
+			r->e->ops->abandon(r->e, &o->req);
+	}
 	meter_locked(ps);
 	pthread_cond_broadcast(&ps->work); /* the image may be finalized now */
 	pthread_mutex_unlock(&ps->lock);
-	ps->lost_slots++;
-	if (r->e->ops->abandon)
-		r->e->ops->abandon(r->e, &s->req);
 }
 
 /* Checked a few times a second.  With every buffer lost, the run stops:
@@ -459,16 +485,20 @@ static void give_up_read(struct reader *r, struct slot *s)
 static void expire_reads(struct reader *r)
 {
 	struct pipe_state *ps = r->ps;
-	unsigned limit = ps->env->opt->read_timeout_s;
-	double now;
+	uint64_t limit_ns = (uint64_t)ps->env->opt->read_timeout_s * 1000000000u, now;
+	double t = monotonic_seconds();
 
-	if (!limit || r->in_engine == ps->lost_slots || (now = monotonic_seconds()) < r->next_expiry)
+	if (!limit_ns || r->in_engine == ps->lost_slots || t < r->next_expiry)
 		return;
-	r->next_expiry = now + EXPIRY_CHECK;
+	r->next_expiry = t + EXPIRY_CHECK;
+	now = engine_now_ns();
 	for (unsigned i = 0; i < ps->nslots; i++) {
 		struct slot *s = &ps->slots[i];
+		/* From when the kernel got it: a read waiting for a pread thread
+		 * is not late, whatever holds the threads. */
+		uint64_t started = __atomic_load_n(&s->req.started_ns, __ATOMIC_RELAXED);
 
-		if (s->in_engine && s->img && now - s->sent_at >= limit)
+		if (s->in_engine && s->img && started && now - started >= limit_ns)
 			give_up_read(r, s);
 	}
 	if (ps->lost_slots >= ps->nslots && !r->stop_err)

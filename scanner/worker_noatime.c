@@ -50,12 +50,14 @@ int noatime_openat64_2(int dir, const char *path, int flags) __asm__("__openat64
  * for it).  A descriptor, or -1 with errno, as open(2). */
 static int open_keeping_atime(int dir, const char *path, int flags, int mode)
 {
+	int saved = errno;
 	long fd;
 
 	if ((flags & O_ACCMODE) == O_RDONLY && !(flags & O_PATH)) {
 		fd = syscall(SYS_openat, dir, path, flags | O_NOATIME, mode);
 		if (fd >= 0 || errno != EPERM)
 			return (int)fd;
+		errno = saved; /* the caller sees only the open it asked for */
 	}
 	return (int)syscall(SYS_openat, dir, path, flags, mode);
 }
