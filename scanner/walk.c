@@ -174,6 +174,7 @@ static int read_names(int fd, char ***names, size_t *n, int *err, const char **w
 	DIR *d = own >= 0 ? fdopendir(own) : NULL;
 	struct dirent *de;
 	size_t cap = 0;
+	unsigned interrupted = 0;
 	int rc = 0;
 
 	*names = NULL;
@@ -189,6 +190,10 @@ static int read_names(int fd, char ***names, size_t *n, int *err, const char **w
 	for (;;) {
 		errno = 0;
 		if (!(de = readdir(d))) {
+			/* A FUSE or NFS listing waits for a server, interruptibly: a
+			 * signal is not the end of it (readdir() resumes where it was). */
+			if (errno == EINTR && interrupted++ < 100)
+				continue;
 			if (errno) {
 				*err = errno;
 				*what = "readdir";

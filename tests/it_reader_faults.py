@@ -98,6 +98,9 @@ def check_on_faultfs(c, top):
             if status is None:
                 continue
             c.eq("faultfs %s: exit 2" % what, status, 2)
+            c.true("faultfs %s: the whole listing, no walk error" % what,
+                   (rep["summary"]["walk_errors"], len(rep["images"])) == (0, 9),
+                   (rep["summary"]["walk_errors"], len(rep["images"]), rep.get("skipped")))
             good = by_name(rep, "good.img")
             c.eq("faultfs %s: the clean image is whole" % what, good["hashes"]["xxh128"], want["good.img"])
             liar = by_name(rep, "liar.img")
