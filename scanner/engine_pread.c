@@ -183,34 +183,28 @@ static void pread_wake(struct engine *e)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* Every request no thread has taken yet ends now with res. */
+static void end_queued_locked(struct pread_engine *p, int32_t res)
+{
+	while (p->todo_len) {
+		struct io_req *req = p->todo[p->todo_head];
+		p->todo_head = (p->todo_head + 1) % p->cap;
+		p->todo_len--;
+		req->res = res;
+		finish_locked(p, req);
+	}
+}
+
 /* Requests no thread has taken yet end as cancelled; those being read finish. */
 static int pread_cancel(struct engine *e)
 {
 	struct pread_engine *p = (struct pread_engine *)e;
 
 	pthread_mutex_lock(&p->lock);
-	while (p->todo_len) {
-		struct io_req *req = p->todo[p->todo_head];
-		p->todo_head = (p->todo_head + 1) % p->cap;
-		p->todo_len--;
-		req->res = -ECANCELED;
-		finish_locked(p, req);
-	}
+	end_queued_locked(p, -ECANCELED);
 	pthread_cond_signal(&p->done);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
-}
-
-/* No thread is left: what waits, and what comes, fails at once. */
-static void fail_queued_locked(struct pread_engine *p)
-{
-	while (p->todo_len) {
-		struct io_req *req = p->todo[p->todo_head];
-		p->todo_head = (p->todo_head + 1) % p->cap;
-		p->todo_len--;
-		req->res = -EIO;
-		finish_locked(p, req);
-	}
 }
 
 /* Not started: cancelled now.  Being read: its thread is written off and
@@ -247,7 +241,7 @@ static void pread_abandon(struct engine *e, struct io_req *req)
 			p->base.parallel = p->nthreads;
 		}
 		if (!p->nthreads) /* every thread stuck: nothing queued would ever run */
-			fail_queued_locked(p);
+			end_queued_locked(p, -EIO);
 		break;
 	}
 out:
