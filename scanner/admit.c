@@ -169,7 +169,7 @@ static int open_file(struct active *a, struct seg_io *g, const struct walk_entry
 	g->fd = fd;
 	g->dfd = -1; /* opened at the first block that needs the disk */
 	g->direct = false;
-	g->async_io = fs_reads_may_stall(fd);
+	g->async_io = fs_reads_may_stall(fd, &g->st);
 	rc = image_size(fd, &g->st, a->res.is_blockdev, &g->size);
 	if (rc)
 		close(fd);

@@ -40,13 +40,22 @@ static int arm_wake(struct uring_engine *u)
 
 static int uring_submit(struct engine *e);
 
+/* A free entry; when the ring is full of cancels (--read-timeout), they
+ * are sent first to make room.  NULL if there is still none. */
+static struct io_uring_sqe *sqe_with_room(struct uring_engine *u)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+
+	if (!sqe && uring_submit(&u->base) == 0)
+		sqe = io_uring_get_sqe(&u->ring);
+	return sqe;
+}
+
 static int uring_queue(struct engine *e, struct io_req *req)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	struct io_uring_sqe *sqe = sqe_with_room(u);
 
-	if (!sqe && uring_submit(e) == 0) /* full of cancels (--read-timeout): send them */
-		sqe = io_uring_get_sqe(&u->ring);
 	if (!sqe)
 		return -EBUSY;
 	if (req->slot < u->nfixed)
@@ -144,10 +153,8 @@ static int uring_cancel(struct engine *e)
 static void uring_abandon(struct engine *e, struct io_req *req)
 {
 	struct uring_engine *u = (struct uring_engine *)e;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	struct io_uring_sqe *sqe = sqe_with_room(u);
 
-	if (!sqe && uring_submit(e) == 0)
-		sqe = io_uring_get_sqe(&u->ring);
 	if (!sqe)
 		return;
 	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)req, 0);

@@ -34,12 +34,11 @@ static const uint32_t local_magic[] = {
 	0x3434,     /* NILFS2 */
 };
 
-bool fs_reads_may_stall(int fd)
+bool fs_reads_may_stall(int fd, const struct stat *st)
 {
 	struct statfs sf;
-	struct stat st;
 
-	if (fstat(fd, &st) == 0 && (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)))
+	if (S_ISBLK(st->st_mode) || S_ISCHR(st->st_mode))
 		return false;
 	if (fstatfs(fd, &sf))
 		return true;

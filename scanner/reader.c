@@ -30,7 +30,7 @@
 #define MAX_RETRIES 64        /* EAGAIN/EINTR resubmissions of one block */
 #define MAX_SUBMIT_FAILURES 1000 /* transient submit errors in a row (~10 s of naps) */
 #define DRAIN_SECONDS 30      /* how long a failed or stopped run waits for the kernel */
-#define EXPIRY_CHECK 0.1      /* seconds between looks for reads past --read-timeout */
+#define EXPIRY_CHECK_NS 100000000u /* between looks for reads past --read-timeout (0.1 s) */
 
 
 
@@ -486,12 +486,10 @@ static void expire_reads(struct reader *r)
 {
 	struct pipe_state *ps = r->ps;
 	uint64_t limit_ns = (uint64_t)ps->env->opt->read_timeout_s * 1000000000u, now;
-	double t = monotonic_seconds();
 
-	if (!limit_ns || r->in_engine == ps->lost_slots || t < r->next_expiry)
+	if (!limit_ns || r->in_engine == ps->lost_slots || (now = engine_now_ns()) < r->next_expiry_ns)
 		return;
-	r->next_expiry = t + EXPIRY_CHECK;
-	now = engine_now_ns();
+	r->next_expiry_ns = now + EXPIRY_CHECK_NS;
 	for (unsigned i = 0; i < ps->nslots; i++) {
 		struct slot *s = &ps->slots[i];
 		/* From when the kernel got it: a read waiting for a pread thread
@@ -625,7 +623,7 @@ static int wait_for_work(struct reader *r, uint64_t seen, bool submit_pending)
 	 * While the pipeline adapts, wake at least once a window; while a read
 	 * may time out, as often as expire_reads() looks. */
 	n = reap_some(r, !sleep ? 0 : submit_pending ? 10 : adapts(&r->adapt) ? (int)(ADAPT_WINDOW * 1000)
-				 : expiry_pending(r) ? (int)(EXPIRY_CHECK * 1000) : -1);
+				 : expiry_pending(r) ? (int)(EXPIRY_CHECK_NS / 1000000) : -1);
 	if (sleep) {
 		pthread_mutex_lock(&ps->lock);
 		ps->reader_waiting = false;
@@ -666,13 +664,10 @@ static void abandon_lost_slots(struct reader *r)
 	for (unsigned i = 0; i < ps->nslots; i++) {
 		struct slot *s = &ps->slots[i];
 		if (s->in_engine && s->img) {
-			s->img->inflight--;
-			ps->inflight--;
 			s->img->keep_fds = true;
-			s->img = NULL;
+			abandon_slot_locked(r, s);
 		}
 	}
-	ps->lost_slots = r->in_engine;
 	pthread_cond_broadcast(&ps->work);
 	pthread_mutex_unlock(&ps->lock);
 }

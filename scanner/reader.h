@@ -30,7 +30,7 @@ struct reader {
 	double win_inflight_s, win_busy_s; /* and the meter's integrals then */
 	uint64_t win_disk_bytes;
 	unsigned pending_windows; /* windows in a row an images trial has not taken effect */
-	double next_expiry;       /* when to look for reads past --read-timeout next */
+	uint64_t next_expiry_ns;  /* when to look for reads past --read-timeout next (engine_now_ns) */
 };
 
 /* Admit walked entries while there is an image slot free.  Returns 0, or
