@@ -21,6 +21,7 @@
 # under tests/fuzz-regressions-report/); 77 clang is not installed.  OUT keeps the corpus, so a longer run by hand goes on from it.
 set -eu
 src=$(cd "$1" && pwd)
+. "$src/tests/fuzz_lib.sh"
 out=$2
 secs=${3:-${FUZZ_SECONDS:-40}}
 
@@ -46,16 +47,7 @@ fi
 # 2. Known crashes stay fixed: each regression input runs once.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-regs=$(find "$src/tests/fuzz-regressions" -type f ! -name '*.md' 2>/dev/null | sort)
-if [ -n "$regs" ]; then
-	# shellcheck disable=SC2086
-	"$out/fuzz_probes_lf" -error_exitcode=1 $regs >"$out/regressions.log" 2>&1 || {
-		cat "$out/regressions.log"
-		echo "fuzz_ci: a regression input fails again (see above)"
-		exit 1
-	}
-	echo "fuzz_ci: $(echo "$regs" | wc -l) regression inputs replayed"
-fi
+fuzz_replay fuzz_ci "$out/fuzz_probes_lf" "$src/tests/fuzz-regressions" "$out" || exit 1
 
 # 3. Seeds: real images from the real tools, packed to head + tail + size.
 work=$(mktemp -d)
@@ -189,25 +181,11 @@ cat >"$out/probes.dict" <<'EOF'
 "\x00\x00\x01\x00"
 EOF
 
-# 5. Fuzz for a bounded time.  A finding leaves crash-*, leak-*, timeout-*
-# or oom-* in OUT.  max_len: a packed view at its largest (1 MiB + 64 KiB + 24).
-echo "fuzz_ci: fuzzing for $secs s"
-set +e
-"$out/fuzz_probes_lf" -max_total_time="$secs" -max_len=1114136 -timeout=10 -rss_limit_mb=2048 \
-	-dict="$out/probes.dict" -error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$out/" \
-	-print_final_stats=1 "$out/corpus" "$out/seeds" >"$out/fuzz.log" 2>&1
-rc=$?
-set -e
-tail -n 25 "$out/fuzz.log"
-found=$(ls "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* 2>/dev/null || true)
+# 5. Fuzz for a bounded time.  max_len: a packed view at its largest
+# (1 MiB + 64 KiB + 24).
 status=0
-if [ $rc -ne 0 ] || [ -n "$found" ]; then
-	echo "fuzz_ci: FOUND (exit $rc): ${found:-see $out/fuzz.log}"
-	echo "fuzz_ci: replay with $out/fuzz_probes_lf FILE; once fixed, commit FILE under tests/fuzz-regressions/"
-	status=1
-else
-	echo "fuzz_ci: nothing found in $secs s"
-fi
+fuzz_for fuzz_ci "$out/fuzz_probes_lf" "$out" "$secs" tests/fuzz-regressions -max_len=1114136 \
+	-dict="$out/probes.dict" || status=1
 
 # 6. The report encoder's target: a finding there fails this run too.
 sh "$src/tests/fuzz_report_ci.sh" "$src" "$out/report" || status=1

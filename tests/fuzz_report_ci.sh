@@ -15,6 +15,7 @@
 # goes on from it.
 set -eu
 src=$(cd "$1" && pwd)
+. "$src/tests/fuzz_lib.sh"
 out=$2
 secs=${3:-${FUZZ_REPORT_SECONDS:-25}}
 
@@ -45,16 +46,7 @@ fi
 # 2. Known findings stay fixed: each regression input runs once.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-regs=$(find "$src/tests/fuzz-regressions-report" -type f ! -name '*.md' 2>/dev/null | sort)
-if [ -n "$regs" ]; then
-	# shellcheck disable=SC2086
-	"$out/fuzz_report_lf" -error_exitcode=1 $regs >"$out/regressions.log" 2>&1 || {
-		cat "$out/regressions.log"
-		echo "fuzz_report_ci: a regression input fails again (see above)"
-		exit 1
-	}
-	echo "fuzz_report_ci: $(echo "$regs" | wc -l) regression inputs replayed"
-fi
+fuzz_replay fuzz_report_ci "$out/fuzz_report_lf" "$src/tests/fuzz-regressions-report" "$out" || exit 1
 
 # 3. Seeds, and a dictionary: the bytes where UTF-8 validity, the C1
 # controls and the escapes change.
@@ -87,19 +79,5 @@ EOF
 
 # 4. Fuzz for a bounded time.  max_len: past the longest field (4096 bytes),
 # so cuts are tried too.
-echo "fuzz_report_ci: fuzzing the report encoder for $secs s"
-set +e
-"$out/fuzz_report_lf" -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-	-dict="$out/report.dict" -error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$out/" \
-	-print_final_stats=1 "$out/corpus" "$out/seeds" >"$out/fuzz.log" 2>&1
-rc=$?
-set -e
-found=$(ls "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* 2>/dev/null || true)
-if [ $rc -ne 0 ] || [ -n "$found" ]; then
-	tail -n 40 "$out/fuzz.log"
-	echo "fuzz_report_ci: FOUND (exit $rc): ${found:-see $out/fuzz.log}"
-	echo "fuzz_report_ci: replay with $out/fuzz_report_lf FILE; once fixed, commit FILE under tests/fuzz-regressions-report/"
-	exit 1
-fi
-grep -E '^(Done|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb))' "$out/fuzz.log"
-echo "fuzz_report_ci: nothing found in $secs s"
+fuzz_for fuzz_report_ci "$out/fuzz_report_lf" "$out" "$secs" tests/fuzz-regressions-report -max_len=8192 \
+	-dict="$out/report.dict"
