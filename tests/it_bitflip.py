@@ -470,11 +470,7 @@ TOOLS = ("genisoimage", "mkfs.vfat", "mcopy", "mkfs.ext4", "debugfs", "mkntfs", 
 
 def main():
     top = itlib.setup()
-    missing = [t for t in TOOLS if not shutil.which(t)]
-    if missing:
-        shutil.rmtree(top)
-        print("skipped: missing " + ", ".join(missing))
-        sys.exit(77)
+    itlib.skip_without(TOOLS, top)
     seed = int(os.environ.get("IMGSCAN_BITFLIP_SEED", "15"))
     count = int(os.environ.get("IMGSCAN_BITFLIP_COUNT", "3500"))
     print("seed %d (IMGSCAN_BITFLIP_SEED=%d reproduces it), %d mutants" % (seed, seed, count))

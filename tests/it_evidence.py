@@ -338,12 +338,7 @@ def as_nobody(c, top, mnt):
 def main():
     top = itlib.setup()
     c = itlib.Checker()
-    missing = [t for t in TOOLS if not shutil.which(t)]
-    if os.geteuid() != 0:
-        missing.append("root (to mount a tmpfs)")
-    if missing:
-        shutil.rmtree(top)
-        skip("missing: " + ", ".join(missing))
+    itlib.skip_without(TOOLS, top, [] if os.geteuid() == 0 else ["root (to mount a tmpfs)"])
     mnt = os.path.join(top, "mnt")
     t0 = time.monotonic()
     try:

@@ -438,11 +438,7 @@ def check_big_sessions(c, rep, d, appended_starts):
 
 def main():
     top, d, work = itlib.workspace("archive", "work")
-    missing = [t for t in TOOLS if not shutil.which(t)]
-    if missing:
-        print("it_labels: missing tools %s: skipped" % " ".join(missing))
-        shutil.rmtree(top, ignore_errors=True)
-        sys.exit(77)
+    itlib.skip_without(TOOLS, top)
     c = itlib.Checker()
     try:
         build_fs(d, work)

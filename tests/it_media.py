@@ -467,12 +467,8 @@ def split_widened(c, top, raw, want):
 
 
 def main():
-    missing = [t for t in TOOLS if not shutil.which(t)]
     top = itlib.setup()
-    if missing:
-        print("missing %s: skipped" % ", ".join(missing))
-        shutil.rmtree(top, ignore_errors=True)
-        sys.exit(77)
+    itlib.skip_without(TOOLS, top)
     c = itlib.Checker()
     try:
         raw = make_raw(top)

@@ -474,11 +474,7 @@ def check_others(c, rep, d):
 
 def main():
     top, d, work = itlib.workspace("archive", "work")
-    missing = [t for t in TOOLS if not shutil.which(t)]
-    if missing:
-        print("skipped: missing tools: " + ", ".join(missing))
-        shutil.rmtree(top, ignore_errors=True)
-        sys.exit(77)
+    itlib.skip_without(TOOLS, top)
     c = itlib.Checker()
     try:
         made = build(d, work)

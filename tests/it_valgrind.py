@@ -162,11 +162,7 @@ def check_output(c, label, out, sectors, mutants):
 
 def main():
     top = itlib.setup()
-    missing = [t for t in TOOLS if not shutil.which(t)]
-    if missing:
-        shutil.rmtree(top)
-        print("skipped: missing " + ", ".join(missing))
-        sys.exit(77)
+    itlib.skip_without(TOOLS, top)
     io = os.environ.get("IMGSCAN_VALGRIND_IO", "pread")
     sample, mutants, sectors, work = (os.path.join(top, s) for s in ("sample", "mutants", "sectors", "work"))
     for made in (sample, mutants, sectors, work):

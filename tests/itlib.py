@@ -252,6 +252,17 @@ def setup():
     return tempfile.mkdtemp(prefix="imgscan-test-")
 
 
+def skip_without(tools, top, also=()):
+    """Exit 77 (skipped), naming what is missing, when one of the programs
+    tools is not on PATH or also (other needs, already found missing) is not
+    empty; the test's directory top is removed first."""
+    missing = [t for t in tools if not shutil.which(t)] + list(also)
+    if missing:
+        shutil.rmtree(top, ignore_errors=True)
+        print("skipped: missing " + ", ".join(missing))
+        sys.exit(77)
+
+
 # ---- faultfs: a FUSE mount that injects faults (tests/faultfs.c) ----------
 import contextlib  # noqa: E402
 import re  # noqa: E402
