@@ -175,7 +175,7 @@ static void decide_compressed(const struct probe_hit *h, const struct tsk_result
 {
 	const struct inside_result *in = &tsk->inside;
 	const char *archive = NULL;
-	char key[40], what[96];
+	char key[40], what[160];
 	bool zip = !strcmp(h->name, "zip") || !strcmp(h->name, "7z");
 
 	snprintf(key, sizeof(key), "compressed:%s", h->name);

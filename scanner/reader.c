@@ -493,10 +493,11 @@ static void expire_reads(struct reader *r)
 	for (unsigned i = 0; i < ps->nslots; i++) {
 		struct slot *s = &ps->slots[i];
 		/* From when the kernel got it: a read waiting for a pread thread
-		 * is not late, whatever holds the threads. */
+		 * is not late, whatever holds the threads.  A read started after
+		 * `now` was taken is not late either (unsigned: it would wrap). */
 		uint64_t started = __atomic_load_n(&s->req.started_ns, __ATOMIC_RELAXED);
 
-		if (s->in_engine && s->img && started && now - started >= limit_ns)
+		if (s->in_engine && s->img && started && now > started && now - started >= limit_ns)
 			give_up_read(r, s);
 	}
 	if (ps->lost_slots >= ps->nslots && !r->stop_err)
