@@ -16,7 +16,7 @@ IMAGE_DEPS = xxhash genisoimage xorriso isolinux syslinux-utils dosfstools e2fsp
              f2fs-tools squashfs-tools hfsutils fuse3 libfuse3-dev \
              cpio mkbootimg android-sdk-libsparse-utils u-boot-tools cryptsetup-bin lz4 device-tree-compiler erofs-utils \
              python3-jsonschema python3-rdflib postgresql \
-             slurm-wlm munge parallel yamllint shellcheck valgrind
+             slurm-wlm munge parallel yamllint shellcheck valgrind chromium
 BENCH_DEPS = fio b3sum hashdeep rhash file gnuplot-nox
 
 .PHONY: all deps build scan test bench demo clean

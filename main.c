@@ -5,10 +5,12 @@
  * The Sleuth Kit workers are another program, imgscan-worker
  * (scanner/worker_main.c), built beside this one.
  */
+#include "act/act.h"
 #include "catalog/incremental.h"
 #include "catalog/run_lock.h"
 #include "config/config.h"
 #include "config/options.h"
+#include "html/html.h"
 #include "merge/merge.h"
 #include "report/outfile.h"
 #include "report/provenance.h"
@@ -284,6 +286,12 @@ int main(int argc, char **argv)
 		return run_load(argv);
 	if (argc >= 2 && !strcmp(argv[1], "merge"))
 		return merge_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "rename"))
+		return rename_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "convert"))
+		return convert_main(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "html"))
+		return html_main(argc, argv);
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		provenance_print(stdout, engine_uring_probe());
 		return fflush(stdout) ? EXIT_ERRORS : EXIT_CLEAN;

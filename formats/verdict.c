@@ -164,10 +164,11 @@ static void archive_ext(const char *archive, const char *layer, char *out, size_
 		{"gzip", "gz"}, {"xz", "xz"}, {"zstd", "zst"}, {"bzip2", "bz2"}, {"lz4", "lz4"},
 	};
 
-	snprintf(out, len, "%s", archive);
+	/* Probe names are short ("tar", "cpio"): the precisions only bound them. */
+	snprintf(out, len, "%.15s", archive);
 	for (size_t i = 0; layer && i < sizeof(short_names) / sizeof(short_names[0]); i++)
 		if (!strcmp(layer, short_names[i].layer))
-			snprintf(out, len, "%s.%s", archive, short_names[i].ext);
+			snprintf(out, len, "%.8s.%.6s", archive, short_names[i].ext);
 }
 
 /* A compressed file or an archive: what the worker found inside decides. */
