@@ -63,6 +63,9 @@ static const char top_usage[] =
 	"       imgscan verify [OPTIONS] REPORT [PATH...]\n"
 	"       imgscan load --db DB REPORT...\n"
 	"       imgscan merge -o REPORT SHARD-REPORT...\n"
+	"       imgscan rename [--apply] REPORT | rename --undo JOURNAL\n"
+	"       imgscan convert IN.bin|IN.cue OUT.iso\n"
+	"       imgscan html -o PAGE.html REPORT...\n"
 	"       imgscan --help | --version\n"
 	"           (--version: the library versions, the kernel, whether io_uring\n"
 	"           can be used here)\n"
@@ -78,9 +81,12 @@ static const char top_usage[] =
 	"           unchanged, changed, missing, moved (and, under PATH, new)\n"
 	"  load     load reports into an SQLite or PostgreSQL evidence database\n"
 	"  merge    merge the reports of a sharded scan (scan --shard K/N) into one\n"
+	"  rename   give misnamed images the names a report suggests (a dry run\n"
+	"           unless --apply), with a journal that --undo reverses\n"
+	"  convert  extract the ISO 9660 image of a raw 2352-byte-sector CD image\n"
+	"  html     write a report (or several) as one self-contained web page\n"
 	"\n"
-	"Run `imgscan scan --help`, `imgscan verify --help`, `imgscan load --help` or\n"
-	"`imgscan merge --help` for the options.\n";
+	"Run `imgscan COMMAND --help` for a command's options.\n";
 
 static const char scan_usage[] =
 	"Usage: imgscan scan [OPTIONS] PATH...\n"
