@@ -83,7 +83,7 @@ static unsigned get_uint(const cJSON *limits, const char *name, unsigned dflt)
 static int parse_config(const char *text, struct imgscan_config *cfg, char *err, size_t errlen)
 {
 	cJSON *root = cJSON_Parse(text);
-	const cJSON *naming, *rule, *limits, *state;
+	const cJSON *naming, *rule, *limits, *state, *evidence;
 	int rc = -1;
 
 	if (!root) {
@@ -120,6 +120,12 @@ static int parse_config(const char *text, struct imgscan_config *cfg, char *err,
 		goto out;
 	}
 	snprintf(cfg->state, sizeof(cfg->state), "%s", cJSON_IsString(state) ? state->valuestring : "");
+	evidence = cJSON_GetObjectItemCaseSensitive(root, "evidence");
+	if (evidence && !cJSON_IsBool(evidence)) {
+		snprintf(err, errlen, "\"evidence\" must be true or false");
+		goto out;
+	}
+	cfg->evidence = cJSON_IsTrue(evidence);
 	limits = cJSON_GetObjectItemCaseSensitive(root, "limits");
 	cfg->tsk_timeout_s = get_uint(limits, "tsk_timeout_seconds", 20);
 	cfg->tsk_memory_mib = get_uint(limits, "tsk_memory_mib", 1024);

@@ -44,6 +44,7 @@ struct imgscan_config {
 	unsigned trailing_slack_pct; /* file longer than content by more than this... */
 	uint64_t trailing_slack_min; /* ...and more than this many bytes is a finding */
 	char state[4096];            /* "state": the catalog file (--state), "" for none */
+	bool evidence;               /* "evidence": every scan is of evidence (--evidence) */
 };
 
 /* Load the built-in defaults (path NULL) or a file.  Returns 0 or -1 with a

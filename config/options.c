@@ -135,6 +135,9 @@ static const char scan_usage[] =
 	"      --follow-symlinks    follow symbolic links (default: list them, do not follow)\n"
 	"      --config FILE        configuration (extensions, naming rules, limits; default: built-in)\n"
 	"      --print-config       print the built-in configuration and exit\n"
+	"      --evidence           the tree is evidence: recorded in the report\n"
+	"                           (run.options.evidence), and `imgscan rename` refuses the\n"
+	"                           report (config key \"evidence\": true)\n"
 	"\n"
 	"Pipeline:\n"
 	"      --io auto|uring|pread  I/O engine (default auto: io_uring, pread if refused)\n"
@@ -202,6 +205,7 @@ static const struct option scan_longopts[] = {
 	{"state", required_argument, NULL, OPT_STATE},
 	{"rehash", no_argument, NULL, OPT_REHASH},
 	{"wait", no_argument, NULL, OPT_WAIT},
+	{"evidence", no_argument, NULL, OPT_EVIDENCE},
 	{"inside", required_argument, NULL, OPT_INSIDE},
 	{"shard", required_argument, NULL, OPT_SHARD},
 	{"shard-by", required_argument, NULL, OPT_SHARD_BY},
@@ -358,6 +362,7 @@ int options_apply(int c, const char *arg, struct scan_options *opt, int *stop)
 		break;
 	case OPT_REHASH: opt->rehash = true; break;
 	case OPT_WAIT: opt->wait_lock = true; break;
+	case OPT_EVIDENCE: opt->evidence = true; break;
 	case 'h': fputs(scan_usage, stdout); *stop = 1; return 0;
 	default: return options_usage_error(opt, "unknown option", NULL);
 	}

@@ -66,6 +66,7 @@ struct scan_options {
 	const char *state_path;    /* --state FILE (or the config's "state"), NULL: no catalog */
 	bool rehash;               /* read everything again, refresh the catalog */
 	bool wait_lock;            /* --wait: wait for another run's catalog lock */
+	bool evidence;             /* --evidence: the tree is evidence (run.options.evidence; rename refuses it) */
 	unsigned tsk_timeout_s;    /* 0: from config */
 	unsigned read_timeout_s;   /* a read given up on after this long; 0: never */
 	bool read_timeout_set;     /* --read-timeout given (else the config's) */
@@ -94,6 +95,7 @@ enum option_code {
 	OPT_PRINT_CONFIG, OPT_IO, OPT_DIRECT, OPT_QD, OPT_READ_SIZE, OPT_IMAGES,
 	OPT_SECTOR_SIZE, OPT_NO_TSK, OPT_HASH, OPT_NO_FIXED, OPT_READ_MODE, OPT_TSK_TIMEOUT, OPT_TSK_MEMORY,
 	OPT_TSK_WORKERS, OPT_STATE, OPT_REHASH, OPT_WAIT, OPT_INSIDE, OPT_SHARD, OPT_SHARD_BY, OPT_READ_TIMEOUT,
+	OPT_EVIDENCE,
 };
 
 /* The defaults of every option; command names the command in usage errors. */

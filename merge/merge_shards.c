@@ -19,7 +19,7 @@
  * tsk_workers, format, sector_hashes_dir) are each machine's own. */
 static const char *const result_options[] = {
 	"hashes", "sector_size", "all_files", "inside", "follow_symlinks", "tsk", "tsk_timeout_seconds",
-	"tsk_memory_mib", "config", "config_b64",
+	"tsk_memory_mib", "config", "config_b64", "evidence",
 };
 
 static bool as_uint(const cJSON *v, unsigned *out)
@@ -247,6 +247,25 @@ static cJSON *shard_entry_json(const struct merge_shard *s)
 	return o;
 }
 
+/* run.cwd and run.roots (where `imgscan rename` may act) stand for the
+ * merged report only when every shard has the same: shards scanned from
+ * other directories or mounts leave them out, and rename refuses. */
+static void copy_same_places(cJSON *run, const struct merge_shard *s, size_t n)
+{
+	static const char *const keys[] = {"cwd", "cwd_b64", "cwd_lossy", "roots", "roots_b64"};
+
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (!cJSON_Compare(json_at(s[0].head.run, keys[k], NULL), json_at(s[i].head.run, keys[k], NULL),
+					   true))
+				return;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		const cJSON *v = json_at(s[0].head.run, keys[k], NULL);
+		if (v)
+			cJSON_AddItemToObject(run, keys[k], cJSON_Duplicate(v, true));
+	}
+}
+
 cJSON *merge_run_json(const struct merge_shard *s, size_t n, const char *output, const char *format, int argc,
 		      char **argv, bool tree_differs, bool renumbered)
 {
@@ -266,6 +285,7 @@ cJSON *merge_run_json(const struct merge_shard *s, size_t n, const char *output,
 	else
 		cJSON_AddNullToObject(run, "output");
 	json_add_path_array(run, "argv", argc, argv);
+	copy_same_places(run, s, n);
 	options = cJSON_Duplicate(json_at(s[0].head.run, "options", NULL), true);
 	if (!cJSON_IsObject(options)) {
 		cJSON_Delete(options);

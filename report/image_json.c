@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -347,6 +348,20 @@ static const char *first_suggestion(const struct verdict *v)
 	return NULL;
 }
 
+/* device and inode: with size and mtime (to the nanosecond), what
+ * `imgscan rename` checks the file against before it touches it.  st_dev is
+ * the kernel's number as stat gives it; device_major_minor is the same as
+ * /proc/self/mountinfo and ls show it. */
+static void add_file_identity(cJSON *o, const struct stat *st)
+{
+	char mm[32];
+
+	cJSON_AddNumberToObject(o, "device", (double)st->st_dev);
+	snprintf(mm, sizeof(mm), "%u:%u", major(st->st_dev), minor(st->st_dev));
+	cJSON_AddStringToObject(o, "device_major_minor", mm);
+	cJSON_AddNumberToObject(o, "inode", (double)st->st_ino);
+}
+
 cJSON *image_to_json(const struct image_result *r)
 {
 	cJSON *o = cJSON_CreateObject(), *rd;
@@ -361,6 +376,7 @@ cJSON *image_to_json(const struct image_result *r)
 	cJSON_AddNumberToObject(o, "size", (double)r->size);
 	format_utc(when, sizeof(when), r->st.st_mtim.tv_sec, r->st.st_mtim.tv_nsec);
 	cJSON_AddStringToObject(o, "mtime", when);
+	add_file_identity(o, &r->st);
 	cJSON_AddStringToObject(o, "status", r->nerrors ? "error" : "ok");
 	cJSON_AddStringToObject(o, "kind", image_kind_name(r->verdict.kind_id));
 	cJSON_AddStringToObject(o, "kind_key", r->verdict.kind_key);

@@ -52,6 +52,7 @@ cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_con
 	cJSON_AddNumberToObject(o, "tsk_timeout_seconds", info->tsk_timeout_s);
 	cJSON_AddNumberToObject(o, "tsk_memory_mib", info->tsk_memory_mib);
 	cJSON_AddNumberToObject(o, "read_timeout_seconds", opt->read_timeout_s);
+	cJSON_AddBoolToObject(o, "evidence", opt->evidence || cfg->evidence);
 	return o;
 }
 
@@ -110,6 +111,26 @@ cJSON *run_tool_json(void)
 	return tool;
 }
 
+/* cwd and roots: where the run's relative paths start, and each PATH
+ * resolved (realpath) at the start of the run: what `imgscan rename` keeps
+ * its renames under.  A PATH that cannot be resolved is left out. */
+static void add_cwd_and_roots(cJSON *run, const struct scan_options *opt)
+{
+	char cwd[PATH_MAX], **roots = calloc((size_t)opt->npaths + 1, sizeof(*roots));
+	int n = 0;
+
+	if (getcwd(cwd, sizeof(cwd)))
+		json_add_path(run, "cwd", cwd);
+	for (int i = 0; roots && i < opt->npaths; i++)
+		if ((roots[n] = realpath(opt->paths[i], NULL)))
+			n++;
+	if (roots)
+		json_add_path_array(run, "roots", n, roots);
+	for (int i = 0; roots && i < n; i++)
+		free(roots[i]);
+	free(roots);
+}
+
 cJSON *run_object_json(const struct scan_options *opt, const struct timespec *start,
 			const struct report_run_info *info, cJSON *options)
 {
@@ -127,6 +148,7 @@ cJSON *run_object_json(const struct scan_options *opt, const struct timespec *st
 	else
 		cJSON_AddNullToObject(run, "output");
 	json_add_path_array(run, "argv", opt->argc, opt->argv);
+	add_cwd_and_roots(run, opt);
 	cJSON_AddItemToObject(run, "options", options);
 	if (opt->shard_count)
 		cJSON_AddItemToObject(run, "shard", shard_run_json(opt));
