@@ -9,7 +9,7 @@
  *
  * Test hook: page.html#selftest=ACTION;ACTION... runs actions once drawn
  * (filter:kind|code|ext|path:VALUE, sort:COLUMN:asc|desc, pagesize:N,
- * details:N) and writes what the tables show into <pre id="selftest">. */
+ * details:N, only:SECTION-ID) and writes what the tables show into <pre id="selftest">. */
 (function () {
   'use strict';
   var t0 = performance.now();
@@ -379,6 +379,8 @@
           if (imageCols[i].key === p[1]) tImg.sortBy(i, p[2] === 'desc' ? -1 : 1);
       } else if (verb === 'pagesize') {
         tImg.size = +arg; tImg.page = 0; tImg.draw();
+      } else if (verb === 'only') { /* one section, for a screenshot of it */
+        Array.prototype.forEach.call(document.querySelectorAll('main > section'), function (s) { s.hidden = s.id !== arg; });
       } else if (verb === 'details') {
         var b = tImg.body.querySelectorAll('button.open')[+arg];
         if (b) b.click();
