@@ -64,7 +64,7 @@ static void skip(struct rename_run *r, const struct job *jb, const char *why)
 	char *a = shown_path(NULL, jb->it->path);
 	char msg[600];
 
-	snprintf(msg, sizeof(msg), "%s: %s", jb->it->code, why);
+	snprintf(msg, sizeof(msg), "%.40s: %.550s", jb->it->code, why);
 	say(r, "skipped", a, NULL, msg);
 	free(a);
 	r->skipped++;

@@ -156,7 +156,8 @@ static void set_item(cJSON *o, const char *key, cJSON *item)
 }
 
 /* The earlier result, as this run's entry: true when it was reported. */
-static bool report_reused(struct incremental *inc, const struct catalog_row *row, const char *path, uint64_t index)
+static bool report_reused(struct incremental *inc, const struct catalog_row *row, const struct walk_entry *e,
+			  uint64_t index)
 {
 	cJSON *img = row->result ? cJSON_Parse(row->result) : NULL;
 	bool ok = img && cJSON_IsObject(img) && (!inc->opt->sector_hash_dir || list_file_present(img));
@@ -165,8 +166,9 @@ static bool report_reused(struct incremental *inc, const struct catalog_row *row
 		set_item(img, "index", cJSON_CreateNumber((double)index));
 		set_item(img, "reused", cJSON_CreateTrue());
 		set_item(img, "catalog", cJSON_CreateString("reused"));
+		image_json_set_identity(img, &e->st); /* the stamps matched: the same file */
 		report_image_json(inc->report, img);
-		if (catalog_mark_seen(inc->cat, path))
+		if (catalog_mark_seen(inc->cat, e->path))
 			fail_catalog(inc);
 	}
 	cJSON_Delete(img);
@@ -192,7 +194,7 @@ static enum admit_verdict decide(void *ctx, const struct walk_entry *e, uint64_t
 		v = ADMIT_READ;
 	else if (!row.is_image)
 		v = would_probe ? ADMIT_DONE_OTHER : ADMIT_READ;
-	else if (report_reused(inc, &row, e->path, index))
+	else if (report_reused(inc, &row, e, index))
 		v = ADMIT_DONE_IMAGE;
 	if (v == ADMIT_DONE_OTHER && catalog_mark_seen(inc->cat, e->path))
 		fail_catalog(inc);

@@ -352,10 +352,13 @@ static const char *first_suggestion(const struct verdict *v)
  * `imgscan rename` checks the file against before it touches it.  st_dev is
  * the kernel's number as stat gives it; device_major_minor is the same as
  * /proc/self/mountinfo and ls show it. */
-static void add_file_identity(cJSON *o, const struct stat *st)
+void image_json_set_identity(cJSON *o, const struct stat *st)
 {
 	char mm[32];
 
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "device");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "device_major_minor");
+	cJSON_DeleteItemFromObjectCaseSensitive(o, "inode");
 	cJSON_AddNumberToObject(o, "device", (double)st->st_dev);
 	snprintf(mm, sizeof(mm), "%u:%u", major(st->st_dev), minor(st->st_dev));
 	cJSON_AddStringToObject(o, "device_major_minor", mm);
@@ -376,7 +379,7 @@ cJSON *image_to_json(const struct image_result *r)
 	cJSON_AddNumberToObject(o, "size", (double)r->size);
 	format_utc(when, sizeof(when), r->st.st_mtim.tv_sec, r->st.st_mtim.tv_nsec);
 	cJSON_AddStringToObject(o, "mtime", when);
-	add_file_identity(o, &r->st);
+	image_json_set_identity(o, &r->st);
 	cJSON_AddStringToObject(o, "status", r->nerrors ? "error" : "ok");
 	cJSON_AddStringToObject(o, "kind", image_kind_name(r->verdict.kind_id));
 	cJSON_AddStringToObject(o, "kind_key", r->verdict.kind_key);

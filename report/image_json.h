@@ -8,8 +8,13 @@
 #include "../scanner/result.h"
 
 #include <cjson/cJSON.h>
+#include <sys/stat.h>
 
 cJSON *image_to_json(const struct image_result *r);
+/* Set the object's device, device_major_minor and inode from st (replacing
+ * any): also for a result reused from the catalog, which a build that did
+ * not record them may have stored. */
+void image_json_set_identity(cJSON *o, const struct stat *st);
 cJSON *skipped_to_json(const struct skipped_entry *s);
 /* "errno": "EIO", the symbolic name; nothing when err is 0. */
 void json_add_errno(cJSON *obj, int err);

@@ -98,6 +98,9 @@ def check_reuse(c, top):
     for name in a:
         c.eq("rescan %s: reused" % name, (b[name]["reused"], b[name]["catalog"]), (True, "reused"))
         c.eq("rescan %s: digests as measured" % name, b[name]["hashes"], a[name]["hashes"])
+        st = os.stat(b[name]["path"])
+        c.eq("rescan %s: device and inode as they are (what rename checks)" % name,
+             (b[name].get("device"), b[name].get("inode")), (st.st_dev, st.st_ino))
         c.eq("rescan %s: measured_at is the first run's" % name, b[name]["measured_at"], a[name]["measured_at"])
         c.eq("rescan %s: findings kept" % name, itlib.codes(b[name]), itlib.codes(a[name]))
     c.eq("rescan: summary findings", r2["summary"]["findings"], r1["summary"]["findings"])
