@@ -42,14 +42,18 @@ static void row_text(struct outfile *o, const char *name, const char *value)
 	out_raw(o, "</td></tr>\n");
 }
 
-/* The PATHs of a scan: run.shard.roots or run.merge.roots when the report
- * has them, else the operands of its command line. */
+/* The PATHs of a scan: run.roots (resolved at the start of the run), else
+ * run.shard.roots or run.merge.roots, else (a report of an earlier version)
+ * the operands of its command line. */
 static void row_roots(struct outfile *o, const cJSON *run)
 {
-	const cJSON *roots = json_at(run, "shard", "roots"), *argv = cJSON_GetObjectItemCaseSensitive(run, "argv"), *a;
+	const cJSON *roots = cJSON_GetObjectItemCaseSensitive(run, "roots");
+	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(run, "argv"), *a;
 	bool operands = false, after_dashdash = false, skip = false;
 	int i = 0;
 
+	if (!roots)
+		roots = json_at(run, "shard", "roots");
 	if (!roots)
 		roots = json_at(run, "merge", "roots");
 	row_start(o, "Roots");
