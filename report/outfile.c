@@ -368,6 +368,11 @@ done:
 	return 0;
 }
 
+int outfile_rename_regular(const char *tmp, const char *final)
+{
+	return rename_over_regular(tmp, final);
+}
+
 int outfile_commit(struct outfile *o)
 {
 	int rc;

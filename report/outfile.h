@@ -77,6 +77,15 @@ void outfile_abort(struct outfile *o);
  * Returns 0 or -errno / -OUTFILE_E*. */
 int outfile_place(const char *tmp, const char *final);
 
+/* Put a finished temporary file tmp (in final's directory) at final, never
+ * through a symlink: where nothing is there, a rename that refuses to
+ * replace; over a regular file, an atomic exchange, checked afterwards
+ * (anything else that came out, a symlink or a device swapped in, goes back:
+ * -OUTFILE_ECHANGED).  The caller decides beforehand whether final may be
+ * replaced at all.  Returns 0 or -errno / -OUTFILE_E*; tmp is left for the
+ * caller to remove on failure. */
+int outfile_rename_regular(const char *tmp, const char *final);
+
 /* Called first thing, before imgscan opens any descriptor of its own: a
  * /dev/fd/N (or /dev/stdout...) path must name a descriptor the caller
  * passed in, open for writing.  Returns 0 or -EBADF. */
