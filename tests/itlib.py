@@ -134,27 +134,103 @@ def bcd(v):
     return (v // 10) << 4 | (v % 10)
 
 
-def frame_raw_cd(iso_path, out_path, mode=1):
-    """Wrap each 2048-byte ISO sector in a 2352-byte raw sector (MODE1, or
-    MODE2 form 1): sync, BCD M:S:F address (150-frame lead-in), mode, data.
-    EDC/ECC are left zero: identification does not read them."""
+# ECMA-130 Annex A, computed here in Python on its own terms (a second
+# implementation beside imgscan's act/cd_sector.c and act/cd_ecc.c, which the
+# tests check against each other): the EDC is a CRC-32 with the reflected
+# polynomial 0xD8018001, init 0, no final xor; the P and Q parity are
+# Reed-Solomon over GF(2^8) with x^8+x^4+x^3+x^2+1, two parity bytes per
+# vector such that, with the vector v[0..n-1] then a, b:
+#     sum v[i] + a + b = 0   and   sum v[i]*x^(n+1-i) + a*x + b = 0.
+_EDC_TABLE = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ (0xD8018001 if _c & 1 else 0)
+    _EDC_TABLE.append(_c)
+_GF_EXP = [0] * 512
+_GF_LOG = [0] * 256
+_v = 1
+for _i in range(255):
+    _GF_EXP[_i] = _GF_EXP[_i + 255] = _v
+    _GF_LOG[_v] = _i
+    _v = (_v << 1) ^ (0x11D if _v & 0x80 else 0)
+
+
+def cd_edc(data):
+    crc = 0
+    for b in data:
+        crc = (crc >> 8) ^ _EDC_TABLE[(crc ^ b) & 0xFF]
+    return crc
+
+
+def _gf_mul_table(power):
+    """bytes.translate table multiplying by x^power."""
+    return bytes(0 if v == 0 else _GF_EXP[_GF_LOG[v] + power % 255] for v in range(256))
+
+
+_DIV_X1 = bytes(0 if v == 0 else _GF_EXP[_GF_LOG[v] - _GF_LOG[3] + 255] for v in range(256))  # v/(x+1)
+# Q vector k, element i: byte ((k//2)*86 + k%2 + 88*i) mod 2236 of header..P parity.
+_Q_GATHER = [((k >> 1) * 86 + (k & 1) + 88 * i) % 2236 for i in range(43) for k in range(52)]
+
+
+def _parity(rows, width):
+    """Parity of `width` vectors given as rows (row i = element i of each
+    vector): returns a[0..width-1] + b[0..width-1]."""
+    n = len(rows)
+    s0 = s1 = 0
+    for i, row in enumerate(rows):
+        s0 ^= int.from_bytes(row, "big")
+        s1 ^= int.from_bytes(row.translate(_gf_mul_table(n + 1 - i)), "big")
+    a = (s0 ^ s1).to_bytes(width, "big").translate(_DIV_X1)
+    b = (int.from_bytes(a, "big") ^ s0).to_bytes(width, "big")
+    return a + b
+
+
+def cd_ecc(sector, zero_header):
+    """P (172 bytes) and Q (104) parity of a 2352-byte sector."""
+    block = bytearray(sector[12:2076])
+    if zero_header:
+        block[0:4] = b"\0\0\0\0"
+    p = _parity([bytes(block[r * 86:(r + 1) * 86]) for r in range(24)], 86)
+    block += p
+    gathered = bytes(map(block.__getitem__, _Q_GATHER))
+    q = _parity([gathered[i * 52:(i + 1) * 52] for i in range(43)], 52)
+    return p + q
+
+
+def raw_cd_sector(data, lba, mode=1, edc=True, ecc=True, submode=0x08):
+    """One 2352-byte sector holding 2048 bytes of data at lba (address
+    lba + 150 frames): MODE1, or MODE2 with the subheader's submode (0x08:
+    Form 1 data; 0x28 would be Form 2)."""
     sync = b"\x00" + b"\xff" * 10 + b"\x00"
+    frame = lba + 150
+    s = bytearray(sync + bytes([bcd(frame // 4500), bcd(frame // 75 % 60), bcd(frame % 75), mode]))
+    if mode == 1:
+        s += data + b"\0" * 288
+        edc_from, edc_at = 0, 2064
+    else:
+        s += bytes([0, 0, submode, 0]) * 2 + data + b"\0" * 280
+        edc_from, edc_at = 16, 2072
+    if edc:
+        s[edc_at:edc_at + 4] = cd_edc(s[edc_from:edc_at]).to_bytes(4, "little")
+    if ecc:
+        s[2076:2352] = cd_ecc(s, mode == 2)
+    assert len(s) == 2352
+    return bytes(s)
+
+
+def frame_raw_cd(iso_path, out_path, mode=1, edc=False, ecc=False):
+    """Wrap each 2048-byte ISO sector in a 2352-byte raw sector (MODE1, or
+    MODE2 form 1): sync, BCD M:S:F address (150-frame lead-in), mode, data;
+    with edc/ecc the EDC and the P/Q parity too (left zero otherwise:
+    identification does not read them)."""
     with open(iso_path, "rb") as src, open(out_path, "wb") as out:
         lba = 0
         while True:
             data = src.read(2048)
             if not data:
                 break
-            data = data.ljust(2048, b"\0")
-            frame = lba + 150
-            hdr = sync + bytes([bcd(frame // 4500), bcd(frame // 75 % 60), bcd(frame % 75), mode])
-            if mode == 1:
-                sector = hdr + data + b"\0" * 288
-            else:
-                sub = b"\x00\x00\x08\x00" * 2
-                sector = hdr + sub + data + b"\0" * 280
-            assert len(sector) == 2352
-            out.write(sector)
+            out.write(raw_cd_sector(data.ljust(2048, b"\0"), lba, mode, edc, ecc))
             lba += 1
 
 
