@@ -59,6 +59,16 @@ static bool taken(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
 }
 
+/* Is name the image itself: its own name, a hard link of it, or its name
+ * on a file system that folds case? */
+static bool is_itself(const struct job *jb, const char *name)
+{
+	struct stat st;
+
+	return !strcmp(name, jb->name) || (fstatat(jb->at.dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+					    st.st_dev == jb->st.st_dev && st.st_ino == jb->st.st_ino);
+}
+
 static void skip(struct rename_run *r, const struct job *jb, const char *why)
 {
 	char *a = shown_path(NULL, jb->it->path);
@@ -108,6 +118,9 @@ static int check_job(struct rename_run *r, const struct rename_plan *p, struct j
  * Returns 0, or 1 skipped. */
 static int choose_target(struct rename_run *r, struct job *jb, unsigned *k)
 {
+	/* Not "name (2).ext" for a file that already has the name asked. */
+	if (is_itself(jb, jb->it->new_name))
+		return skip(r, jb, "it already has the suggested name (or is that file): nothing to do"), 1;
 	for (; *k < 1000; (*k)++) {
 		if (candidate(jb->name, jb->it->new_name, *k, jb->target, sizeof(jb->target)))
 			return skip(r, jb, "the new name is too long"), 1;
@@ -136,14 +149,17 @@ static int rename_image(struct rename_run *r, struct job *jb)
 		if (!r->opt->apply)
 			return 0;
 		rc = step_rename(r, &jb->at, "rename", jb->name, jb->target, &jb->st, jb->it->code, jb->it->xxh128, 0);
-		if (rc != -EEXIST)
+		if (rc != -EEXIST || r->j.err) /* the journal's EEXIST is not the target's */
 			break;
 		if (!r->opt->suffix)
 			return skip(r, jb, "a file took the new name just before the rename: not replaced"), 1;
 	}
 	if (rc) {
 		char msg[300];
-		snprintf(msg, sizeof(msg), "rename failed: %s", strerror(-rc));
+		if (r->j.err)
+			snprintf(msg, sizeof(msg), "not renamed: the journal could not be written");
+		else
+			snprintf(msg, sizeof(msg), "rename failed: %s", strerror(-rc));
 		skip(r, jb, msg);
 		r->skipped--, r->errors++;
 		return -1;
@@ -253,12 +269,12 @@ int rename_finish(struct rename_run *r)
 		char *j = shown_path(NULL, r->j.path);
 		fprintf(stderr, "imgscan rename: journal %s\n", j);
 		free(j);
-		if (r->j.err) {
-			fprintf(stderr, "imgscan rename: the journal could not be written (%s): stopped\n",
-				strerror(r->j.err));
-			r->errors++;
-		}
 		journal_close(&r->j);
+	}
+	if (r->j.err) { /* also when it could not even be created */
+		fprintf(stderr, "imgscan rename: the journal could not be written (%s): stopped\n",
+			strerror(r->j.err));
+		r->errors += !r->errors; /* an error, counted once with the step it stopped */
 	}
 	fprintf(stderr, "imgscan rename: %u %s, %u skipped, %u errors%s\n", r->done,
 		!strcmp(r->kind, "undo") ? (r->opt->apply ? "undone" : "to undo") : (r->opt->apply ? "renamed" : "to rename"),
@@ -268,7 +284,8 @@ int rename_finish(struct rename_run *r)
 
 int rename_apply(const struct rename_plan *p, const struct rename_opts *opt)
 {
-	struct rename_run r = {.opt = opt, .kind = "rename", .j = {.fd = -1}, .out = stdout};
+	struct rename_run r = {.opt = opt, .kind = "rename", .j = {.fd = -1}, .out = stdout,
+			       .roots = p->roots, .nroots = p->nroots};
 
 	for (size_t i = 0; i < p->n && !r.j.err; i++)
 		do_item(&r, p, &p->items[i]);

@@ -32,6 +32,8 @@ struct rename_run {
 	unsigned seq;              /* the last step's number */
 	unsigned done, skipped, errors;
 	FILE *out;                 /* the one line per image */
+	char *const *roots;        /* where it may act: the scan's run.roots, */
+	size_t nroots;             /* kept in the journal's header for an undo */
 };
 
 /* What a step acts on: a name in a directory opened once. */

@@ -32,6 +32,49 @@ static bool under(const char *path, const char *root)
 	return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+/* Absolute, and no empty, "." or ".." component: what it names is where
+ * it says once opened without following a symlink. */
+static bool canonical(const char *dir)
+{
+	const char *p = dir;
+
+	if (dir[0] != '/')
+		return false;
+	if (!dir[1])
+		return true;
+	while (*p == '/') {
+		const char *next = strchr(p + 1, '/');
+		size_t n = next ? (size_t)(next - p - 1) : strlen(p + 1);
+		if (n == 0 || (n == 1 && p[1] == '.') || (n == 2 && p[1] == '.' && p[2] == '.'))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+/* Is root a file directly in dir, named name (any name when NULL)? */
+static bool file_root_in(const char *dir, const char *name, const char *root)
+{
+	const char *slash = strrchr(root, '/');
+	size_t n;
+
+	if (!slash || !slash[1])
+		return false;
+	n = slash == root ? 1 : (size_t)(slash - root);
+	return strlen(dir) == n && !strncmp(dir, root, n) && (!name || !strcmp(slash + 1, name));
+}
+
+bool place_under_roots(const char *dir, const char *name, char *const *roots, size_t nroots)
+{
+	bool ok = false;
+
+	if (!canonical(dir))
+		return false;
+	for (size_t i = 0; i < nroots && !ok; i++)
+		ok = under(dir, roots[i]) || file_root_in(dir, name, roots[i]);
+	return ok;
+}
+
 int open_dir_nofollow(const char *dir)
 {
 	char *copy = strdup(dir), *save = NULL, *part;
@@ -61,23 +104,14 @@ int open_dir_nofollow(const char *dir)
 int open_dir_under_roots(const char *dir, const char *name, char *const *roots, size_t nroots, char *why,
 			 size_t len)
 {
-	char *real = realpath(dir, NULL), *full = NULL;
-	bool ok = false;
+	char *real = realpath(dir, NULL);
 	int fd;
 
 	if (!real) {
 		snprintf(why, len, "its directory cannot be resolved: %s", strerror(errno));
-		return -1;
+		return errno == ENOMEM ? -2 : -1;
 	}
-	if (asprintf(&full, "%s%s%s", real, strcmp(real, "/") ? "/" : "", name) < 0) {
-		free(real);
-		snprintf(why, len, "out of memory");
-		return -2;
-	}
-	for (size_t i = 0; i < nroots && !ok; i++)
-		ok = under(real, roots[i]) || !strcmp(full, roots[i]);
-	free(full);
-	if (!ok) {
+	if (!place_under_roots(real, name, roots, nroots)) {
 		snprintf(why, len, "its directory is not under the scanned roots (a symlink out of the tree?)");
 		free(real);
 		return -1;

@@ -12,6 +12,7 @@
 
 #include "rename_plan.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -25,6 +26,10 @@ int split_path(const char *abs, char **dir, const char **name);
  * (an error: out of memory). */
 int open_dir_under_roots(const char *dir, const char *name, char *const *roots, size_t nroots, char *why,
 			 size_t len);
+/* Is dir (absolute, no "." or ".." component, as written: nothing is
+ * resolved) under one of roots, or dir/name one of them (name NULL: any
+ * file directly in dir)? */
+bool place_under_roots(const char *dir, const char *name, char *const *roots, size_t nroots);
 /* Open an absolute directory without following any symlink in it.
  * Returns the descriptor or -errno. */
 int open_dir_nofollow(const char *dir);

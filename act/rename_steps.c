@@ -10,6 +10,7 @@
 #include "../config/version.h"
 #include "../report/image_json.h"
 #include "../report/pathenc.h"
+#include "../report/run_json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,14 +45,21 @@ static int journal_ready(struct rename_run *r)
 	char when[48];
 	int rc;
 
+	if (r->j.err)
+		return -r->j.err;
 	if (r->j.fd >= 0)
 		return 0;
 	rc = r->opt->journal ? journal_create(&r->j, r->opt->journal)
 			     : journal_create_beside(&r->j, r->opt->source,
 						     !strcmp(r->kind, "undo") ? "undo-journal" : "rename-journal");
 	if (rc) {
+		/* Sticky, as a failed write: without a journal nothing may be
+		 * done, and an EEXIST here is not a taken target. */
+		char *shown = r->opt->journal ? shown_path(NULL, r->opt->journal) : NULL;
 		fprintf(stderr, "imgscan rename: cannot create the journal%s%s: %s (nothing was done)\n",
-			r->opt->journal ? " " : "", r->opt->journal ? r->opt->journal : "", strerror(-rc));
+			shown ? " " : "", shown ? shown : "", strerror(-rc));
+		free(shown);
+		r->j.err = -rc;
 		return rc;
 	}
 	head = cJSON_CreateObject();
@@ -60,6 +68,7 @@ static int journal_ready(struct rename_run *r)
 	cJSON_AddStringToObject(head, "kind", r->kind);
 	cJSON_AddStringToObject(head, "imgscan", IMGSCAN_VERSION);
 	json_add_path(head, "source", r->opt->source);
+	json_add_path_array(head, "roots", (int)r->nroots, (char **)r->roots);
 	utc_now(when, sizeof(when));
 	cJSON_AddStringToObject(head, "time", when);
 	rc = journal_append(&r->j, head);

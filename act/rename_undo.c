@@ -14,6 +14,7 @@
 #include "sidecar.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,49 @@ struct past_rename {
 	struct file_stamp stamp;
 	const char *xxh128;
 };
+
+/* A file this undo replaced (a rewrite restored: a new inode): an earlier
+ * step of the journal that moved the file it replaced looks for this one.
+ * (An undo's journal renames a sidecar back, then restores its content:
+ * undoing that undo meets the restored file, not the one renamed.) */
+struct successor {
+	struct file_stamp was, now;
+};
+
+struct successors {
+	struct successor *s;
+	size_t n;
+};
+
+static bool same_file_stamp(const struct file_stamp *a, const struct file_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void add_successor(struct successors *sc, const struct file_stamp *was, const struct stat *now)
+{
+	struct successor *grown = realloc(sc->s, (sc->n + 1) * sizeof(*grown));
+
+	if (!grown)
+		return; /* then its rename is skipped as changed: safe */
+	sc->s = grown;
+	sc->s[sc->n].was = *was;
+	stamp_of(now, &sc->s[sc->n++].now);
+}
+
+/* The file that now stands for stamp: its successor's, followed. */
+static void latest_stamp(const struct successors *sc, struct file_stamp *stamp)
+{
+	for (size_t hops = 0; hops < sc->n; hops++) {
+		size_t i = 0;
+		while (i < sc->n && !same_file_stamp(&sc->s[i].was, stamp))
+			i++;
+		if (i == sc->n)
+			return;
+		*stamp = sc->s[i].now;
+	}
+}
 
 static void say_skip(struct rename_run *r, const char *dir, const char *name, const char *why)
 {
@@ -68,7 +112,7 @@ static int where_is(struct rename_run *r, const struct step_place *at, const str
 	return 1;
 }
 
-static void undo_rename(struct rename_run *r, const struct past_step *s)
+static void undo_rename(struct rename_run *r, const struct past_step *s, const struct successors *sc)
 {
 	struct past_rename p = {
 		.dir = json_bytes(s->intent, "dir"), .old = json_bytes(s->intent, "old"),
@@ -85,6 +129,11 @@ static void undo_rename(struct rename_run *r, const struct past_step *s)
 		say_skip(r, p.dir, p.neu ? p.neu : "?", "a journal record without its names or stamp");
 		goto out;
 	}
+	if (!place_under_roots(p.dir, p.old, r->roots, r->nroots) &&
+	    !place_under_roots(p.dir, p.neu, r->roots, r->nroots)) {
+		say_skip(r, p.dir, p.neu, "not under the journal's roots (or not a plain absolute path): left alone");
+		goto out;
+	}
 	at.dirfd = open_dir_nofollow(p.dir);
 	if (at.dirfd < 0) {
 		snprintf(why, sizeof(why), "its directory cannot be opened without following a symlink: %s",
@@ -92,6 +141,7 @@ static void undo_rename(struct rename_run *r, const struct past_step *s)
 		say_skip(r, p.dir, p.neu, why);
 		goto out;
 	}
+	latest_stamp(sc, &p.stamp);
 	rc = where_is(r, &at, &p, s->done, &st, why, sizeof(why));
 	char *a = shown_path(p.dir, p.neu), *b = shown_path(p.dir, p.old);
 	if (rc == 2) {
@@ -102,10 +152,10 @@ static void undo_rename(struct rename_run *r, const struct past_step *s)
 		say(r, "would undo", a, b, what);
 		r->done++;
 	} else if ((rc = step_rename(r, &at, what, p.neu, p.old, &st, NULL, p.xxh128, s->seq))) {
-		snprintf(why, sizeof(why), "%s", rc == -EEXIST ? "a file now has the old name: not replaced"
-								 : strerror(-rc));
+		snprintf(why, sizeof(why), "%s", r->j.err ? "not undone: the journal could not be written"
+					 : rc == -EEXIST ? "a file now has the old name: not replaced" : strerror(-rc));
 		say_skip(r, p.dir, p.neu, why);
-		if (rc != -EEXIST)
+		if (rc != -EEXIST || r->j.err)
 			r->skipped--, r->errors++;
 	} else {
 		say(r, "undone", a, b, what);
@@ -118,7 +168,7 @@ out:
 	free(p.dir), free(p.old), free(p.neu);
 }
 
-static void undo_rewrite(struct rename_run *r, const struct past_step *s)
+static void undo_rewrite(struct rename_run *r, const struct past_step *s, struct successors *sc)
 {
 	char *dir = json_bytes(s->intent, "dir"), *name = json_bytes(s->intent, "name");
 	char *old_text = json_bytes(s->intent, "content_old"), *new_text = json_bytes(s->intent, "content_new");
@@ -133,17 +183,30 @@ static void undo_rewrite(struct rename_run *r, const struct past_step *s)
 		say_skip(r, dir, name ? name : "?", "a journal record without its names or contents");
 		goto out;
 	}
+	/* Only what rename rewrites, where it may: a journal edited by hand
+	 * must not make an undo write any file it names. */
+	if (!rewritable_name(name) || !place_under_roots(dir, NULL, r->roots, r->nroots)) {
+		say_skip(r, dir, name, "not a cue sheet or checksum sidecar under the journal's roots: left alone");
+		goto out;
+	}
 	a = shown_path(dir, name);
 	if ((at.dirfd = open_dir_nofollow(dir)) < 0 || read_small_file(at.dirfd, name, &now, &len, &st)) {
 		say_skip(r, dir, name, "cannot be read (or its directory opened without following a symlink)");
 	} else if (len == strlen(new_text) && !memcmp(now, new_text, len)) {
-		if (!r->opt->apply)
+		struct file_stamp was;
+		bool known = !read_stamp(s->intent, &was);
+		if (!r->opt->apply) {
 			say(r, "would restore", a, NULL, "its content before the rename"), r->done++;
-		else if (step_rewrite(r, &at, name, &st, new_text, old_text, has_mtime ? &mtime : NULL, s->seq, why,
-				      sizeof(why)))
+			if (known) /* a dry run: the file as it is stands for the one restored */
+				add_successor(sc, &was, &st);
+		} else if (step_rewrite(r, &at, name, &st, new_text, old_text, has_mtime ? &mtime : NULL, s->seq, why,
+					sizeof(why))) {
 			say_skip(r, dir, name, why);
-		else
+		} else {
 			say(r, "restored", a, NULL, "its content before the rename"), r->done++;
+			if (known && !fstatat(at.dirfd, name, &st, AT_SYMLINK_NOFOLLOW))
+				add_successor(sc, &was, &st);
+		}
 	} else if (!s->done && len == strlen(old_text) && !memcmp(now, old_text, len)) {
 		say(r, "not done", a, NULL, "the journal's last step: it never happened");
 	} else {
@@ -185,33 +248,73 @@ static int gather(const cJSON *recs, struct past_step **out, char *err, size_t e
 	return n;
 }
 
+/* The roots in the journal's header (its first line): where the rename
+ * could act, and so where its undo may.  Returns their number (*out
+ * malloc'd, each entry too) or -1. */
+static int header_roots(const cJSON *recs, char ***out)
+{
+	const cJSON *head = cJSON_GetArrayItem(recs, 0);
+	const char *magic = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(head, "journal"));
+	const cJSON *roots = cJSON_GetObjectItemCaseSensitive(head, "roots");
+	int n = cJSON_GetArraySize(roots), got = 0;
+
+	*out = NULL;
+	if (!magic || strcmp(magic, "imgscan rename") || !cJSON_IsArray(roots) || n == 0 ||
+	    !(*out = calloc((size_t)n, sizeof(**out))))
+		return -1;
+	while (got < n && ((*out)[got] = json_bytes_at(head, "roots", got)))
+		got++;
+	if (got == n)
+		return n;
+	while (got > 0)
+		free((*out)[--got]);
+	free(*out);
+	*out = NULL;
+	return -1;
+}
+
 int rename_undo(const struct rename_opts *opt)
 {
 	struct rename_run r = {.opt = opt, .kind = "undo", .j = {.fd = -1}, .out = stdout};
 	struct past_step *steps;
-	char err[512];
+	struct successors sc = {0};
+	char err[512], **roots;
 	cJSON *recs;
-	int n;
+	int n, nroots;
 
 	if (journal_read(opt->source, &recs, err, sizeof(err))) {
 		fprintf(stderr, "imgscan rename: %s\n", err);
 		return 2;
 	}
-	if ((n = gather(recs, &steps, err, sizeof(err))) < 0) {
-		fprintf(stderr, "imgscan rename: %s\n", err);
+	if ((nroots = header_roots(recs, &roots)) < 0) {
+		char *shown = shown_path(NULL, opt->source);
+		fprintf(stderr, "imgscan rename: %s: no header line with the scan's roots (not a journal of this "
+			"imgscan, or edited): undo cannot tell where it may act; nothing was done\n", shown);
+		free(shown);
 		cJSON_Delete(recs);
 		return 2;
+	}
+	r.roots = roots;
+	r.nroots = (size_t)nroots;
+	if ((n = gather(recs, &steps, err, sizeof(err))) < 0) {
+		fprintf(stderr, "imgscan rename: %s\n", err);
+		r.errors++;
 	}
 	for (int i = n - 1; i >= 0 && !r.j.err; i--) {
 		const char *action = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(steps[i].intent, "action"));
 		if (steps[i].failed || !action)
 			continue;
 		if (!strcmp(action, "rewrite"))
-			undo_rewrite(&r, &steps[i]);
+			undo_rewrite(&r, &steps[i], &sc);
 		else if (!strcmp(action, "rename") || !strcmp(action, "sidecar"))
-			undo_rename(&r, &steps[i]);
+			undo_rename(&r, &steps[i], &sc);
 	}
+	free(sc.s);
 	free(steps);
 	cJSON_Delete(recs);
-	return rename_finish(&r);
+	n = rename_finish(&r);
+	for (int i = 0; i < nroots; i++)
+		free(roots[i]);
+	free(roots);
+	return n;
 }

@@ -148,16 +148,23 @@ char *sums_renamed(const char *text, size_t len, const char *old, const char *ne
 
 int read_small_file(int dirfd, const char *name, char **text, size_t *len, struct stat *st)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat seen;
 	ssize_t n;
-	int rc = 0;
+	int fd, rc = 0;
 
 	*text = NULL;
+	/* Looked at before it is opened: opening a device or FIFO is acting
+	 * on it (a tape rewinds, a watchdog arms, a FIFO's writer wakes). */
+	if (fstatat(dirfd, name, &seen, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (!S_ISREG(seen.st_mode))
+		return -EINVAL;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, st))
 		rc = -errno;
-	else if (!S_ISREG(st->st_mode))
+	else if (!S_ISREG(st->st_mode) || st->st_dev != seen.st_dev || st->st_ino != seen.st_ino)
 		rc = -EINVAL;
 	else if (st->st_size > SIDECAR_MAX_BYTES)
 		rc = -EFBIG;
@@ -183,6 +190,20 @@ static bool is_cue_name(const char *name)
 	size_t n = strlen(name);
 
 	return n > 4 && !strcasecmp(name + n - 4, ".cue");
+}
+
+bool rewritable_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (is_cue_name(name))
+		return true;
+	for (int i = 0; sidecar_suffixes[i]; i++) {
+		size_t k = strlen(sidecar_suffixes[i]);
+		if (n > k && !strcmp(name + n - k, sidecar_suffixes[i]))
+			return true;
+	}
+	return false;
 }
 
 int cue_sheets_naming(int dirfd, const char *old, const char *neu, struct rewrite **out)

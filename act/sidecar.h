@@ -18,6 +18,10 @@
 /* The suffixes of checksum sidecars (".md5", ...), NULL-terminated. */
 extern const char *const sidecar_suffixes[];
 
+/* Is name one rename may rewrite: a cue sheet (*.cue, any case) or a
+ * checksum sidecar (a name ending in one of sidecar_suffixes)? */
+bool rewritable_name(const char *name);
+
 /* A file in the directory whose content names the image. */
 struct rewrite {
 	char *name;                /* in the image's directory */

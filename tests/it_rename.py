@@ -25,6 +25,8 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itlib  # noqa: E402
@@ -251,6 +253,124 @@ def check_crash(c, top, tree):
         os.unlink(os.path.join(top, "crash-undo.jsonl"))
 
 
+def run_bounded(*args, cwd=None):
+    """run(), but a hang is an answer: (None, "", "timed out")."""
+    try:
+        p = subprocess.run([itlib.IMGSCAN, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           cwd=cwd, timeout=20)
+    except subprocess.TimeoutExpired:
+        return None, "", "timed out"
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def fifo_writer(path):
+    """A writer blocked opening the FIFO at path: its event is set once a
+    reader opened it (which a FIFO's writer sees as an act)."""
+    opened, fds = threading.Event(), []
+
+    def wait():
+        fds.append(os.open(path, os.O_WRONLY))
+        opened.set()
+    t = threading.Thread(target=wait, daemon=True)
+    t.start()
+    return opened, fds, t
+
+
+def fifo_release(path, fds, t):
+    r = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    t.join(5)
+    for fd in fds + [r]:
+        os.close(fd)
+
+
+def check_hostile(c, top):
+    """A journal that cannot be created, a FIFO named like a cue sheet, a
+    report suggesting the name a file has, journals edited by hand."""
+    base = os.path.join(top, "hostile")
+    tree, victim = os.path.join(base, "tree"), os.path.join(base, "victim")
+    os.makedirs(os.path.join(tree, "a"))
+    os.makedirs(victim)
+    itlib.make_iso(os.path.join(tree, "a", "disc.img"), "DISC", itlib.content_dir(base, nbytes=5000))
+    os.mkfifo(os.path.join(tree, "a", "pipe.cue"))
+    with open(os.path.join(tree, "a", "disc.img.md5"), "wb") as f:
+        subprocess.run(["md5sum", "disc.img"], cwd=os.path.join(tree, "a"), stdout=f, check=True)
+    run("scan", "-q", "-o", "rep.json", "tree", cwd=base)
+    with open(os.path.join(base, "taken.jsonl"), "w") as f:
+        f.write("not a journal\n")
+    before = listing(tree)
+    for extra in ((), ("--suffix",)):
+        rc, out, err = run_bounded("rename", "--apply", *extra, "--journal", "taken.jsonl", "rep.json", cwd=base)
+        c.eq("journal name taken%s: exit 2, no hang" % (" (--suffix)" if extra else ""),
+             (rc, "cannot create the journal" in err),
+             (2, True))
+        c.true("... said so, nothing renamed", "not renamed: the journal could not be written" in out and
+               listing(tree) == before, out + err)
+    c.eq("... the file at the journal's name kept", open(os.path.join(base, "taken.jsonl")).read(), "not a journal\n")
+
+    with open(os.path.join(base, "rep.json")) as f:
+        rep = json.load(f)
+    for img in rep["images"]:
+        for fnd in img.get("findings", []):
+            if "suggested_name" in fnd:
+                fnd["suggested_name"] = os.path.basename(img["path"])
+    with open(os.path.join(base, "same.json"), "w") as f:
+        json.dump(rep, f)
+    rc, out, _ = run("rename", "--suffix", "same.json", cwd=base)
+    c.true("suggested name = its name, --suffix: skipped, not 'disc (2).img'",
+           rc == 1 and "already has the suggested name" in out and listing(tree) == before, out)
+
+    fifo = os.path.join(tree, "a", "pipe.cue")
+    opened, fds, t = fifo_writer(fifo)
+    rc, out, err = run("rename", "--apply", "--journal", "j.jsonl", "rep.json", cwd=base)
+    c.eq("a FIFO named *.cue beside the image: renamed, exit 0", rc, 0)
+    c.true("... the FIFO never opened (its writer still waits)", not opened.wait(0.5))
+    fifo_release(fifo, fds, t)
+
+    # Journals edited by hand: steps outside the roots (through "..", or an
+    # absolute path elsewhere), a rewrite of a file that is no sidecar.
+    lines = open(os.path.join(base, "j.jsonl")).read().splitlines()
+    head = json.loads(lines[0])
+    c.eq("journal header: the scan's roots", head.get("roots"), [os.path.realpath(tree)])
+    for name in ("passwd", "passwd.md5", "moved"):
+        with open(os.path.join(victim, name), "w") as f:
+            f.write("secret\n")
+    st = os.stat(os.path.join(victim, "moved"))
+    when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(st.st_mtime_ns // 10**9)) + \
+        ".%09dZ" % (st.st_mtime_ns % 10**9)
+    steps = []
+    for d in (os.path.join(tree, "..", "victim"), victim):
+        for name in ("passwd", "passwd.md5"):
+            steps.append({"action": "rewrite", "dir": d, "name": name, "content_old": "owned\n",
+                          "content_new": "secret\n", "mtime": when})
+        steps.append({"action": "rename", "dir": d, "old": "gone", "new": "moved", "device": st.st_dev,
+                      "inode": st.st_ino, "size": st.st_size, "mtime": when})
+    for i, step in enumerate(steps):
+        evil = [json.dumps(head), json.dumps({"seq": 1, "state": "intent", **step}),
+                json.dumps({"seq": 1, "state": "done"})]
+        with open(os.path.join(base, "evil.jsonl"), "w") as f:
+            f.write("\n".join(evil) + "\n")
+        rc, out, _ = run("rename", "--undo", "--apply", "--journal", "evil-undo-%d.jsonl" % i, "evil.jsonl", cwd=base)
+        c.true("edited journal, %s in %s: left alone" % (step.get("name", "rename"), step["dir"]),
+               rc == 1 and "left alone" in out and
+               all(open(os.path.join(victim, n)).read() == "secret\n" for n in ("passwd", "passwd.md5", "moved")),
+               out)
+    with open(os.path.join(base, "noroots.jsonl"), "w") as f:
+        f.write("\n".join([json.dumps({k: v for k, v in head.items() if k != "roots"})] + lines[1:]) + "\n")
+    rc, out, err = run("rename", "--undo", "--apply", "noroots.jsonl", cwd=base)
+    c.true("journal without roots: refused, exit 2, nothing undone",
+           rc == 2 and "roots" in err and os.path.exists(os.path.join(tree, "a", "disc.iso")), err)
+    rc, out, err = run("rename", "--undo", "--apply", "--journal", "u.jsonl", "j.jsonl", cwd=base)
+    c.true("the real journal undone", rc == 0 and os.path.exists(os.path.join(tree, "a", "disc.img")), out + err)
+    # Its journal renames the sidecar back, then restores its content (a
+    # new inode): undoing it must find that file for the rename.
+    rc, out, err = run("rename", "--undo", "--apply", "--journal", "uu.jsonl", "u.jsonl", cwd=base)
+    with open(os.path.join(tree, "a", "disc.iso.md5")) if os.path.exists(os.path.join(tree, "a", "disc.iso.md5")) \
+            else open(os.devnull) as f:
+        c.true("the undo undone: image and sidecar renamed again, the name inside too",
+               rc == 0 and sorted(os.listdir(os.path.join(tree, "a"))) == ["disc.iso", "disc.iso.md5", "pipe.cue"]
+               and f.read().endswith("  disc.iso\n"), out + err)
+
+
 def main():
     top = itlib.setup()
     itlib.skip_without(["genisoimage", "mkfs.vfat", "xxhsum", "md5sum"], top)
@@ -273,6 +393,7 @@ def main():
     first = check_apply(c, top, tree, outside, digests)
     check_undo(c, top, tree, changed, first)
     check_crash(c, top, tree)
+    check_hostile(c, top)
     shutil.rmtree(top)
     c.done()
 
