@@ -437,7 +437,7 @@ static void naming_finding(const struct ident *id, const struct tsk_result *tsk,
 		if (!(f = verdict_add_finding(v, ext_is(in->ext, "iso") ? "RAWCD_NAMED_ISO" : "RAWCD_MISNAMED", "high")))
 			return;
 		snprintf(f->message, sizeof(f->message),
-			 "raw CD image with 2352-byte sectors named .%s: not an ISO 9660 image; it needs conversion (e.g. bchunk with a .cue sheet), not a rename; keep it as .%s",
+			 "raw CD image with 2352-byte sectors named .%s: not an ISO 9660 image; it needs conversion (imgscan convert FILE OUT.iso), not a rename; keep it as .%s",
 			 ext, rule->suggest);
 	} else if ((v->kind_id == KIND_DISK || v->kind_id == KIND_ENCRYPTED) && optical &&
 		   naming_rule_accepts(optical, in->ext)) {
