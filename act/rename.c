@@ -149,6 +149,8 @@ static int rename_image(struct rename_run *r, struct job *jb)
 		if (!r->opt->apply)
 			return 0;
 		rc = step_rename(r, &jb->at, "rename", jb->name, jb->target, &jb->st, jb->it->code, jb->it->xxh128, 0);
+		if (rc == STEP_SWAPPED)
+			return skip(r, jb, "another file took its place just before the rename: put back, not renamed"), 1;
 		if (rc != -EEXIST || r->j.err) /* the journal's EEXIST is not the target's */
 			break;
 		if (!r->opt->suffix)

@@ -45,7 +45,10 @@ struct step_place {
 /* Rename old to neu in place (RENAME_NOREPLACE), journaled: an intent
  * record fsynced before, done or failed after.  what: "rename" or
  * "sidecar"; code and xxh128 may be NULL; undo_of: the step undone, 0 for
- * none.  Returns 0, -EEXIST (neu is taken: nothing done) or -errno. */
+ * none.  Returns 0, -EEXIST (neu is taken: nothing done), STEP_SWAPPED
+ * (another entry had taken old's place at the last moment: it was put back)
+ * or -errno. */
+#define STEP_SWAPPED 1
 int step_rename(struct rename_run *r, const struct step_place *at, const char *what, const char *old,
 		const char *neu, const struct stat *st, const char *code, const char *xxh128, unsigned undo_of);
 /* Replace name's content (seen: its stat as read) by new_text, old_text

@@ -117,8 +117,9 @@ static cJSON *intent(struct rename_run *r, const char *action, const struct step
 	return rec;
 }
 
-/* The record after the step: done, or failed with errno. */
-static int outcome(struct rename_run *r, unsigned seq, int err, const struct stat *now)
+/* The record after the step: done, or failed with errno (or, for err -1,
+ * with the message text). */
+static int outcome_said(struct rename_run *r, unsigned seq, int err, const char *text, const struct stat *now)
 {
 	cJSON *rec = cJSON_CreateObject();
 	char when[48];
@@ -127,7 +128,7 @@ static int outcome(struct rename_run *r, unsigned seq, int err, const struct sta
 	cJSON_AddNumberToObject(rec, "seq", seq);
 	cJSON_AddStringToObject(rec, "state", err ? "failed" : "done");
 	if (err)
-		cJSON_AddStringToObject(rec, "error", strerror(err));
+		cJSON_AddStringToObject(rec, "error", text ? text : strerror(err));
 	if (!err && now)
 		add_stamp(rec, now, "_new");
 	utc_now(when, sizeof(when));
@@ -137,11 +138,34 @@ static int outcome(struct rename_run *r, unsigned seq, int err, const struct sta
 	return rc;
 }
 
+static int outcome(struct rename_run *r, unsigned seq, int err, const struct stat *now)
+{
+	return outcome_said(r, seq, err, NULL, now);
+}
+
+/* The checks ran on the entry at old; another may have taken its place
+ * before the rename (a device node, say).  What now has the new name must
+ * be the file checked, else it goes back where it was: 0 it is, 1 put
+ * back, -errno when it could not be put back (it keeps the new name). */
+static int renamed_the_checked(int dirfd, const char *old, const char *neu, const struct stat *st)
+{
+	struct stat now;
+
+	if (fstatat(dirfd, neu, &now, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+		return 0;
+	if (renameat2(dirfd, neu, dirfd, old, RENAME_NOREPLACE))
+		return -errno;
+	fsync(dirfd);
+	return 1;
+}
+
 int step_rename(struct rename_run *r, const struct step_place *at, const char *what, const char *old,
 		const char *neu, const struct stat *st, const char *code, const char *xxh128, unsigned undo_of)
 {
 	cJSON *rec;
-	int rc, err = 0;
+	int rc, err = 0, swapped;
 
 	if ((rc = journal_ready(r)))
 		return rc;
@@ -161,6 +185,12 @@ int step_rename(struct rename_run *r, const struct step_place *at, const char *w
 		return rc; /* not journaled: not done */
 	if (renameat2(at->dirfd, old, at->dirfd, neu, RENAME_NOREPLACE))
 		err = errno;
+	else if ((swapped = renamed_the_checked(at->dirfd, old, neu, st)) == 1)
+		return outcome_said(r, r->seq, -1, "another entry took the file's place before the rename: put back",
+				    NULL) ? -EIO : STEP_SWAPPED;
+	else if (swapped < 0)
+		return outcome_said(r, r->seq, -1, "another entry took the file's place before the rename and could "
+				    "not be put back: it has the new name", NULL), swapped;
 	else if (fsync(at->dirfd))
 		err = 0; /* renamed: a failed directory sync does not undo that */
 	rc = outcome(r, r->seq, err, NULL);

@@ -153,9 +153,11 @@ static void undo_rename(struct rename_run *r, const struct past_step *s, const s
 		r->done++;
 	} else if ((rc = step_rename(r, &at, what, p.neu, p.old, &st, NULL, p.xxh128, s->seq))) {
 		snprintf(why, sizeof(why), "%s", r->j.err ? "not undone: the journal could not be written"
-					 : rc == -EEXIST ? "a file now has the old name: not replaced" : strerror(-rc));
+			 : rc == -EEXIST ? "a file now has the old name: not replaced"
+			 : rc == STEP_SWAPPED ? "another file took its place just before the rename: put back"
+			 : strerror(-rc));
 		say_skip(r, p.dir, p.neu, why);
-		if (rc != -EEXIST || r->j.err)
+		if ((rc != -EEXIST && rc != STEP_SWAPPED) || r->j.err)
 			r->skipped--, r->errors++;
 	} else {
 		say(r, "undone", a, b, what);
