@@ -6,6 +6,7 @@
  */
 #include "html_page.h"
 #include "html_escape.h"
+#include "../report/pathenc.h"
 #include "../report/tally.h"
 
 #include <stdbool.h>
@@ -42,27 +43,57 @@ static void row_text(struct outfile *o, const char *name, const char *value)
 	out_raw(o, "</td></tr>\n");
 }
 
+/* One string of a list (argv, roots) as text; when the report's X_b64 list
+ * (every item's exact bytes, once one is not UTF-8) gives other bytes for
+ * it, a "not UTF-8" marker and those bytes in base64, as for a path. */
+static void out_item(struct outfile *o, const char *s, const cJSON *b64)
+{
+	const char *exact = cJSON_GetStringValue(b64);
+	unsigned char *bytes;
+	size_t n = 0;
+	bool same;
+
+	out_text(o, s);
+	if (!exact || !s)
+		return;
+	bytes = base64_decode(exact, strlen(exact), &n);
+	same = bytes && n == strlen(s) && !memcmp(bytes, s, n);
+	free(bytes);
+	if (same)
+		return;
+	out_raw(o, " <span class=\"lossy\" title=\"These bytes are not UTF-8: shown with U+FFFD for each bad byte; "
+		   "the exact bytes follow in base64\">not UTF-8</span> <code class=\"b64\">base64: ");
+	out_text(o, exact);
+	out_raw(o, "</code>");
+}
+
 /* The PATHs of a scan: run.roots (resolved at the start of the run), else
  * run.shard.roots or run.merge.roots, else (a report of an earlier version)
  * the operands of its command line. */
 static void row_roots(struct outfile *o, const cJSON *run)
 {
-	const cJSON *roots = cJSON_GetObjectItemCaseSensitive(run, "roots");
+	const cJSON *from = run, *roots = cJSON_GetObjectItemCaseSensitive(run, "roots"), *b64;
 	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(run, "argv"), *a;
 	bool operands = false, after_dashdash = false, skip = false;
 	int i = 0;
 
-	if (!roots)
-		roots = json_at(run, "shard", "roots");
-	if (!roots)
-		roots = json_at(run, "merge", "roots");
+	if (!roots && (roots = json_at(run, "shard", "roots")))
+		from = json_at(run, "shard", NULL);
+	if (!roots && (roots = json_at(run, "merge", "roots")))
+		from = json_at(run, "merge", NULL);
+	b64 = json_at(from, "roots_b64", NULL);
 	row_start(o, "Roots");
 	if (roots) {
-		cJSON_ArrayForEach(a, roots)
-			out_raw(o, "<code class=\"path\">"), out_text(o, cJSON_GetStringValue(a)), out_raw(o, "</code> ");
+		cJSON_ArrayForEach(a, roots) {
+			out_raw(o, "<code class=\"path\">");
+			out_item(o, cJSON_GetStringValue(a), cJSON_GetArrayItem(b64, i++));
+			out_raw(o, "</code> ");
+		}
 	} else {
+		b64 = cJSON_GetObjectItemCaseSensitive(run, "argv_b64");
 		cJSON_ArrayForEach(a, argv) {
 			const char *s = cJSON_GetStringValue(a);
+			const cJSON *exact = cJSON_GetArrayItem(b64, i);
 			if (i++ < 2 || !s || skip) { /* the program and the command */
 				skip = false;
 				continue;
@@ -72,7 +103,7 @@ static void row_roots(struct outfile *o, const cJSON *run)
 				skip = takes_value(s);
 				continue;
 			}
-			out_raw(o, "<code class=\"path\">"), out_text(o, s), out_raw(o, "</code> ");
+			out_raw(o, "<code class=\"path\">"), out_item(o, s, exact), out_raw(o, "</code> ");
 			operands = true;
 		}
 		if (!operands)
@@ -83,16 +114,14 @@ static void row_roots(struct outfile *o, const cJSON *run)
 
 static void row_argv(struct outfile *o, const cJSON *run)
 {
-	const cJSON *a;
+	const cJSON *a, *b64 = cJSON_GetObjectItemCaseSensitive(run, "argv_b64");
+	int i = 0;
 
 	row_start(o, "Command line");
 	out_raw(o, "<code class=\"argv\">");
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(run, "argv"))
-		out_text(o, cJSON_GetStringValue(a)), out_raw(o, " ");
+		out_item(o, cJSON_GetStringValue(a), cJSON_GetArrayItem(b64, i++)), out_raw(o, " ");
 	out_raw(o, "</code>");
-	if (cJSON_GetObjectItemCaseSensitive(run, "argv_b64"))
-		out_raw(o, " <span class=\"lossy\" title=\"An argument is not UTF-8: the report's run.argv_b64 holds its "
-			   "exact bytes\">not UTF-8</span>");
 	out_raw(o, "</td></tr>\n");
 }
 

@@ -49,12 +49,20 @@
     while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
     return i ? n.toFixed(n < 10 ? 2 : n < 100 ? 1 : 0) + ' ' + u[i] : n + ' bytes';
   }
-  function badge(sev) { return el('span', 'badge sev-' + (SEV[sev] === undefined ? 'other' : sev), sev); }
-  function rank(sev) { return SEV[sev] === undefined ? -1 : SEV[sev]; }
+  /* own keys only: a severity "constructor" or "__proto__" is no severity */
+  function known(sev) { return typeof sev === 'string' && Object.prototype.hasOwnProperty.call(SEV, sev); }
+  function badge(sev) { return el('span', 'badge sev-' + (known(sev) ? sev : 'other'), sev); }
+  function rank(sev) { return known(sev) ? SEV[sev] : -1; }
+  /* v's objects when v is a list: a hand-edited report may hold anything
+   * where a list of findings or errors belongs, and one such image must not
+   * stop the page (the detail's JSON still shows it as it is) */
+  function objects(v) {
+    return Array.isArray(v) ? v.filter(function (x) { return x !== null && typeof x === 'object' && !Array.isArray(x); }) : [];
+  }
   function ext(img) { return img.extension || ''; }
   function worst(img) {
     var w = -2;
-    (img.findings || []).forEach(function (f) { w = Math.max(w, rank(f.severity)); });
+    objects(img.findings).forEach(function (f) { w = Math.max(w, rank(f.severity)); });
     return w;
   }
   function pathCell(img) {
@@ -183,8 +191,10 @@
     if (v === null || v === undefined) return el('span', 'none', '\u2014');
     if (Array.isArray(v)) {
       if (!v.length) return el('span', 'none', 'none');
-      if (typeof v[0] === 'object' && v[0] !== null) return grid(v);
-      return el('span', null, v.join(', '));
+      if (objects(v).length === v.length) return grid(v);
+      var s = el('span');
+      v.forEach(function (x, i) { add(s, i ? ', ' : null, value(x)); });
+      return s;
     }
     if (typeof v === 'object') return pairs(v);
     return el('span', typeof v === 'number' ? 'mono' : null, typeof v === 'boolean' ? (v ? 'yes' : 'no') : v);
@@ -211,6 +221,7 @@
     return t;
   }
   function section(box, title, node) { if (node) add(box, el('h4', null, title), node); }
+  function some(v) { return v === null || v === undefined || (Array.isArray(v) && !v.length) ? null : value(v); }
   function detail(img) {
     var box = el('div', 'detail'), id = img.identification || {}, general = {};
     ['path', 'index', 'file_type', 'extension', 'size', 'mtime', 'kind', 'detail', 'content_bytes', 'suggested_name',
@@ -220,18 +231,18 @@
     });
     if (several) general.report = data.reports[img.r];
     section(box, 'Image', pairs(general));
-    section(box, 'Findings', img.findings && img.findings.length ? grid(img.findings) : null);
-    section(box, 'Errors', img.errors && img.errors.length ? grid(img.errors) : null);
+    section(box, 'Findings', some(img.findings));
+    section(box, 'Errors', some(img.errors));
     var digests = {};
     Object.keys(img.hashes || {}).forEach(function (k) { digests[k] = img.hashes[k]; });
     if (img.sectors) digests.sectors = img.sectors;
     section(box, 'Digests', img.hashes || img.sectors ? pairs(digests) : el('span', 'none', 'none: not read whole'));
-    section(box, 'Partitions (our probes)', id.partition_table ? pairs(id.partition_table) : null);
-    section(box, 'File systems and structures found (our probes)', id.probes && id.probes.length ? grid(id.probes) : null);
-    section(box, 'The Sleuth Kit\u2019s view', id.tsk ? pairs(id.tsk) : null);
-    section(box, 'Inside', img.inside ? pairs(img.inside) : null);
-    section(box, 'Media (segments)', img.media ? pairs(img.media) : null);
-    section(box, 'Acquisition (EWF)', img.acquisition ? pairs(img.acquisition) : null);
+    section(box, 'Partitions (our probes)', some(id.partition_table));
+    section(box, 'File systems and structures found (our probes)', some(id.probes));
+    section(box, 'The Sleuth Kit\u2019s view', some(id.tsk));
+    section(box, 'Inside', some(img.inside));
+    section(box, 'Media (segments)', some(img.media));
+    section(box, 'Acquisition (EWF)', some(img.acquisition));
     var raw = el('details'), pre = el('pre', 'mono', JSON.stringify(img, null, 1));
     add(raw, el('summary', null, 'The report\u2019s entry (JSON)'), pre);
     box.appendChild(raw);
@@ -247,18 +258,18 @@
     { key: 'detail', title: 'What it is', sort: function (r) { return r.detail || ''; }, cell: function (r) { return td(null, r.detail); } },
     { key: 'ext', title: 'Ext.', sort: ext, cell: function (r) { return add(td('mono'), text(r, 'extension')); } },
     { key: 'size', title: 'Size', desc: true, sort: function (r) { return r.size; }, cell: function (r) { var c = td('num', bytes(r.size)); c.title = r.size + ' bytes'; return c; } },
-    { key: 'findings', title: 'Findings', desc: true, sort: function (r) { return worst(r) * 1000 + (r.findings || []).length; },
+    { key: 'findings', title: 'Findings', desc: true, sort: function (r) { return worst(r) * 1000 + objects(r.findings).length; },
       cell: function (r) {
         var c = td();
-        (r.findings || []).forEach(function (f) { add(c, badge(f.severity), ' ', el('span', 'code', f.code), el('br')); });
-        if (r.errors && r.errors.length) add(c, el('span', 'badge sev-high', 'error'));
+        objects(r.findings).forEach(function (f) { add(c, badge(f.severity), ' ', el('span', 'code', f.code), el('br')); });
+        if (objects(r.errors).length) add(c, el('span', 'badge sev-high', 'error'));
         return c;
       } },
     { key: 'xxh128', title: 'XXH128', cell: function (r) { return td('mono', r.hashes ? r.hashes.xxh128 : '\u2014'); } }
   ];
 
   var findings = [];
-  images.forEach(function (img) { (img.findings || []).forEach(function (f) { findings.push({ img: img, f: f }); }); });
+  images.forEach(function (img) { objects(img.findings).forEach(function (f) { findings.push({ img: img, f: f }); }); });
   findings.sort(function (a, b) {
     return rank(b.f.severity) - rank(a.f.severity) || (a.f.code < b.f.code ? -1 : a.f.code > b.f.code ? 1 : 0) ||
       (a.img.path < b.img.path ? -1 : a.img.path > b.img.path ? 1 : 0);
@@ -294,7 +305,7 @@
   ];
 
   var errors = [];
-  images.forEach(function (img) { (img.errors || []).forEach(function (e) { errors.push({ img: img, e: e }); }); });
+  images.forEach(function (img) { objects(img.errors).forEach(function (e) { errors.push({ img: img, e: e }); }); });
   data.walk_errors.forEach(function (w) {
     errors.push({ img: w, e: { stage: 'walk', errno: w.errno, message: w.error } });
   });
@@ -338,7 +349,7 @@
   }
   choice('kind', 'Kind', distinct(function (i) { return [i.kind]; }), 'any kind');
   choice('code', 'Finding', ['(any finding)', '(no finding)'].concat(distinct(function (i) {
-    return (i.findings || []).map(function (x) { return x.code; });
+    return objects(i.findings).map(function (x) { return x.code; });
   })), 'all images');
   choice('ext', 'Extension', distinct(function (i) { return [ext(i)]; }), 'any extension');
   var search = el('input');
@@ -350,7 +361,7 @@
     tImg.setFilter(f.kind || f.code || f.ext || needle ? function (img) {
       if (f.kind && img.kind !== f.kind) return false;
       if (f.ext && ext(img) !== (f.ext === '(none)' ? '' : f.ext)) return false;
-      var fs = img.findings || [];
+      var fs = objects(img.findings);
       if (f.code === '(any finding)' && !fs.length) return false;
       if (f.code === '(no finding)' && fs.length) return false;
       if (f.code && f.code[0] !== '(' && !fs.some(function (x) { return x.code === f.code; })) return false;
@@ -371,6 +382,7 @@
       var p = a.split(':'), verb = p[0], arg = p.slice(1).join(':');
       if (verb === 'filter') {
         var what = p[1], v = p.slice(2).join(':');
+        if (!Object.prototype.hasOwnProperty.call(f, what)) return; /* the four filters, nothing else */
         f[what] = v;
         if (what === 'path') search.value = v;
         apply();

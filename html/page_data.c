@@ -10,6 +10,7 @@
 #include "../report/tally.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,8 @@ static void count_kind(struct page_data *d, const char *kind, uint64_t size)
 {
 	struct kind_tally *k = NULL;
 
+	if (!kind[0]) /* an empty name would look like a free slot: the next kind would take its images */
+		kind = "(none)";
 	for (int i = 0; i < PAGE_KINDS && !k; i++)
 		if (!d->kinds[i].name[0] || !strcmp(d->kinds[i].name, kind))
 			k = &d->kinds[i];
@@ -89,6 +92,8 @@ static void count_finding(struct page_data *d, const cJSON *f)
 	int sev = rank < 0 ? SEVERITIES : SEVERITIES - 1 - rank;
 	struct code_tally *c = NULL;
 
+	if (!code[0]) /* as in count_kind */
+		code = "(none)";
 	d->findings++;
 	d->by_severity[sev]++;
 	for (int i = 0; i < PAGE_CODES && !c; i++)
@@ -99,6 +104,14 @@ static void count_finding(struct page_data *d, const cJSON *f)
 	if (!c->code[0] || strcmp(c->code, code))
 		snprintf(c->code, sizeof(c->code), "%s", code), c->severity = sev;
 	c->n++;
+}
+
+/* obj's member key when it is an array, else NULL. */
+static const cJSON *list_of(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsArray(v) ? v : NULL;
 }
 
 /* The image's row: a copy less dropped_fields, "r" added. */
@@ -122,19 +135,24 @@ static int spool_row(struct page_data *d, const cJSON *img, FILE *to, uint64_t c
 
 int page_data_image(struct page_data *d, const cJSON *img, char *err, size_t errlen)
 {
-	const cJSON *f, *errors = cJSON_GetObjectItemCaseSensitive(img, "errors");
+	const cJSON *f, *e;
 	uint64_t size = json_u64(img, "size");
+	bool has_errors = false;
 	int rc;
 
 	count_kind(d, json_str(img, "kind"), size);
 	d->size_buckets[size_bucket(size)]++;
 	d->bytes += size;
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(img, "findings"))
-		count_finding(d, f);
+	/* the findings and errors the page's tables show: the objects of a
+	 * list (a hand-edited report may hold anything there) */
+	cJSON_ArrayForEach(f, list_of(img, "findings"))
+		if (cJSON_IsObject(f))
+			count_finding(d, f);
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(img, "misnamed")))
 		d->misnamed++;
-	if (cJSON_GetArraySize(errors) > 0)
-		d->images_with_errors++;
+	cJSON_ArrayForEach(e, list_of(img, "errors"))
+		has_errors |= cJSON_IsObject(e);
+	d->images_with_errors += has_errors;
 	if ((rc = spool_row(d, img, d->rows, d->images)))
 		return snprintf(err, errlen, "cannot keep the page's rows: %s", strerror(-rc)), -1;
 	d->images++;

@@ -17,7 +17,9 @@ report's file name escaped), nothing is fetched (no <link>, no http(s)
 src/href, a CSP meta), atomic write (replaced inode, no temporary file
 left), -o through a symlink, a dangling symlink, a directory or a report
 refused (64), a file that is not a report refused with the reader's
-message (2, nothing written), stdin, --help, usage errors.
+message (2, nothing written), stdin, --help, usage errors; a hand-edited
+copy (findings that are no list, lists holding null, an empty kind, a
+severity "constructor") charted whole; a root not UTF-8 shown with its bytes.
 
 In Chromium (--headless=new, its own profile in the test's directory,
 killed on timeout), through the page's test hook (#selftest=...): one
@@ -380,6 +382,75 @@ def check_csp(c, br, top, page):
     proxy.sock.close()
 
 
+# ---- hand-edited reports --------------------------------------------------
+
+def hostile_report(a, out):
+    """A copy of the report edited by hand the way a reader's parser allows:
+    findings that are no list, lists holding null or numbers, a severity
+    named like a property of every JavaScript object, an empty kind.
+    Returns (images, findings the tables can show)."""
+    imgs = json.loads(json.dumps(a["images"]))
+    base = imgs[0]
+    extra = [dict(base, index=9000, findings="not a list", errors={"stage": "open"}),
+             dict(base, index=9001, findings=[None, 5, "x", [1], {"code": "ODD_ONE", "severity": "constructor",
+                                                                   "message": "m"}], errors=[None]),
+             dict(base, index=9002, kind="", findings=[{"code": "", "severity": "__proto__", "message": "m"}],
+                  identification={"probes": "abc", "tsk": 5, "partition_table": [None, {"a": 1}]}),
+             dict(base, index=9003, kind="disk")]
+    doc = dict(a, images=imgs + extra, summary=dict(a["summary"], images=len(imgs) + len(extra)))
+    with open(out, "w") as f:
+        json.dump(doc, f)
+    return len(doc["images"]), sum(len([f for f in i["findings"] if isinstance(f, dict)]) for i in doc["images"]
+                                   if isinstance(i["findings"], list))
+
+
+def chart_total(page, title):
+    m = re.search(r'<figcaption>%s</figcaption>(.*?)</figure>' % title, page, re.S)
+    return sum(int(v) for v in re.findall(r'<title>[^<]*: (\d+)[^<]*</title>', m.group(1))) if m else -1
+
+
+def check_hostile(c, br, top, a):
+    rep = os.path.join(top, "edited.json")
+    n, n_find = hostile_report(a, rep)
+    page = os.path.join(top, "edited.html")
+    c.eq("a hand-edited report (lists that are not lists, an empty kind): 0", run("html", "-q", rep, "-o", page)
+         .returncode, 0)
+    with open(page, encoding="utf-8") as f:
+        text = f.read()
+    c.eq("... every image in the chart of kinds (an empty kind no free slot)", chart_total(text, "Images by kind"), n)
+    c.true("... the empty kind shown as (none)", "<title>(none): 1</title>" in text)
+    c.eq("... the findings chart counts the findings the tables show", chart_total(text, "Findings by code and severity"),
+         n_find)
+    if not br:
+        return
+    dom, st, _ = br.dom(page, "")
+    c.true("... the page's script runs to its end", st is not None)
+    sev = re.findall(r'badge sev-([^" ]+)', "".join(table_rows(dom, "findings-grid")))
+    order = ["critical", "high", "medium", "low", "info", "other"]
+    c.true("... a severity \"constructor\" or \"__proto__\" is an unknown one, listed last",
+           sev and set(sev) <= set(order) and sev == sorted(sev, key=order.index), str(sev))
+    if st:
+        c.eq("... every image in the table", st["images_shown"], n)
+        c.eq("... the findings that are objects, in the findings table", st["findings"], n_find)
+    for k in range(4):
+        _, st, _ = br.dom(page, "filter:path:%s;sort:index:desc;details:%d" % (os.path.basename(a["images"][0]["path"]), k))
+        c.true("... the detail of edited image %d opens" % k, st is not None and st["images_shown"] >= 5)
+
+
+def check_lossy_root(c, top):
+    """A root whose name is not UTF-8: the page shows its exact bytes, as
+    for a path (the report's run.roots_b64 and run.argv_b64)."""
+    root = os.fsencode(top) + b"/root\xfename"
+    os.makedirs(root)
+    itlib.make_fat(os.fsdecode(root + b"/f.img"), 12, "ROOT", 360 << 10)
+    rep = os.path.join(top, "lossy-root.json")
+    c.eq("scan of a root not UTF-8: 0", run("scan", "-q", "-o", rep, root).returncode, 0)
+    p = run("html", rep)
+    want = base64.b64encode(os.path.realpath(root)).decode()
+    c.true("... the root's exact bytes on the page", ("base64: " + want).encode() in p.stdout)
+    c.true("... and the argument's", ("base64: " + base64.b64encode(root).decode()).encode() in p.stdout)
+
+
 # ---- scale ----------------------------------------------------------------
 
 def synthetic_report(a, n, out):
@@ -452,6 +523,8 @@ def main():
     if br:
         why = check_browser(c, br, top, page, a, b_images, artifacts)
         shutil.copy(page, os.path.join(artifacts, "it_html-page.html"))
+    check_hostile(c, br if not why else None, top, a)
+    check_lossy_root(c, top)
     check_scale(c, br if not why else None, top, a, int(os.environ.get("IMGSCAN_HTML_SCALE", "20000")))
     shutil.rmtree(top, ignore_errors=True)
     if why and not c.failures:
