@@ -27,7 +27,8 @@ findings row per finding, a filter narrows the images, a sort reorders them
 (order checked), the XSS label and file name are text and no element was
 injected, the lossy name shows its marker and base64, a tampered copy's
 external image is blocked by the page's CSP (a local proxy sees no request
-for it; without the CSP it does); a page of IMGSCAN_HTML_SCALE (20,000)
+for it; without the CSP it does), and an injected <script> or onerror= does
+not run (the CSP names the page's own script by its hash); a page of IMGSCAN_HTML_SCALE (20,000)
 synthetic images opens, its time printed.  A screenshot is kept in
 it_html-artifacts/ beside the imgscan binary.  No Chromium, or one that
 cannot start: those checks are skipped (77) after the others passed."""
@@ -380,6 +381,17 @@ def check_csp(c, br, top, page):
     c.true("control: without the CSP the image is requested", len(proxy.saw("imgscan-csp-probe")) > 0,
            str(proxy.requests))
     proxy.sock.close()
+    # markup that escaped would still not run: only the page's own script, by its hash
+    injected = os.path.join(top, "injected.html")
+    with open(injected, "w", encoding="utf-8") as f:
+        f.write(text.replace("<body>", "<body><img src=x onerror=\"document.body.setAttribute('data-pwned',1)\">"
+                             "<script>document.body.setAttribute('data-pwned',2)</script>", 1))
+    dom, st, _ = br.dom(injected, "")
+    c.true("injected markup: the page's own script still runs", st is not None and st["images"] > 0)
+    c.true("... an injected <script> and onerror= do not", "data-pwned" not in dom.split("<body", 1)[-1].split(">", 1)[0],
+           dom[dom.find("<body"):][:200])
+    c.true("... the CSP reports them", st and sum("script-src" in v for v in st["violations"]) >= 2,
+           str(st and st["violations"]))
 
 
 # ---- hand-edited reports --------------------------------------------------
