@@ -23,13 +23,25 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* O_NONBLOCK: a FIFO (or a tape, a serial line) named as IN or as the
+ * sheet's BIN must not block the open; the caller's fstat then refuses
+ * what is not a regular file.  The flag is cleared for the reads. */
 static int open_readonly(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+	int fd = openat(dirfd, name, flags | O_NOATIME), fl;
 
 	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
+		fd = openat(dirfd, name, flags);
+	if (fd < 0)
+		return -errno;
+	fl = fcntl(fd, F_GETFL); /* O_NOATIME kept: F_SETFL would clear it */
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	return fd;
 }
 
 /* Say on stderr why path is refused; returns EXIT_ERRORS. */

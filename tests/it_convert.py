@@ -20,9 +20,9 @@ import itlib  # noqa: E402
 RAW = 2352
 
 
-def convert(*args):
+def convert(*args, timeout=120):
     p = subprocess.run([itlib.IMGSCAN, "convert", *[str(a) for a in args]], stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=120)
+                       stderr=subprocess.PIPE, timeout=timeout)
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
@@ -162,6 +162,29 @@ def check_cue(c, d, raw1, iso):
                                            n.split(".")[0] in ("two", "audio-cue", "outside")], [])
 
 
+def convert_bounded(*args):
+    """convert, but a hang (an open blocking on a FIFO) is a failure, not a
+    stuck test."""
+    try:
+        return convert(*args, timeout=10)
+    except subprocess.TimeoutExpired:
+        return None, "", "timed out"
+
+
+def check_not_regular(c, d):
+    """A FIFO as IN, as a cue sheet, or as the BIN a sheet names: refused at
+    once (the open must not wait for a writer)."""
+    fdir = os.path.join(d, "fifos")
+    os.makedirs(fdir)
+    os.mkfifo(os.path.join(fdir, "disc.bin"))
+    os.mkfifo(os.path.join(fdir, "pipe.cue"))
+    cue(os.path.join(fdir, "disc.cue"), 'FILE "disc.bin" BINARY\n TRACK 01 MODE1/2352\n  INDEX 01 00:00:00\n')
+    for name in ("disc.bin", "pipe.cue", "disc.cue"):
+        rc, _, se = convert_bounded(os.path.join(fdir, name), os.path.join(d, "fifo.iso"))
+        c.true("a FIFO (%s): refused at once, exit 2" % name, rc == 2 and "not a regular file" in se, se)
+    c.true("FIFOs: nothing written", not os.path.exists(os.path.join(d, "fifo.iso")))
+
+
 def check_output_rules(c, d, raw1, iso):
     out = os.path.join(d, "exists.iso")
     with open(out, "w") as f:
@@ -246,6 +269,7 @@ def main():
     check_mode2_damage(c, d, raw2)
     check_damage(c, d, iso, raw1)
     check_refusals(c, d, iso, raw1)
+    check_not_regular(c, d)
     check_cue(c, d, raw1, iso)
     check_output_rules(c, d, raw1, iso)
     check_input_untouched(c, d, iso)
