@@ -111,6 +111,11 @@ unsigned cd_sector_check(const uint8_t *sector, enum cd_mode mode, int64_t expec
 		faults |= CD_BAD_ADDRESS;
 	if (mode == CD_MODE2_FORM1)
 		faults |= check_subheader(sector);
+	/* A Form 2 submode in a sector whose sync or mode byte is broken (one
+	 * filled with 0xFF by a reader, say) is damage, not mixed data: a bad
+	 * sector, checked as Form 1, and no refusal of the whole image. */
+	if ((faults & CD_FORM2) && (faults & (CD_BAD_SYNC | CD_BAD_MODE)))
+		faults ^= CD_FORM2 | CD_BAD_SUBHEADER;
 	if (faults & CD_FORM2)
 		return faults; /* no Form 1 EDC or parity to check */
 	stored = le32(sector + edc_at);

@@ -36,7 +36,7 @@ enum cd_fault {
 	CD_BAD_SYNC = 1u << 0,       /* the 12-byte sync pattern is wrong */
 	CD_BAD_MODE = 1u << 1,       /* the mode byte is not the track's */
 	CD_BAD_ADDRESS = 1u << 2,    /* the header's M:S:F is not the one expected */
-	CD_BAD_SUBHEADER = 1u << 3,  /* Mode 2: the two subheader copies differ */
+	CD_BAD_SUBHEADER = 1u << 3,  /* Mode 2: the two copies differ, or Form 2 in a broken sector */
 	CD_BAD_EDC = 1u << 4,        /* the EDC is set and does not match */
 	CD_BAD_ECC = 1u << 5,        /* the P/Q parity is set and does not match */
 	CD_FORM2 = 1u << 6,          /* Mode 2 Form 2 (XA, mixed data): not extractable */

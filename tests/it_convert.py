@@ -185,6 +185,19 @@ def check_not_regular(c, d):
     c.true("FIFOs: nothing written", not os.path.exists(os.path.join(d, "fifo.iso")))
 
 
+def check_broken_form2(c, d, raw2):
+    """A Mode 2 sector overwritten with 0xFF (sync and mode broken) says
+    Form 2 in its submode: damage, a bad sector, not mixed data."""
+    bad = os.path.join(d, "ff-sector.bin")
+    out = os.path.join(d, "ff-sector.iso")
+    shutil.copy(raw2, bad)
+    patch(bad, 12 * RAW, b"\xff" * RAW)
+    rc, so, se = convert(bad, out)
+    c.true("0xFF sector in Mode 2: a bad sector, not a Form 2 refusal",
+           rc == 1 and re.search(r"^bad sector 12: sync, mode, address, subheader, EDC ", so, re.M)
+           and os.path.exists(out), so + se)
+
+
 def check_output_rules(c, d, raw1, iso):
     out = os.path.join(d, "exists.iso")
     with open(out, "w") as f:
@@ -270,6 +283,7 @@ def main():
     check_damage(c, d, iso, raw1)
     check_refusals(c, d, iso, raw1)
     check_not_regular(c, d)
+    check_broken_form2(c, d, raw2)
     check_cue(c, d, raw1, iso)
     check_output_rules(c, d, raw1, iso)
     check_input_untouched(c, d, iso)
