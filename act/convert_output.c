@@ -62,6 +62,20 @@ static int check_target(const struct convert_options *o, const struct convert_in
 	return 0;
 }
 
+/* The temporary file's name stem: "<OUT>.tmp", or "<OUT's dir>/.convert.tmp"
+ * when OUT's own name leaves no room in NAME_MAX for ".tmp.XXXXXX" (a
+ * 250-byte name is a valid OUT).  Returns 0 or -ENAMETOOLONG. */
+static int temp_stem(const char *final, char *stem, size_t len)
+{
+	const char *base = strrchr(final, '/');
+	size_t dir_len = base ? (size_t)(base - final) + 1 : 0;
+
+	base = base ? base + 1 : final;
+	if (strlen(base) + sizeof(".tmp.XXXXXX") - 1 <= NAME_MAX)
+		return (size_t)snprintf(stem, len, "%s.tmp", final) >= len ? -ENAMETOOLONG : 0;
+	return (size_t)snprintf(stem, len, "%.*s.convert.tmp", (int)dir_len, final) >= len ? -ENAMETOOLONG : 0;
+}
+
 int convert_output_open(const struct convert_options *o, const struct convert_input *in, struct convert_output *out)
 {
 	char dir[PATH_MAX];
@@ -75,10 +89,9 @@ int convert_output_open(const struct convert_options *o, const struct convert_in
 	if (rc)
 		return rc;
 	out->replace = exists;
-	snprintf(dir, sizeof(dir), "%s", o->out);
-	if ((size_t)snprintf(out->stem, sizeof(out->stem), "%s.tmp", o->out) >= sizeof(out->stem) ||
-	    strlen(o->out) >= sizeof(dir))
+	if (strlen(o->out) >= sizeof(dir) || temp_stem(o->out, out->stem, sizeof(out->stem)))
 		return say(o->out, strerror(ENAMETOOLONG), EXIT_ERRORS);
+	snprintf(dir, sizeof(dir), "%s", o->out);
 	out->fd = outfile_temp_open(dirname(dir), out->stem, out->tmp, sizeof(out->tmp), &out->anon);
 	if (out->fd < 0)
 		return say(o->out, strerror(-out->fd), EXIT_ERRORS);

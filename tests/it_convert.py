@@ -198,6 +198,14 @@ def check_broken_form2(c, d, raw2):
            and os.path.exists(out), so + se)
 
 
+def check_long_out_name(c, d, raw1, iso):
+    """OUT's name may be NAME_MAX long; the temporary file must still fit."""
+    out = os.path.join(d, "n" * 251 + ".iso")
+    rc, so, se = convert(raw1, out)
+    c.true("OUT of a 255-byte name: written", rc == 0 and xxh(out) == xxh(iso), so + se)
+    os.unlink(out)
+
+
 def check_output_rules(c, d, raw1, iso):
     out = os.path.join(d, "exists.iso")
     with open(out, "w") as f:
@@ -284,6 +292,7 @@ def main():
     check_refusals(c, d, iso, raw1)
     check_not_regular(c, d)
     check_broken_form2(c, d, raw2)
+    check_long_out_name(c, d, raw1, iso)
     check_cue(c, d, raw1, iso)
     check_output_rules(c, d, raw1, iso)
     check_input_untouched(c, d, iso)
