@@ -99,19 +99,6 @@ int convert_output_open(const struct convert_options *o, const struct convert_in
 	return 0;
 }
 
-static void sync_dir_of(const char *path)
-{
-	char dir[PATH_MAX];
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 /* A rename that never replaces; where renameat2's flags are missing, a
  * hard link (which fails on an existing name too) and an unlink. */
 static int place_new(const char *tmp, const char *final)
@@ -148,7 +135,7 @@ int convert_output_commit(struct convert_output *out)
 				       "(--force replaces a regular file)", EXIT_USAGE);
 	if (rc)
 		return say(out->final, outfile_strerror(-rc), EXIT_ERRORS);
-	sync_dir_of(out->final);
+	outfile_sync_dir(out->final);
 	out->tmp[0] = '\0';
 	return 0;
 }

@@ -309,7 +309,7 @@ void outfile_flush_stream(struct outfile *o)
 		o->err = errno ? errno : EIO;
 }
 
-static void sync_dir(const char *path)
+void outfile_sync_dir(const char *path)
 {
 	char copy[PATH_MAX];
 	int fd;
@@ -364,7 +364,7 @@ static int rename_over_regular(const char *tmp, const char *final)
 	if (rename(tmp, final))
 		return -errno;
 done:
-	sync_dir(final);
+	outfile_sync_dir(final);
 	return 0;
 }
 

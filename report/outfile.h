@@ -106,4 +106,8 @@ bool outfile_is_usage_error(int err);
 /* The mode a new file gets: 0666 less the process umask. */
 mode_t outfile_new_mode(void);
 
+/* fsync the directory holding path (best effort: a rename is durable only
+ * once its directory is). */
+void outfile_sync_dir(const char *path);
+
 #endif
