@@ -240,11 +240,15 @@ class Browser:
         prof = os.path.join(self.top, "chromium-profile-%d" % self.n)
         cmd = [self.exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + prof,
                "--no-first-run", "--disable-extensions", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", *extra, url]
+               "--disable-component-update", "--disable-sync", "--enable-logging=stderr", "--v=0", *extra, url]
         t = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        self.console = ""
         try:
-            out, _ = proc.communicate(timeout=timeout)
+            out, err = proc.communicate(timeout=timeout)
+            # Chromium's own console lines: what it blocked, whenever the
+            # page's listener was registered (events before it are missed).
+            self.console = err.decode("utf-8", "replace")
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
             proc.communicate()
@@ -370,8 +374,9 @@ def check_csp(c, br, top, page):
     flags = ("--proxy-server=http://127.0.0.1:%d" % proxy.port, "--proxy-bypass-list=<-loopback>")
     _, st, _ = br.dom(page, "", *flags)
     _, st_t, _ = br.dom(tampered, "", *flags)
-    c.true("tampered copy: the CSP reports the blocked image", st_t and any("img-src" in v for v in st_t["violations"]),
-           str(st_t and st_t["violations"]))
+    c.true("tampered copy: Chromium blocked the outside image (its console)",
+           re.search(r"Loading the image 'http://[^']*imgscan-csp-probe[^']*' violates .*img-src", br.console),
+           br.console[-2000:])
     c.eq("... and no request reached the network", proxy.saw("imgscan-csp-probe"), [])
     br.dom(bare, "", *flags)
     for _ in range(30):  # the listener's thread may record it a moment later
@@ -390,8 +395,9 @@ def check_csp(c, br, top, page):
     c.true("injected markup: the page's own script still runs", st is not None and st["images"] > 0)
     c.true("... an injected <script> and onerror= do not", "data-pwned" not in dom.split("<body", 1)[-1].split(">", 1)[0],
            dom[dom.find("<body"):][:200])
-    c.true("... the CSP reports them", st and sum("script-src" in v for v in st["violations"]) >= 2,
-           str(st and st["violations"]))
+    c.true("... Chromium refused both (its console)",
+           "Executing inline event handler violates" in br.console
+           and "Executing inline script violates" in br.console, br.console[-2000:])
 
 
 # ---- hand-edited reports --------------------------------------------------
