@@ -75,10 +75,26 @@ static bool cue_field(const char *line, size_t n, const char *old, size_t *start
 	return *end - *start == olen && !memcmp(line + *start, old, olen);
 }
 
-/* "<hex>  name", "<hex> *name" (GNU), "ALG (name) = <hex>" (BSD tags). */
+/* Does the name field line[*start, end) name the image: old itself, or a
+ * path ending in /old (a sum made from a directory above: "a/disc.img")?
+ * Then *start moves to old's first byte: only the file name is rewritten. */
+static bool field_names(const char *line, size_t *start, size_t end, const char *old)
+{
+	size_t olen = strlen(old);
+
+	if (end < *start + olen || memcmp(line + end - olen, old, olen))
+		return false;
+	if (end - *start > olen && line[end - olen - 1] != '/')
+		return false;
+	*start = end - olen;
+	return true;
+}
+
+/* "<hex>  name", "<hex> *name" (GNU), "ALG (name) = <hex>" (BSD tags); the
+ * name may be a path whose last component is the image's. */
 static bool sums_field(const char *line, size_t n, const char *old, size_t *start, size_t *end, bool *quote)
 {
-	size_t i = 0, olen = strlen(old), stop = n;
+	size_t i = 0, stop = n;
 	const char *open;
 
 	*quote = false;
@@ -89,14 +105,19 @@ static bool sums_field(const char *line, size_t n, const char *old, size_t *star
 	if (i >= 8 && i + 2 <= stop && line[i] == ' ' && (line[i + 1] == ' ' || line[i + 1] == '*')) {
 		*start = i + 2;
 		*end = stop;
-		return *end - *start == olen && !memcmp(line + *start, old, olen);
+		return field_names(line, start, *end, old);
 	}
 	open = memchr(line, '(', stop);
 	if (!open || open == line || open[-1] != ' ')
 		return false;
 	*start = (size_t)(open - line) + 1;
-	*end = *start + olen;
-	return *end + 4 <= stop && !memcmp(line + *start, old, olen) && !memcmp(line + *end, ") = ", 4);
+	for (*end = stop; *end >= *start + 4; (*end)--) /* the last ") = ": a name may hold one */
+		if (!memcmp(line + *end - 4, ") = ", 4))
+			break;
+	if (*end < *start + 4)
+		return false;
+	*end -= 4;
+	return field_names(line, start, *end, old);
 }
 
 static char *renamed(const char *text, size_t len, const char *old, const char *neu, size_t *outlen,

@@ -84,6 +84,9 @@ def build_tree(top, tree, outside):
         with open(os.path.join(tree, "a", "disc.img." + ext), "wb") as f:
             subprocess.run([tool, "disc.img"], cwd=os.path.join(tree, "a"), stdout=f, stderr=subprocess.DEVNULL,
                            check=True)
+    # made from the directory above: the name inside is a path, "a/disc.img"
+    with open(os.path.join(tree, "a", "disc.img.sha256"), "wb") as f:
+        subprocess.run(["sha256sum", "--tag", "a/disc.img"], cwd=tree, stdout=f, check=True)
     itlib.make_fat(os.path.join(tree, "b", "floppy.iso"), 12, "FLOPPY", 1474560)
     iso = os.path.join(top, "for-raw.iso")
     itlib.make_iso(iso, "RAWCD", src)
@@ -182,6 +185,11 @@ def check_apply(c, top, tree, outside, digests):
         c.true("xxh128 sidecar moved, names the new name", f.read().endswith("  disc.iso\n"))
     c.eq("md5sum -c on the moved sidecar", itlib.sh("md5sum", "-c", "disc.iso.md5", cwd=os.path.join(tree, "a"),
                                                    check=False).returncode, 0)
+    with open(os.path.join(tree, "a", "disc.iso.sha256")) as f:
+        c.true("a BSD-tag sidecar naming a/disc.img: the file name in the path rewritten",
+               f.read().startswith("SHA256 (a/disc.iso) = "))
+    c.eq("sha256sum -c on it, from the directory above", itlib.sh("sha256sum", "-c", "a/disc.iso.sha256", cwd=tree,
+                                                                 check=False).returncode, 0)
     with open(os.path.join(tree, "c", "game.cue"), "rb") as f:
         c.eq("cue sheet rewritten", f.read(), b'FILE "game.bin" BINARY\r\n  TRACK 01 MODE1/2352\r\n    INDEX 01 00:00:00\r\n')
     c.eq("cue sheet keeps its mode", os.stat(os.path.join(tree, "c", "game.cue")).st_mode & 0o777, 0o640)
