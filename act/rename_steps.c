@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,30 @@ static int outcome(struct rename_run *r, unsigned seq, int err, const struct sta
 	return outcome_said(r, seq, err, NULL, now);
 }
 
+#ifdef IMGSCAN_TEST_HOOKS
+/* Test-only (imgscan-testhooks): IMGSCAN_TEST_SWAP_BEFORE_RENAME=NAME puts
+ * the entry NAME of the same directory in the image's place between the
+ * journal's intent and the rename, the image going to NAME.held: the race
+ * renamed_the_checked() is for, which no test could time.  Not in the
+ * shipped binary. */
+static void swap_before_rename(int dirfd, const char *old)
+{
+	const char *other = getenv("IMGSCAN_TEST_SWAP_BEFORE_RENAME");
+	char held[NAME_MAX + 1];
+
+	if (!other || snprintf(held, sizeof(held), "%s.held", other) >= (int)sizeof(held))
+		return;
+	if (!renameat(dirfd, old, dirfd, held))
+		renameat(dirfd, other, dirfd, old);
+}
+#else
+static void swap_before_rename(int dirfd, const char *old)
+{
+	(void)dirfd;
+	(void)old;
+}
+#endif
+
 /* The checks ran on the entry at old; another may have taken its place
  * before the rename (a device node, say).  What now has the new name must
  * be the file checked, else it goes back where it was: 0 it is, 1 put
@@ -183,6 +208,8 @@ int step_rename(struct rename_run *r, const struct step_place *at, const char *w
 	cJSON_Delete(rec);
 	if (rc)
 		return rc; /* not journaled: not done */
+	if (!strcmp(what, "rename"))
+		swap_before_rename(at->dirfd, old);
 	if (renameat2(at->dirfd, old, at->dirfd, neu, RENAME_NOREPLACE))
 		err = errno;
 	else if ((swapped = renamed_the_checked(at->dirfd, old, neu, st)) == 1)

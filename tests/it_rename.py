@@ -228,7 +228,7 @@ def check_undo(c, top, tree, changed, first):
         rc, out, err = run("rename", "--undo", "--apply", j, cwd=top)
         c.eq("undo of " + j + ": exit 0", rc, 0)
     after = listing(tree)
-    names = (b".cue", b".md5", b".xxh128")
+    names = (b".cue", b".md5", b".xxh128", b".sha256")
     c.eq("undo: the tree is as it was (names, inodes, sizes, file mtimes, digests)",
          comparable(after, names), comparable(changed, names))
     c.true("undo journals written", len([n for n in os.listdir(top) if ".undo-journal-" in n]) == 2)
@@ -402,8 +402,50 @@ def main():
     check_undo(c, top, tree, changed, first)
     check_crash(c, top, tree)
     check_hostile(c, top)
+    check_swap_at_the_rename(c, top)
     shutil.rmtree(top)
     c.done()
+
+
+def check_swap_at_the_rename(c, top):
+    """Another entry (here a FIFO) takes the image's place in the instant
+    between the checks and the rename: imgscan-testhooks makes that instant
+    (IMGSCAN_TEST_SWAP_BEFORE_RENAME). What got the new name is not the
+    file checked: it goes back, the image is skipped, the journal says so."""
+    hooks = os.path.join(os.path.dirname(os.path.abspath(itlib.IMGSCAN)), "imgscan-testhooks")
+    if not os.access(hooks, os.X_OK):
+        c.true("imgscan-testhooks is built beside imgscan", False, hooks)
+        return
+    work = os.path.join(top, "swap")
+    d = os.path.join(work, "d")
+    os.makedirs(d)
+    itlib.make_iso(os.path.join(d, "disc.img"), "SWAP", itlib.content_dir(work, nbytes=10_000))
+    want = xxh(os.path.join(d, "disc.img"))
+    itlib.scan("-q", "-o", os.path.join(work, "rep.json"), d)
+    os.mkfifo(os.path.join(d, "intruder"))
+    env = dict(os.environ, IMGSCAN_TEST_SWAP_BEFORE_RENAME="intruder")
+    p = subprocess.run([hooks, "rename", "--apply", "rep.json"], cwd=work, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    out = p.stdout.decode(errors="replace")
+    c.eq("swapped at the rename: exit 1 (skipped)", p.returncode, 1)
+    c.true("... said so", "put back, not renamed" in out, out)
+    c.true("... the intruder is back at the old name, nothing has the new one",
+           stat.S_ISFIFO(os.lstat(os.path.join(d, "disc.img")).st_mode) and not os.path.lexists(os.path.join(d, "disc.iso")),
+           sorted(os.listdir(d)))
+    c.eq("... the image itself untouched where the swap put it", xxh(os.path.join(d, "intruder.held")), want)
+    recs = [json.loads(l) for j in journals(work) for l in open(os.path.join(work, j))]
+    c.true("... the journal: the rename failed, put back",
+           any(r.get("state") == "failed" and "put back" in r.get("error", "") for r in recs), recs)
+    # The shipped imgscan has no such hook: the same run renames.
+    os.unlink(os.path.join(d, "disc.img"))
+    os.rename(os.path.join(d, "intruder.held"), os.path.join(d, "disc.img"))
+    os.utime(os.path.join(d, "disc.img"), ns=(0, 0))  # a stamp the report does not have: rescan
+    itlib.scan("-q", "-o", os.path.join(work, "rep2.json"), d)
+    os.mkfifo(os.path.join(d, "intruder"))
+    p = subprocess.run([itlib.IMGSCAN, "rename", "--apply", "rep2.json"], cwd=work, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    c.true("the shipped imgscan ignores the hook", p.returncode == 0 and os.path.exists(os.path.join(d, "disc.iso")),
+           (p.returncode, p.stdout, p.stderr))
 
 
 if __name__ == "__main__":
