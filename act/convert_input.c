@@ -12,6 +12,7 @@
 #include "cue_sheet.h"
 #include "../config/options.h"
 #include "../report/pathenc.h"
+#include "../scanner/open_noatime.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,13 +29,10 @@
  * what is not a regular file.  The flag is cleared for the reads. */
 static int open_readonly(int dirfd, const char *name)
 {
-	const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
-	int fd = openat(dirfd, name, flags | O_NOATIME), fl;
+	int fd = openat_noatime(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, NULL), fl;
 
-	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, flags);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	fl = fcntl(fd, F_GETFL); /* O_NOATIME kept: F_SETFL would clear it */
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
 		int err = errno;

@@ -2,6 +2,7 @@
  * rename_check.c - the checks before a file is touched (see rename_check.h).
  */
 #include "rename_check.h"
+#include "../scanner/open_noatime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -165,12 +166,7 @@ int check_stamp(int dirfd, const char *name, const struct file_stamp *want, stru
 
 static int open_noatime(int dirfd, const char *name)
 {
-	int flags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
-	int fd = openat(dirfd, name, flags | O_NOATIME);
-
-	if (fd < 0 && errno == EPERM) /* not the owner: read without it */
-		fd = openat(dirfd, name, flags);
-	return fd < 0 ? -errno : fd;
+	return openat_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, NULL);
 }
 
 /* XXH128 of the open file, as xxhsum -H2 prints it.  0 or -errno. */

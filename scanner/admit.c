@@ -5,6 +5,7 @@
  * is opened once, and only if it is still the file the walk listed.
  */
 #include "fs_kind.h"
+#include "open_noatime.h"
 #include "reader.h"
 #include "shard.h"
 #include "stop.h"
@@ -67,12 +68,9 @@ static int open_listed(int at_fd, const char *name, const struct stat *listed, b
 {
 	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (followed ? 0 : O_NOFOLLOW), fd;
 
-	fd = openat(at_fd, name, flags | O_NOATIME);
-	*noatime = fd >= 0;
-	if (fd < 0 && errno == EPERM) /* O_NOATIME needs ownership */
-		fd = openat(at_fd, name, flags);
+	fd = openat_noatime(at_fd, name, flags, noatime);
 	if (fd < 0)
-		return errno == ELOOP && !followed ? -EFTYPE_CHANGED : -errno;
+		return fd == -ELOOP && !followed ? -EFTYPE_CHANGED : fd;
 	if (fstat(fd, now) || now->st_dev != listed->st_dev || now->st_ino != listed->st_ino ||
 	    (now->st_mode & S_IFMT) != (listed->st_mode & S_IFMT)) {
 		close(fd);

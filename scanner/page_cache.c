@@ -4,6 +4,7 @@
  * headers predate the call.
  */
 #include "page_cache.h"
+#include "open_noatime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,14 +117,9 @@ static void no_readahead(struct page_cache_reader *r)
 int page_cache_reopen(int fd, int flags)
 {
 	char name[32];
-	int nfd;
 
-	flags |= O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
-	nfd = open(name, flags | O_NOATIME);
-	if (nfd < 0 && errno == EPERM) /* O_NOATIME: owner or CAP_FOWNER only */
-		nfd = open(name, flags);
-	return nfd < 0 ? -errno : nfd;
+	return openat_noatime(AT_FDCWD, name, flags | O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, NULL);
 }
 
 void page_cache_drop_all(int fd)

@@ -6,6 +6,7 @@
  * relative to it (fstatat, openat), never by their whole path again.
  */
 #include "walk.h"
+#include "open_noatime.h"
 #include "../formats/segments.h"
 
 #include <dirent.h>
@@ -153,12 +154,8 @@ const char *walk_at_name(const struct walk_entry *e, const char *path)
  * opened; not through a symlink unless follow.  The descriptor, or -errno. */
 static int open_dir(int at_fd, const char *name, bool follow)
 {
-	int flags = O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
-	int fd = openat(at_fd, name, flags | O_NOATIME);
-
-	if (fd < 0 && errno == EPERM)
-		fd = openat(at_fd, name, flags);
-	return fd < 0 ? -errno : fd;
+	return openat_noatime(at_fd, name, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
+			      NULL);
 }
 
 /* Read the names of the directory open as fd (which stays open), sorted.
