@@ -2,6 +2,7 @@
  * rename_check.c - the checks before a file is touched (see rename_check.h).
  */
 #include "rename_check.h"
+#include "../scanner/hasher.h"
 #include "../scanner/open_noatime.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 int split_path(const char *abs, char **dir, const char **name)
 {
@@ -172,9 +172,8 @@ static int open_noatime(int dirfd, const char *name)
 /* XXH128 of the open file, as xxhsum -H2 prints it.  0 or -errno. */
 static int digest_fd(int fd, char hex[33])
 {
-	XXH3_state_t *st = XXH3_createState();
+	void *st = hash_state_new();
 	unsigned char *buf = malloc(1 << 20);
-	XXH128_canonical_t canon;
 	ssize_t n;
 	int rc = 0;
 
@@ -182,7 +181,7 @@ static int digest_fd(int fd, char hex[33])
 		rc = -ENOMEM;
 		goto out;
 	}
-	XXH3_128bits_reset(st);
+	hash_state_reset(st);
 	while ((n = read(fd, buf, 1 << 20)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -190,13 +189,11 @@ static int digest_fd(int fd, char hex[33])
 			rc = -errno;
 			goto out;
 		}
-		XXH3_128bits_update(st, buf, (size_t)n);
+		hash_state_update(st, buf, (size_t)n);
 	}
-	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(st));
-	for (int i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", canon.digest[i]);
+	hash_state_hex(st, hex);
 out:
-	XXH3_freeState(st);
+	hash_state_free(st);
 	free(buf);
 	return rc;
 }
