@@ -14,8 +14,10 @@
  */
 #include "convert.h"
 #include "../config/options.h"
+#include "../report/outfile.h"
 #include "../report/pathenc.h"
 #include "../scanner/hasher.h"
+#include "../scanner/page_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,28 +42,9 @@ static int say(const char *path, const char *why)
  * the file shrank). */
 static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
-	while (len) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf += n, len -= (size_t)n, off += (uint64_t)n;
-	}
-	return 0;
-}
+	long n = pread_full(fd, buf, len, off);
 
-static int write_full(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n, len -= (size_t)n;
-	}
-	return 0;
+	return n < 0 ? (int)n : (size_t)n < len ? -EIO : 0;
 }
 
 /* The address sector lba should carry: counted from sector 0's own (or
@@ -112,7 +95,7 @@ static int copy_sectors(const struct convert_input *in, const struct convert_opt
 			break;
 		}
 		rc = extract(in, o, raw, user, lba, n, f);
-		if (!rc && (err = write_full(out_fd, user, (size_t)n * CD_USER_DATA)))
+		if (!rc && (err = outfile_write_all(out_fd, user, (size_t)n * CD_USER_DATA)))
 			rc = say(o->out, strerror(-err));
 		if (!rc)
 			hash_state_update(hash, user, (size_t)n * CD_USER_DATA);

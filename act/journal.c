@@ -2,6 +2,7 @@
  * journal.c - the rename journal written and read back (see journal.h).
  */
 #include "journal.h"
+#include "../report/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,7 +72,8 @@ int journal_create_beside(struct journal *j, const char *base, const char *what)
 int journal_append(struct journal *j, const cJSON *rec)
 {
 	char *text;
-	size_t len, done = 0;
+	size_t len;
+	int rc;
 
 	if (j->err)
 		return -j->err;
@@ -79,13 +81,9 @@ int journal_append(struct journal *j, const cJSON *rec)
 		return -(j->err = ENOMEM);
 	len = strlen(text);
 	text[len++] = '\n'; /* over the NUL: cJSON's buffer holds it */
-	while (done < len && !j->err) {
-		ssize_t n = write(j->fd, text + done, len - done);
-		if (n < 0 && errno != EINTR)
-			j->err = errno;
-		else if (n > 0)
-			done += (size_t)n;
-	}
+	rc = outfile_write_all(j->fd, text, len);
+	if (rc)
+		j->err = -rc;
 	free(text);
 	if (!j->err && fsync(j->fd))
 		j->err = errno;

@@ -3,6 +3,7 @@
  * sidecar.h).
  */
 #include "sidecar.h"
+#include "../report/outfile.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -268,20 +269,6 @@ void rewrites_free(struct rewrite *r, int n)
 	free(r);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* A new file beside name holding content, mode as seen's, fsynced.
  * Returns its descriptor (tmp named) or -errno. */
 static int write_temp(int dirfd, const char *name, const struct stat *seen, const char *content, size_t len,
@@ -300,7 +287,7 @@ static int write_temp(int dirfd, const char *name, const struct stat *seen, cons
 	if (fchown(fd, seen->st_uid, seen->st_gid)) {
 		/* not ours to give away: the file is ours then, as any new file */
 	}
-	if ((rc = write_all(fd, content, len)) == 0 && (fchmod(fd, seen->st_mode & 07777) || fsync(fd)))
+	if ((rc = outfile_write_all(fd, content, len)) == 0 && (fchmod(fd, seen->st_mode & 07777) || fsync(fd)))
 		rc = -errno;
 	if (rc) {
 		close(fd);

@@ -4,6 +4,7 @@
  * no name, nobody else can open it, and it is gone when load exits.
  */
 #include "spool.h"
+#include "../report/outfile.h"
 #include "../verify/report_read.h"
 
 #include <errno.h>
@@ -42,16 +43,11 @@ static int copy_all(int in, int out, char *err, size_t errlen)
 				continue;
 			return snprintf(err, errlen, "cannot read it: %s", strerror(errno)), -1;
 		}
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
+		int rc = outfile_write_all(out, buf, (size_t)n);
 
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return snprintf(err, errlen, "cannot keep the piped report in a temporary file: %s",
-						w < 0 ? strerror(errno) : "no space"), -1;
-			off += w;
-		}
+		if (rc)
+			return snprintf(err, errlen, "cannot keep the piped report in a temporary file: %s",
+					strerror(-rc)), -1;
 	}
 }
 

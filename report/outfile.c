@@ -309,6 +309,22 @@ void outfile_flush_stream(struct outfile *o)
 		o->err = errno ? errno : EIO;
 }
 
+int outfile_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ENOSPC;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 void outfile_sync_dir(const char *path)
 {
 	char copy[PATH_MAX];

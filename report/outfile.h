@@ -106,6 +106,10 @@ bool outfile_is_usage_error(int err);
 /* The mode a new file gets: 0666 less the process umask. */
 mode_t outfile_new_mode(void);
 
+/* Write all of buf to fd, a write cut by a signal taken up again.  Returns
+ * 0 or -errno (-ENOSPC when the file takes no more). */
+int outfile_write_all(int fd, const void *buf, size_t len);
+
 /* fsync the directory holding path (best effort: a rename is durable only
  * once its directory is). */
 void outfile_sync_dir(const char *path);
