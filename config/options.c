@@ -178,6 +178,8 @@ static const char scan_usage[] =
 	"  75  another run holds the --state catalog's lock (nothing was scanned or written)\n"
 	"  130, 143  stopped by SIGINT, SIGTERM: the report is whole for what was done, \"partial\": true\n";
 
+#define SCAN_SHORTOPTS "o:qj:h"
+
 static const struct option scan_longopts[] = {
 	{"output", required_argument, NULL, 'o'},
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -212,6 +214,20 @@ static const struct option scan_longopts[] = {
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+
+bool options_scan_takes_value(const char *arg)
+{
+	const char *s;
+
+	if (arg[0] != '-' || !arg[1])
+		return false;
+	if (arg[1] != '-')
+		return !arg[2] && arg[1] != ':' && (s = strchr(SCAN_SHORTOPTS, arg[1])) && s[1] == ':';
+	for (const struct option *o = scan_longopts; o->name; o++)
+		if (!strcmp(arg + 2, o->name))
+			return o->has_arg == required_argument;
+	return false;
+}
 
 /* Parse a size with an optional K/M/G suffix (powers of 1024); -1 if bad. */
 static long long parse_size(const char *s)
@@ -400,7 +416,7 @@ int options_parse(int argc, char **argv, struct scan_options *opt, int *exit_now
 	if (strcmp(argv[1], "scan") != 0)
 		return *exit_now = 1, options_usage_error(opt, "unknown command", argv[1]);
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "o:qj:h", scan_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SCAN_SHORTOPTS, scan_longopts, NULL)) != -1) {
 		rc = options_apply(c, optarg, opt, &stop);
 		if (rc || stop)
 			return *exit_now = 1, rc;

@@ -109,5 +109,8 @@ int options_expand_output(struct scan_options *opt);
 /* A usage error: the message, then "Try 'imgscan <command> --help'".
  * Returns EXIT_USAGE. */
 int options_usage_error(const struct scan_options *opt, const char *msg, const char *arg);
+/* Whether arg, as written on a scan's command line ("-o", "--state"), is
+ * an option of scan that takes the next argument as its value. */
+bool options_scan_takes_value(const char *arg);
 
 #endif

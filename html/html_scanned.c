@@ -7,27 +7,12 @@
 #include "html_page.h"
 #include "html_escape.h"
 #include "../report/pathenc.h"
+#include "../config/options.h"
 #include "../report/tally.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* scan's options that take a value (config/options.c, scan_longopts and
- * "o:qj:h"): their values are no roots. */
-static const char *const valued_options[] = {
-	"-o", "-j", "--output", "--format", "--sector-hashes", "--config", "--io", "--read-mode", "--jobs",
-	"--queue-depth", "--read-size", "--images", "--sector-size", "--hash", "--tsk-timeout", "--read-timeout",
-	"--tsk-memory", "--tsk-workers", "--state", "--inside", "--shard", "--shard-by",
-};
-
-static bool takes_value(const char *arg)
-{
-	for (size_t i = 0; i < sizeof(valued_options) / sizeof(valued_options[0]); i++)
-		if (!strcmp(arg, valued_options[i]))
-			return true;
-	return false;
-}
 
 static void row_start(struct outfile *o, const char *name)
 {
@@ -100,7 +85,7 @@ static void row_roots(struct outfile *o, const cJSON *run)
 			}
 			if (!after_dashdash && s[0] == '-' && s[1]) {
 				after_dashdash = !strcmp(s, "--");
-				skip = takes_value(s);
+				skip = options_scan_takes_value(s);
 				continue;
 			}
 			out_raw(o, "<code class=\"path\">"), out_item(o, s, exact), out_raw(o, "</code> ");
