@@ -65,27 +65,6 @@ bool json_exact_u64(const cJSON *obj, const char *key, uint64_t *out)
 	return true;
 }
 
-int parse_utc(const char *text, struct timespec *out)
-{
-	struct tm tm = {0};
-	const char *p = text ? strptime(text, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	long ns = 0;
-	int digits = 0;
-
-	if (!p)
-		return -1;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9' && digits < 9; p++, digits++)
-			ns = ns * 10 + (*p - '0');
-	for (; digits && digits < 9; digits++)
-		ns *= 10;
-	if (strcmp(p, "Z"))
-		return -1;
-	out->tv_sec = timegm(&tm);
-	out->tv_nsec = ns;
-	return 0;
-}
-
 void utc_now(char *out, size_t len)
 {
 	struct timespec now;

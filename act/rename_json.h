@@ -20,8 +20,6 @@ char *json_bytes(const cJSON *obj, const char *key);
 char *json_bytes_at(const cJSON *obj, const char *key, int i);
 /* Field key as a non-negative integer; false when absent or not one. */
 bool json_exact_u64(const cJSON *obj, const char *key, uint64_t *out);
-/* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" to a timespec.  Returns 0 or -1. */
-int parse_utc(const char *text, struct timespec *out);
 /* Now, as the report writes times. */
 void utc_now(char *out, size_t len);
 

@@ -3,6 +3,7 @@
  */
 #include "rename_plan.h"
 #include "rename_json.h"
+#include "../report/image_json.h"
 #include "../verify/report_read.h"
 
 #include <errno.h>

@@ -11,6 +11,7 @@
 #include "rename.h"
 #include "rename_check.h"
 #include "rename_json.h"
+#include "../report/image_json.h"
 #include "sidecar.h"
 
 #include <errno.h>

@@ -188,17 +188,11 @@ int merge_shards_check(const struct merge_shard *s, size_t n, bool *tree_differs
 }
 
 /* "2026-11-23T21:34:26.123456789Z" as seconds since the epoch; 0 if not. */
-static double parse_utc(const char *text)
+static double utc_seconds(const char *text)
 {
-	struct tm tm = {0};
-	const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-	double frac = 0;
+	struct timespec t;
 
-	if (!rest)
-		return 0;
-	if (*rest == '.')
-		frac = strtod(rest, NULL);
-	return (double)timegm(&tm) + frac;
+	return parse_utc(text, &t) ? 0 : (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* The earliest value of run.key (first) or the latest (!first). */
@@ -209,9 +203,9 @@ static const char *extreme_time(const struct merge_shard *s, size_t n, const cha
 
 	for (size_t i = 0; i < n; i++) {
 		const char *t = json_str(s[i].head.run, key);
-		double v = parse_utc(t);
+		double v = utc_seconds(t);
 		if (!t[0] && !strcmp(key, "end")) /* JSON lines: the summary holds the end */
-			t = json_str(s[i].head.summary, "end"), v = parse_utc(t);
+			t = json_str(s[i].head.summary, "end"), v = utc_seconds(t);
 		if (t[0] && (!best || (first ? v < best_t : v > best_t)))
 			best = t, best_t = v;
 	}
@@ -343,7 +337,7 @@ void merge_sums(const struct merge_shard *s, size_t n, struct merge_sums *out)
 		if (!out->stopped && partial(&s[i]))
 			out->stopped = &s[i];
 	}
-	first = parse_utc(extreme_time(s, n, "start", true));
-	last = parse_utc(extreme_time(s, n, "end", false));
+	first = utc_seconds(extreme_time(s, n, "start", true));
+	last = utc_seconds(extreme_time(s, n, "end", false));
 	out->wall_seconds = first > 0 && last > first ? last - first : 0;
 }

@@ -24,6 +24,9 @@ void json_add_path(cJSON *obj, const char *key, const char *path);
 void json_add_text(cJSON *obj, const char *key, const char *text);
 /* UTC ISO 8601 with nanoseconds: 2026-11-23T21:34:26.123456789Z */
 void format_utc(char *out, size_t len, time_t sec, long nsec);
+/* That form read back (fewer digits of the fraction, or none, too), exact.
+ * Returns 0, or -1 when text (may be NULL) is not one. */
+int parse_utc(const char *text, struct timespec *out);
 /* True when a finding of this severity should make the exit status 1. */
 bool severity_counts(const char *severity);
 
