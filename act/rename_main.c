@@ -98,7 +98,7 @@ static int run_plan(const struct rename_opts *o)
 		return EXIT_ERRORS;
 	}
 	if (rc) {
-		fprintf(stderr, "imgscan rename: %s\n", err);
+		term_say("imgscan rename: ", err, "\n");
 		plan_free(&p);
 		return EXIT_ERRORS;
 	}

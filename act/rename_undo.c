@@ -12,6 +12,7 @@
 #include "rename_check.h"
 #include "rename_json.h"
 #include "../report/image_json.h"
+#include "../report/pathenc.h"
 #include "sidecar.h"
 
 #include <errno.h>
@@ -286,7 +287,7 @@ int rename_undo(const struct rename_opts *opt)
 	int n, nroots;
 
 	if (journal_read(opt->source, &recs, err, sizeof(err))) {
-		fprintf(stderr, "imgscan rename: %s\n", err);
+		term_say("imgscan rename: ", err, "\n");
 		return 2;
 	}
 	if ((nroots = header_roots(recs, &roots)) < 0) {
@@ -300,7 +301,7 @@ int rename_undo(const struct rename_opts *opt)
 	r.roots = roots;
 	r.nroots = (size_t)nroots;
 	if ((n = gather(recs, &steps, err, sizeof(err))) < 0) {
-		fprintf(stderr, "imgscan rename: %s\n", err);
+		term_say("imgscan rename: ", err, "\n");
 		r.errors++;
 	}
 	for (int i = n - 1; i >= 0 && !r.j.err; i--) {

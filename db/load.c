@@ -11,6 +11,7 @@
 #include "spool.h"
 #include "../config/options.h"
 #include "../scanner/clock.h"
+#include "../report/pathenc.h"
 #include "../verify/report_read.h"
 
 #include <getopt.h>
@@ -173,7 +174,8 @@ static int load_one(struct db *db, const char *path, bool quiet)
 	return 0;
 fail:
 	db->ops->rollback(db);
-	fprintf(stderr, "imgscan load: %s: %s; nothing of it was loaded\n", path, err);
+	fprintf(stderr, "imgscan load: %s: ", path);
+	term_say("", err, "; nothing of it was loaded\n"); /* err may quote the report's strings */
 	report_head_free(&head);
 	if (f)
 		fclose(f);

@@ -10,6 +10,7 @@
 #include "page_data.h"
 #include "../config/options.h"
 #include "../report/outfile.h"
+#include "../report/pathenc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -107,7 +108,7 @@ static int make_page(struct outfile *out, struct page_data *d, const char *path)
 	int rc;
 
 	if (html_read_reports(d, err, sizeof(err))) {
-		fprintf(stderr, "imgscan html: %s; no page was written\n", err);
+		term_say("imgscan html: ", err, "; no page was written\n"); /* may quote the report's strings */
 		outfile_abort(out);
 		return EXIT_ERRORS;
 	}

@@ -352,8 +352,9 @@ static int write_merged(struct merge_run *m, cJSON *run, cJSON *summary, int sta
 	write_head(m, run);
 	for (size_t i = 0; i < m->n; i++) {
 		if (pass(m, i, &v, true, err, errlen)) {
-			fprintf(stderr, "imgscan merge: %s; %s\n", err, m->out.how == OUT_ATOMIC ? "nothing was written"
-				: "what was written is cut short");
+			/* err may quote an image's path or a shard report's strings */
+			term_say("imgscan merge: ", err, m->out.how == OUT_ATOMIC ? "; nothing was written\n"
+				 : "; what was written is cut short\n");
 			outfile_abort(&m->out);
 			return EXIT_NOT_MERGED;
 		}
@@ -428,7 +429,7 @@ int merge_main(int argc, char **argv)
 	if (!m.shards || read_and_check(&m, &tree_differs, err, sizeof(err)) ||
 	    merge_index_renumber(m.index, &m.renumbered, err, sizeof(err)) ||
 	    !(dups = merge_index_duplicates(m.index, err, sizeof(err)))) {
-		fprintf(stderr, "imgscan merge: %s; nothing was written\n", m.shards ? err : "out of memory");
+		term_say("imgscan merge: ", m.shards ? err : "out of memory", "; nothing was written\n");
 		outfile_abort(&m.out);
 		status = EXIT_NOT_MERGED;
 		goto out;

@@ -183,3 +183,18 @@ char *term_escaped(const char *s)
 	*o = '\0';
 	return out;
 }
+
+void term_fputs(const char *s, FILE *f)
+{
+	char *shown = term_escaped(s);
+
+	fputs(shown ? shown : "(out of memory)", f);
+	free(shown);
+}
+
+void term_say(const char *before, const char *text, const char *after)
+{
+	fputs(before, stderr);
+	term_fputs(text, stderr);
+	fputs(after, stderr);
+}

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 bool utf8_valid(const char *s, size_t n);
 /* Malloc'd copy with every invalid byte replaced by U+FFFD; NULL on ENOMEM. */
@@ -20,6 +21,13 @@ char *utf8_lossy(const char *s, size_t n);
  * is.  Malloc'd; NULL on ENOMEM.  Names, labels and paths from disk are
  * data: never written raw to stderr. */
 char *term_escaped(const char *s);
+/* Writes s to f as term_escaped() shows it ("(out of memory)" when it
+ * cannot): for messages that may quote a name from disk or a string read
+ * from a report. */
+void term_fputs(const char *s, FILE *f);
+/* One line on stderr: before and after as they are, text escaped, as in
+ * term_say("imgscan merge: ", err, "; nothing was written\n"). */
+void term_say(const char *before, const char *text, const char *after);
 /* Malloc'd standard base64 (RFC 4648, with padding); NULL on ENOMEM. */
 char *base64_encode(const unsigned char *p, size_t n);
 /* Decode len characters of standard base64, strictly as base64_encode

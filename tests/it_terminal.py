@@ -7,6 +7,9 @@ An ISO made by genisoimage, named with ESC [ 2 J (clear screen), a carriage
 return and a C1 CSI (U+009B) and `.img`, is misnamed: its line in scan's
 summary, and its `missing` line in verify's, must hold no ESC, CR or CSI
 byte, only their escaped forms; the report's path is the exact name.
+Merge's refusals quote a report's paths and strings: the same image put in
+two shard reports, and a shard whose tool.version holds ESC [ 2 J and a CR,
+are refused (65) with those bytes escaped on stderr.
 
 Volume labels are data too, kept exactly in the JSON (SCHEMA.md, "Paths
 and other names") and never written raw to stderr:
@@ -83,6 +86,51 @@ def raw(stderr, what, c):
     c.true(what + ": the name shown escaped", SHOWN in stderr, repr(stderr[-300:]))
 
 
+def merge_stderr(top, shards, name):
+    out = os.path.join(top, name)
+    p = subprocess.run([itlib.IMGSCAN, "merge", "-o", out] + shards, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=300)
+    return p.returncode, p.stderr, os.path.exists(out)
+
+
+def check_merge_messages(c, top, arch):
+    """Merge's refusals quote an image's path and a shard report's strings:
+    escaped too.  One image put in both shards' reports, and a version
+    string holding ESC [ 2 J and a CR."""
+    shards = []
+    for k in (0, 1):
+        shards.append(os.path.join(top, "s%d.json" % k))
+        p = subprocess.run([itlib.IMGSCAN, "scan", "-q", "--shard", "%d/2" % k, "-o", shards[k], arch],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+        c.true("shard %d/2: written" % k, p.returncode in (0, 1), p.stderr[-300:])
+    reps = []
+    for s in shards:
+        with open(s) as f:
+            reps.append(json.load(f))
+    has, lacks = (0, 1) if reps[0]["images"] else (1, 0)
+    twice = json.loads(json.dumps(reps[lacks]))
+    twice["images"] = reps[has]["images"]
+    for key in ("images", "misnamed", "findings"):
+        if key in twice["summary"] and key in reps[has]["summary"]:
+            twice["summary"][key] = reps[has]["summary"][key]
+    doubled = os.path.join(top, "twice.json")
+    with open(doubled, "w") as f:
+        json.dump(twice, f)
+    rc, err, made = merge_stderr(top, [shards[has], doubled], "m1.json")
+    c.eq("merge of an image in two shards: refused (65), nothing written", (rc, made), (65, False))
+    raw(err, "merge's refusal", c)
+    bad = json.loads(json.dumps(reps[lacks]))
+    bad["tool"]["version"] = "9\x1b[2J\rx"
+    forged = os.path.join(top, "forged.json")
+    with open(forged, "w") as f:
+        json.dump(bad, f)
+    rc, err, made = merge_stderr(top, [shards[has], forged], "m2.json")
+    c.eq("merge of another version: refused (65), nothing written", (rc, made), (65, False))
+    c.true("the forged version: no ESC or CR byte on stderr", b"\x1b" not in err and b"\r" not in err,
+           repr(err[-300:]))
+    c.true("the forged version shown escaped", b"9\\x1b[2J\\x0dx" in err, repr(err[-300:]))
+
+
 def main():
     top = itlib.setup()
     c = itlib.Checker()
@@ -98,6 +146,7 @@ def main():
                            stderr=subprocess.PIPE, timeout=300)
         c.eq("scan: exit 1 (misnamed)", p.returncode, 1)
         raw(p.stderr, "scan summary", c)
+        check_merge_messages(c, top, arch)
         with open(report) as f:
             img = json.load(f)["images"][0]
         c.eq("the report keeps the exact name", os.path.basename(img["path"]).encode(), NAME)

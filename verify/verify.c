@@ -10,6 +10,7 @@
 #include "verify_out.h"
 #include "verify_run.h"
 #include "../config/config.h"
+#include "../report/pathenc.h"
 #include "../scanner/tsk_pool.h"
 #include "../scanner/engine_choice.h"
 #include "../scanner/stop.h"
@@ -251,7 +252,8 @@ static int run_verify(struct verify_options *vo)
 		return EXIT_USAGE;
 	}
 	if (report_load(vo->report, &vr.report, err, sizeof(err))) {
-		fprintf(stderr, "imgscan: verify: cannot use the report %s: %s\n", vo->report, err);
+		fprintf(stderr, "imgscan: verify: cannot use the report %s: ", vo->report);
+		term_say("", err, "\n"); /* err may quote the report's strings */
 		return EXIT_ERRORS;
 	}
 	if (output_is_evidence(&vr)) {

@@ -297,24 +297,16 @@ int verify_out_close(struct verify_out *o, struct verify_run *vr, const struct v
 
 /* A path as bytes, escaped for the terminal (pathenc.h), so one line
  * stays one line and nothing in a name acts on the terminal. */
-static void put_path(const char *p)
-{
-	char *shown = term_escaped(p);
-
-	fputs(shown ? shown : "(out of memory)", stderr);
-	free(shown);
-}
-
 static void print_item(const struct item *it)
 {
 	const char *names[HASH_COUNT + 3];
 	int n;
 
 	fprintf(stderr, "  %-13s ", item_status_names[it->status]);
-	put_path(item_path(it));
+	term_fputs(item_path(it), stderr);
 	if (it->status == ITEM_MOVED) {
 		fputs(" -> ", stderr);
-		put_path(it->found_path);
+		term_fputs(it->found_path, stderr);
 	} else if (it->status == ITEM_CHANGED) {
 		differs_names(it->differs, names, &n);
 		fputs("  (differs:", stderr);
@@ -323,7 +315,7 @@ static void print_item(const struct item *it)
 		fputc(')', stderr);
 	} else if (it->status == ITEM_ERROR && it->nerrors) {
 		fprintf(stderr, "  (%s: ", it->errors[0].stage);
-		put_path(it->errors[0].message);
+		term_fputs(it->errors[0].message, stderr);
 		fputc(')', stderr);
 	} else if (it->status == ITEM_UNVERIFIABLE) {
 		fputs("  (the report holds no digest for it)", stderr);
@@ -367,8 +359,10 @@ void verify_print_human(const struct verify_run *vr, const struct verify_counts 
 			continue;
 		}
 		fprintf(stderr, "  %-13s ", "walk error");
-		put_path(cJSON_IsString(path) ? path->valuestring : "?");
-		fprintf(stderr, "  (%s)\n", cJSON_IsString(err) ? err->valuestring : "?");
+		term_fputs(cJSON_IsString(path) ? path->valuestring : "?", stderr);
+		fputs("  (", stderr);
+		term_fputs(cJSON_IsString(err) ? err->valuestring : "?", stderr);
+		fputs(")\n", stderr);
 	}
 	more += c->walk_errors - (uint64_t)cJSON_GetArraySize(vr->walk_errors);
 	if (more)
