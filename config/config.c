@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <xxhash.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,17 @@ static char *read_small_file(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+/* Two machines given --config FILE may hold two different FILEs: the
+ * report records which text was read, not only its name. */
+static void digest_text(const char *text, struct imgscan_config *cfg)
+{
+	XXH128_canonical_t c;
+
+	XXH128_canonicalFromHash(&c, XXH3_128bits(text, strlen(text)));
+	for (size_t i = 0; i < sizeof(c.digest); i++)
+		snprintf(cfg->text_xxh128 + 2 * i, 3, "%02x", c.digest[i]);
+}
+
 int config_load(const char *path, struct imgscan_config *cfg, char *err, size_t errlen)
 {
 	char *text;
@@ -175,12 +187,14 @@ int config_load(const char *path, struct imgscan_config *cfg, char *err, size_t 
 	memset(cfg, 0, sizeof(*cfg));
 	if (!path) {
 		snprintf(cfg->source, sizeof(cfg->source), "built-in defaults");
+		digest_text(imgscan_default_config, cfg);
 		return parse_config(imgscan_default_config, cfg, err, errlen);
 	}
 	text = read_small_file(path, err, errlen);
 	if (!text)
 		return -1;
 	snprintf(cfg->source, sizeof(cfg->source), "%s", path);
+	digest_text(text, cfg);
 	rc = parse_config(text, cfg, err, errlen);
 	free(text);
 	return rc;

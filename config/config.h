@@ -28,6 +28,7 @@ struct naming_rule {
 
 struct imgscan_config {
 	char source[256]; /* "built-in defaults" or the file path */
+	char text_xxh128[33]; /* XXH128 of its text, as xxhsum -H2 prints it: what the run was given */
 	char image_exts[CFG_MAX_EXTS][CFG_EXT_LEN];
 	size_t nimage_exts;
 	/* Image extensions other files use too (firmware .bin): a file so

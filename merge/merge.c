@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #define MAX_SKIPPED_KEPT 10000 /* skipped entries listed in a JSON document, as a scan */
+#define OPT_ALLOW_PARTIAL 1000 /* past scan's options (options.h) */
 
 static const char merge_usage[] =
 	"Usage: imgscan merge [OPTIONS] SHARD-REPORT...\n"
@@ -40,23 +41,31 @@ static const char merge_usage[] =
 	"or rules, imgscan or library versions, or result-deciding options (hashes,\n"
 	"sector size, --all-files, --inside, --follow-symlinks, The Sleuth Kit and its\n"
 	"limits, --config); a shard given twice or missing (each named); a report\n"
-	"that is not whole or not a regular file; an image in two shards; with\n"
+	"that is not whole or not a regular file; a shard stopped early (partial:\n"
+	"by a signal, or by an error such as every read buffer held by hung reads)\n"
+	"unless --allow-partial; an image in two shards; a shard that walked no\n"
+	"entry where others did (the archive not mounted on its machine?); with\n"
 	"--shard-by size, shards that walked different trees.  By path, an archive\n"
 	"that changed between the shards' walks is a warning (run.merge.same_tree\n"
-	"false); if two shards then gave one index to different images, every image\n"
-	"is numbered again (run.merge.renumbered).\n"
+	"false: a file renamed between two walks may be in no shard or in two, under\n"
+	"its two names); if two shards then gave one index to different images, every\n"
+	"image is numbered again (run.merge.renumbered).  A walk error is reported by\n"
+	"every shard whose walk met it and listed once.\n"
 	"\n"
 	"Options:\n"
 	"  -o, --output FILE        write the merged report to FILE (default: stdout), as scan\n"
 	"                           writes its report: strftime fields expanded, a regular\n"
 	"                           file atomically, a device, FIFO or /dev/fd/N directly\n"
 	"      --format json|jsonl  one JSON document (default) or one object per line\n"
+	"      --allow-partial      merge shards that stopped early too: the merged report\n"
+	"                           is partial (summary.stopped_by names the shard)\n"
 	"  -q, --quiet              no summary on stderr\n"
 	"\n"
 	"Exit status (0, 1, 2 and 128+N: the merged report was written):\n"
 	"  0, 1, 2   the merged report's: 0 nothing to report, 1 findings, 2 errors in\n"
-	"            some shard\n"
-	"  128+N     a shard was stopped by signal N: the merged report is partial\n"
+	"            some shard (and, with --allow-partial, a shard stopped by an error)\n"
+	"  128+N     with --allow-partial, a shard was stopped by signal N: the merged\n"
+	"            report is partial\n"
 	"  64        usage error (also: -o names a shard report)\n"
 	"  65        nothing merged: the reports were refused or cannot be read, or the\n"
 	"            merged report could not be written\n";
@@ -75,6 +84,8 @@ struct merge_run {
 	uint64_t seen;             /* its images, this pass */
 	bool first_image;
 	bool renumbered;           /* two shards gave one index: every image numbered again */
+	bool allow_partial;        /* --allow-partial */
+	uint64_t repeated_walk_errors; /* listed by an earlier shard too: counted and listed once */
 	char conflict[700];        /* the first image found in two shard reports */
 };
 
@@ -82,7 +93,8 @@ static int parse(int argc, char **argv, struct merge_run *m, int *exit_now)
 {
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, 'o'}, {"format", required_argument, NULL, OPT_FORMAT},
-		{"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
+		{"allow-partial", no_argument, NULL, OPT_ALLOW_PARTIAL}, {NULL, 0, NULL, 0},
 	};
 	struct scan_options *opt = &m->opt;
 	int c, rc, stop = 0;
@@ -93,6 +105,10 @@ static int parse(int argc, char **argv, struct merge_run *m, int *exit_now)
 	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
 		if (c == 'h')
 			return fputs(merge_usage, stdout), EXIT_CLEAN;
+		if (c == OPT_ALLOW_PARTIAL) {
+			m->allow_partial = true;
+			continue;
+		}
 		if ((rc = options_apply(c, optarg, opt, &stop)) || stop)
 			return rc;
 	}
@@ -129,6 +145,32 @@ static int first_image(void *ctx, const cJSON *img, size_t n, char *err, size_t 
 	return 0;
 }
 
+/* A walk error listed by an earlier shard is left out.  0, or -1. */
+static int walk_error_repeated(struct merge_run *m, const cJSON *entry, bool *repeated, char *err, size_t errlen)
+{
+	bool first = true;
+
+	*repeated = false;
+	if (strcmp(json_str(entry, "reason"), "error"))
+		return 0;
+	if (merge_index_walk_error(m->index, entry, (unsigned)m->current, &first, err, errlen))
+		return -1;
+	*repeated = !first;
+	return 0;
+}
+
+static int first_skipped(void *ctx, const cJSON *entry, size_t n, char *err, size_t errlen)
+{
+	struct merge_run *m = ctx;
+	bool repeated;
+
+	(void)n;
+	if (walk_error_repeated(m, entry, &repeated, err, errlen))
+		return -1;
+	m->repeated_walk_errors += repeated;
+	return 0;
+}
+
 /* Second pass: copy.  A JSON line gets its type again. */
 static int copy_image(void *ctx, const cJSON *img, size_t n, char *err, size_t errlen)
 {
@@ -159,8 +201,13 @@ static int copy_skipped(void *ctx, const cJSON *entry, size_t n, char *err, size
 {
 	struct merge_run *m = ctx;
 	cJSON *copy = (cJSON *)entry;
+	bool repeated;
 
-	(void)n, (void)err, (void)errlen;
+	(void)n;
+	if (walk_error_repeated(m, entry, &repeated, err, errlen))
+		return -1;
+	if (repeated)
+		return 0;
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "type");
 	if (m->opt.format == FMT_JSONL) {
 		cJSON_AddStringToObject(copy, "type", "skipped");
@@ -237,12 +284,23 @@ out:
 	return rc;
 }
 
+/* A walk error several shards met is one entry of the merged report.
+ * (Past the 10,000 skipped entries a JSON report lists, what a shard did
+ * not list cannot be matched: counted as the shards counted it.) */
+static void uncount_repeated(const struct merge_run *m, struct merge_sums *sums)
+{
+	uint64_t r = m->repeated_walk_errors;
+
+	sums->walk_errors -= r < sums->walk_errors ? r : sums->walk_errors;
+	sums->entries -= r < sums->entries ? r : sums->entries;
+}
+
 static int exit_status(const struct merge_run *m, const struct merge_sums *sums)
 {
 	const cJSON *stopped = sums->stopped ? json_at(sums->stopped->head.summary, "exit_status", NULL) : NULL;
 
-	if (stopped && cJSON_GetNumberValue(stopped) > 128 && cJSON_GetNumberValue(stopped) < 256)
-		return (int)cJSON_GetNumberValue(stopped); /* 128 + the signal */
+	if (stopped && cJSON_GetNumberValue(stopped) > 128 && cJSON_GetNumberValue(stopped) <= 128 + 64)
+		return (int)cJSON_GetNumberValue(stopped); /* 128 + the signal (Linux has 64) */
 	if (sums->stopped || m->t.image_errors || sums->walk_errors || sums->worst_exit == EXIT_ERRORS)
 		return EXIT_ERRORS;
 	return m->t.counted_findings || sums->worst_exit == EXIT_FINDINGS ? EXIT_FINDINGS : EXIT_CLEAN;
@@ -327,14 +385,14 @@ static void write_tail(struct merge_run *m, cJSON *run, cJSON *summary)
 /* The first pass and the checks: 0, or -1 with err set (nothing written). */
 static int read_and_check(struct merge_run *m, bool *tree_differs, char *err, size_t errlen)
 {
-	const struct report_visitor v = {first_image, NULL, m};
+	const struct report_visitor v = {first_image, first_skipped, m};
 
 	if (merge_index_open(&m->index, err, errlen))
 		return -1;
 	for (size_t i = 0; i < m->n; i++)
 		if (pass(m, i, &v, false, err, errlen))
 			return -1;
-	if (merge_shards_check(m->shards, m->n, tree_differs, err, errlen))
+	if (merge_shards_check(m->shards, m->n, m->allow_partial, tree_differs, err, errlen))
 		return -1;
 	if (m->conflict[0])
 		return snprintf(err, errlen, "%s", m->conflict), -1;
@@ -436,9 +494,11 @@ int merge_main(int argc, char **argv)
 	}
 	if (tree_differs && !m.opt.quiet)
 		fprintf(stderr, "imgscan merge: the shards did not all walk the same tree (the archive changed "
-			"between their walks: run.merge.same_tree is false); each image is still in one shard at most%s\n",
+			"between their walks: run.merge.same_tree is false); a path is in one shard at most, but a file renamed "
+			"between two walks may be in no shard or in two, under its two names%s\n",
 			m.renumbered ? ", and every image is numbered again (index), as two shards gave the same number" : "");
 	merge_sums(m.shards, m.n, &sums);
+	uncount_repeated(&m, &sums);
 	status = exit_status(&m, &sums);
 	run = merge_run_json(m.shards, m.n, m.opt.output, format_names[m.opt.format], argc, argv, tree_differs,
 			     m.renumbered);

@@ -17,6 +17,7 @@
 struct merge_index {
 	sqlite3 *db;
 	sqlite3_stmt *add, *owner, *lookup;
+	sqlite3_stmt *werr_add, *werr_owner; /* walk errors: the first report to list each */
 };
 
 static int db_error(struct merge_index *x, const char *what, char *err, size_t errlen)
@@ -33,6 +34,7 @@ int merge_index_open(struct merge_index **out, char *err, size_t errlen)
 	static const char setup[] = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -4096;"
 				    "CREATE TABLE img (path BLOB PRIMARY KEY, report INTEGER, idx INTEGER, xxh BLOB,"
 				    " size INTEGER);"
+				    "CREATE TABLE werr (path BLOB PRIMARY KEY, report INTEGER);"
 				    "BEGIN;";
 
 	*out = NULL;
@@ -43,7 +45,9 @@ int merge_index_open(struct merge_index **out, char *err, size_t errlen)
 	if (sqlite3_open_v2("", &x->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
 	    sqlite3_exec(x->db, setup, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(x->db, "INSERT INTO img VALUES (?1, ?2, ?3, ?4, ?5)", -1, &x->add, NULL) ||
-	    sqlite3_prepare_v2(x->db, "SELECT report FROM img WHERE path = ?1", -1, &x->owner, NULL)) {
+	    sqlite3_prepare_v2(x->db, "SELECT report FROM img WHERE path = ?1", -1, &x->owner, NULL) ||
+	    sqlite3_prepare_v2(x->db, "INSERT OR IGNORE INTO werr VALUES (?1, ?2)", -1, &x->werr_add, NULL) ||
+	    sqlite3_prepare_v2(x->db, "SELECT report FROM werr WHERE path = ?1", -1, &x->werr_owner, NULL)) {
 		if (x->db)
 			db_error(x, "cannot create it", err, errlen);
 		else
@@ -88,6 +92,32 @@ int merge_index_add(struct merge_index *x, const cJSON *img, unsigned report, un
 	}
 	free(path);
 	return rc == SQLITE_DONE ? 0 : db_error(x, "cannot note an image", err, errlen);
+}
+
+int merge_index_walk_error(struct merge_index *x, const cJSON *entry, unsigned report, bool *first, char *err,
+			   size_t errlen)
+{
+	char *path = image_path_bytes(entry);
+	int rc;
+
+	if (!path)
+		return snprintf(err, errlen, "%s", errno == ENOMEM ? "out of memory" : "a walk error without a valid path"),
+		       -1;
+	sqlite3_reset(x->werr_add);
+	sqlite3_bind_blob(x->werr_add, 1, path, (int)strlen(path), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(x->werr_add, 2, report);
+	rc = sqlite3_step(x->werr_add);
+	if (rc == SQLITE_DONE && sqlite3_changes(x->db)) {
+		*first = true;
+	} else if (rc == SQLITE_DONE) { /* listed before: by this report or an earlier one? */
+		sqlite3_reset(x->werr_owner);
+		sqlite3_bind_blob(x->werr_owner, 1, path, (int)strlen(path), SQLITE_TRANSIENT);
+		rc = sqlite3_step(x->werr_owner);
+		*first = rc == SQLITE_ROW && (unsigned)sqlite3_column_int64(x->werr_owner, 0) == report;
+		rc = rc == SQLITE_ROW ? SQLITE_DONE : rc;
+	}
+	free(path);
+	return rc == SQLITE_DONE ? 0 : db_error(x, "cannot note a walk error", err, errlen);
 }
 
 /* One image of a group: {"index", "path"} as a scan writes it. */
@@ -200,6 +230,8 @@ void merge_index_close(struct merge_index *x)
 	sqlite3_finalize(x->add);
 	sqlite3_finalize(x->owner);
 	sqlite3_finalize(x->lookup);
+	sqlite3_finalize(x->werr_add);
+	sqlite3_finalize(x->werr_owner);
 	sqlite3_close(x->db);
 	free(x);
 }

@@ -22,6 +22,13 @@ int merge_index_open(struct merge_index **out, char *err, size_t errlen);
  * already (*other_report says which); -1 with a message in err. */
 int merge_index_add(struct merge_index *x, const cJSON *img, unsigned report, unsigned *other_report, char *err,
 		    size_t errlen);
+/* Note a walk error (a skipped entry with reason "error") of report number
+ * `report`.  Every shard whose walk meets an error reports it, so several
+ * reports may list one path: *first is true for the report that listed it
+ * first (asked again in the second pass, the same report gets true
+ * again), false for the others.  Returns 0, or -1 with err set. */
+int merge_index_walk_error(struct merge_index *x, const cJSON *entry, unsigned report, bool *first, char *err,
+			   size_t errlen);
 /* After the first pass: when two images share an index (the archive
  * changed between the shards' walks, so their walks numbered it
  * differently), number every image again, in the order of (index, report):

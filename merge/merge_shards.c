@@ -19,7 +19,7 @@
  * tsk_workers, format, sector_hashes_dir) are each machine's own. */
 static const char *const result_options[] = {
 	"hashes", "sector_size", "all_files", "inside", "follow_symlinks", "tsk", "tsk_timeout_seconds",
-	"tsk_memory_mib", "config", "config_b64", "evidence",
+	"tsk_memory_mib", "config", "config_b64", "config_xxh128", "evidence",
 };
 
 static bool as_uint(const cJSON *v, unsigned *out)
@@ -162,7 +162,44 @@ static bool partial(const struct merge_shard *s)
 	return cJSON_IsTrue(json_at(s->head.summary, "partial", NULL));
 }
 
-int merge_shards_check(const struct merge_shard *s, size_t n, bool *tree_differs, char *err, size_t errlen)
+/* A partial shard (its scan stopped early) is refused unless allowed: its
+ * images past the stop are in no report, and a scheduler's job that ran
+ * it counts as done (it exits 2 with its report).  0, or -1 with err. */
+static int check_whole(const struct merge_shard *s, size_t n, bool allow_partial, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n && !allow_partial; i++)
+		if (partial(&s[i]))
+			return report_fail(err, errlen, "%s (shard %u/%u) stopped early (summary.stopped_by: %s): its "
+					   "images past the stop are in no report; scan that shard again, or merge "
+					   "with --allow-partial", s[i].file, s[i].index, s[i].count,
+					   json_str(s[i].head.summary, "stopped_by"));
+	return 0;
+}
+
+/* Every shard walks the whole tree: one that met no entry where another
+ * met some did not see the archive (not mounted on its machine, say), and
+ * the images the others left to it are in no report. */
+static int check_walked(const struct merge_shard *s, size_t n, char *err, size_t errlen)
+{
+	const struct merge_shard *empty = NULL, *full = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t walked = json_u64(json_at(s[i].head.summary, "shard", NULL), "walked");
+		if (!walked && !partial(&s[i]) && !empty)
+			empty = &s[i];
+		else if (walked && !full)
+			full = &s[i];
+	}
+	if (empty && full)
+		return report_fail(err, errlen, "%s (shard %u/%u) walked no entry under the PATHs where %s walked "
+				   "%llu: was the archive there on its machine? Scan that shard again",
+				   empty->file, empty->index, empty->count, full->file,
+				   (unsigned long long)json_u64(json_at(full->head.summary, "shard", NULL), "walked"));
+	return 0;
+}
+
+int merge_shards_check(const struct merge_shard *s, size_t n, bool allow_partial, bool *tree_differs, char *err,
+		       size_t errlen)
 {
 	const struct merge_shard *ref = NULL;
 
@@ -170,7 +207,8 @@ int merge_shards_check(const struct merge_shard *s, size_t n, bool *tree_differs
 	for (size_t i = 1; i < n; i++)
 		if (check_same_scan(&s[0], &s[i], err, errlen))
 			return -1;
-	if (check_indexes(s, n, err, errlen))
+	if (check_indexes(s, n, err, errlen) || check_whole(s, n, allow_partial, err, errlen) ||
+	    check_walked(s, n, err, errlen))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (partial(&s[i]) && strcmp(s[0].by, "size"))

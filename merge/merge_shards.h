@@ -29,11 +29,13 @@ int merge_shard_take(struct merge_shard *s, char *err, size_t errlen);
 
 /* Whether the n shards are the parts of one scan: the same count, rule,
  * roots, imgscan and library versions and result-deciding options, each
- * index once and none missing.  Returns 0, or -1 with the first problem
- * in err (missing shards all named).  *tree_differs: the complete shards
- * did not all walk the same tree (names and sizes); refused with --shard-by
- * size (err set), a warning with path. */
-int merge_shards_check(const struct merge_shard *s, size_t n, bool *tree_differs, char *err, size_t errlen);
+ * index once and none missing, none stopped early (unless allow_partial),
+ * none that walked nothing where another walked entries.  Returns 0, or
+ * -1 with the first problem in err (missing shards all named).
+ * *tree_differs: the complete shards did not all walk the same tree (names
+ * and sizes); refused with --shard-by size (err set), a warning with path. */
+int merge_shards_check(const struct merge_shard *s, size_t n, bool allow_partial, bool *tree_differs, char *err,
+		       size_t errlen);
 
 /* The merged report's run object: a new id, the earliest start and the
  * latest end of the shards, this host, output and argv, the first shard's

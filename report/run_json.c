@@ -47,6 +47,7 @@ cJSON *run_options_json(const struct scan_options *opt, const struct imgscan_con
 		cJSON_AddNullToObject(o, "sector_hashes_dir");
 	cJSON_AddStringToObject(o, "format", format_names[opt->format]);
 	json_add_path(o, "config", cfg->source);
+	cJSON_AddStringToObject(o, "config_xxh128", cfg->text_xxh128);
 	cJSON_AddBoolToObject(o, "tsk", info->tsk_workers > 0 && !opt->no_tsk); /* workers may run for --inside alone */
 	cJSON_AddNumberToObject(o, "tsk_workers", info->tsk_workers);
 	cJSON_AddNumberToObject(o, "tsk_timeout_seconds", info->tsk_timeout_s);

@@ -28,10 +28,10 @@ struct shard_plan {
 	struct plan_entry *e;        /* size: sorted by (root, rel) for lookup */
 	size_t n, cap;
 	uint64_t walked, taken, bytes_taken, late; /* the scan's walk */
+	uint64_t shared_errors;      /* walk errors of other shards' entries taken too */
 	uint64_t tree_entries, tree_bytes, planned_bytes; /* the tree the plan was made on (path: the
 	                             * scan's own walk; size: the first walk) */
 	void *tree;                  /* XXH128 of that tree, in walk order (hasher.h) */
-	struct walk_unlisted unlisted; /* other shards' walk errors: what is under them was not seen */
 };
 
 const char *shard_relpath(const char *path, const char *root)
@@ -263,9 +263,12 @@ bool shard_plan_take(struct shard_plan *p, const struct walk_entry *e)
 	else
 		shard = shard_by_path(rel, p->count);
 	p->late += p->by == SHARD_BY_SIZE && !pe;
-	if (shard != p->index) {
-		if (e->type == WALK_ERROR)
-			walk_unlisted_add(&p->unlisted, e->path);
+	if (shard != p->index && e->type == WALK_ERROR) {
+		/* This walk missed what is under it, whoever owns the path:
+		 * reported here too (merge lists it once; the catalog calls
+		 * nothing under it gone, as for any walk error it is given). */
+		p->shared_errors++;
+	} else if (shard != p->index) {
 		return false;
 	}
 	p->taken++;
@@ -275,8 +278,6 @@ bool shard_plan_take(struct shard_plan *p, const struct walk_entry *e)
 
 static bool foreign_path(const struct shard_plan *p, const struct scan_options *opt, const char *path)
 {
-	if (walk_unlisted_covers(&p->unlisted, path, strlen(path)))
-		return true;
 	for (int i = 0; i < opt->npaths; i++) {
 		if (!walk_path_within(path, strlen(path), opt->paths[i]))
 			continue;
@@ -329,6 +330,7 @@ cJSON *shard_plan_summary_json(const struct shard_plan *p)
 	hash_state_hex(p->tree, hex);
 	cJSON_AddStringToObject(o, "tree_xxh128", hex);
 	cJSON_AddNumberToObject(o, "late_entries", (double)p->late);
+	cJSON_AddNumberToObject(o, "shared_walk_errors", (double)p->shared_errors);
 	return o;
 }
 
@@ -349,7 +351,6 @@ void shard_plan_free(struct shard_plan *p)
 		return;
 	for (size_t i = 0; i < p->n; i++)
 		free(p->e[i].rel);
-	walk_unlisted_free(&p->unlisted);
 	free(p->e);
 	hash_state_free(p->tree);
 	free(p);

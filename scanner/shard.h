@@ -17,8 +17,11 @@
  *                              must see the same tree: entries the first
  *                              walk did not see fall back to the path rule
  *
- * Every entry the walk meets (files, media, links, special files, walk
- * errors) is in exactly one shard, so the shards' counts add up.
+ * Every entry the walk meets (files, media, links, special files) is in
+ * exactly one shard, so the shards' counts add up.  A walk error is taken
+ * by every shard whose walk meets it: the entries under an unlistable
+ * directory are every shard's, so each shard that could not list it must
+ * say so (an NFS error on one machine only), and merge lists it once.
  */
 #ifndef IMGSCAN_SHARD_H
 #define IMGSCAN_SHARD_H
@@ -43,13 +46,14 @@ unsigned shard_by_path(const char *rel, unsigned count);
  * size this walks the tree first.  Returns 0, or -errno with err set. */
 int shard_plan_create(const struct scan_options *opt, struct shard_plan **out, char *err, size_t errlen);
 /* Called once for every entry the scan's walk meets, in walk order: true
- * when it is this shard's.  Counts and digests what it sees. */
+ * when it is this shard's (a walk error always is).  Counts and digests
+ * what it sees. */
 bool shard_plan_take(struct shard_plan *p, const struct walk_entry *e);
 /* A path under one of the run's PATHs (a catalog row, say) that is not
  * this shard's to call gone: by the path rule another shard's; with size,
- * one the first walk gave to another shard; or under a directory another
- * shard's walk error names (it could not be listed: nothing under it was
- * seen). */
+ * one the first walk gave to another shard.  (What is under a walk error
+ * is never called gone: every walk error is taken, and the catalog keeps
+ * its own list of them.) */
 bool shard_plan_foreign(const struct shard_plan *p, const char *path, size_t len);
 /* Two PATHs of which one is (or is under) the other: their files would be
  * met twice, under two relative paths, so in two shards.  *a is under *b. */

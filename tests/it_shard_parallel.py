@@ -16,7 +16,9 @@ reports as JSON lines (IMGSCAN_ARGS); a catalog per shard
 time); a shard with an error (imgscan's 2, its report written) is merged
 and the run exits 2; a shard that fails (a usage error, 64) stops the
 merge: exit 2, no merged report, and so does one that exits 0 without a
-report (a remote shell that ran nothing); an archive path that does not exist, 64.
+report (a remote shell that ran nothing); an archive path that does not exist, 64;
+a { or } in a path (parallel's replacement strings), 64; a % in OUT (the
+SSH run's report directory is "out ssh %d") is written as it is named.
 
 Skipped (77) without GNU parallel, or while the binary has no --shard or
 merge."""
@@ -93,14 +95,15 @@ def main():
         check_run(c, "-S :", top, env, single, os.path.join(top, "out-colon"), "-S", ":", "-j", "2")
 
         # Two logins through parallel's ssh path (a stand-in ssh, see above);
-        # a report directory with a space in its name.
+        # a report directory with a space and a % in its name (imgscan's -o
+        # expands strftime fields: the script writes it %%).
         fake = os.path.join(top, "fake-ssh")
         with open(fake, "w") as f:
             f.write(FAKE_SSH)
         os.chmod(fake, 0o755)
         ssh_log = os.path.join(top, "ssh-logins")
         env_ssh = dict(env, PARALLEL_SSH=fake, FAKE_SSH_LOG=ssh_log)
-        check_run(c, "-S hostA,hostB", top, env_ssh, single, os.path.join(top, "out ssh"), "-S", "hostA,hostB")
+        check_run(c, "-S hostA,hostB", top, env_ssh, single, os.path.join(top, "out ssh %d"), "-S", "hostA,hostB")
         with open(ssh_log) as f:
             logins = f.read().split()
         c.true("-S hostA,hostB: every shard went through ssh, to both logins",
@@ -115,6 +118,11 @@ def main():
         with open(ssh_log) as f:
             logins = set(f.read().split())
         c.eq("IMGSCAN_HOSTS file: its logins used", logins, {"hostC", "hostD"})
+        # A { or } in a path: parallel would take it for a replacement string.
+        p = run_script(top, env, "-n", str(N), arch, os.path.join(top, "out{}"))
+        c.eq("a {} in OUT: usage error", p.returncode, 64)
+        c.true("a {} in OUT: said, nothing made", "replacement string" in p.stderr and
+               not os.path.exists(os.path.join(top, "out{}")), p.stderr[-300:])
         # A remote shell that runs nothing and exits 0: no report, no merge.
         idle = os.path.join(top, "idle-ssh")
         with open(idle, "w") as f:

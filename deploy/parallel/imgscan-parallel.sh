@@ -68,6 +68,10 @@ imgscan=${IMGSCAN:-imgscan}
 archive=$(realpath -m -- "$archive")
 # A wrong path would give N reports of one walk error each (exit status 2).
 [ -e "$archive" ] || { echo "imgscan-parallel: no archive at $archive (the same path here and on every host)" >&2; exit 64; }
+# parallel replaces {} (and {.}, {/}, ...) in every word of the command.
+case "$imgscan$archive$out${IMGSCAN_STATE_DIR:-}${IMGSCAN_ARGS:-}" in
+*[{}]*) echo "imgscan-parallel: a { or } in IMGSCAN, the archive, OUT, IMGSCAN_STATE_DIR or IMGSCAN_ARGS would be taken by GNU parallel as a replacement string" >&2; exit 64 ;;
+esac
 mkdir -p "$out/logs" || exit 2
 out=$(cd "$out" && pwd) || exit 2
 merged=${IMGSCAN_MERGED:-$out/merged.json}
@@ -94,9 +98,9 @@ rm -f "$joblog"
 # -q quotes each word for the (remote) shell; {} is the shard number.
 # parallel's own exit status counts imgscan's 1 (findings) as a failure:
 # the job log's exit values are read instead.
-parallel --will-cite --joblog "$joblog" -j "$jobs" "${where[@]}" --tag --tagstring "shard {}" -q \
-    "$imgscan" scan -q --shard "{}/$n" --shard-by "${IMGSCAN_SHARD_BY:-path}" "${state[@]}" "${extra[@]}" \
-    -o "$out/shard-{}.json" "$archive" ::: "${shards[@]}"
+parallel --will-cite --joblog "$joblog" -j "$jobs" ${where[@]+"${where[@]}"} --tag --tagstring "shard {}" -q \
+    "$imgscan" scan -q --shard "{}/$n" --shard-by "${IMGSCAN_SHARD_BY:-path}" ${state[@]+"${state[@]}"} ${extra[@]+"${extra[@]}"} \
+    -o "${out//%/%%}/shard-{}.json" "$archive" ::: "${shards[@]}"
 
 failed=0
 for k in "${shards[@]}"; do
@@ -125,7 +129,7 @@ reports=()
 for k in "${shards[@]}"; do
     reports+=("$out/shard-$k.json")
 done
-"$imgscan" merge -o "$merged" "${reports[@]}"
+"$imgscan" merge -o "${merged//%/%%}" "${reports[@]}" # -o expands strftime fields
 rc=$?
 echo "imgscan-parallel: merge of $n shards: exit status $rc, report $merged" >&2
 exit "$rc"

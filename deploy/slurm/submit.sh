@@ -50,11 +50,11 @@ read -r -a site <<<"${IMGSCAN_SBATCH_ARGS:-}"
 
 # --export=ALL: the IMGSCAN* variables above reach the jobs (no values on
 # sbatch's command line, where a comma would split them).
-array=$(sbatch --parsable --export=ALL "${site[@]}" --array="0-$((n - 1))" \
+array=$(sbatch --parsable --export=ALL ${site[@]+"${site[@]}"} --array="0-$((n - 1))" \
     --output="$out/logs/shard-%A_%a.out" "$here/imgscan-shard.sbatch") ||
     die 2 "sbatch of the shard array failed"
 array=${array%%;*}
-merge=$(sbatch --parsable --export=ALL "${site[@]}" --dependency="afterok:$array" --kill-on-invalid-dep=yes \
+merge=$(sbatch --parsable --export=ALL ${site[@]+"${site[@]}"} --dependency="afterok:$array" --kill-on-invalid-dep=yes \
     --output="$out/logs/merge-%j.out" "$here/imgscan-merge.sbatch") || {
     scancel "$array"
     die 2 "sbatch of the merge failed; shard array $array cancelled"
