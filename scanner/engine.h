@@ -22,8 +22,14 @@ struct io_req {
 	bool async;      /* io_uring: never issue it in the submitting thread (IOSQE_ASYNC) */
 	uint64_t started_ns; /* set by the engine (__atomic): CLOCK_MONOTONIC ns when the read
 	                  * went to the kernel; 0 while it waits for an I/O thread */
-	int32_t res;     /* bytes read, or -errno, set on completion */
+	int32_t res;     /* bytes read, or -errno, set on completion; -ENGINE_GONE: the
+	                  * engine could not run it (no I/O thread left), not a read error */
 };
+
+/* queue()'s error and a request's res when the engine cannot run reads any
+ * more: every pread thread is stuck in a read past --read-timeout.  The
+ * run stops; no image is charged a read error for it. */
+#define ENGINE_GONE ESHUTDOWN
 
 struct engine;
 

@@ -40,6 +40,7 @@ struct pread_engine {
 	unsigned nthreads;
 	unsigned nlost;            /* (lock) written-off threads still inside a read */
 	unsigned replaced;         /* (lock) threads started in place of lost ones */
+	unsigned max_replaced;     /* MAX_REPLACED (a test hook may lower it) */
 };
 
 /* An engine left to a thread stuck in a read that never returned. */
@@ -119,7 +120,7 @@ static int pread_queue(struct engine *e, struct io_req *req)
 
 	pthread_mutex_lock(&p->lock);
 	if (!p->nthreads) {
-		rc = -EIO; /* every I/O thread is stuck in a read that never returned */
+		rc = -ENGINE_GONE; /* every I/O thread is stuck in a read that never returned */
 	} else if (p->todo_len >= p->cap) {
 		rc = -EBUSY;
 	} else {
@@ -234,14 +235,14 @@ static void pread_abandon(struct engine *e, struct io_req *req)
 		w->lost = true;
 		p->nlost++;
 		pthread_detach(w->tid);
-		if (p->replaced < MAX_REPLACED && start_worker(p, i) == 0) {
+		if (p->replaced < p->max_replaced && start_worker(p, i) == 0) {
 			p->replaced++;
 		} else { /* one thread fewer from now on */
 			p->threads[i] = p->threads[--p->nthreads];
 			p->base.parallel = p->nthreads;
 		}
 		if (!p->nthreads) /* every thread stuck: nothing queued would ever run */
-			end_queued_locked(p, -EIO);
+			end_queued_locked(p, -ENGINE_GONE);
 		break;
 	}
 out:
@@ -318,6 +319,19 @@ static const struct engine_ops pread_ops = {
 	.destroy = pread_destroy,
 };
 
+/* Test-only (imgscan-testhooks): IMGSCAN_TEST_PREAD_REPLACEMENTS=N runs
+ * out of threads after N stuck reads instead of MAX_REPLACED. */
+static unsigned max_replaced(void)
+{
+#ifdef IMGSCAN_TEST_HOOKS
+	const char *v = getenv("IMGSCAN_TEST_PREAD_REPLACEMENTS");
+
+	if (v)
+		return (unsigned)strtoul(v, NULL, 10);
+#endif
+	return MAX_REPLACED;
+}
+
 int engine_pread_create(unsigned depth, unsigned nthreads, struct engine **out)
 {
 	struct pread_engine *p = calloc(1, sizeof(*p));
@@ -339,6 +353,7 @@ int engine_pread_create(unsigned depth, unsigned nthreads, struct engine **out)
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->done, NULL);
 	p->base.ops = &pread_ops;
+	p->max_replaced = max_replaced();
 	if (nthreads > MAX_IO_THREADS)
 		nthreads = MAX_IO_THREADS;
 	for (p->nthreads = 0; p->nthreads < nthreads; p->nthreads++) {

@@ -5,6 +5,7 @@
 #include "active.h"
 #include "reader.h"
 #include "page_cache.h"
+#include "bounded_call.h"
 #include "../config/config.h"
 #include "../config/options.h"
 #include "../formats/identify.h"
@@ -43,10 +44,46 @@ void result_add_error(struct image_result *r, const char *stage, int err, uint64
  * cache-neutral, so they leave the page cache as found.  The reader opens
  * its O_DIRECT descriptor (via /proc/self/fd of a->fd) only when a read
  * needs the disk, and closes it here: a few reads per image. */
+struct finalize_io {
+	struct pipe_state *ps;
+	struct active *a;
+};
+
+/* A file on a network or user-space file system whose call after the
+ * reads did not return within --read-timeout: its server may be gone.
+ * It is not touched again (no TSK, its descriptors left open), and no
+ * digest is claimed: whether it changed could not be asked. */
+static void stall_after_read(struct pipe_state *ps, struct active *a, const char *call, unsigned seg)
+{
+	pthread_mutex_lock(&ps->lock);
+	bool first = !a->stalled;
+	a->stalled = a->keep_fds = true;
+	pthread_mutex_unlock(&ps->lock);
+	if (first)
+		result_add_error(&a->res, call, ETIMEDOUT, 0, "%s after the reads did not return within %u s "
+				 "(--read-timeout): the file system stopped answering%s%s; no digest is claimed", call,
+				 ps->env->opt->read_timeout_s, a->media ? " for segment " : "",
+				 a->media ? a->media->segs[seg].path : "");
+}
+
+/* A read beside the stream, bounded where the file's server may die. */
+static long read_one(struct finalize_io *io, const struct seg_io *g, void *buf, size_t len, uint64_t off)
+{
+	struct page_cache_reader r;
+	long n;
+
+	if (g->async_io)
+		return bounded_pread(g->fd, buf, len, off, io->ps->env->opt->read_timeout_s);
+	page_cache_reader_init(&r, g->fd);
+	n = page_cache_pread(&r, buf, len, off);
+	page_cache_reader_release(&r);
+	return n;
+}
+
 static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 {
-	struct active *a = ctx;
-	struct page_cache_reader r;
+	struct finalize_io *io = ctx;
+	struct active *a = io->a;
 	size_t done = 0;
 
 	/* A stopping run identifies an image it cut short from what it has;
@@ -65,9 +102,9 @@ static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 		if (at >= g->start + g->size)
 			continue;
 		want = g->start + g->size - at < len - done ? (size_t)(g->start + g->size - at) : len - done;
-		page_cache_reader_init(&r, g->fd);
-		n = page_cache_pread(&r, (uint8_t *)buf + done, want, at - g->start);
-		page_cache_reader_release(&r);
+		n = read_one(io, g, (uint8_t *)buf + done, want, at - g->start);
+		if (n == -ETIMEDOUT)
+			stall_after_read(io->ps, a, "read", i);
 		if (n < 0)
 			return done ? (long)done : n;
 		done += (size_t)n;
@@ -272,15 +309,21 @@ static void finish_hashes(struct active *a)
 
 /* Evidence should not change under us: say so when it did (true).  The
  * bytes hashed are then of no one state of the file: no digest is claimed. */
-static bool changed_during_scan(struct active *a)
+static bool changed_during_scan(struct pipe_state *ps, struct active *a)
 {
 	struct stat now;
 	bool changed = false;
 
 	for (unsigned i = 0; !a->res.is_blockdev && i < a->nseg; i++) {
 		const struct seg_io *g = &a->seg[i];
+		int rc = g->async_io ? bounded_fstat(g->fd, &now, ps->env->opt->read_timeout_s)
+				     : (fstat(g->fd, &now) ? -errno : 0);
 
-		if (fstat(g->fd, &now))
+		if (rc == -ETIMEDOUT) {
+			stall_after_read(ps, a, "fstat", i);
+			return true;
+		}
+		if (rc)
 			continue;
 		/* ctime too: an in-place rewrite with the mtime set back still moves it. */
 		if ((uint64_t)now.st_size == g->size && now.st_mtim.tv_sec == g->st.st_mtim.tv_sec &&
@@ -385,7 +428,7 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 
 	r->bytes_read = a->hasher.bytes;
 	/* (a stalled file is not asked: the fstat would hang as its read did) */
-	if (!a->stalled && changed_during_scan(a))
+	if (!a->stalled && changed_during_scan(ps, a))
 		complete = false;
 	if (complete)
 		finish_hashes(a);
@@ -393,7 +436,7 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 		sector_file_abort(a->sf);
 		a->sf = NULL;
 	}
-	identify_image(&view, read_at, a, scratch, scratch_len, &r->ident);
+	identify_image(&view, read_at, &(struct finalize_io){ps, a}, scratch, scratch_len, &r->ident);
 	vin.basename = base_name(a->path);
 	vin.ext = r->ext;
 	vin.size = a->size;

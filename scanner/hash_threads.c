@@ -296,15 +296,33 @@ static void drop_image_fds(struct active *a)
 	a->one.fd = a->one.dfd = -1;
 }
 
-void close_image_fds(struct active *a)
+/* A close asks the file system too (a FUSE FLUSH, an NFS CLOSE): on one
+ * whose server may die after the reads, it is made by a child of ours
+ * (stuck_fds.h), with --read-timeout (bound_s > 0) as the bounded calls
+ * before it. */
+static void close_fd(const struct seg_io *g, int fd, unsigned bound_s)
+{
+	if (fd < 0)
+		return;
+	if (g->async_io && bound_s)
+		stuck_fd_close_in_child(fd);
+	else
+		close(fd);
+}
+
+static void close_fds_bounded(struct active *a, unsigned bound_s)
 {
 	for (unsigned i = 0; i < a->nseg; i++) {
-		close(a->seg[i].fd);
-		if (a->seg[i].dfd >= 0)
-			close(a->seg[i].dfd);
+		close_fd(&a->seg[i], a->seg[i].fd, bound_s);
+		close_fd(&a->seg[i], a->seg[i].dfd, bound_s);
 		a->seg[i].fd = a->seg[i].dfd = -1; /* closed: not stuck, drop_image_fds keeps nothing */
 	}
 	drop_image_fds(a);
+}
+
+void close_image_fds(struct active *a)
+{
+	close_fds_bounded(a, 0);
 }
 
 static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *scratch)
@@ -322,7 +340,7 @@ static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *sc
 		drop_image_fds(a);
 	}
 	else
-		close_image_fds(a);
+		close_fds_bounded(a, ps->env->opt->read_timeout_s);
 	free(a->path);
 	a->path = NULL;
 	walk_media_free(a->media);

@@ -112,7 +112,29 @@ static int queue_read(struct reader *r, struct slot *s)
 	assert(s->got + len <= r->ps->buf_len);
 	s->in_engine = true;
 	r->in_engine++;
-	return r->e->ops->queue(r->e, &s->req);
+	int rc = r->e->ops->queue(r->e, &s->req);
+	if (rc) { /* the engine never had it: no read to wait for */
+		s->in_engine = false;
+		r->in_engine--;
+	}
+	return rc;
+}
+
+static void stop_early(struct reader *r, int err)
+{
+	if (!r->stop_err)
+		r->stop_err = err;
+}
+
+/* A read queue_read() could not hand over: its slot back, the image's
+ * count and the run's undone (lock held).  The run stops: -ETIMEDOUT when
+ * the engine has no thread left to run reads, else -EBUSY. */
+static int unqueue_locked(struct pipe_state *ps, struct slot *s, int rc)
+{
+	s->img->inflight--;
+	ps->inflight--;
+	release_slot_locked(ps, s);
+	return rc == -ENGINE_GONE ? -ETIMEDOUT : -EBUSY;
 }
 
 /* Which of the block's pages were cached before we read it: all (copy it
@@ -229,7 +251,8 @@ static int next_block_locked(struct reader *r, struct active *a)
 	a->inflight++;
 	ps->inflight++;
 	meter_locked(ps);
-	return queue_read(r, s) ? -EBUSY : 1;
+	int rc = queue_read(r, s);
+	return rc ? unqueue_locked(ps, s, rc) : 1;
 }
 
 static bool wants_blocks_locked(const struct active *a)
@@ -384,13 +407,16 @@ static void on_completion(struct reader *r, struct slot *s)
 		pthread_mutex_unlock(&ps->lock);
 		return;
 	}
+	if (res == -ENGINE_GONE) /* no I/O thread left to run it: the run stops */
+		stop_early(r, -ETIMEDOUT);
 	pthread_mutex_lock(&ps->lock);
 	a->inflight--;
 	ps->inflight--;
 	if (res > 0)
 		ps->disk_bytes += (uint64_t)res;
 	meter_locked(ps);
-	if (a->phase == IMG_DRAINING) { /* failed or stopping meanwhile */
+	if (a->phase == IMG_DRAINING || (res == -ENGINE_GONE && a->phase != IMG_PROBING)) {
+		/* failed or stopping meanwhile; or never read: the drain fails it */
 		release_slot_locked(ps, s);
 		pthread_cond_broadcast(&ps->work);
 		pthread_mutex_unlock(&ps->lock);
@@ -433,8 +459,14 @@ static void on_completion(struct reader *r, struct slot *s)
 	a->inflight++;
 	ps->inflight++;
 	pthread_mutex_unlock(&ps->lock);
-	if (queue_read(r, s))
-		r->stop_err = r->stop_err ? r->stop_err : -EBUSY;
+	int rc = queue_read(r, s);
+	if (rc) {
+		pthread_mutex_lock(&ps->lock);
+		rc = unqueue_locked(ps, s, rc);
+		pthread_cond_broadcast(&ps->work);
+		pthread_mutex_unlock(&ps->lock);
+		stop_early(r, rc);
+	}
 }
 
 /* ---- reads that never return (--read-timeout) ------------------------- */
@@ -711,11 +743,6 @@ static void drain(struct reader *r)
 		reap_some(r, 100); /* woken when an image is given back */
 }
 
-static void stop_early(struct reader *r, int err)
-{
-	if (!r->stop_err)
-		r->stop_err = err;
-}
 
 #ifdef IMGSCAN_TEST_HOOKS
 /* Test-only (imgscan-testhooks): IMGSCAN_TEST_ENGINE_FAIL=N makes submit

@@ -3,19 +3,25 @@
  */
 #include "stuck_fds.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define STUCK_MAX 1024 /* more are never closed at all: the kernel does it at exit */
+#define STUCK_MAX 1024 /* more are left to the closer's close_range, in order */
+#define CLOSERS_MAX 256  /* children still closing; more: the descriptor is kept */
 
 static int stuck[STUCK_MAX];
 static unsigned nstuck;
+static pid_t closers[CLOSERS_MAX]; /* (stuck_lock) children of stuck_fd_close_in_child() */
+static unsigned nclosers;
 static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void stuck_fd_keep(int fd)
@@ -24,6 +30,39 @@ void stuck_fd_keep(int fd)
 		return;
 	pthread_mutex_lock(&stuck_lock);
 	if (nstuck < STUCK_MAX)
+		stuck[nstuck++] = fd;
+	pthread_mutex_unlock(&stuck_lock);
+}
+
+/* Reap the closers that are done (stuck_lock held). */
+static void reap_closers_locked(void)
+{
+	for (unsigned i = 0; i < nclosers;) {
+		pid_t r = waitpid(closers[i], NULL, WNOHANG);
+		if (r == closers[i] || (r < 0 && errno == ECHILD))
+			closers[i] = closers[--nclosers];
+		else
+			i++;
+	}
+}
+
+void stuck_fd_close_in_child(int fd)
+{
+	long pid = -1;
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&stuck_lock);
+	reap_closers_locked();
+	if (nclosers < CLOSERS_MAX) /* clone(2) as fork(2) would, sharing the descriptor table */
+		pid = syscall(SYS_clone, (unsigned long)(CLONE_FILES | SIGCHLD), NULL, NULL, NULL, NULL);
+	if (pid == 0) {
+		close(fd); /* async-signal-safe: we are a fork of a threaded process */
+		_exit(0);
+	}
+	if (pid > 0)
+		closers[nclosers++] = (pid_t)pid;
+	else if (nstuck < STUCK_MAX) /* no child: closed at the very end */
 		stuck[nstuck++] = fd;
 	pthread_mutex_unlock(&stuck_lock);
 }
@@ -70,7 +109,11 @@ void stuck_fds_hand_off(void)
 	pid_t self = getpid();
 	long pid;
 
-	if (!nstuck)
+	pthread_mutex_lock(&stuck_lock);
+	reap_closers_locked();
+	bool closing = nclosers > 0;
+	pthread_mutex_unlock(&stuck_lock);
+	if (!nstuck && !closing) /* (a closer still in its close holds our table, stdout too) */
 		return;
 	qsort(stuck, nstuck, sizeof(stuck[0]), cmp_fd);
 	/* clone(2) as fork(2) would, but sharing the descriptor table. */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 64
+#define KILLED_GRACE_S 5.0 /* a killed worker that has not died by then is left */
 
 /* The worker program, in the directory of the running imgscan. */
 #ifdef IMGSCAN_TEST_HOOKS
@@ -489,6 +490,23 @@ static int spawn(struct tsk_pool *p, struct worker *w)
  * (harmless to a zombie): never an unbounded wait for a live worker.
  * *killed (may be NULL): it was still running when it was killed.
  */
+/* A worker killed inside a call its file system never answers (a FUSE
+ * request the daemon took) cannot die until it does: waited for a while,
+ * then left (a zombie of ours when it ends), never for ever. */
+static int reap_killed(pid_t pid)
+{
+	double until = monotonic_seconds() + KILLED_GRACE_S;
+	int status = SIGKILL; /* how it will end, if it ever does */
+	pid_t r;
+
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 || (r < 0 && errno == EINTR)) {
+		if (monotonic_seconds() >= until)
+			return SIGKILL;
+		nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+	}
+	return r == pid ? status : SIGKILL;
+}
+
 static int reap(struct tsk_pool *p, struct worker *w, double grace_s, bool *killed)
 {
 	double deadline = monotonic_seconds() + grace_s;
@@ -513,8 +531,7 @@ static int reap(struct tsk_pool *p, struct worker *w, double grace_s, bool *kill
 		if (killed)
 			*killed = r == 0;
 		kill(w->pid, SIGKILL);
-		while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
-			;
+		status = reap_killed(w->pid);
 	}
 	w->pid = 0;
 	remove_link_dir(p, w);

@@ -17,6 +17,9 @@ timeout (a hang fails the test instead of stalling the suite):
   io_uring imgscan exits at once, its last descriptors left to the
   "imgscan-close" process, which ends when the file system answers); a
   slow image (50 ms a read) beside fast ones: they are not held up by it;
+  the file system stops answering after one image on it was read whole:
+  the calls after its reads (fstat, identification, close) do not hold the
+  run (bounded by --read-timeout, the close made by a child);
 - a file truncated and regrown on a real file system during a slow scan.
 Other images in the same run are always complete and correct."""
 import os
@@ -230,6 +233,107 @@ def check_hung_read(c, top):
              (status, error_of(rep["images"][0]).get("errno"), rep["summary"]["partial"]), (2, "ETIMEDOUT", False))
 
 
+def check_dies_after_read(c, top):
+    """The file system stops answering after one image on it was read whole
+    (faultfs serves one request at a time, and the third read of the other
+    image never returns, so every later request waits: a server that died).
+    The calls after the reads (the change check's fstat, identification's
+    reads, the close) must not hold the run: before, a hashing thread
+    waited in that fstat for ever and no report was written.  Both images
+    are in the report: the hung one ETIMEDOUT, the other read whole but with
+    no digest claimed (whether it changed could not be asked) or, if its
+    calls were answered before the hang, its digest."""
+    backing = os.path.join(top, "dies-backing")
+    os.makedirs(backing)
+    with open(os.path.join(backing, "a.img"), "wb") as f:
+        f.write(os.urandom(1 << 20))
+    with open(os.path.join(backing, "z.img"), "wb") as f:
+        f.write(os.urandom(8 << 20))
+    want = itlib.xxhsum(os.path.join(backing, "a.img"))
+    for engine, eargs in ENGINES:
+        out = os.path.join(top, "dies-%s.json" % engine)
+        with itlib.faultfs(backing, "hang z.img 2\n") as m:
+            t0 = time.monotonic()
+            proc = subprocess.Popen([itlib.IMGSCAN, "scan", "-q", "--no-tsk", "--read-timeout", "2", *eargs,
+                                     "-o", out, m], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            written = wait_for(lambda: os.path.exists(out), 40)
+            c.true("dies after a read %s: the report is written" % engine, written, time.monotonic() - t0)
+            if engine == "uring":
+                try:
+                    status = proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    status = None
+                c.true("dies after a read uring: imgscan exits (%.1f s)" % (time.monotonic() - t0),
+                       status is not None)
+        if engine != "uring":  # its stuck read thread holds the exit until faultfs stops (documented)
+            try:
+                status = proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                status = None
+        proc.stderr.close()
+        if not written:
+            continue
+        c.eq("dies after a read %s: exit 2" % engine, status, 2)
+        rep = itlib.json.load(open(out))
+        c.eq("dies after a read %s: z.img ETIMEDOUT" % engine, error_of(by_name(rep, "z.img")).get("errno"),
+             "ETIMEDOUT")
+        a = by_name(rep, "a.img")
+        digest = (a["hashes"] or {}).get("xxh128")
+        said = any("did not return within 2 s" in e.get("message", "") for e in a["errors"])
+        c.true("dies after a read %s: a.img in the report, its digest right or none with the reason" % engine,
+               digest == want or (digest is None and said), (digest, a["errors"]))
+
+
+def check_out_of_threads(c, top):
+    """The pread engine runs out of I/O threads: every one is stuck in a read
+    past --read-timeout and no more may replace them (imgscan-testhooks:
+    IMGSCAN_TEST_PREAD_REPLACEMENTS=0, two threads at --queue-depth 2, two
+    files whose first read never returns).  The run stops with that reason
+    (partial, exit 2), at once: before, the reads still queued ended as
+    read errors (EIO) of healthy images on another disk, and the drain
+    waited its 30 s for a read the engine never had."""
+    hooks = os.path.join(os.path.dirname(os.path.abspath(itlib.IMGSCAN)), "imgscan-testhooks")
+    if not os.access(hooks, os.X_OK):
+        c.true("imgscan-testhooks is built beside imgscan", False, hooks)
+        return
+    backing, real = os.path.join(top, "oot-backing"), os.path.join(top, "oot-real")
+    os.makedirs(backing)
+    os.makedirs(real)
+    for name in ("h1.img", "h2.img"):
+        with open(os.path.join(backing, name), "wb") as f:
+            f.write(os.urandom(1 << 20))
+    for i in range(4):
+        with open(os.path.join(real, "r%d.img" % i), "wb") as f:
+            f.write(os.urandom(16 << 20))
+    out = os.path.join(top, "oot.json")
+    with itlib.faultfs(backing, "hang h1.img 0\nhang h2.img 0\n") as m:
+        t0 = time.monotonic()
+        # --direct: the images on the real disk go through the engine too
+        # (a cached block would be copied by a hashing thread).
+        proc = subprocess.Popen([hooks, "scan", "-q", "--no-tsk", "--io", "pread", "--queue-depth", "2", "--direct",
+                                 "--read-timeout", "1", "-o", out, m, real], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=dict(os.environ, IMGSCAN_TEST_PREAD_REPLACEMENTS="0"))
+        written = wait_for(lambda: os.path.exists(out), 40)
+        took = time.monotonic() - t0
+    try:
+        status = proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        status = None
+    proc.stderr.close()
+    c.true("out of threads: the report is written, in seconds (%.1f s), not after the drain's 30" % took,
+           written and took < 20)
+    if not written:
+        return
+    rep = itlib.json.load(open(out))
+    c.eq("out of threads: exit 2, partial", (status, rep["summary"]["partial"]), (2, True))
+    c.true("out of threads: stopped_by names --read-timeout", "--read-timeout" in (rep["summary"]["stopped_by"] or ""),
+           rep["summary"]["stopped_by"])
+    c.eq("out of threads: no image charged a read error (EIO)",
+         [i["path"] for i in rep["images"] if any(e.get("errno") == "EIO" for e in i["errors"])], [])
+
+
 def check_slow_image(c, top):
     """Each read of one image takes 50 ms (faultfs delay): the images beside
     it on a real file system stream meanwhile, each done in a fraction of
@@ -384,6 +488,8 @@ def main():
             check_on_faultfs(c, top)
             check_emptied_while_pending(c, top)
             check_hung_read(c, top)
+            check_dies_after_read(c, top)
+            check_out_of_threads(c, top)
             check_slow_image(c, top)
         except itlib.FuseUnavailable as e:
             print("FUSE not available (%s): the faultfs cases are skipped" % e)

@@ -1,0 +1,27 @@
+/*
+ * bounded_call.h - the calls made on an image's file after its reads
+ * (the change check's fstat, identification's reads), for files
+ * on network and user-space file systems (fs_kind.h), where a server that
+ * dies after the last read makes them wait for ever and --read-timeout,
+ * which bounds the engine's reads, does not reach.  Each is made on a
+ * thread of its own and waited for at most the bound; one that does not
+ * return in time is left to finish, if ever, with what it owns, and the
+ * caller gets -ETIMEDOUT and goes on.  (Such a thread does not hold up
+ * our exit: the kernel interrupts a FUSE or NFS request of a killed task;
+ * a close, whose FUSE FLUSH it does not interrupt, is stuck_fds.h's.)
+ */
+#ifndef IMGSCAN_BOUNDED_CALL_H
+#define IMGSCAN_BOUNDED_CALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+/* bound_s 0: the call is made here, waited for without end. */
+int bounded_fstat(int fd, struct stat *st, unsigned bound_s);
+/* page_cache_pread() of len bytes at off: the bytes read or -errno. */
+long bounded_pread(int fd, void *buf, size_t len, uint64_t off, unsigned bound_s);
+/* Calls left behind so far (a test hook and a figure for the summary). */
+unsigned bounded_calls_left(void);
+
+#endif
