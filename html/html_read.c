@@ -21,7 +21,7 @@ static int on_skipped(void *ctx, const cJSON *entry, size_t n, char *err, size_t
 
 int html_read_reports(struct page_data *d, char *err, size_t errlen)
 {
-	const struct report_visitor v = {on_image, on_skipped, d};
+	const struct report_visitor v = {.image = on_image, .skipped = on_skipped, .ctx = d};
 	char msg[1000];
 	bool stdin_used = false;
 

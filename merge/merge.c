@@ -87,6 +87,7 @@ struct merge_run {
 	bool allow_partial;        /* --allow-partial */
 	uint64_t repeated_walk_errors; /* listed by an earlier shard too: counted and listed once */
 	char conflict[700];        /* the first image found in two shard reports */
+	char fill_err[300];        /* the index's failure while summary.duplicates was written */
 };
 
 static int parse(int argc, char **argv, struct merge_run *m, int *exit_now)
@@ -306,7 +307,9 @@ static int exit_status(const struct merge_run *m, const struct merge_sums *sums)
 	return m->t.counted_findings || sums->worst_exit == EXIT_FINDINGS ? EXIT_FINDINGS : EXIT_CLEAN;
 }
 
-static cJSON *summary_json(const struct merge_run *m, const struct merge_sums *sums, cJSON *dups, int status)
+/* The merged summary; its duplicates are a hole, written in place from the
+ * index (fill_duplicates): they are never held. */
+static cJSON *summary_json(const struct merge_run *m, const struct merge_sums *sums, int status)
 {
 	cJSON *s = cJSON_CreateObject();
 
@@ -325,7 +328,7 @@ static cJSON *summary_json(const struct merge_run *m, const struct merge_sums *s
 	cJSON_AddNumberToObject(s, "bytes_hashed", (double)m->t.bytes);
 	cJSON_AddNumberToObject(s, "images_reused", (double)m->t.reused);
 	cJSON_AddNumberToObject(s, "bytes_reused", (double)m->t.bytes_reused);
-	cJSON_AddItemToObject(s, "duplicates", dups);
+	cJSON_AddItemToObject(s, "duplicates", json_hole());
 	cJSON_AddNullToObject(s, "catalog"); /* each shard's own: run.merge.shards[].catalog */
 	cJSON_AddNumberToObject(s, "wall_seconds", sums->wall_seconds);
 	cJSON_AddNumberToObject(s, "bytes_per_second", sums->wall_seconds > 0 ? (double)m->t.bytes / sums->wall_seconds : 0);
@@ -366,26 +369,40 @@ static void write_head(struct merge_run *m, cJSON *run)
 	json_open_document(&m->out, tool);
 }
 
-static void write_tail(struct merge_run *m, cJSON *run, cJSON *summary)
+/* summary.duplicates, where the summary's hole is. */
+static int fill_duplicates(void *ctx, struct outfile *out)
 {
+	struct merge_run *m = ctx;
+
+	return merge_index_write_duplicates(m->index, out, m->fill_err, sizeof(m->fill_err));
+}
+
+/* The summary (and, for a JSON document, skipped and run before it).
+ * Returns 0, or -1 with m->fill_err set: the index failed while the
+ * duplicates were written. */
+static int write_tail(struct merge_run *m, cJSON *run, cJSON *summary)
+{
+	int rc;
+
 	if (m->opt.format == FMT_JSONL) {
 		cJSON_AddStringToObject(summary, "type", "summary");
 		cJSON_AddStringToObject(summary, "end", json_str(run, "end"));
-		json_write_line(&m->out, summary, NULL);
-		return;
+		return json_write_line_filled(&m->out, summary, NULL, fill_duplicates, m);
 	}
 	cJSON *tail = cJSON_CreateObject();
 	cJSON_AddItemReferenceToObject(tail, "skipped", m->skipped);
 	cJSON_AddItemReferenceToObject(tail, "run", run);
 	cJSON_AddItemReferenceToObject(tail, "summary", summary);
-	json_close_document(&m->out, tail);
+	rc = json_close_document_filled(&m->out, tail, fill_duplicates, m);
 	cJSON_Delete(tail);
+	return rc;
 }
 
 /* The first pass and the checks: 0, or -1 with err set (nothing written). */
 static int read_and_check(struct merge_run *m, bool *tree_differs, char *err, size_t errlen)
 {
-	const struct report_visitor v = {first_image, first_skipped, m};
+	/* The shards' own groups are found again across shards: passed over. */
+	const struct report_visitor v = {first_image, first_skipped, m, .skip_duplicates = true};
 
 	if (merge_index_open(&m->index, err, errlen))
 		return -1;
@@ -399,28 +416,34 @@ static int read_and_check(struct merge_run *m, bool *tree_differs, char *err, si
 	return 0;
 }
 
+/* A failure while the merged report is written: it goes (an atomic file
+ * was never there; a stream has a part of it).  Returns the exit status. */
+static int give_up(struct merge_run *m, const char *why)
+{
+	/* why may quote an image's path or a shard report's strings */
+	term_say("imgscan merge: ", why, m->out.how == OUT_ATOMIC ? "; nothing was written\n"
+		 : "; what was written is cut short\n");
+	outfile_abort(&m->out);
+	return EXIT_NOT_MERGED;
+}
+
 /* The second pass into the merged report (open already).  Returns the
  * exit status. */
 static int write_merged(struct merge_run *m, cJSON *run, cJSON *summary, int status, char *err, size_t errlen)
 {
-	const struct report_visitor v = {copy_image, copy_skipped, m};
+	const struct report_visitor v = {copy_image, copy_skipped, m, .skip_duplicates = true};
 	int rc;
 
 	m->first_image = true;
 	write_head(m, run);
-	for (size_t i = 0; i < m->n; i++) {
-		if (pass(m, i, &v, true, err, errlen)) {
-			/* err may quote an image's path or a shard report's strings */
-			term_say("imgscan merge: ", err, m->out.how == OUT_ATOMIC ? "; nothing was written\n"
-				 : "; what was written is cut short\n");
-			outfile_abort(&m->out);
-			return EXIT_NOT_MERGED;
-		}
-	}
+	for (size_t i = 0; i < m->n; i++)
+		if (pass(m, i, &v, true, err, errlen))
+			return give_up(m, err);
 	cJSON_ReplaceItemInObjectCaseSensitive(summary, "skipped_not_listed",
 		cJSON_CreateNumber(cJSON_GetNumberValue(json_at(summary, "skipped_not_listed", NULL)) +
 				   (double)m->skipped_dropped));
-	write_tail(m, run, summary);
+	if (write_tail(m, run, summary))
+		return give_up(m, m->fill_err);
 	rc = outfile_commit(&m->out);
 	if (rc) {
 		fprintf(stderr, "imgscan merge: cannot write the merged report%s%s: %s\n", m->out.final[0] ? " to " : "",
@@ -473,7 +496,7 @@ int merge_main(int argc, char **argv)
 	char err[1200] = "";
 	bool tree_differs = false;
 	int status, exit_now, rc;
-	cJSON *run = NULL, *summary = NULL, *dups = NULL;
+	cJSON *run = NULL, *summary = NULL;
 
 	status = parse(argc, argv, &m, &exit_now);
 	if (exit_now)
@@ -486,7 +509,7 @@ int merge_main(int argc, char **argv)
 		m.shards[i].file = m.files[i];
 	if (!m.shards || read_and_check(&m, &tree_differs, err, sizeof(err)) ||
 	    merge_index_renumber(m.index, &m.renumbered, err, sizeof(err)) ||
-	    !(dups = merge_index_duplicates(m.index, err, sizeof(err)))) {
+	    merge_index_group(m.index, err, sizeof(err))) {
 		term_say("imgscan merge: ", m.shards ? err : "out of memory", "; nothing was written\n");
 		outfile_abort(&m.out);
 		status = EXIT_NOT_MERGED;
@@ -502,15 +525,13 @@ int merge_main(int argc, char **argv)
 	status = exit_status(&m, &sums);
 	run = merge_run_json(m.shards, m.n, m.opt.output, format_names[m.opt.format], argc, argv, tree_differs,
 			     m.renumbered);
-	summary = summary_json(&m, &sums, dups, status);
+	summary = summary_json(&m, &sums, status);
 	status = write_merged(&m, run, summary, status, err, sizeof(err));
 	if (!m.opt.quiet && status < EXIT_USAGE)
 		print_human(&m, &sums, status);
 out:
 	cJSON_Delete(run);
 	cJSON_Delete(summary);
-	if (!summary)
-		cJSON_Delete(dups);
 	cJSON_Delete(m.skipped);
 	merge_index_close(m.index);
 	for (size_t i = 0; m.shards && i < m.n; i++)

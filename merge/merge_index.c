@@ -4,6 +4,7 @@
 #include "merge_index.h"
 #include "../report/duplicates.h"
 #include "../report/image_json.h"
+#include "../report/outfile.h"
 #include "../report/pathenc.h"
 #include "../report/tally.h"
 
@@ -18,6 +19,7 @@ struct merge_index {
 	sqlite3 *db;
 	sqlite3_stmt *add, *owner, *lookup;
 	sqlite3_stmt *werr_add, *werr_owner; /* walk errors: the first report to list each */
+	sqlite3_stmt *groups;      /* summary.duplicates' rows, ready before the report is written */
 };
 
 static int db_error(struct merge_index *x, const char *what, char *err, size_t errlen)
@@ -120,24 +122,6 @@ int merge_index_walk_error(struct merge_index *x, const cJSON *entry, unsigned r
 	return rc == SQLITE_DONE ? 0 : db_error(x, "cannot note a walk error", err, errlen);
 }
 
-/* One image of a group: {"index", "path"} as a scan writes it. */
-static void add_member(cJSON *images, sqlite3_stmt *st)
-{
-	cJSON *img = cJSON_CreateObject();
-	size_t len = (size_t)sqlite3_column_bytes(st, 3);
-	const void *bytes = sqlite3_column_blob(st, 3);
-	char *path = malloc(len + 1);
-
-	cJSON_AddNumberToObject(img, "index", (double)sqlite3_column_int64(st, 2));
-	if (path) {
-		memcpy(path, bytes ? bytes : "", len);
-		path[len] = '\0';
-		json_add_path(img, "path", path);
-		free(path);
-	}
-	cJSON_AddItemToArray(images, img);
-}
-
 int merge_index_renumber(struct merge_index *x, bool *renumbered, char *err, size_t errlen)
 {
 	static const char renumber[] =
@@ -179,48 +163,100 @@ int merge_index_new_index(struct merge_index *x, const cJSON *img, double *index
 	return 0;
 }
 
-cJSON *merge_index_duplicates(struct merge_index *x, char *err, size_t errlen)
+#ifdef IMGSCAN_TEST_HOOKS
+/* Test-only (imgscan-testhooks): IMGSCAN_TEST_MERGE_GROUPS_FAIL=N
+ * interrupts the database once N rows of summary.duplicates were read
+ * (N >= 1: before the first row no statement runs, and SQLite ignores an
+ * interrupt then), so that a SQLite error in the middle of writing them
+ * (the merged report half written) can be tested.  Not in the shipped
+ * binary. */
+static int step_groups(struct merge_index *x)
+{
+	static long rows;
+	const char *v = getenv("IMGSCAN_TEST_MERGE_GROUPS_FAIL");
+
+	if (v && rows++ == atol(v))
+		sqlite3_interrupt(x->db);
+	return sqlite3_step(x->groups);
+}
+#else
+static int step_groups(struct merge_index *x)
+{
+	return sqlite3_step(x->groups);
+}
+#endif
+
+int merge_index_group(struct merge_index *x, char *err, size_t errlen)
 {
 	static const char q[] =
 		"SELECT xxh, size, idx, path FROM img WHERE xxh IS NOT NULL AND (xxh, size) IN"
 		" (SELECT xxh, size FROM img WHERE xxh IS NOT NULL GROUP BY xxh, size HAVING count(*) > 1)"
 		" ORDER BY size DESC, xxh, idx";
-	sqlite3_stmt *st;
-	cJSON *groups = cJSON_CreateArray(), *group = NULL, *images = NULL;
-	unsigned char last[16];
-	sqlite3_int64 last_size = -1;
-	int rc;
 
 	if (sqlite3_exec(x->db, "COMMIT; CREATE INDEX img_content ON img (xxh, size);", NULL, NULL, NULL) ||
-	    sqlite3_prepare_v2(x->db, q, -1, &st, NULL)) {
-		cJSON_Delete(groups);
-		db_error(x, "cannot group the duplicates", err, errlen);
-		return NULL;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *xxh = sqlite3_column_blob(st, 0);
-		sqlite3_int64 size = sqlite3_column_int64(st, 1);
-		char hex[33];
+	    sqlite3_prepare_v2(x->db, q, -1, &x->groups, NULL))
+		return db_error(x, "cannot group the duplicates", err, errlen);
+	return 0;
+}
 
-		if (!group || size != last_size || memcmp(xxh, last, 16)) {
-			group = cJSON_CreateObject();
-			xxh128_hex(xxh, hex);
-			cJSON_AddStringToObject(group, "xxh128", hex);
-			cJSON_AddNumberToObject(group, "size", (double)size);
-			images = cJSON_AddArrayToObject(group, "images");
-			cJSON_AddItemToArray(groups, group);
+/* The path column of the row as a NUL-terminated string in *buf (grown as
+ * needed).  Returns it, or NULL on ENOMEM. */
+static const char *row_path(sqlite3_stmt *st, int col, char **buf, size_t *cap)
+{
+	size_t len = (size_t)sqlite3_column_bytes(st, col);
+	const void *bytes = sqlite3_column_blob(st, col);
+
+	if (len + 1 > *cap) {
+		char *grown = realloc(*buf, len + 1);
+		if (!grown)
+			return NULL;
+		*buf = grown;
+		*cap = len + 1;
+	}
+	memcpy(*buf, bytes ? bytes : "", len);
+	(*buf)[len] = '\0';
+	return *buf;
+}
+
+int merge_index_write_duplicates(struct merge_index *x, struct outfile *out, char *err, size_t errlen)
+{
+	struct dup_stream ds;
+	unsigned char last[16];
+	sqlite3_int64 last_size = -1;
+	char *path = NULL;
+	size_t cap = 0;
+	int rc = SQLITE_DONE;
+
+	dup_stream_begin(&ds, out);
+	/* A row at a time, in the order the groups are written: a group's
+	 * images follow one another, a new digest or size starts the next. */
+	while (!out->err && (rc = step_groups(x)) == SQLITE_ROW) {
+		const unsigned char *xxh = sqlite3_column_blob(x->groups, 0);
+		sqlite3_int64 size = sqlite3_column_int64(x->groups, 1);
+		const char *p;
+
+		if (!xxh || sqlite3_column_bytes(x->groups, 0) != 16) {
+			free(path);
+			return snprintf(err, errlen, "the merge's temporary index: a digest that is not 16 bytes"), -1;
+		}
+		if (!ds.groups || size != last_size || memcmp(xxh, last, 16)) {
+			dup_stream_group(&ds, xxh, (uint64_t)size);
 			memcpy(last, xxh, 16);
 			last_size = size;
 		}
-		add_member(images, st);
+		if (!(p = row_path(x->groups, 3, &path, &cap))) {
+			free(path);
+			return snprintf(err, errlen, "out of memory"), -1;
+		}
+		dup_stream_image(&ds, (uint64_t)sqlite3_column_int64(x->groups, 2), p);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		cJSON_Delete(groups);
-		db_error(x, "cannot group the duplicates", err, errlen);
-		return NULL;
-	}
-	return groups;
+	free(path);
+	if (out->err) /* said by the caller, as any write failure */
+		return 0;
+	if (rc != SQLITE_DONE)
+		return db_error(x, "cannot read the duplicates back", err, errlen);
+	dup_stream_end(&ds);
+	return 0;
 }
 
 void merge_index_close(struct merge_index *x)
@@ -232,6 +268,7 @@ void merge_index_close(struct merge_index *x)
 	sqlite3_finalize(x->lookup);
 	sqlite3_finalize(x->werr_add);
 	sqlite3_finalize(x->werr_owner);
+	sqlite3_finalize(x->groups);
 	sqlite3_close(x->db);
 	free(x);
 }

@@ -36,11 +36,19 @@ int merge_index_walk_error(struct merge_index *x, const cJSON *entry, unsigned r
 int merge_index_renumber(struct merge_index *x, bool *renumbered, char *err, size_t errlen);
 /* The image's new index after merge_index_renumber().  0, or -1. */
 int merge_index_new_index(struct merge_index *x, const cJSON *img, double *index, char *err, size_t errlen);
+/* After merge_index_renumber(), before the merged report is written:
+ * ready the query of summary.duplicates, so that a failure here is said
+ * while nothing is written yet.  Returns 0, or -1 with a message in err. */
+int merge_index_group(struct merge_index *x, char *err, size_t errlen);
 /* summary.duplicates, as a scan groups them (report/duplicates.h): groups
  * of two or more images with equal XXH128 and size (empty ones left out),
- * largest size first, then by digest; a group's images by index.  NULL
- * with a message in err. */
-cJSON *merge_index_duplicates(struct merge_index *x, char *err, size_t errlen);
+ * largest size first, then by digest; a group's images by index.  Written
+ * to out row by row as the index gives them (dup_stream), never held: the
+ * bytes a scan's report would have.  Returns 0 (a failed write is out's
+ * sticky error), or -1 with a message in err when the index fails midway:
+ * out then holds a part, which the caller aborts. */
+struct outfile;
+int merge_index_write_duplicates(struct merge_index *x, struct outfile *out, char *err, size_t errlen);
 void merge_index_close(struct merge_index *x);
 
 #endif

@@ -52,9 +52,6 @@ int merge_shard_take(struct merge_shard *s, char *err, size_t errlen)
 		return report_fail(err, errlen, "run.shard is not a shard K/N with 0 <= K < N <= 65536, a "
 				   "rule (path or size) and its roots");
 	s->by = by->valuestring;
-	/* The shard's own duplicate groups are found again across shards:
-	 * not kept for the whole merge. */
-	cJSON_DeleteItemFromObjectCaseSensitive(s->head.summary, "duplicates");
 	return 0;
 }
 

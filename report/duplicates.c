@@ -7,6 +7,7 @@
  */
 #include "duplicates.h"
 #include "image_json.h"
+#include "outfile.h"
 #include "pathenc.h"
 #include "tally.h"
 
@@ -193,21 +194,35 @@ static int cmp_group(const void *a, const void *b)
 	return memcmp(x->xxh, y->xxh, sizeof(x->xxh));
 }
 
-static cJSON *group_json(const struct dup_index *d, const struct dup_group *g)
+/* {"xxh128", "size"}: a group without its images yet. */
+static cJSON *group_head_json(const unsigned char xxh[16], uint64_t size)
 {
-	cJSON *o = cJSON_CreateObject(), *images;
+	cJSON *o = cJSON_CreateObject();
 	char hex[33];
 
-	xxh128_hex(g->xxh, hex);
+	xxh128_hex(xxh, hex);
 	cJSON_AddStringToObject(o, "xxh128", hex);
-	cJSON_AddNumberToObject(o, "size", (double)g->size);
-	images = cJSON_AddArrayToObject(o, "images");
-	for (size_t i = g->first; i < g->first + g->count; i++) {
-		cJSON *img = cJSON_CreateObject();
-		cJSON_AddNumberToObject(img, "index", (double)d->e[i].index);
-		json_add_path(img, "path", d->paths + d->e[i].path_off);
-		cJSON_AddItemToArray(images, img);
-	}
+	cJSON_AddNumberToObject(o, "size", (double)size);
+	return o;
+}
+
+/* {"index", "path"} (with path_b64 and path_lossy when not UTF-8). */
+static cJSON *member_json(uint64_t index, const char *path)
+{
+	cJSON *img = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(img, "index", (double)index);
+	json_add_path(img, "path", path);
+	return img;
+}
+
+static cJSON *group_json(const struct dup_index *d, const struct dup_group *g)
+{
+	cJSON *o = group_head_json(g->xxh, g->size);
+	cJSON *images = cJSON_AddArrayToObject(o, "images");
+
+	for (size_t i = g->first; i < g->first + g->count; i++)
+		cJSON_AddItemToArray(images, member_json(d->e[i].index, d->paths + d->e[i].path_off));
 	return o;
 }
 
@@ -258,4 +273,61 @@ cJSON *dup_groups_json(struct dup_index *d)
 		cJSON_AddItemToArray(arr, group_json(d, &groups[i]));
 	free(groups);
 	return arr;
+}
+
+/* ---- summary.duplicates written as it is found ----
+ * The same objects as group_json() makes, printed one at a time: what
+ * cJSON_PrintUnformatted() prints for an object is "{", its members joined
+ * by ",", "}", and so for an array; so a group's head printed without its
+ * "}", then ",\"images\":[", its images joined by ",", "]}" is the group's
+ * bytes. */
+
+/* cJSON's print of o (freed here) to out, its last byte left out when
+ * open.  Out of memory is out's sticky error, as json_write_line() says it. */
+static void write_printed(struct outfile *out, cJSON *o, bool open)
+{
+	char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+
+	cJSON_Delete(o);
+	if (!text) {
+		out->err = out->err ? out->err : ENOMEM;
+		return;
+	}
+	outfile_write(out, text, strlen(text) - (open ? 1 : 0));
+	free(text);
+}
+
+void dup_stream_begin(struct dup_stream *s, struct outfile *out)
+{
+	s->out = out;
+	s->groups = 0;
+	s->in_group = false;
+	outfile_write(out, "[", 1);
+}
+
+void dup_stream_group(struct dup_stream *s, const unsigned char xxh[16], uint64_t size)
+{
+	if (s->in_group)
+		outfile_write(s->out, "]},", 3);
+	else if (s->groups)
+		outfile_write(s->out, ",", 1);
+	write_printed(s->out, group_head_json(xxh, size), true);
+	outfile_write(s->out, ",\"images\":[", 11);
+	s->in_group = true;
+	s->first_image = true;
+	s->groups++;
+}
+
+void dup_stream_image(struct dup_stream *s, uint64_t index, const char *path)
+{
+	if (!s->first_image)
+		outfile_write(s->out, ",", 1);
+	write_printed(s->out, member_json(index, path), false);
+	s->first_image = false;
+}
+
+void dup_stream_end(struct dup_stream *s)
+{
+	outfile_write(s->out, s->in_group ? "]}]" : "]", s->in_group ? 3 : 1);
+	s->in_group = false;
 }

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct dup_index;
 
@@ -26,6 +27,28 @@ int dup_note(struct dup_index *d, const cJSON *img);
  * when memory ran out (now or in an earlier dup_note()). */
 cJSON *dup_groups_json(struct dup_index *d);
 void dup_index_free(struct dup_index *d);
+
+/* summary.duplicates written as it is found, group by group and image by
+ * image, instead of held (merge reads its groups back from an index of any
+ * size): the same bytes cJSON_PrintUnformatted() gives dup_groups_json()'s
+ * array for the same groups.  The caller gives the groups in order and each
+ * group's images in order; a failed write (or out of memory) is out's
+ * sticky error. */
+struct outfile;
+struct dup_stream {
+	struct outfile *out;
+	uint64_t groups;           /* begun so far */
+	bool in_group;             /* a group and its images array are open */
+	bool first_image;          /* no image written in the open group yet */
+};
+/* "[" */
+void dup_stream_begin(struct dup_stream *s, struct outfile *out);
+/* A new group (the one open, if any, is closed): its digest and size. */
+void dup_stream_group(struct dup_stream *s, const unsigned char xxh[16], uint64_t size);
+/* One image of the open group. */
+void dup_stream_image(struct dup_stream *s, uint64_t index, const char *path);
+/* Close the open group, if any, and the array. */
+void dup_stream_end(struct dup_stream *s);
 
 /* An image object's path as its exact bytes: path_b64 when path_lossy.
  * Malloc'd; NULL with errno EINVAL (no path, or a NUL inside) or ENOMEM. */

@@ -189,19 +189,54 @@ void run_add_stop_json(cJSON *s, const struct run_stats *st, int pipeline_rc)
 		cJSON_AddNumberToObject(s, "lost_buffers", st->lost_buffers);
 }
 
-void json_write_line(struct outfile *out, const cJSON *obj, const char *prefix)
+/* The hole: one control byte as a raw value.  cJSON prints a raw value as
+ * it is, and escapes every byte below 0x20 inside strings and names, so
+ * this byte in printed text is the hole and nothing else. */
+#define HOLE '\x01'
+
+cJSON *json_hole(void)
+{
+	return cJSON_CreateRaw((const char[]){HOLE, '\0'});
+}
+
+/* len bytes of printed text to out, fill called at the hole (when fill is
+ * given).  Returns 0, or fill's -1. */
+static int write_filled(struct outfile *out, const char *text, size_t len, json_fill_fn fill, void *ctx)
+{
+	const char *hole = fill ? memchr(text, HOLE, len) : NULL;
+
+	if (!hole) {
+		outfile_write(out, text, len);
+		return 0;
+	}
+	outfile_write(out, text, (size_t)(hole - text));
+	if (fill(ctx, out))
+		return -1;
+	outfile_write(out, hole + 1, len - (size_t)(hole + 1 - text));
+	return 0;
+}
+
+int json_write_line_filled(struct outfile *out, const cJSON *obj, const char *prefix, json_fill_fn fill, void *ctx)
 {
 	char *text = cJSON_PrintUnformatted(obj);
+	int rc;
 
 	if (!text) {
 		out->err = out->err ? out->err : ENOMEM;
-		return;
+		return 0;
 	}
 	if (prefix)
 		outfile_write(out, prefix, strlen(prefix));
-	outfile_write(out, text, strlen(text));
-	outfile_write(out, "\n", 1);
+	rc = write_filled(out, text, strlen(text), fill, ctx);
+	if (!rc)
+		outfile_write(out, "\n", 1);
 	free(text);
+	return rc;
+}
+
+void json_write_line(struct outfile *out, const cJSON *obj, const char *prefix)
+{
+	json_write_line_filled(out, obj, prefix, NULL, NULL);
 }
 
 void json_open_document(struct outfile *out, const cJSON *tool)
@@ -216,16 +251,24 @@ void json_open_document(struct outfile *out, const cJSON *tool)
 	free(text);
 }
 
-void json_close_document(struct outfile *out, const cJSON *tail)
+int json_close_document_filled(struct outfile *out, const cJSON *tail, json_fill_fn fill, void *ctx)
 {
 	char *text = cJSON_PrintUnformatted(tail);
+	int rc = 0;
 
 	/* Splice the tail object's members after the open array. */
 	outfile_write(out, "],\n", 3);
 	if (text)
-		outfile_write(out, text + 1, strlen(text) - 1);
+		rc = write_filled(out, text + 1, strlen(text) - 1, fill, ctx);
 	else
 		out->err = out->err ? out->err : ENOMEM;
-	outfile_write(out, "\n", 1);
+	if (!rc)
+		outfile_write(out, "\n", 1);
 	free(text);
+	return rc;
+}
+
+void json_close_document(struct outfile *out, const cJSON *tail)
+{
+	json_close_document_filled(out, tail, NULL, NULL);
 }

@@ -60,4 +60,17 @@ void json_open_document(struct outfile *out, const cJSON *tool);
  * not freed. */
 void json_close_document(struct outfile *out, const cJSON *tail);
 
+/* A value too long to hold (merge's summary.duplicates) is written in its
+ * place as the object around it is: json_hole() stands for it in the
+ * object (one hole in all), and the _filled writers call fill where it is,
+ * which writes the value to out.  fill returns 0, or -1 with its own error
+ * (out then holds a part: the caller aborts it).  Without a fill the hole
+ * would be written as it is, a byte that is not JSON. */
+typedef int (*json_fill_fn)(void *ctx, struct outfile *out);
+cJSON *json_hole(void);
+/* json_write_line and json_close_document with the hole filled.  Return
+ * 0 (a write failure is the outfile's sticky error), or fill's -1. */
+int json_write_line_filled(struct outfile *out, const cJSON *obj, const char *prefix, json_fill_fn fill, void *ctx);
+int json_close_document_filled(struct outfile *out, const cJSON *tail, json_fill_fn fill, void *ctx);
+
 #endif

@@ -23,7 +23,13 @@ and a FIFO.
 - A catalog per shard: the second run reuses everything; a file removed is
   gone in its own shard's catalog only.
 - Merging streams: its peak memory over 60,000 and 240,000 images is the
-  same (within 8 MiB; the temporary index's cache is 4 MiB at most).
+  same (within 8 MiB; the temporary index's cache is 4 MiB at most), with
+  a quarter of them in duplicate pairs (15,000 and 60,000 groups, written
+  from the index as they are read, never held). A shard report whose own
+  summary.duplicates is past 64 MiB (more than one value of a report may
+  be kept in) merges: merge passes the shards' own groups over. The index
+  failing while the groups are written (imgscan-testhooks) is exit 65,
+  with nothing written to a file.
 - verify reads a merged report like any other; a shard's report verified
   under the archive finds no other shard's image new."""
 import json
@@ -148,6 +154,7 @@ def refused(c, what, args, want):
 def refusals(c, top, arch):
     files = shard_scans(top, arch, 3, "r")
     out = os.path.join(top, "refused.json")
+    duplicates_fail(c, top, files)
     refused(c, "a shard missing", ["-o", out, files[0], files[2]], "1/3")
     refused(c, "a shard twice", ["-o", out, files[0], files[1], files[1], files[2]], "shard 1/3 is given twice")
     other = shard_scans(top, arch, 3, "h", extra=("--hash", "md5"))
@@ -263,26 +270,65 @@ def catalogs(c, top, arch):
          [r["summary"]["catalog"]["gone"] for r in third], [0, 1, 0])
 
 
-def many_images(top, base, n, name):
-    """Shard reports holding n images: a real shard report's images, each
-    copied under its own path and digest (merge's memory is what is
-    measured, not the scan's)."""
-    files = []
+def many_images(top, base, counts, name, pairs=(), unique_index=False, pads=None, forms=None):
+    """Shard reports holding counts[k] images for shard k: a real shard
+    report's images, each copied under its own path and digest (merge's
+    memory is what is measured, not the scan's), as JSON or, forms[k],
+    JSON lines. The shards in pairs have their images in duplicate pairs
+    (the two of a pair in one shard, as copies in one directory are), and
+    their own summary.duplicates lists the pairs, as their scan would;
+    the others' is empty. Indexes are the copied images' (two shards give
+    one index: merge numbers every image again), or unique ones as one walk
+    gives. pads[k]: bytes of directory names in each path of shard k (a long
+    summary.duplicates for fewer images). Returns the files, the groups of
+    all shards in a merged report's order, and the bytes of each shard's
+    summary.duplicates."""
+    files, groups, dup_bytes = [], [], []
     for k, f in enumerate(base):
         rep = load(f)
-        imgs = rep["images"]
-        rep["summary"]["images"] = n // len(base)
-        with open(os.path.join(top, "%s-%d.json" % (name, k)), "w") as out:
+        imgs = [i for i in rep["images"] if i.get("size")]
+        root, form = rep["run"]["shard"]["roots"][0], (forms or {}).get(k, "json")
+        pad = "/".join(["p" * 200] * ((pads or {}).get(k, 0) // 201)) or "many"
+        step = 2 if k in pairs else 1
+        rep["summary"]["images"] = counts[k]
+        own, first = [], None
+        out = open(os.path.join(top, "%s-%d.%s" % (name, k, form)), "w")
+        if form == "jsonl":
+            run_line = {"type": "run", "tool": rep["tool"], "run": dict(rep["run"])}
+            end = run_line["run"].pop("end")
+            out.write(json.dumps(run_line) + "\n")
+        else:
             out.write('{"tool":%s,\n"images":[\n' % json.dumps(rep["tool"]))
-            for i in range(n // len(base)):
-                img = dict(imgs[i % len(imgs)])
-                img["path"] = "%s/many/%d/%d.iso" % (rep["run"]["shard"]["roots"][0], k, i)
-                img["hashes"] = {"xxh128": "%032x" % (k << 40 | i)}
+        for i in range(counts[k]):
+            img = dict(imgs[(i // step) % len(imgs)])
+            if unique_index:
+                img["index"] = i * len(base) + k
+            img["path"] = "%s/%s/%d/%d.iso" % (root, pad, k, i)
+            img["hashes"] = {"xxh128": "%032x" % (k << 40 | i // step)}
+            if step == 2 and i % 2:
+                own.append({"xxh128": img["hashes"]["xxh128"], "size": img["size"],
+                            "images": sorted([first, {"index": img["index"], "path": img["path"]}],
+                                             key=lambda m: m["index"])})
+            first = {"index": img["index"], "path": img["path"]}
+            if form == "jsonl":
+                out.write(json.dumps(dict(img, type="image")) + "\n")
+            else:
                 out.write(("," if i else "") + json.dumps(img) + "\n")
-            out.write('],"skipped":[],"run":%s,"summary":%s}\n' % (json.dumps(rep["run"]),
-                                                                  json.dumps(rep["summary"])))
+        own.sort(key=lambda g: (-g["size"], g["xxh128"]))
+        groups += own
+        dups = json.dumps(own)
+        dup_bytes.append(len(dups))
+        summary = dict(rep["summary"], duplicates=None)
+        if form == "jsonl":
+            summary.update(type="summary", end=end)
+        head, tail = json.dumps(summary).split('"duplicates": null')
+        if form == "json":
+            out.write('],"skipped":[],"run":%s,"summary":' % json.dumps(rep["run"]))
+        out.write(head + '"duplicates": ' + dups + tail + ("}" if form == "json" else "") + "\n")
+        out.close()
         files.append(out.name)
-    return files
+    groups.sort(key=lambda g: (-g["size"], g["xxh128"]))
+    return files, groups, dup_bytes
 
 
 def peak_rss_kib(args):
@@ -293,17 +339,91 @@ def peak_rss_kib(args):
     return p.returncode, int(p.stderr.decode().split()[-1])
 
 
+def check_pairs(c, what, merged, n):
+    """The merged groups: the n pairs of shard 0, a scan's order (largest
+    first, then by digest; a group's images by index), with the indexes the
+    merged report gives those images."""
+    dups = merged["summary"]["duplicates"]
+    index = {i["path"]: i["index"] for i in merged["images"]}
+    c.eq(what + ": one group for each pair", len(dups), n)
+    c.true(what + ": each group a pair of shard 0",
+           all(len(g["images"]) == 2 and int(g["xxh128"], 16) == int(g["images"][0]["path"].split("/")[-1][:-4]) // 2
+               and {m["path"].split("/")[-1] for m in g["images"]} == {"%d.iso" % (2 * int(g["xxh128"], 16) + d)
+                                                                        for d in (0, 1)} for g in dups))
+    c.true(what + ": the groups in a scan's order", dups == sorted(dups, key=lambda g: (-g["size"], g["xxh128"])))
+    c.true(what + ": a group's images by index, the merged report's",
+           all([m["index"] for m in g["images"]] == sorted(index[m["path"]] for m in g["images"]) for g in dups))
+
+
 def streaming(c, top, arch):
+    """Shard 0's images in duplicate pairs, shard 1's all different: merge
+    writes the groups from its index as it reads them, so that neither the
+    images nor the groups make its memory grow."""
     base = shard_scans(top, arch, 2, "m")
-    small = many_images(top, base, 60000, "small")
-    big = many_images(top, base, 240000, "big")
+    small, _, _ = many_images(top, base, [30000, 30000], "small", pairs=(0,))
+    big, _, _ = many_images(top, base, [120000, 120000], "big", pairs=(0,))
     rc1, rss_small = peak_rss_kib(["merge", "-q", "-o", os.path.join(top, "ms.json"), *small])
     rc2, rss_big = peak_rss_kib(["merge", "-q", "-o", os.path.join(top, "mb.json"), *big])
-    print("merge peak RSS: %d KiB for 60,000 images, %d KiB for 240,000" % (rss_small, rss_big))
+    print("merge peak RSS: %d KiB for 60,000 images (15,000 pairs), %d KiB for 240,000 (60,000 pairs)"
+          % (rss_small, rss_big))
     c.true("merge of 240,000 images: exit 1 or 2", rc2 in (1, 2), rc2)
-    c.eq("merge of 240,000 images: all there", load(os.path.join(top, "mb.json"))["summary"]["images"], 240000)
-    c.true("merge memory does not grow with the images (4 times the images, within 8 MiB)",
+    merged = load(os.path.join(top, "mb.json"))
+    c.eq("merge of 240,000 images: all there", merged["summary"]["images"], 240000)
+    check_pairs(c, "merge of 240,000 images", merged, 60000)
+    del merged
+    c.true("merge memory does not grow with the images or the duplicate groups (4 times both, within 8 MiB)",
            rss_big - rss_small < 8 * 1024, (rss_small, rss_big))
+    for f in small + big:
+        os.unlink(f)
+    return base
+
+
+def long_duplicates(c, top, base):
+    """A shard whose own summary.duplicates is larger than the 64 MiB one
+    kept value of a report may have (report/json_stream.h) merges: merge
+    passes the shards' own groups over (found again across shards), as
+    JSON lines here, where only the last member says which line is the
+    summary. Some 17,000 images with 3.9 KB paths, in pairs."""
+    files, groups, dup_bytes = many_images(top, base, [17400, 2], "dlong", pairs=(0,), unique_index=True,
+                                           pads={0: 3900}, forms={0: "jsonl"})
+    c.true("a shard's summary.duplicates larger than 64 MiB", dup_bytes[0] > 64 << 20, dup_bytes)
+    out = os.path.join(top, "mdl.jsonl")
+    rc, err = run("merge", "-q", "--format", "jsonl", "-o", out, *files)
+    c.true("a shard with a summary.duplicates past 64 MiB: merged", rc in (1, 2), (rc, err))
+    if rc in (1, 2):
+        with open(out, "rb") as f:
+            f.seek(-(dup_bytes[0] + (4 << 20)), os.SEEK_END)
+            last = f.read().splitlines()[-1]
+        c.eq("...and its groups are the merged report's, indexes and order as its scan's",
+             json.loads(last)["duplicates"], groups)
+        os.unlink(out)
+    for f in files:
+        os.unlink(f)
+
+
+def duplicates_fail(c, top, files):
+    """The index fails while summary.duplicates is being written, the
+    images already out (imgscan-testhooks: IMGSCAN_TEST_MERGE_GROUPS_FAIL=1
+    interrupts SQLite after one row): exit 65, and a file (-o) is not
+    written at all, while stdout, cut short, is said to be."""
+    hooks = os.path.join(os.path.dirname(os.path.abspath(itlib.IMGSCAN)), "imgscan-testhooks")
+    if not os.access(hooks, os.X_OK):
+        c.true("imgscan-testhooks is built beside imgscan", False, hooks)
+        return
+    env = dict(os.environ, IMGSCAN_TEST_MERGE_GROUPS_FAIL="1")
+    out = os.path.join(top, "groups-fail.json")
+    p = subprocess.run([hooks, "merge", "-q", "-o", out, *files], env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    err = p.stderr.decode(errors="replace")
+    c.eq("the index failing amid the duplicates: exit 65", p.returncode, 65)
+    c.true("...said, and nothing written", "duplicates" in err and "nothing was written" in err
+           and not os.path.exists(out), err)
+    p = subprocess.run([hooks, "merge", "-q", "--format", "jsonl", *files], env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    err = p.stderr.decode(errors="replace")
+    c.eq("...to stdout: exit 65", p.returncode, 65)
+    c.true("...to stdout: said to be cut short, and no summary line", "cut short" in err and
+           b'"type":"summary"' not in p.stdout.splitlines()[-1] and b'"xxh128"' in p.stdout.splitlines()[-1], err)
 
 
 def verify_merged(c, top, arch, merged):
@@ -345,7 +465,7 @@ def main():
         verify_merged(c, top, arch, merged)
         refusals(c, top, arch)
         catalogs(c, top, arch)
-        streaming(c, top, arch)
+        long_duplicates(c, top, streaming(c, top, arch))
     finally:
         shutil.rmtree(top, ignore_errors=True)
     c.done()

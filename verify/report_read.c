@@ -40,6 +40,7 @@ struct reader {
 	bool has_images;           /* the first object has an "images" member */
 	bool has_skipped;          /* ...and a "skipped" member (read when asked for) */
 	bool is_verify;            /* ... or "verify" and "items": a verify result */
+	bool skip_duplicates;      /* the visitor's: summary.duplicates passed over */
 	struct list images, skipped;
 };
 
@@ -116,6 +117,82 @@ static int keep_object(struct reader *r, cJSON **slot, const char *what)
 	return 0;
 }
 
+/* An object read member by member into *out, each member's value kept
+ * (and capped at JS_MAX_VALUE) on its own, so the object may be larger
+ * than the cap; a member named skip is passed over unkept, and *skipped
+ * says there was one.  The members keep their order (and a name given twice
+ * stays twice), as cJSON would have parsed the object whole.  Returns 0, or
+ * -1 with the error set. */
+static int read_object_without(struct reader *r, const char *what, const char *skip, cJSON **out, bool *skipped)
+{
+	cJSON *o = cJSON_CreateObject(), *name = NULL, *v;
+	int c;
+
+	*out = NULL;
+	if (!o)
+		return js_fail(&r->js, "out of memory");
+	if (js_expect(&r->js, '{', what))
+		goto bad;
+	if (js_skip_ws(&r->js) == '}') {
+		js_next(&r->js);
+		*out = o;
+		return 0;
+	}
+	for (;;) {
+		if (js_value(&r->js, true))
+			goto bad;
+		if (r->js.buf[0] != '"') {
+			js_fail(&r->js, "expected the name of a member of the %s", what);
+			goto bad;
+		}
+		if (!(name = js_parse(&r->js, "member name")) || js_expect(&r->js, ':', "':' after a member name"))
+			goto bad;
+		if (!strcmp(name->valuestring, skip)) {
+			if (js_value(&r->js, false))
+				goto bad;
+			*skipped = true;
+		} else {
+			if (js_value(&r->js, true) || !(v = js_parse(&r->js, what)))
+				goto bad;
+			if (!cJSON_AddItemToObject(o, name->valuestring, v)) {
+				cJSON_Delete(v);
+				js_fail(&r->js, "out of memory");
+				goto bad;
+			}
+		}
+		cJSON_Delete(name);
+		name = NULL;
+		c = js_skip_ws(&r->js);
+		js_next(&r->js);
+		if (c == '}')
+			break;
+		if (c != ',') {
+			js_fail(&r->js, c == EOF ? "the report ends inside the %s (cut short?)"
+				: "expected ',' or '}' after a member of the %s", what);
+			goto bad;
+		}
+	}
+	*out = o;
+	return 0;
+bad:
+	cJSON_Delete(name);
+	cJSON_Delete(o);
+	return -1;
+}
+
+/* The summary of a JSON document without its duplicates (the visitor's
+ * skip_duplicates). */
+static int keep_summary_without_duplicates(struct reader *r)
+{
+	bool skipped = false;
+
+	if (r->head->summary)
+		return js_fail(&r->js, "a second \"summary\" member: two reports joined together?");
+	if (js_skip_ws(&r->js) != '{') /* as keep_object says it */
+		return js_value(&r->js, false) ? -1 : js_fail(&r->js, "\"summary\" is not an object");
+	return read_object_without(r, "summary", "duplicates", &r->head->summary, &skipped);
+}
+
 static int keep_type(struct reader *r)
 {
 	cJSON *v;
@@ -146,7 +223,8 @@ static int read_member(struct reader *r)
 	if (!strcmp(key, "\"run\""))
 		return keep_object(r, &r->head->run, "run");
 	if (!strcmp(key, "\"summary\""))
-		return keep_object(r, &r->head->summary, "summary");
+		return r->skip_duplicates ? keep_summary_without_duplicates(r)
+					  : keep_object(r, &r->head->summary, "summary");
 	if (!strcmp(key, "\"type\""))
 		return keep_type(r);
 	if (!strcmp(key, "\"skipped\"") && r->skipped.fn)
@@ -177,14 +255,23 @@ static int read_first_object(struct reader *r)
 	}
 }
 
-/* One JSON line (taken): an image, the summary, or one we pass over. */
-static int one_line(struct reader *r, cJSON *o, bool *summary)
+/* One JSON line (taken): an image, the summary, or one we pass over.
+ * dropped: its "duplicates" member was passed over (skip_duplicates),
+ * which only the summary line may have. */
+static int one_line(struct reader *r, cJSON *o, bool dropped, bool *summary)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
 
 	if (!cJSON_IsString(type)) {
 		cJSON_Delete(o);
 		return js_fail(&r->js, "a line without a \"type\"");
+	}
+	if (dropped && (!strcmp(type->valuestring, "image") || !strcmp(type->valuestring, "skipped"))) {
+		/* never handed on without a member it had */
+		js_fail(&r->js, "a \"duplicates\" member in a line of type %s: not an imgscan report",
+			type->valuestring);
+		cJSON_Delete(o);
+		return -1;
 	}
 	if (!strcmp(type->valuestring, "image"))
 		return hand(r, &r->images, o);
@@ -215,9 +302,17 @@ static int read_lines(struct reader *r)
 	int c;
 
 	while ((c = js_skip_ws(&r->js)) != EOF) {
+		bool dropped = false;
+
 		if (c != '{')
 			return js_fail(&r->js, "a JSON lines report holds one object per line");
-		if (js_value(&r->js, true) || !(o = js_parse(&r->js, "line")) || one_line(r, o, &summary))
+		/* Which line is the summary is known only from its "type", which
+		 * comes last: with skip_duplicates, every line is read member by
+		 * member. */
+		if (r->skip_duplicates ? read_object_without(r, "line", "duplicates", &o, &dropped)
+				       : js_value(&r->js, true) || !(o = js_parse(&r->js, "line")))
+			return -1;
+		if (one_line(r, o, dropped, &summary))
 			return -1;
 	}
 	if (!summary)
@@ -305,7 +400,7 @@ int report_read(const char *path, struct report_head *head, report_image_fn imag
 int report_visit_stream(FILE *f, struct report_head *head, const struct report_visitor *v, char *err,
 			size_t errlen)
 {
-	struct reader r = {.head = head, .ctx = v->ctx};
+	struct reader r = {.head = head, .ctx = v->ctx, .skip_duplicates = v->skip_duplicates};
 	int rc, rerr;
 
 	r.images = (struct list){"images", "the \"images\" array", "image object", v->image, &r.nimages, &r.has_images};

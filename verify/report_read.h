@@ -51,6 +51,13 @@ struct report_visitor {
 	report_image_fn image;
 	report_image_fn skipped;
 	void *ctx;
+	/* summary.duplicates passed over, not kept (head->summary has none):
+	 * for merge, which finds the groups again across shards.  A summary is
+	 * then read member by member, so its groups may be of any size (kept
+	 * whole, it is capped with every value at JS_MAX_VALUE); as JSON lines,
+	 * every line is, and an image or skipped line that has a "duplicates"
+	 * member (none may) is refused rather than handed on without it. */
+	bool skip_duplicates;
 };
 int report_visit(const char *path, struct report_head *head, const struct report_visitor *v, char *err,
 		 size_t errlen);
