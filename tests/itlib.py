@@ -433,12 +433,20 @@ def faultfs(backing_dir, rules_text, trace=False):
             log.seek(0)
             sys.stdout.write(log.read().decode(errors="replace"))
         log.close()
-        try:
-            os.rmdir(mnt)
-        except OSError:
-            print("faultfs: %s is still mounted or busy; left in place" % mnt)
-        else:
-            shutil.rmtree(td, ignore_errors=True)
+        # A lazy unmount (something still held the mount: a process stuck in
+        # it, the stuck descriptors' closer) completes when that lets go.
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                os.rmdir(mnt)
+            except OSError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+                print("faultfs: %s is still mounted or busy; left in place" % mnt)
+            else:
+                shutil.rmtree(td, ignore_errors=True)
+            break
 
 
 # ---- a throwaway PostgreSQL server (Debian's postgresql package) ----------
