@@ -54,6 +54,33 @@ def scan(*args, timeout=60):
         return None, None, "TIMEOUT (hang)"
 
 
+def random_files(directory, sizes):
+    """Files of random bytes: {name: size}."""
+    os.makedirs(directory, exist_ok=True)
+    for name, size in sizes.items():
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(os.urandom(size))
+
+
+def testhooks(c):
+    """imgscan-testhooks beside imgscan, or None (a failed check)."""
+    hooks = os.path.join(os.path.dirname(os.path.abspath(itlib.IMGSCAN)), "imgscan-testhooks")
+    if not os.access(hooks, os.X_OK):
+        c.true("imgscan-testhooks is built beside imgscan", False, hooks)
+        return None
+    return hooks
+
+
+def wait_status(proc, seconds, kill=False):
+    """proc's exit status within seconds, or None (killed then, with kill)."""
+    try:
+        return proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        if kill:
+            proc.kill()
+        return None
+
+
 def error_of(img):
     return img["errors"][0] if img["errors"] else {}
 
@@ -77,13 +104,9 @@ def check_sys_file(c):
 
 def check_on_faultfs(c, top):
     backing = os.path.join(top, "backing")
-    os.makedirs(backing)
-    for name, size in (("good.img", 3 << 20), ("liar.img", 300000), ("regrow.img", 2 << 20),
-                       ("eio.img", 3 << 20), ("swapped.img", 1 << 20), ("other.img", 1 << 20),
-                       ("grow.img", 3 << 20), ("change.img", 3 << 20), ("seg.001", 1 << 20),
-                       ("seg.002", 1 << 20)):
-        with open(os.path.join(backing, name), "wb") as f:
-            f.write(os.urandom(size))
+    random_files(backing, {"good.img": 3 << 20, "liar.img": 300000, "regrow.img": 2 << 20, "eio.img": 3 << 20,
+                           "swapped.img": 1 << 20, "other.img": 1 << 20, "grow.img": 3 << 20,
+                           "change.img": 3 << 20, "seg.001": 1 << 20, "seg.002": 1 << 20})
     want = {n: itlib.xxhsum(os.path.join(backing, n)) for n in os.listdir(backing)}
     rules = ("lie-size liar.img 5000000\n"
              "regrow regrow.img 100 0\n"       # the first read of it ends at byte 100
@@ -164,14 +187,8 @@ def check_hung_read(c, top):
     leaves the stuck descriptors to ends once the file system answers.  pread:
     the thread stuck in the read holds the exit until then (documented)."""
     backing, real = os.path.join(top, "hang-backing"), os.path.join(top, "hang-real")
-    os.makedirs(backing)
-    os.makedirs(real)
-    for name in ("hang.img", "hang2.img"):
-        with open(os.path.join(backing, name), "wb") as f:
-            f.write(os.urandom(4 << 20))
-    for i in range(3):
-        with open(os.path.join(real, "r%d.img" % i), "wb") as f:
-            f.write(os.urandom(64 << 20))
+    random_files(backing, {"hang.img": 4 << 20, "hang2.img": 4 << 20})
+    random_files(real, {"r%d.img" % i: 64 << 20 for i in range(3)})
     want = {n: itlib.xxhsum(os.path.join(real, n)) for n in os.listdir(real)}
     for engine, eargs in ENGINES:
         out = os.path.join(top, "hang-%s.json" % engine)
@@ -186,10 +203,7 @@ def check_hung_read(c, top):
             written = wait_for(lambda: os.path.exists(out), 40)
             c.true("hung read %s: the report is written (no hung run)" % engine, written)
             if engine == "uring":
-                try:
-                    status = proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    status = None
+                status = wait_status(proc, 10)
                 c.true("hung read uring: imgscan exits", status is not None)
                 c.true("hung read uring: in seconds, not after the read (%.1f s)" % (time.monotonic() - t0),
                        time.monotonic() - t0 < 20)
@@ -202,11 +216,7 @@ def check_hung_read(c, top):
                                             "imgscan-close" in open("/proc/%d/comm" % p).read()
                                             for p in closers), 15), closers)
         else:
-            try:
-                status = proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                status = None
+            status = wait_status(proc, 15, kill=True)
             c.true("hung read pread: exits once the read returns", status is not None)
         proc.stderr.close()
         if not written:
@@ -244,11 +254,7 @@ def check_dies_after_read(c, top):
     no digest claimed (whether it changed could not be asked) or, if its
     calls were answered before the hang, its digest."""
     backing = os.path.join(top, "dies-backing")
-    os.makedirs(backing)
-    with open(os.path.join(backing, "a.img"), "wb") as f:
-        f.write(os.urandom(1 << 20))
-    with open(os.path.join(backing, "z.img"), "wb") as f:
-        f.write(os.urandom(8 << 20))
+    random_files(backing, {"a.img": 1 << 20, "z.img": 8 << 20})
     want = itlib.xxhsum(os.path.join(backing, "a.img"))
     for engine, eargs in ENGINES:
         out = os.path.join(top, "dies-%s.json" % engine)
@@ -259,18 +265,11 @@ def check_dies_after_read(c, top):
             written = wait_for(lambda: os.path.exists(out), 40)
             c.true("dies after a read %s: the report is written" % engine, written, time.monotonic() - t0)
             if engine == "uring":
-                try:
-                    status = proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    status = None
+                status = wait_status(proc, 10)
                 c.true("dies after a read uring: imgscan exits (%.1f s)" % (time.monotonic() - t0),
                        status is not None)
         if engine != "uring":  # its stuck read thread holds the exit until faultfs stops (documented)
-            try:
-                status = proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                status = None
+            status = wait_status(proc, 15, kill=True)
         proc.stderr.close()
         if not written:
             continue
@@ -293,19 +292,12 @@ def check_out_of_threads(c, top):
     (partial, exit 2), at once: before, the reads still queued ended as
     read errors (EIO) of healthy images on another disk, and the drain
     waited its 30 s for a read the engine never had."""
-    hooks = os.path.join(os.path.dirname(os.path.abspath(itlib.IMGSCAN)), "imgscan-testhooks")
-    if not os.access(hooks, os.X_OK):
-        c.true("imgscan-testhooks is built beside imgscan", False, hooks)
+    hooks = testhooks(c)
+    if not hooks:
         return
     backing, real = os.path.join(top, "oot-backing"), os.path.join(top, "oot-real")
-    os.makedirs(backing)
-    os.makedirs(real)
-    for name in ("h1.img", "h2.img"):
-        with open(os.path.join(backing, name), "wb") as f:
-            f.write(os.urandom(1 << 20))
-    for i in range(4):
-        with open(os.path.join(real, "r%d.img" % i), "wb") as f:
-            f.write(os.urandom(16 << 20))
+    random_files(backing, {"h1.img": 1 << 20, "h2.img": 1 << 20})
+    random_files(real, {"r%d.img" % i: 16 << 20 for i in range(4)})
     out = os.path.join(top, "oot.json")
     with itlib.faultfs(backing, "hang h1.img 0\nhang h2.img 0\n") as m:
         t0 = time.monotonic()
@@ -316,11 +308,7 @@ def check_out_of_threads(c, top):
                                 stderr=subprocess.PIPE, env=dict(os.environ, IMGSCAN_TEST_PREAD_REPLACEMENTS="0"))
         written = wait_for(lambda: os.path.exists(out), 40)
         took = time.monotonic() - t0
-    try:
-        status = proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        status = None
+    status = wait_status(proc, 15, kill=True)
     proc.stderr.close()
     c.true("out of threads: the report is written, in seconds (%.1f s), not after the drain's 30" % took,
            written and took < 20)
@@ -339,13 +327,8 @@ def check_slow_image(c, top):
     it on a real file system stream meanwhile, each done in a fraction of
     the slow one's time, and the slow one finishes whole."""
     backing, real = os.path.join(top, "slow-backing"), os.path.join(top, "slow-real")
-    os.makedirs(backing)
-    os.makedirs(real)
-    with open(os.path.join(backing, "slow.img"), "wb") as f:
-        f.write(os.urandom(4 << 20))
-    for i in range(3):
-        with open(os.path.join(real, "r%d.img" % i), "wb") as f:
-            f.write(os.urandom(32 << 20))
+    random_files(backing, {"slow.img": 4 << 20})
+    random_files(real, {"r%d.img" % i: 32 << 20 for i in range(3)})
     slow_want = itlib.xxhsum(os.path.join(backing, "slow.img"))
     for engine, eargs in ENGINES:
         with itlib.faultfs(backing, "delay slow.img 50\n") as m:
@@ -368,11 +351,8 @@ def check_truncate_regrow(c, top):
     an error for it (or, if it won the race, a complete digest), never a
     hang, and the image beside it is whole."""
     d = os.path.join(top, "real")
-    os.makedirs(d)
+    random_files(d, {"a-victim.img": 48 << 20, "b-bystander.img": 48 << 20})
     victim, bystander = os.path.join(d, "a-victim.img"), os.path.join(d, "b-bystander.img")
-    for p in (victim, bystander):
-        with open(p, "wb") as f:
-            f.write(os.urandom(48 << 20))
     want = itlib.xxhsum(bystander)
     for engine, eargs in ENGINES:
         out = os.path.join(top, "trunc-%s.json" % engine)
@@ -384,11 +364,7 @@ def check_truncate_regrow(c, top):
             f.flush()
             f.seek(0)
             f.write(data)
-        try:
-            status = proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            status = None
+        status = wait_status(proc, 60, kill=True)
         c.true("truncate+regrow %s: ends (no hang)" % engine, status is not None)
         if status is None:
             continue
@@ -406,16 +382,12 @@ def check_engine_failure(c, top):
     short with the reason; nothing is left open or half-written; the summary
     says the run is partial; exit 2."""
     import json
-    hooks = os.path.join(os.path.dirname(os.path.abspath(itlib.IMGSCAN)), "imgscan-testhooks")
-    if not os.access(hooks, os.X_OK):
-        c.true("imgscan-testhooks is built beside imgscan", False, hooks)
+    hooks = testhooks(c)
+    if not hooks:
         return
     arch, lists = os.path.join(top, "ef-arch"), os.path.join(top, "ef-lists")
-    os.makedirs(arch)
     os.makedirs(lists)
-    for i in range(8):
-        with open(os.path.join(arch, "d%d.img" % i), "wb") as f:
-            f.write(os.urandom(8 << 20))
+    random_files(arch, {"d%d.img" % i: 8 << 20 for i in range(8)})
     for engine, eargs in ENGINES:
         out = os.path.join(top, "ef-%s.json" % engine)
         # 8 reads in flight: the 32 blocks of the first four images cannot
@@ -452,9 +424,7 @@ def check_emptied_while_pending(c, top):
     image streams; it is emptied before it is opened.  It is then another
     (empty) file: the run ends (it once hung here forever)."""
     backing = os.path.join(top, "pending")
-    os.makedirs(backing)
-    with open(os.path.join(backing, "a.iso"), "wb") as f:
-        f.write(os.urandom(4 << 20))
+    random_files(backing, {"a.iso": 4 << 20})
     with open(os.path.join(backing, "b.dat"), "wb") as f:
         f.write(b"some notes\n" * 500)
     out = os.path.join(top, "pending.json")
@@ -464,11 +434,7 @@ def check_emptied_while_pending(c, top):
         import time
         time.sleep(0.5)
         os.truncate(os.path.join(backing, "b.dat"), 0)
-        try:
-            status = proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            status = None
+        status = wait_status(proc, 60, kill=True)
     c.true("emptied while pending: the run ends", status is not None)
     if status is not None:
         rep = itlib.json.load(open(out))

@@ -31,6 +31,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itlib  # noqa: E402
+from it_shard import refused  # noqa: E402
 
 NOBODY = 65534
 AS_NOBODY = ("setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups")
@@ -119,14 +120,6 @@ def both_machines_error(c, out, arch, locked):
         c.eq("both machines: summary.%s as a single scan's" % key, m["summary"][key], s["summary"][key])
     c.eq("both machines: the same images", sorted(i["path"] for i in m["images"]),
          sorted(i["path"] for i in s["images"]))
-
-
-def refused(c, what, args, want):
-    target = args[args.index("-o") + 1]
-    rc, err = run("merge", *args)
-    c.eq(what + ": exit 65", rc, 65)
-    c.true(what + ": says " + repr(want), want in err, err)
-    c.true(what + ": nothing written", not os.path.exists(target))
 
 
 def partial_shard(c, out, files):
