@@ -100,6 +100,8 @@ struct active {
 	                            * descriptors stay open */
 	bool stalled;              /* (lock) a read of it timed out: its file is not touched
 	                            * again (an fstat or a worker's open would hang too) */
+	bool block_lost;           /* (lock) a block of it will never be read (the engine
+	                            * refused it, or gave up on it): it cannot finish */
 	char *path;                /* (reader until FINALIZING, then holder) */
 	struct seg_io one;         /* a single file's */
 	struct seg_io *seg;        /* (reader) the files read: &one, or media's array (owned) */

@@ -388,6 +388,7 @@ static bool admit_entry(struct reader *rd, struct walk_entry *e, uint64_t index)
 	a->claimed = false;
 	a->keep_fds = false;
 	a->stalled = false;
+	a->block_lost = false;
 	memset(&a->read_err, 0, sizeof(a->read_err));
 	a->phase = probing ? IMG_PROBING : IMG_STREAMING;
 	if (a->nblocks == 0)

@@ -6,9 +6,12 @@
  * which bounds the engine's reads, does not reach.  Each is made on a
  * thread of its own and waited for at most the bound; one that does not
  * return in time is left to finish, if ever, with what it owns, and the
- * caller gets -ETIMEDOUT and goes on.  (Such a thread does not hold up
- * our exit: the kernel interrupts a FUSE or NFS request of a killed task;
- * a close, whose FUSE FLUSH it does not interrupt, is stuck_fds.h's.)
+ * caller gets -ETIMEDOUT and goes on.  Such a thread holds up our exit
+ * only where the kernel cannot end it: an NFS request of a killed task
+ * ends, and so does a FUSE request still queued; one a FUSE daemon has
+ * taken and never answers keeps the thread, and so our exit, waiting (as
+ * the pread engine's stuck threads do: README, "Failing storage").  A
+ * close, whose FUSE FLUSH no signal ends, is stuck_fds.h's.
  */
 #ifndef IMGSCAN_BOUNDED_CALL_H
 #define IMGSCAN_BOUNDED_CALL_H

@@ -47,13 +47,16 @@ void result_add_error(struct image_result *r, const char *stage, int err, uint64
 struct finalize_io {
 	struct pipe_state *ps;
 	struct active *a;
+	bool hashed;               /* its digests were taken before identification's reads */
 };
 
 /* A file on a network or user-space file system whose call after the
  * reads did not return within --read-timeout: its server may be gone.
- * It is not touched again (no TSK, its descriptors left open), and no
- * digest is claimed: whether it changed could not be asked. */
-static void stall_after_read(struct pipe_state *ps, struct active *a, const char *call, unsigned seg)
+ * It is not touched again (no TSK, its descriptors left open).  Before
+ * the digests were taken (the change check's fstat) no digest is claimed:
+ * whether the file changed could not be asked; after (an identification
+ * read) the digests stand and identification has what it had read. */
+static void stall_after_read(struct pipe_state *ps, struct active *a, const char *call, unsigned seg, bool hashed)
 {
 	pthread_mutex_lock(&ps->lock);
 	bool first = !a->stalled;
@@ -61,9 +64,11 @@ static void stall_after_read(struct pipe_state *ps, struct active *a, const char
 	pthread_mutex_unlock(&ps->lock);
 	if (first)
 		result_add_error(&a->res, call, ETIMEDOUT, 0, "%s after the reads did not return within %u s "
-				 "(--read-timeout): the file system stopped answering%s%s; no digest is claimed", call,
+				 "(--read-timeout): the file system stopped answering%s%s; %s", call,
 				 ps->env->opt->read_timeout_s, a->media ? " for segment " : "",
-				 a->media ? a->media->segs[seg].path : "");
+				 a->media ? a->media->segs[seg].path : "",
+				 hashed ? "identified from what was read before, without The Sleuth Kit"
+					: "no digest is claimed");
 }
 
 /* A read beside the stream, bounded where the file's server may die. */
@@ -104,7 +109,7 @@ static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 		want = g->start + g->size - at < len - done ? (size_t)(g->start + g->size - at) : len - done;
 		n = read_one(io, g, (uint8_t *)buf + done, want, at - g->start);
 		if (n == -ETIMEDOUT)
-			stall_after_read(io->ps, a, "read", i);
+			stall_after_read(io->ps, a, "read", i, io->hashed);
 		if (n < 0)
 			return done ? (long)done : n;
 		done += (size_t)n;
@@ -320,7 +325,7 @@ static bool changed_during_scan(struct pipe_state *ps, struct active *a)
 				     : (fstat(g->fd, &now) ? -errno : 0);
 
 		if (rc == -ETIMEDOUT) {
-			stall_after_read(ps, a, "fstat", i);
+			stall_after_read(ps, a, "fstat", i, false);
 			return true;
 		}
 		if (rc)
@@ -436,7 +441,7 @@ void finalize_image(struct pipe_state *ps, struct active *a, uint8_t *scratch, s
 		sector_file_abort(a->sf);
 		a->sf = NULL;
 	}
-	identify_image(&view, read_at, &(struct finalize_io){ps, a}, scratch, scratch_len, &r->ident);
+	identify_image(&view, read_at, &(struct finalize_io){ps, a, complete}, scratch, scratch_len, &r->ident);
 	vin.basename = base_name(a->path);
 	vin.ext = r->ext;
 	vin.size = a->size;

@@ -131,6 +131,7 @@ static void stop_early(struct reader *r, int err)
  * the engine has no thread left to run reads, else -EBUSY. */
 static int unqueue_locked(struct pipe_state *ps, struct slot *s, int rc)
 {
+	s->img->block_lost = true;
 	s->img->inflight--;
 	ps->inflight--;
 	release_slot_locked(ps, s);
@@ -326,6 +327,12 @@ void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
 	if (a->keep_fds) {
 		stuck_fd_keep(a->one.fd);
 		stuck_fd_keep(a->one.dfd);
+	} else if (a->one.async_io && ps->env->opt->read_timeout_s) {
+		/* its server may be the one that stopped answering: a close here
+		 * (the reader's thread) would hold the run (stuck_fds.h) */
+		stuck_fd_close_in_child(a->one.fd);
+		stuck_fd_close_in_child(a->one.dfd);
+		fds[0] = fds[1] = -1;
 	}
 	a->one.fd = a->one.dfd = -1;
 	a->nseg = 0;
@@ -415,6 +422,7 @@ static void on_completion(struct reader *r, struct slot *s)
 	if (res > 0)
 		ps->disk_bytes += (uint64_t)res;
 	meter_locked(ps);
+	a->block_lost |= res == -ENGINE_GONE;
 	if (a->phase == IMG_DRAINING || (res == -ENGINE_GONE && a->phase != IMG_PROBING)) {
 		/* failed or stopping meanwhile; or never read: the drain fails it */
 		release_slot_locked(ps, s);
@@ -678,7 +686,8 @@ static void fail_all(struct pipe_state *ps, int err, const char *why)
 		int fds[2] = {-1, -1};
 
 		pthread_mutex_lock(&ps->lock);
-		if (a->phase == IMG_STREAMING && !(a->next_off >= a->size && !a->inflight))
+		/* (every block out and back: it finishes, unless one is lost) */
+		if (a->phase == IMG_STREAMING && (a->block_lost || !(a->next_off >= a->size && !a->inflight)))
 			fail_image_locked(ps, a, "read", err, a->hashed_seq * ps->env->opt->read_size, "%s", why);
 		else if (a->phase == IMG_PROBING && !a->inflight)
 			forget_locked(ps, a, fds);
@@ -697,7 +706,7 @@ static void abandon_lost_slots(struct reader *r)
 	for (unsigned i = 0; i < ps->nslots; i++) {
 		struct slot *s = &ps->slots[i];
 		if (s->in_engine && s->img) {
-			s->img->keep_fds = true;
+			s->img->keep_fds = s->img->block_lost = true;
 			abandon_slot_locked(r, s);
 		}
 	}
