@@ -136,6 +136,10 @@ struct pipe_state {
 	pthread_cond_t work;       /* hashing threads wait here */
 	bool stopping;             /* (lock) the hashing threads may exit */
 	int stop_err;              /* (lock) why the run stops early: -errno, or 0 */
+	bool fs_stalled;           /* (lock) a read or a call after the reads timed out: a
+	                            * server may be gone, and the files of network and
+	                            * user-space file systems are no longer closed by us
+	                            * (a FUSE FLUSH, an NFS CLOSE: stuck_fds.h) */
 	uint64_t events;           /* (lock) buffers or images given back */
 	uint64_t hashed_bytes;     /* (lock) for progress */
 	bool reader_waiting;       /* (lock) the reader sleeps: wake it on an event */

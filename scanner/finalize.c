@@ -60,7 +60,7 @@ static void stall_after_read(struct pipe_state *ps, struct active *a, const char
 {
 	pthread_mutex_lock(&ps->lock);
 	bool first = !a->stalled;
-	a->stalled = a->keep_fds = true;
+	a->stalled = a->keep_fds = ps->fs_stalled = true;
 	pthread_mutex_unlock(&ps->lock);
 	if (first)
 		result_add_error(&a->res, call, ETIMEDOUT, 0, "%s after the reads did not return within %u s "

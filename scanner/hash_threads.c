@@ -296,42 +296,49 @@ static void drop_image_fds(struct active *a)
 	a->one.fd = a->one.dfd = -1;
 }
 
-/* A close asks the file system too (a FUSE FLUSH, an NFS CLOSE): on one
- * whose server may die after the reads, it is made by a child of ours
- * (stuck_fds.h), with --read-timeout (bound_s > 0) as the bounded calls
- * before it. */
-static void close_fd(const struct seg_io *g, int fd, unsigned bound_s)
+/* A close asks the file system too (a FUSE FLUSH, an NFS CLOSE): a file
+ * of a network or user-space file system is closed on the closer thread
+ * (its server may stop answering at any moment), or, once a read or a
+ * call of this run timed out (fs_stalled), left open to the end
+ * (stuck_fds.h). */
+static void close_fd(const struct seg_io *g, int fd, bool fs_stalled)
 {
 	if (fd < 0)
 		return;
-	if (g->async_io && bound_s)
-		stuck_fd_close_in_child(fd);
+	if (g->async_io && fs_stalled)
+		stuck_fd_keep(fd);
+	else if (g->async_io)
+		stuck_fd_close_later(fd);
 	else
 		close(fd);
 }
 
-static void close_fds_bounded(struct active *a, unsigned bound_s)
+static void close_fds(struct active *a, bool fs_stalled)
 {
 	for (unsigned i = 0; i < a->nseg; i++) {
-		close_fd(&a->seg[i], a->seg[i].fd, bound_s);
-		close_fd(&a->seg[i], a->seg[i].dfd, bound_s);
-		a->seg[i].fd = a->seg[i].dfd = -1; /* closed: not stuck, drop_image_fds keeps nothing */
+		close_fd(&a->seg[i], a->seg[i].fd, fs_stalled);
+		close_fd(&a->seg[i], a->seg[i].dfd, fs_stalled);
+		a->seg[i].fd = a->seg[i].dfd = -1; /* closed or kept: drop_image_fds keeps nothing */
 	}
 	drop_image_fds(a);
 }
 
 void close_image_fds(struct active *a)
 {
-	close_fds_bounded(a, 0);
+	close_fds(a, false);
 }
 
 static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *scratch)
 {
-	bool keep_fds = a->keep_fds;
+	bool keep_fds, fs_stalled;
 
 	a->phase = IMG_FINALIZING;
 	pthread_mutex_unlock(&ps->lock);
 	finalize_image(ps, a, scratch, scratch ? HEAD_CAP : 0);
+	pthread_mutex_lock(&ps->lock); /* finalize may have found its server gone */
+	keep_fds = a->keep_fds;
+	fs_stalled = ps->fs_stalled;
+	pthread_mutex_unlock(&ps->lock);
 	if (keep_fds) { /* a read still running may use them: left open, to the end */
 		for (unsigned i = 0; i < a->nseg; i++) {
 			stuck_fd_keep(a->seg[i].fd);
@@ -340,7 +347,7 @@ static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *sc
 		drop_image_fds(a);
 	}
 	else
-		close_fds_bounded(a, ps->env->opt->read_timeout_s);
+		close_fds(a, fs_stalled);
 	free(a->path);
 	a->path = NULL;
 	walk_media_free(a->media);

@@ -322,17 +322,18 @@ void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
 	/* A read of it given up on in a drain may still use them: left open.
 	 * Never media: a file that is probed is a file of its own. */
 	assert(a->nseg == 1 && a->seg == &a->one);
-	fds[0] = a->keep_fds ? -1 : a->one.fd;
-	fds[1] = a->keep_fds ? -1 : a->one.dfd;
-	if (a->keep_fds) {
+	/* A file of a network or user-space file system: its server may stop
+	 * answering at any moment, and a close here, in the reader's thread,
+	 * would then hold the run; after a timeout it is kept to the end. */
+	bool keep = a->keep_fds || (a->one.async_io && ps->fs_stalled);
+	fds[0] = keep || a->one.async_io ? -1 : a->one.fd;
+	fds[1] = keep || a->one.async_io ? -1 : a->one.dfd;
+	if (keep) {
 		stuck_fd_keep(a->one.fd);
 		stuck_fd_keep(a->one.dfd);
-	} else if (a->one.async_io && ps->env->opt->read_timeout_s) {
-		/* its server may be the one that stopped answering: a close here
-		 * (the reader's thread) would hold the run (stuck_fds.h) */
-		stuck_fd_close_in_child(a->one.fd);
-		stuck_fd_close_in_child(a->one.dfd);
-		fds[0] = fds[1] = -1;
+	} else if (a->one.async_io) {
+		stuck_fd_close_later(a->one.fd);
+		stuck_fd_close_later(a->one.dfd);
 	}
 	a->one.fd = a->one.dfd = -1;
 	a->nseg = 0;
@@ -501,7 +502,7 @@ static void give_up_read(struct reader *r, struct slot *s)
 	const char *seg = a->media ? a->media->segs[s->seg].path : "";
 
 	pthread_mutex_lock(&ps->lock);
-	a->stalled = a->keep_fds = true;
+	a->stalled = a->keep_fds = ps->fs_stalled = true;
 	fail_image_locked(ps, a, "read", ETIMEDOUT, s->off + s->got,
 			  "a read at byte %llu did not return within %u s (--read-timeout)%s%s",
 			  (unsigned long long)(s->off + s->got), ps->env->opt->read_timeout_s,

@@ -3,26 +3,28 @@
  */
 #include "stuck_fds.h"
 
-#include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdbool.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define STUCK_MAX 1024 /* more are left to the closer's close_range, in order */
-#define CLOSERS_MAX 256  /* children still closing; more: the descriptor is kept */
+#define STUCK_MAX 1024 /* more stay open, unlisted: the closer's close_range reaches them in order */
+
+#define CLOSE_QUEUE 4096 /* descriptors waiting for the closer thread */
 
 static int stuck[STUCK_MAX];
 static unsigned nstuck;
-static pid_t closers[CLOSERS_MAX]; /* (stuck_lock) children of stuck_fd_close_in_child() */
-static unsigned nclosers;
 static pthread_mutex_t stuck_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int close_queue[CLOSE_QUEUE]; /* (stuck_lock) a ring */
+static unsigned close_head, close_len;
+static bool closer_started;
+static pthread_cond_t close_wake = PTHREAD_COND_INITIALIZER;
 
 void stuck_fd_keep(int fd)
 {
@@ -34,36 +36,49 @@ void stuck_fd_keep(int fd)
 	pthread_mutex_unlock(&stuck_lock);
 }
 
-/* Reap the closers that are done (stuck_lock held). */
-static void reap_closers_locked(void)
+static void *close_thread(void *arg)
 {
-	for (unsigned i = 0; i < nclosers;) {
-		pid_t r = waitpid(closers[i], NULL, WNOHANG);
-		if (r == closers[i] || (r < 0 && errno == ECHILD))
-			closers[i] = closers[--nclosers];
-		else
-			i++;
+	(void)arg;
+	pthread_mutex_lock(&stuck_lock);
+	for (;;) {
+		while (!close_len)
+			pthread_cond_wait(&close_wake, &stuck_lock);
+		int fd = close_queue[close_head];
+		close_head = (close_head + 1) % CLOSE_QUEUE;
+		close_len--;
+		pthread_mutex_unlock(&stuck_lock);
+		close(fd);
+		pthread_mutex_lock(&stuck_lock);
 	}
+	return NULL;
 }
 
-void stuck_fd_close_in_child(int fd)
+static bool start_closer_locked(void)
 {
-	long pid = -1;
+	pthread_attr_t attr;
+	pthread_t tid;
 
+	if (closer_started)
+		return true;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	closer_started = pthread_create(&tid, &attr, close_thread, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	return closer_started;
+}
+
+void stuck_fd_close_later(int fd)
+{
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&stuck_lock);
-	reap_closers_locked();
-	if (nclosers < CLOSERS_MAX) /* clone(2) as fork(2) would, sharing the descriptor table */
-		pid = syscall(SYS_clone, (unsigned long)(CLONE_FILES | SIGCHLD), NULL, NULL, NULL, NULL);
-	if (pid == 0) {
-		close(fd); /* async-signal-safe: we are a fork of a threaded process */
-		_exit(0);
-	}
-	if (pid > 0)
-		closers[nclosers++] = (pid_t)pid;
-	else if (nstuck < STUCK_MAX) /* no child: closed at the very end */
+	if (close_len < CLOSE_QUEUE && start_closer_locked()) {
+		close_queue[(close_head + close_len++) % CLOSE_QUEUE] = fd;
+		pthread_cond_signal(&close_wake);
+	} else if (nstuck < STUCK_MAX) { /* the closer is stuck: to the end */
 		stuck[nstuck++] = fd;
+	}
 	pthread_mutex_unlock(&stuck_lock);
 }
 
@@ -110,10 +125,13 @@ void stuck_fds_hand_off(void)
 	long pid;
 
 	pthread_mutex_lock(&stuck_lock);
-	reap_closers_locked();
-	bool closing = nclosers > 0;
+	while (close_len && nstuck < STUCK_MAX) { /* the closer thread did not get to them */
+		stuck[nstuck++] = close_queue[close_head];
+		close_head = (close_head + 1) % CLOSE_QUEUE;
+		close_len--;
+	}
 	pthread_mutex_unlock(&stuck_lock);
-	if (!nstuck && !closing) /* (a closer still in its close holds our table, stdout too) */
+	if (!nstuck)
 		return;
 	qsort(stuck, nstuck, sizeof(stuck[0]), cmp_fd);
 	/* clone(2) as fork(2) would, but sharing the descriptor table. */
