@@ -38,8 +38,8 @@ if ! clang -g -O1 -fno-omit-frame-pointer -fsanitize="$san" -fno-sanitize-recove
 	"$src"/report/case_image.c "$src"/report/case_node.c "$src"/report/tally.c \
 	"$src"/formats/verdict.c "$src"/formats/verdict_media.c "$src"/formats/probes.c "$src"/formats/probe_*.c \
 	"$src"/config/config.c "$src"/config/options.c "$out/default_config.c" \
-	-lcjson -lcrypto -o "$out/fuzz_report_lf"; then
-	echo "fuzz_report_ci: cannot build the libFuzzer target (libclang-rt-dev, libcjson-dev, libssl-dev?)"
+	-lcjson -lcrypto -lxxhash -o "$out/fuzz_report_lf"; then
+	echo "fuzz_report_ci: cannot build the libFuzzer target (libclang-rt-dev, libcjson-dev, libssl-dev, libxxhash-dev?)"
 	exit 1
 fi
 

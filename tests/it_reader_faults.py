@@ -32,6 +32,9 @@ import itlib  # noqa: E402
 from itlib import by_name  # noqa: E402
 
 ENGINES = (("uring", []), ("pread", ["--io", "pread"]))
+# An ASan build's leak check stops every thread at exit (ptrace), and waits
+# for one left in a file system request that is not answered (sanitizers.sh).
+LEAK_CHECK_AT_EXIT = "detect_leaks=1" in os.environ.get("ASAN_OPTIONS", "")
 MODES = (("auto", []), ("direct", ["--direct"]), ("buffered", ["--read-mode", "buffered"]))
 
 
@@ -264,11 +267,12 @@ def check_dies_after_read(c, top):
                                      "-o", out, m], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             written = wait_for(lambda: os.path.exists(out), 40)
             c.true("dies after a read %s: the report is written" % engine, written, time.monotonic() - t0)
-            if engine == "uring":
+            status = None
+            if engine == "uring" and not LEAK_CHECK_AT_EXIT:
                 status = wait_status(proc, 10)
                 c.true("dies after a read uring: imgscan exits (%.1f s)" % (time.monotonic() - t0),
                        status is not None)
-        if engine != "uring":  # its stuck read thread holds the exit until faultfs stops (documented)
+        if status is None:  # pread: its stuck read thread holds the exit until faultfs stops (documented)
             status = wait_status(proc, 15, kill=True)
         proc.stderr.close()
         if not written:
