@@ -62,7 +62,7 @@ static bool start_closer_locked(void)
 		return true;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_attr_setstacksize(&attr, 256 * 1024); /* (a sanitizer build needs more than a plain one) */
 	closer_started = pthread_create(&tid, &attr, close_thread, NULL) == 0;
 	pthread_attr_destroy(&attr);
 	return closer_started;
