@@ -179,6 +179,12 @@ void meter_locked(struct pipe_state *ps);
 unsigned images_reading_locked(const struct pipe_state *ps);
 /* Close the image's descriptors (buffered, and O_DIRECT if opened). */
 void close_image_fds(struct active *a);
+/* The end of one descriptor of g's file: kept open to the end when keep
+ * (a read of it may still run) or when g is on a network or user-space file
+ * system and fs_stalled; handed to the closer thread when g is on one
+ * (stuck_fds.h); otherwise given back (fd) for the caller to close, maybe
+ * after its lock.  -1 when nothing is left to do. */
+int release_fd(const struct seg_io *g, int fd, bool keep, bool fs_stalled);
 /* reader.c: drop an undecided file (counted as another file, never
  * reported); fds get its descriptors, to close after the lock. */
 void forget_locked(struct pipe_state *ps, struct active *a, int fds[2]);

@@ -5,7 +5,6 @@
 #include "page_cache.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -31,8 +30,6 @@ struct call {
 	long rc;
 };
 
-static unsigned calls_left;
-
 static void put_call(struct call *c)
 {
 	bool last;
@@ -48,19 +45,25 @@ static void put_call(struct call *c)
 	free(c);
 }
 
-static long make_call(struct call *c)
+/* One cache-neutral read (page_cache.h): the page cache is left as found. */
+static long pread_neutral(int fd, void *buf, size_t len, uint64_t off)
 {
 	struct page_cache_reader r;
 	long rc;
 
+	page_cache_reader_init(&r, fd);
+	rc = page_cache_pread(&r, buf, len, off);
+	page_cache_reader_release(&r);
+	return rc;
+}
+
+static long make_call(struct call *c)
+{
 	switch (c->op) {
 	case CALL_FSTAT:
 		return fstat(c->fd, &c->st) ? -errno : 0;
 	case CALL_PREAD:
-		page_cache_reader_init(&r, c->fd);
-		rc = page_cache_pread(&r, c->buf, c->len, c->off);
-		page_cache_reader_release(&r);
-		return rc;
+		return pread_neutral(c->fd, c->buf, c->len, c->off);
 	}
 	return -EINVAL;
 }
@@ -106,8 +109,6 @@ static bool run_bounded(struct call *c, unsigned bound_s)
 		rc = pthread_cond_timedwait(&c->done_cv, &c->lock, &until);
 	bool in_time = c->done;
 	pthread_mutex_unlock(&c->lock);
-	if (!in_time)
-		__atomic_add_fetch(&calls_left, 1, __ATOMIC_RELAXED);
 	return in_time;
 }
 
@@ -144,35 +145,22 @@ int bounded_fstat(int fd, struct stat *st, unsigned bound_s)
 
 long bounded_pread(int fd, void *buf, size_t len, uint64_t off, unsigned bound_s)
 {
-	struct page_cache_reader r;
 	struct call *c;
 	long rc = -ETIMEDOUT;
 
-	if (!bound_s) {
-		page_cache_reader_init(&r, fd);
-		rc = page_cache_pread(&r, buf, len, off);
-		page_cache_reader_release(&r);
-		return rc;
-	}
+	if (!bound_s)
+		return pread_neutral(fd, buf, len, off);
 	if (!(c = new_call(CALL_PREAD, fd)) || !(c->buf = malloc(len ? len : 1))) {
 		free(c);
 		return -ENOMEM;
 	}
 	c->len = len;
 	c->off = off;
-	long cached = page_cache_pages(fd, off, len);
 	if (run_bounded(c, bound_s)) {
 		rc = c->rc;
 		if (rc > 0)
 			memcpy(buf, c->buf, (size_t)rc);
-		if (rc > 0 && cached == 0) /* read in by us: left as found (page_cache.h) */
-			posix_fadvise(fd, (off_t)off, (off_t)rc, POSIX_FADV_DONTNEED);
 	}
 	put_call(c);
 	return rc;
-}
-
-unsigned bounded_calls_left(void)
-{
-	return __atomic_load_n(&calls_left, __ATOMIC_RELAXED);
 }

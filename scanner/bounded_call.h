@@ -22,9 +22,8 @@
 
 /* bound_s 0: the call is made here, waited for without end. */
 int bounded_fstat(int fd, struct stat *st, unsigned bound_s);
-/* page_cache_pread() of len bytes at off: the bytes read or -errno. */
+/* page_cache_pread() of len bytes at off (cache-neutral): the bytes read
+ * or -errno. */
 long bounded_pread(int fd, void *buf, size_t len, uint64_t off, unsigned bound_s);
-/* Calls left behind so far (a test hook and a figure for the summary). */
-unsigned bounded_calls_left(void);
 
 #endif

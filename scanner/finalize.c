@@ -4,7 +4,6 @@
  */
 #include "active.h"
 #include "reader.h"
-#include "page_cache.h"
 #include "bounded_call.h"
 #include "../config/config.h"
 #include "../config/options.h"
@@ -40,10 +39,6 @@ void result_add_error(struct image_result *r, const char *stage, int err, uint64
 	va_end(ap);
 }
 
-/* Identification's reads beside the stream (partition heads, EBR chains):
- * cache-neutral, so they leave the page cache as found.  The reader opens
- * its O_DIRECT descriptor (via /proc/self/fd of a->fd) only when a read
- * needs the disk, and closes it here: a few reads per image. */
 struct finalize_io {
 	struct pipe_state *ps;
 	struct active *a;
@@ -71,20 +66,17 @@ static void stall_after_read(struct pipe_state *ps, struct active *a, const char
 					: "no digest is claimed");
 }
 
-/* A read beside the stream, bounded where the file's server may die. */
-static long read_one(struct finalize_io *io, const struct seg_io *g, void *buf, size_t len, uint64_t off)
+/* The bound of a call on g's file after its reads: --read-timeout where
+ * the file's server may die (0: the call is made in place). */
+static unsigned call_bound(const struct pipe_state *ps, const struct seg_io *g)
 {
-	struct page_cache_reader r;
-	long n;
-
-	if (g->async_io)
-		return bounded_pread(g->fd, buf, len, off, io->ps->env->opt->read_timeout_s);
-	page_cache_reader_init(&r, g->fd);
-	n = page_cache_pread(&r, buf, len, off);
-	page_cache_reader_release(&r);
-	return n;
+	return g->async_io ? ps->env->opt->read_timeout_s : 0;
 }
 
+/* Identification's reads beside the stream (partition heads, EBR chains):
+ * cache-neutral, so they leave the page cache as found (bounded_pread()
+ * opens an O_DIRECT descriptor, via /proc/self/fd of the file's, only when
+ * a read needs the disk, and closes it again: a few reads per image). */
 static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 {
 	struct finalize_io *io = ctx;
@@ -107,7 +99,7 @@ static long read_at(void *ctx, uint64_t off, void *buf, size_t len)
 		if (at >= g->start + g->size)
 			continue;
 		want = g->start + g->size - at < len - done ? (size_t)(g->start + g->size - at) : len - done;
-		n = read_one(io, g, (uint8_t *)buf + done, want, at - g->start);
+		n = bounded_pread(g->fd, (uint8_t *)buf + done, want, at - g->start, call_bound(io->ps, g));
 		if (n == -ETIMEDOUT)
 			stall_after_read(io->ps, a, "read", i, io->hashed);
 		if (n < 0)
@@ -321,8 +313,7 @@ static bool changed_during_scan(struct pipe_state *ps, struct active *a)
 
 	for (unsigned i = 0; !a->res.is_blockdev && i < a->nseg; i++) {
 		const struct seg_io *g = &a->seg[i];
-		int rc = g->async_io ? bounded_fstat(g->fd, &now, ps->env->opt->read_timeout_s)
-				     : (fstat(g->fd, &now) ? -errno : 0);
+		int rc = bounded_fstat(g->fd, &now, call_bound(ps, g));
 
 		if (rc == -ETIMEDOUT) {
 			stall_after_read(ps, a, "fstat", i, false);

@@ -285,8 +285,7 @@ static struct active *pick_locked(struct pipe_state *ps, struct slot **block)
 	return best;
 }
 
-/* Forget the image's files without closing them (keep_fds): a read of
- * them may still be running, and closing them may block as it does. */
+/* Forget the image's files (each descriptor closed or kept already). */
 static void drop_image_fds(struct active *a)
 {
 	if (a->seg != &a->one)
@@ -301,23 +300,30 @@ static void drop_image_fds(struct active *a)
  * (its server may stop answering at any moment), or, once a read or a
  * call of this run timed out (fs_stalled), left open to the end
  * (stuck_fds.h). */
-static void close_fd(const struct seg_io *g, int fd, bool fs_stalled)
+int release_fd(const struct seg_io *g, int fd, bool keep, bool fs_stalled)
 {
 	if (fd < 0)
-		return;
-	if (g->async_io && fs_stalled)
+		return -1;
+	if (keep || (g->async_io && fs_stalled))
 		stuck_fd_keep(fd);
 	else if (g->async_io)
 		stuck_fd_close_later(fd);
 	else
+		return fd;
+	return -1;
+}
+
+static void close_fd(const struct seg_io *g, int fd, bool keep, bool fs_stalled)
+{
+	if ((fd = release_fd(g, fd, keep, fs_stalled)) >= 0)
 		close(fd);
 }
 
-static void close_fds(struct active *a, bool fs_stalled)
+static void close_fds(struct active *a, bool keep, bool fs_stalled)
 {
 	for (unsigned i = 0; i < a->nseg; i++) {
-		close_fd(&a->seg[i], a->seg[i].fd, fs_stalled);
-		close_fd(&a->seg[i], a->seg[i].dfd, fs_stalled);
+		close_fd(&a->seg[i], a->seg[i].fd, keep, fs_stalled);
+		close_fd(&a->seg[i], a->seg[i].dfd, keep, fs_stalled);
 		a->seg[i].fd = a->seg[i].dfd = -1; /* closed or kept: drop_image_fds keeps nothing */
 	}
 	drop_image_fds(a);
@@ -325,7 +331,7 @@ static void close_fds(struct active *a, bool fs_stalled)
 
 void close_image_fds(struct active *a)
 {
-	close_fds(a, false);
+	close_fds(a, false, false);
 }
 
 static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *scratch)
@@ -339,15 +345,7 @@ static void finalize_locked(struct pipe_state *ps, struct active *a, uint8_t *sc
 	keep_fds = a->keep_fds;
 	fs_stalled = ps->fs_stalled;
 	pthread_mutex_unlock(&ps->lock);
-	if (keep_fds) { /* a read still running may use them: left open, to the end */
-		for (unsigned i = 0; i < a->nseg; i++) {
-			stuck_fd_keep(a->seg[i].fd);
-			stuck_fd_keep(a->seg[i].dfd);
-		}
-		drop_image_fds(a);
-	}
-	else
-		close_fds(a, fs_stalled);
+	close_fds(a, keep_fds, fs_stalled); /* keep_fds: a read still running may use them */
 	free(a->path);
 	a->path = NULL;
 	walk_media_free(a->media);

@@ -322,19 +322,10 @@ void forget_locked(struct pipe_state *ps, struct active *a, int fds[2])
 	/* A read of it given up on in a drain may still use them: left open.
 	 * Never media: a file that is probed is a file of its own. */
 	assert(a->nseg == 1 && a->seg == &a->one);
-	/* A file of a network or user-space file system: its server may stop
-	 * answering at any moment, and a close here, in the reader's thread,
-	 * would then hold the run; after a timeout it is kept to the end. */
-	bool keep = a->keep_fds || (a->one.async_io && ps->fs_stalled);
-	fds[0] = keep || a->one.async_io ? -1 : a->one.fd;
-	fds[1] = keep || a->one.async_io ? -1 : a->one.dfd;
-	if (keep) {
-		stuck_fd_keep(a->one.fd);
-		stuck_fd_keep(a->one.dfd);
-	} else if (a->one.async_io) {
-		stuck_fd_close_later(a->one.fd);
-		stuck_fd_close_later(a->one.dfd);
-	}
+	/* (a file of a network or user-space file system is not closed here,
+	 * in the reader's thread: its server may stop answering at any moment) */
+	fds[0] = release_fd(&a->one, a->one.fd, a->keep_fds, ps->fs_stalled);
+	fds[1] = release_fd(&a->one, a->one.dfd, a->keep_fds, ps->fs_stalled);
 	a->one.fd = a->one.dfd = -1;
 	a->nseg = 0;
 	free(a->path);
@@ -404,6 +395,7 @@ static void on_completion(struct reader *r, struct slot *s)
 	int res = s->req.res;
 	enum outcome o = classify(s, res);
 	uint64_t at = s->off + s->got;
+	bool gone = res == -ENGINE_GONE; /* no I/O thread left to run it: the run stops */
 
 	s->in_engine = false;
 	r->in_engine--;
@@ -415,7 +407,7 @@ static void on_completion(struct reader *r, struct slot *s)
 		pthread_mutex_unlock(&ps->lock);
 		return;
 	}
-	if (res == -ENGINE_GONE) /* no I/O thread left to run it: the run stops */
+	if (gone)
 		stop_early(r, -ETIMEDOUT);
 	pthread_mutex_lock(&ps->lock);
 	a->inflight--;
@@ -423,8 +415,8 @@ static void on_completion(struct reader *r, struct slot *s)
 	if (res > 0)
 		ps->disk_bytes += (uint64_t)res;
 	meter_locked(ps);
-	a->block_lost |= res == -ENGINE_GONE;
-	if (a->phase == IMG_DRAINING || (res == -ENGINE_GONE && a->phase != IMG_PROBING)) {
+	a->block_lost |= gone;
+	if (a->phase == IMG_DRAINING || (gone && a->phase != IMG_PROBING)) {
 		/* failed or stopping meanwhile; or never read: the drain fails it */
 		release_slot_locked(ps, s);
 		pthread_cond_broadcast(&ps->work);

@@ -26,13 +26,18 @@ static unsigned close_head, close_len;
 static bool closer_started;
 static pthread_cond_t close_wake = PTHREAD_COND_INITIALIZER;
 
+static void keep_locked(int fd)
+{
+	if (nstuck < STUCK_MAX)
+		stuck[nstuck++] = fd;
+}
+
 void stuck_fd_keep(int fd)
 {
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&stuck_lock);
-	if (nstuck < STUCK_MAX)
-		stuck[nstuck++] = fd;
+	keep_locked(fd);
 	pthread_mutex_unlock(&stuck_lock);
 }
 
@@ -76,8 +81,8 @@ void stuck_fd_close_later(int fd)
 	if (close_len < CLOSE_QUEUE && start_closer_locked()) {
 		close_queue[(close_head + close_len++) % CLOSE_QUEUE] = fd;
 		pthread_cond_signal(&close_wake);
-	} else if (nstuck < STUCK_MAX) { /* the closer is stuck: to the end */
-		stuck[nstuck++] = fd;
+	} else { /* the closer is stuck: to the end */
+		keep_locked(fd);
 	}
 	pthread_mutex_unlock(&stuck_lock);
 }

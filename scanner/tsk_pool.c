@@ -483,6 +483,32 @@ static int spawn(struct tsk_pool *p, struct worker *w)
 	return r.rc;
 }
 
+/* waitpid(pid) polled for up to seconds (once at least): its last
+ * answer, pid when reaped, 0 when still running (errno kept otherwise). */
+static pid_t wait_child(pid_t pid, double seconds, int *status)
+{
+	double deadline = monotonic_seconds() + seconds;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR) || monotonic_seconds() >= deadline)
+			return r;
+		if (r == 0)
+			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+	}
+}
+
+/* A worker killed inside a call its file system never answers (a FUSE
+ * request the daemon took) cannot die until it does: waited for a while,
+ * then left (a zombie of ours when it ends), never for ever. */
+static int reap_killed(pid_t pid)
+{
+	int status = SIGKILL;
+
+	return wait_child(pid, KILLED_GRACE_S, &status) == pid ? status : SIGKILL; /* (how it will end, if ever) */
+}
+
 /*
  * Stop a worker (already dead or not), collect its status, remove its
  * directory.  Its socket is closed first (an idle worker then ends its
@@ -490,39 +516,15 @@ static int spawn(struct tsk_pool *p, struct worker *w)
  * (harmless to a zombie): never an unbounded wait for a live worker.
  * *killed (may be NULL): it was still running when it was killed.
  */
-/* A worker killed inside a call its file system never answers (a FUSE
- * request the daemon took) cannot die until it does: waited for a while,
- * then left (a zombie of ours when it ends), never for ever. */
-static int reap_killed(pid_t pid)
-{
-	double until = monotonic_seconds() + KILLED_GRACE_S;
-	int status = SIGKILL; /* how it will end, if it ever does */
-	pid_t r;
-
-	while ((r = waitpid(pid, &status, WNOHANG)) == 0 || (r < 0 && errno == EINTR)) {
-		if (monotonic_seconds() >= until)
-			return SIGKILL;
-		nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
-	}
-	return r == pid ? status : SIGKILL;
-}
-
 static int reap(struct tsk_pool *p, struct worker *w, double grace_s, bool *killed)
 {
-	double deadline = monotonic_seconds() + grace_s;
 	int status = 0;
 	pid_t r;
 
 	if (killed)
 		*killed = false;
 	close(w->sock);
-	for (;;) {
-		r = waitpid(w->pid, &status, WNOHANG);
-		if (r == w->pid || (r < 0 && errno != EINTR) || monotonic_seconds() >= deadline)
-			break;
-		if (r == 0)
-			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
-	}
+	r = wait_child(w->pid, grace_s, &status);
 	if (r < 0 && errno == ECHILD) {
 		/* Reaped behind our back (SIGCHLD ignored): the pid may be someone
 		 * else's now, never signal it; how it ended is unknown. */
