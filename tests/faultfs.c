@@ -89,9 +89,10 @@
  * ones included.  "Lookups": the high-level FUSE API calls getattr both for
  * the kernel's LOOKUP (resolving a name) and for its GETATTR (attributes of
  * an inode it holds; with attr_timeout=0 every stat(2) sends one right after
- * its LOOKUP).  faultfs counts a getattr of PATH as a lookup unless it comes
- * right after a lookup of PATH (then it is that stat's GETATTR), or while
- * PATH is open (it may be an fstat).  A swap takes effect only on a lookup: a
+ * its LOOKUP).  faultfs counts a getattr of PATH as a lookup unless it is
+ * the first getattr of PATH after a lookup of PATH (then it is that stat's
+ * GETATTR, whatever other requests came between: other threads' reads may),
+ * or comes while PATH is open (it may be an fstat).  A swap takes effect only on a lookup: a
  * GETATTR answering with another file type makes the kernel mark the inode
  * bad and fail with EIO.  So a swap never happens while the file is open: a
  * file swapped under an open descriptor stays that file for it anyway.
@@ -154,7 +155,7 @@ struct rule {
 	uint64_t count;           /* reads (shrink, regrow, hang, grow, change) or lookups (swap) so far */
 	bool fired;               /* shrink: content cut; swap: now a symlink; grow, change: done */
 	bool settled;             /* shrink: a close since: stat reports N */
-	uint64_t lookup_seq;      /* swap: request number of its last lookup */
+	bool getattr_due;         /* swap: its last lookup's GETATTR has not come yet */
 	unsigned opens;           /* swap: open descriptors of the file */
 };
 
@@ -349,9 +350,9 @@ static void sleep_ms(long long ms)
 /* ---- swap -------------------------------------------------------------- */
 
 /* Whether this getattr sees PATH swapped for its symlink.  Counts lookups
- * (see the header: a getattr right after a lookup of the same path is that
- * stat's GETATTR, one while the file is open may be an fstat: neither counts
- * nor changes the type). */
+ * (see the header: the getattr that follows a lookup of the same path is
+ * that stat's GETATTR, one while the file is open may be an fstat: neither
+ * counts nor changes the type). */
 static bool swapped(const char *path, const struct fuse_file_info *fi)
 {
 	struct rule *r = find_rule(path, R_SWAP);
@@ -359,10 +360,12 @@ static bool swapped(const char *path, const struct fuse_file_info *fi)
 
 	if (!r)
 		return false;
-	lookup = !fi && !r->opens && !(r->lookup_seq && r->lookup_seq + 1 == fs.seq);
+	lookup = !fi && !r->opens && !r->getattr_due;
+	if (!fi && !r->opens && r->getattr_due)
+		r->getattr_due = false; /* this is that GETATTR */
 	if (!lookup || r->fired)
 		return r->fired;
-	r->lookup_seq = fs.seq;
+	r->getattr_due = true;
 	if (r->count++ >= (uint64_t)r->num[0])
 		r->fired = true;
 	return r->fired;
